@@ -1,0 +1,1 @@
+"""Real and generated datasets (`tinygrad_opt.datasets`)."""

@@ -1,0 +1,31 @@
+"""Numba compilation flags, kept in one place so every kernel is built the same way.
+
+- `cache=True`: compiled machine code is written next to the source and reused by later
+  processes, so only the first run on a machine pays for compilation.
+- `error_model="numpy"`: division by zero gives inf/nan as numpy does, instead of the
+  per-division checks of the default "python" model that stop LLVM from vectorising loops.
+- fastmath is limited to flags that keep NaN and Inf visible (no "nnan"/"ninf"): a diverging
+  run must show NaN, not garbage.
+
+Set NUMBA_DISABLE_JIT=1 to run every kernel as plain Python when debugging.
+"""
+
+from __future__ import annotations
+
+import numba
+
+FASTMATH_FLAGS = frozenset({"contract", "nsz", "reassoc"})
+
+
+def kernel(fn=None, *, parallel: bool = True):
+    """Decorator for a Numba kernel: `@kernel` (parallel) or `@kernel(parallel=False)`."""
+
+    def build(f):
+        return numba.njit(
+            parallel=parallel,
+            cache=True,
+            error_model="numpy",
+            fastmath=set(FASTMATH_FLAGS),
+        )(f)
+
+    return build(fn) if fn is not None else build

@@ -1,0 +1,1 @@
+"""Neural-network layers (`tinygrad_opt.nn`)."""

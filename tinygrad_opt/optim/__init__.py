@@ -1,0 +1,1 @@
+"""Optimizers (`tinygrad_opt.optim`)."""

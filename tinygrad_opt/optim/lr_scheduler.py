@@ -1,0 +1,1 @@
+"""Learning-rate schedulers with PyTorch semantics (`tinygrad_opt.optim.lr_scheduler`)."""

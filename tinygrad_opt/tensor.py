@@ -1,0 +1,281 @@
+"""The reverse-mode autograd Tensor: a numpy array plus the node that produced it.
+
+An op computes its output with numpy and records `(parents, backward)` on the output, where
+`backward(g)` maps the output's gradient to one gradient per parent (None where the parent
+needs none). The engine in `Tensor.backward` walks the graph in topological order without
+recursion, sums broadcast gradients back to each parent's shape in ONE place
+(`unbroadcast`), accumulates into leaves' `.grad`, and frees the graph afterwards.
+
+Writing a new op (also outside this file, e.g. a fused conv kernel):
+
+    def my_op(x: Tensor) -> Tensor:
+        out = f(x.data)
+        def backward(g):            # g has out's shape; never modify g in place
+            return (df(x.data, g),)   # one entry per parent, None to skip
+        return Tensor.make(out, (x,), backward)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .grad_mode import GRAD_MODE
+
+BackwardFn = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
+
+
+def _freed_backward(_g: np.ndarray):
+    raise RuntimeError(
+        "Trying to backward through the graph a second time: its saved arrays were freed "
+        "by the first backward(). Pass retain_graph=True to the first call to keep them."
+    )
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum `grad` over the axes that broadcasting added or stretched, giving `shape`."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _float_dtype_of(data: np.ndarray) -> np.dtype:
+    return data.dtype if data.dtype.kind == "f" else np.dtype(np.float32)
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it and backpropagate.
+
+    `Tensor(data, requires_grad=False, dtype=None)`: floating input becomes float32 unless it
+    is already a float64 numpy array (or dtype says otherwise); integer and boolean data keep
+    their dtype and cannot require grad.
+    """
+
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_parents",
+        "_backward",
+        "_retains_grad",
+        "_grad_storage",
+        "__weakref__",
+    )
+    __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        if dtype is not None:
+            array = np.asarray(data, dtype=dtype)
+        elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
+            array = np.asarray(data)
+            if array.dtype.kind == "f" and array.dtype != np.float64:
+                array = array.astype(np.float32)
+        else:
+            array = np.asarray(data)
+            if array.dtype.kind == "f":  # Python floats and lists of them are float32
+                array = array.astype(np.float32)
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"Tensor: unsupported dtype {array.dtype}; expected float, int or bool")
+        self.data = array
+        self.grad = None
+        self.requires_grad = False
+        self._parents: tuple[Tensor, ...] = ()
+        self._backward: BackwardFn | None = None
+        self._retains_grad = False
+        self._grad_storage: np.ndarray | None = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ----------------------------------------------------------------- graph construction
+    @staticmethod
+    def make(data: np.ndarray, parents: tuple[Tensor, ...], backward: BackwardFn) -> Tensor:
+        """Wrap an op's output; records the node only if grad mode is on and a parent needs it."""
+        out = Tensor.__new__(Tensor)
+        out.data = data
+        out.grad = None
+        out._retains_grad = False
+        out._grad_storage = None
+        if GRAD_MODE.enabled and any(p.requires_grad for p in parents):
+            out.requires_grad = True
+            out._parents = parents
+            out._backward = backward
+        else:
+            out.requires_grad = False
+            out._parents = ()
+            out._backward = None
+        return out
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require grad; this one is {self.data.dtype} "
+                "(integer tensors hold indices and labels)"
+            )
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad_(False) is only allowed on leaf tensors; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._backward is None
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut from the graph."""
+        out = Tensor.__new__(Tensor)
+        out.data = self.data
+        out.grad = None
+        out.requires_grad = False
+        out._parents = ()
+        out._backward = None
+        out._retains_grad = False
+        out._grad_storage = None
+        return out
+
+    # ----------------------------------------------------------------------- backward
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (and retained non-leaves')."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and has no graph; set "
+                "requires_grad=True on the leaves it is computed from"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward(): grad can be implicitly created only for a scalar output, "
+                    f"but this tensor has shape {self.data.shape}; pass gradient= of that shape"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+            if seed.shape != self.data.shape:
+                raise ValueError(
+                    f"backward(): gradient has shape {seed.shape} but the tensor has shape "
+                    f"{self.data.shape}; they must match"
+                )
+            seed = seed.astype(self.data.dtype, copy=False)
+
+        grads: dict[int, np.ndarray] = {id(self): seed}
+        for node in _topological_order(self):
+            grad = grads.pop(id(node), None)
+            if grad is None:
+                continue
+            backward = node._backward
+            if backward is None or node._retains_grad:
+                node._accumulate_grad(grad)
+            if backward is None:
+                continue
+            parent_grads = backward(grad)
+            for parent, parent_grad in zip(node._parents, parent_grads):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                parent_grad = unbroadcast(parent_grad, parent.data.shape)
+                key = id(parent)
+                if key in grads:
+                    grads[key] = grads[key] + parent_grad  # a new array: never mutate a shared one
+                else:
+                    grads[key] = parent_grad
+            if not retain_graph:
+                node._parents = ()
+                node._backward = _freed_backward
+
+    def _accumulate_grad(self, grad: np.ndarray) -> None:
+        if self.grad is None:
+            storage = self._grad_storage
+            if storage is not None:  # a view into an optimizer's flat gradient buffer
+                np.copyto(storage, grad)
+                self.grad = storage
+            else:
+                self.grad = np.array(grad, dtype=self.data.dtype, copy=True)
+        else:
+            self.grad += grad
+
+    # ----------------------------------------------------------------- array protocol
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors convert to a scalar, got {self.shape}")
+        return self.data.item()
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __repr__(self) -> str:
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({np.array2string(self.data, precision=4)}, dtype={self.data.dtype}{grad})"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError("the truth value of a tensor with more than one element is ambiguous")
+        return bool(self.data)
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Nodes that need grad, each after every node that consumes it (iterative DFS)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def as_tensor_like(value, like: Tensor) -> Tensor:
+    """Turn a Python scalar/array into a Tensor without upcasting `like`'s float dtype."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float, bool)) and like.data.dtype.kind == "f":
+        return Tensor(np.asarray(value, dtype=like.data.dtype))
+    if isinstance(value, (int, float)):
+        return Tensor(np.asarray(value, dtype=_float_dtype_of(np.asarray(value))))
+    return Tensor(value)

@@ -1,0 +1,1 @@
+"""The training loop, callbacks and LR finder (`tinygrad_opt.train`)."""
