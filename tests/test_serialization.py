@@ -1,0 +1,284 @@
+"""save/load: exact round trips, refusal of truncated/altered/foreign files, atomic writes."""
+
+import hashlib
+import json
+import math
+import os
+import signal
+import struct
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import numpy as np
+import pytest
+
+from tinygrad_opt import Tensor
+from tinygrad_opt import serialization as ser
+from tinygrad_opt.serialization import load, save
+
+
+def assert_same(a, b, where="obj"):
+    """Deep equality that also checks Python types, dtypes, shapes and key types exactly."""
+    assert type(a) is type(b), f"{where}: {type(a)} vs {type(b)}"
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape, where
+        assert a.tobytes() == b.tobytes(), where
+    elif isinstance(a, np.generic):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), where
+    elif isinstance(a, dict):
+        assert [(type(k), k) for k in a] == [(type(k), k) for k in b], where
+        for k in a:
+            assert_same(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) and math.isnan(a):
+        assert math.isnan(b), where
+    else:
+        assert a == b, where
+
+
+def rich_object():
+    rng = np.random.default_rng(0)
+    return {
+        "model": {"0.weight": rng.standard_normal((4, 3)).astype(np.float32), "0.b": np.zeros(4)},
+        "optimizer": {
+            "state": {0: {"step": 3, "exp_avg": rng.standard_normal(5)}, 1: {"step": np.int64(3)}},
+            "param_groups": [{"params": [0, 1], "lr": 0.1, "betas": (0.9, 0.99), "foreach": False}],
+        },
+        -7: "negative int key",
+        "scalars": [None, True, False, 0, -(2**100), 2**127 + 5, 0.1, -0.0, math.inf, -math.inf,
+                    math.nan, "", "ünïcode ✓", np.float32(1.5), np.float16(-2), np.int8(-3),
+                    np.uint64(2**64 - 1), np.bool_(True), np.complex64(1 + 2j)],
+        "dtypes": [np.arange(6).astype(d).reshape(2, 3) for d in
+                   ("<i1", "<u1", "<i2", ">i2", "<u4", "<i8", "<f2", "<f4", ">f8", "<c16", "?")],
+        "odd_shapes": [np.array(3.0), np.zeros((0, 4), np.float32), np.ones((2, 0, 3), np.int64),
+                       np.arange(24.0).reshape(2, 3, 4)[:, ::2, 1:].T],
+        "nested": ((1, (2, [3, {"x": ()}])), [], {}),
+        "rng": np.random.default_rng(5).bit_generator.state,
+    }
+
+
+def test_round_trip_is_exact_for_nested_structures_dtypes_and_key_types(tmp_path):
+    obj = rich_object()
+    path = tmp_path / "checkpoint.bin"
+    save(obj, path)
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint.bin"]  # exactly `path`, no temp left
+    assert_same(obj, load(path))
+    loaded = load(str(path))
+    loaded["model"]["0.weight"][0, 0] = 42.0  # loaded arrays are writable, independent copies
+    assert load(path)["model"]["0.weight"][0, 0] != 42.0
+
+
+def test_tensors_are_saved_as_arrays_and_no_extension_is_added(tmp_path):
+    t = Tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    path = tmp_path / "weights"
+    save({"w": t, "labels": Tensor(np.array([1, 2], dtype=np.int64))}, path)
+    assert path.exists() and not (tmp_path / "weights.npz").exists()
+    out = load(path)
+    assert_same(out["w"], t.data.copy())
+    assert out["labels"].dtype == np.int64
+
+
+def parse_independently(blob: bytes):
+    """A second reader of the documented layout, used to check the writer against the docs."""
+    magic, version, header_len = struct.unpack_from("<8sIQ", blob, 0)
+    assert magic == b"TGOCKPT\x00" and version == 1
+    assert hashlib.sha256(blob[:-32]).digest() == blob[-32:]
+    header = json.loads(blob[20 : 20 + header_len])
+    arrays = []
+    for entry in header["arrays"]:
+        assert entry["offset"] % 64 == 0
+        raw = blob[entry["offset"] : entry["offset"] + entry["nbytes"]]
+        arrays.append(np.frombuffer(raw, dtype=entry["dtype"]).reshape(entry["shape"]))
+    return header["root"], arrays
+
+
+def test_file_layout_matches_the_documented_format(tmp_path):
+    path = tmp_path / "f"
+    w = np.arange(12, dtype=np.float32).reshape(3, 4)
+    save({"w": w, 3: [0.1, "s"]}, path)
+    root, arrays = parse_independently(path.read_bytes())
+    assert root["t"] == "dict"
+    assert root["k"] == [{"t": "str", "v": "w"}, {"t": "int", "v": 3}]
+    assert root["v"][0] == {"t": "array", "i": 0}
+    assert root["v"][1]["v"][0] == {"t": "float", "v": (0.1).hex()}
+    np.testing.assert_array_equal(arrays[0], w)
+
+
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        ({"f": lambda: 1}, TypeError),
+        ({"o": np.array([object()], dtype=object)}, TypeError),
+        ({"s": np.array(["text"])}, TypeError),
+        ({1.5: "float key"}, TypeError),
+        ({True: "bool key"}, TypeError),
+        ({"set": {1, 2}}, TypeError),
+    ],
+)
+def test_unsupported_objects_are_refused_and_nothing_is_written(tmp_path, bad, error):
+    path = tmp_path / "ck"
+    save({"old": 1}, path)
+    with pytest.raises(error, match="save:"):
+        save(bad, path)
+    assert load(path) == {"old": 1}
+    assert os.listdir(tmp_path) == ["ck"]
+
+
+def test_cycles_are_refused(tmp_path):
+    cyclic = {"a": []}
+    cyclic["a"].append(cyclic)
+    with pytest.raises(ValueError, match="cycle"):
+        save(cyclic, tmp_path / "ck")
+    shared = [1, 2]
+    save({"x": shared, "y": shared}, tmp_path / "ok")  # shared but acyclic is fine
+    assert load(tmp_path / "ok") == {"x": [1, 2], "y": [1, 2]}
+
+
+def test_every_truncation_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "ck"
+    save({"w": np.arange(10.0), "n": 3}, path)
+    blob = path.read_bytes()
+    cut = tmp_path / "cut"
+    for length in sorted({0, 1, 7, 8, 19, 20, 50, len(blob) // 2, len(blob) - 33, len(blob) - 1}):
+        cut.write_bytes(blob[:length])
+        with pytest.raises(ValueError, match="cut"):
+            load(cut)
+
+
+def test_any_flipped_byte_is_detected(tmp_path):
+    path = tmp_path / "ck"
+    save({"w": np.arange(40.0), "meta": {"epoch": 2}}, path)
+    blob = bytearray(path.read_bytes())
+    tampered = tmp_path / "tampered"
+    rng = np.random.default_rng(1)
+    positions = set(rng.integers(8, len(blob), 40).tolist()) | {8, 12, 20, len(blob) - 1}
+    for pos in sorted(positions):
+        altered = bytearray(blob)
+        altered[pos] ^= 0x01
+        tampered.write_bytes(bytes(altered))
+        with pytest.raises(ValueError, match="tampered"):
+            load(tampered)
+
+
+def test_a_tampered_file_with_a_recomputed_checksum_cannot_request_objects(tmp_path):
+    """Even a forger who fixes the checksum cannot make load build an object array."""
+    path = tmp_path / "forged"
+    save({"w": np.zeros(2, dtype=np.int64)}, path)
+    blob = path.read_bytes()
+    forged = blob[:-32].replace(b'"<i8"', b'"|O8"')
+    path.write_bytes(forged + hashlib.sha256(forged).digest())
+    with pytest.raises(ValueError, match="unsupported dtype"):
+        load(path)
+
+
+def test_foreign_files_are_refused(tmp_path):
+    npz = tmp_path / "arrays.npz"
+    np.savez(npz, a=np.arange(3))
+    text = tmp_path / "notes.txt"
+    text.write_text("hello world, this is not a checkpoint at all")
+    for path in (npz, text):
+        with pytest.raises(ValueError, match="not a tinygrad_opt checkpoint"):
+            load(path)
+    assert zipfile.is_zipfile(npz)
+
+
+def test_newer_format_version_is_refused(tmp_path):
+    path = tmp_path / "ck"
+    save({"a": 1}, path)
+    blob = bytearray(path.read_bytes())
+    blob[8:12] = struct.pack("<I", 99)
+    body = bytes(blob[:-32])
+    path.write_bytes(body + hashlib.sha256(body).digest())
+    with pytest.raises(ValueError, match="version 99"):
+        load(path)
+
+
+def test_a_failed_rename_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "ck"
+    save({"generation": 1}, path)
+
+    def crash(src, dst):
+        raise OSError("simulated crash between write and rename")
+
+    monkeypatch.setattr(ser.os, "replace", crash)
+    with pytest.raises(OSError, match="simulated"):
+        save({"generation": 2, "w": np.ones(1000)}, path)
+    monkeypatch.undo()
+    assert load(path) == {"generation": 1}
+    assert os.listdir(tmp_path) == ["ck"]
+
+
+CHILD = textwrap.dedent(
+    """
+    import os, sys, time, hashlib
+    import numpy as np
+    from tinygrad_opt import serialization
+
+    mode, path = sys.argv[1], sys.argv[2]
+    real_sha256 = hashlib.sha256
+
+    class StallingDigest:
+        # Hashing runs chunk by chunk as the file is written: stall after the 2nd chunk,
+        # i.e. with the header written and the array data not yet complete.
+        def __init__(self, *args):
+            self.inner, self.calls = real_sha256(*args), 0
+        def update(self, chunk):
+            self.inner.update(chunk)
+            self.calls += 1
+            if mode == "mid-write" and self.calls == 3:
+                print("STALLED", flush=True)
+                time.sleep(600)
+        def digest(self):
+            return self.inner.digest()
+
+    def stalling_fsync(fd):
+        print("STALLED", flush=True)
+        time.sleep(600)
+
+    serialization.hashlib.sha256 = StallingDigest
+    if mode == "before-rename":
+        serialization.os.fsync = stalling_fsync
+    serialization.save({"generation": 2, "w": np.ones((512, 512))}, path)
+    print("FINISHED", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["mid-write", "before-rename"])
+def test_killing_the_writer_mid_save_keeps_the_old_checkpoint(tmp_path, mode):
+    path = tmp_path / "ck"
+    old = {"generation": 1, "w": np.zeros((3, 3))}
+    save(old, path)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, mode, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = child.stdout.readline().strip()
+        assert line == "STALLED", line
+        temporaries = [name for name in os.listdir(tmp_path) if name != "ck"]
+        assert len(temporaries) == 1 and temporaries[0].startswith(".ck.")
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+    assert_same(load(path), old)
+    (leftover,) = [name for name in os.listdir(tmp_path) if name != "ck"]
+    if mode == "mid-write":  # a partial temporary is refused, never mistaken for data
+        with pytest.raises(ValueError):
+            load(tmp_path / leftover)
+    else:  # written and fsynced but not yet renamed: complete, yet `path` is still the old one
+        assert load(tmp_path / leftover)["generation"] == 2
+
+
+def test_saving_over_a_directory_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="directory"):
+        save({"a": 1}, tmp_path)
