@@ -1,0 +1,133 @@
+"""Datasets and models by name, as the train / compare / lr-find commands offer them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .common import CLIError
+
+REAL_DATASETS = {"mnist": "load_mnist", "fashion-mnist": "load_fashion_mnist"}
+IMAGE_DATASETS = ("mnist", "fashion-mnist", "shapes")
+POINT_DATASETS = ("spirals", "moons", "blobs")
+DATASETS = IMAGE_DATASETS + POINT_DATASETS
+MODELS = ("mlp", "lenet", "cnn")
+
+# How many examples a generated dataset has (train + test), and the share kept for testing.
+GENERATED_SIZE = {"shapes": 2400, "spirals": 1500, "moons": 1500, "blobs": 1500}
+TEST_SHARE = 0.2
+
+
+@dataclass
+class Data:
+    """A train/test split as numpy arrays, with what a model needs to know about it."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def num_classes(self) -> int:
+        return int(max(self.y_train.max(), self.y_test.max())) + 1
+
+    @property
+    def is_image(self) -> bool:
+        return self.x_train.ndim == 4
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, default_dataset: str,
+                       default_model: str) -> None:
+    parser.add_argument("--model", default=default_model, choices=MODELS,
+                        help=f"network to train (default {default_model}); lenet and cnn need "
+                        "an image dataset")
+    parser.add_argument("--dataset", default=default_dataset, choices=DATASETS,
+                        help=f"dataset (default {default_dataset}); mnist and fashion-mnist "
+                        "need their files (see `tinygrad-opt download`), the others are "
+                        "generated")
+    parser.add_argument("--data-root", type=Path, default=None,
+                        help="folder holding mnist/ and fashion-mnist/ (default "
+                        "$TINYGRAD_OPT_DATA, then a per-user cache)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N",
+                        help="use at most N training and N test examples (quick runs)")
+    parser.add_argument("--batch-size", type=int, default=64, help="mini-batch size (64)")
+
+
+def load_data(name: str, root: Path | None, limit: int | None, seed: int) -> Data:
+    """The named dataset, split into train and test, cut to `limit` examples each."""
+    if limit is not None and limit < 1:
+        raise CLIError(f"--limit must be a positive integer, got {limit}")
+    from .. import datasets
+
+    if name in REAL_DATASETS:
+        load = getattr(datasets, REAL_DATASETS[name])
+        root_text = None if root is None else str(root)
+        try:
+            x_train, y_train = load(root=root_text, train=True)
+            x_test, y_test = load(root=root_text, train=False)
+        except (OSError, ValueError) as error:
+            where = root or os.environ.get("TINYGRAD_OPT_DATA") or "the default cache folder"
+            raise CLIError(
+                f"could not load {name} from {where}: {' '.join(str(error).split())}. "
+                f"Download it with `tinygrad-opt download {name}` (add --data-root DIR to "
+                "choose the folder), or point --data-root / $TINYGRAD_OPT_DATA at a folder "
+                f"holding {name}/ with the four IDX .gz files"
+            ) from None
+    else:
+        x, y = generate(name, GENERATED_SIZE[name], seed)
+        order = np.random.default_rng(seed).permutation(len(y))
+        n_test = int(len(y) * TEST_SHARE)
+        test, train = order[:n_test], order[n_test:]
+        x_train, y_train, x_test, y_test = x[train], y[train], x[test], y[test]
+    if limit is not None:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+        x_test, y_test = x_test[:limit], y_test[:limit]
+    return Data(name, np.ascontiguousarray(x_train, dtype=np.float32),
+                np.asarray(y_train, dtype=np.int64),
+                np.ascontiguousarray(x_test, dtype=np.float32), np.asarray(y_test, dtype=np.int64))
+
+
+def generate(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A generated dataset of about `n` examples."""
+    from .. import datasets
+
+    make = getattr(datasets, f"make_{name}")
+    return make(n, seed=seed)
+
+
+def build_model(name: str, data: Data):
+    """The named network, sized for `data`'s inputs and classes."""
+    from .. import models, nn
+
+    classes = data.num_classes
+    if name == "mlp":
+        in_features = int(np.prod(data.x_train.shape[1:]))
+        hidden = (256, 128) if data.is_image else (64, 64)
+        body = models.mlp(in_features, hidden, classes)
+        return nn.Sequential(nn.Flatten(), body) if data.x_train.ndim > 2 else body
+    if not data.is_image:
+        raise CLIError(
+            f"--model {name} needs an image dataset ({', '.join(IMAGE_DATASETS)}); "
+            f"{data.name} holds 2-D points: use --model mlp"
+        )
+    in_channels = data.x_train.shape[1]
+    if name == "lenet":
+        return models.lenet5(num_classes=classes, in_channels=in_channels)
+    return models.keras_cnn(num_classes=classes, in_channels=in_channels)
+
+
+def loaders(data: Data, batch_size: int, seed: int, epoch: int = 0):
+    """(train loader, test loader); the train order depends only on (seed, epoch)."""
+    if batch_size < 1:
+        raise CLIError(f"--batch-size must be a positive integer, got {batch_size}")
+    from ..data import DataLoader, TensorDataset
+
+    train = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=batch_size,
+                       shuffle=True, seed=seed * 100_003 + epoch)
+    test = DataLoader(TensorDataset(data.x_test, data.y_test), batch_size=max(batch_size, 256))
+    return train, test
