@@ -46,8 +46,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad.reshape(shape)
 
 
-def _float_dtype_of(data: np.ndarray) -> np.dtype:
-    return data.dtype if data.dtype.kind == "f" else np.dtype(np.float32)
+_new_tensor = object.__new__
 
 
 class Tensor:
@@ -98,20 +97,27 @@ class Tensor:
     # ----------------------------------------------------------------- graph construction
     @staticmethod
     def make(data: np.ndarray, parents: tuple[Tensor, ...], backward: BackwardFn) -> Tensor:
-        """Wrap an op's output; records the node only if grad mode is on and a parent needs it."""
-        out = Tensor.__new__(Tensor)
+        """Wrap an op's output; records the node only if grad mode is on and a parent needs it.
+
+        `data` may be a numpy scalar (what numpy returns for 0-d results); it becomes a 0-d array.
+        """
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        out = _new_tensor(Tensor)
         out.data = data
         out.grad = None
         out._retains_grad = False
         out._grad_storage = None
-        if GRAD_MODE.enabled and any(p.requires_grad for p in parents):
-            out.requires_grad = True
-            out._parents = parents
-            out._backward = backward
-        else:
-            out.requires_grad = False
-            out._parents = ()
-            out._backward = None
+        if GRAD_MODE.enabled:
+            for parent in parents:  # a plain loop: cheaper than any() on a generator
+                if parent.requires_grad:
+                    out.requires_grad = True
+                    out._parents = parents
+                    out._backward = backward
+                    return out
+        out.requires_grad = False
+        out._parents = ()
+        out._backward = None
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -121,7 +127,9 @@ class Tensor:
                 "(integer tensors hold indices and labels)"
             )
         if not self.is_leaf and not requires_grad:
-            raise RuntimeError("requires_grad_(False) is only allowed on leaf tensors; use detach()")
+            raise RuntimeError(
+                "requires_grad_(False) is only allowed on leaf tensors; use detach()"
+            )
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -185,7 +193,11 @@ class Tensor:
             for parent, parent_grad in zip(node._parents, parent_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                parent_grad = unbroadcast(parent_grad, parent.data.shape)
+                data = parent.data
+                if parent_grad.shape != data.shape:
+                    parent_grad = _checked_unbroadcast(parent_grad, data.shape)
+                if parent_grad.dtype != data.dtype:  # e.g. float32 input of a float64 op
+                    parent_grad = parent_grad.astype(data.dtype)
                 key = id(parent)
                 if key in grads:
                     grads[key] = grads[key] + parent_grad  # a new array: never mutate a shared one
@@ -228,7 +240,9 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors convert to a scalar, got {self.shape}")
+            raise ValueError(
+                f"item(): only one-element tensors convert to a scalar, got shape {self.shape}"
+            )
         return self.data.item()
 
     def __len__(self) -> int:
@@ -270,12 +284,38 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
+def _checked_unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`unbroadcast`, with a clear error when an op's backward returned an impossible shape."""
+    try:
+        fits = np.broadcast_shapes(grad.shape, shape) == grad.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(
+            f"backward(): an op's backward returned a gradient of shape {grad.shape} for an input "
+            f"of shape {shape}; it must equal the input's shape or be a broadcast of it"
+        )
+    return unbroadcast(grad, shape)
+
+
 def as_tensor_like(value, like: Tensor) -> Tensor:
-    """Turn a Python scalar/array into a Tensor without upcasting `like`'s float dtype."""
+    """Turn a Python scalar/array into a Tensor by the binary-op dtype rules: a Python scalar
+    takes `like`'s dtype when `like` is floating or both are integers (never upcasting); an
+    integer tensor with a Python float gives float32."""
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (int, float, bool)) and like.data.dtype.kind == "f":
-        return Tensor(np.asarray(value, dtype=like.data.dtype))
-    if isinstance(value, (int, float)):
-        return Tensor(np.asarray(value, dtype=_float_dtype_of(np.asarray(value))))
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (bool, int, float)):
+        kind = like.data.dtype.kind
+        if kind == "f":
+            return Tensor(np.asarray(value, dtype=like.data.dtype))
+        if isinstance(value, float):
+            return Tensor(np.asarray(value, dtype=np.float32))
+        if kind in "iu" and not isinstance(value, bool):
+            return Tensor(np.asarray(value, dtype=like.data.dtype))
+        return Tensor(np.asarray(value))
     return Tensor(value)
+
+
+from . import ops as _ops  # noqa: E402,F401  binds the ops as Tensor methods and operators

@@ -1,0 +1,122 @@
+"""Tensor ops, one file per family, bound here as `Tensor` methods and operators.
+
+Every op records itself with `Tensor.make(out, parents, backward)`; see tensor.py.
+"""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+from . import (
+    arithmetic,
+    cast,
+    compare,
+    indexing,
+    linalg,
+    movement,
+    reduce,
+    softmax,
+    unary,
+)
+from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .join import cat, stack
+from .select import maximum, minimum, where
+
+__all__ = [
+    "arange",
+    "cat",
+    "full",
+    "maximum",
+    "minimum",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "stack",
+    "where",
+    "zeros",
+    "zeros_like",
+]
+
+
+_OPERATORS = {
+    "__add__": arithmetic.add,
+    "__radd__": arithmetic.add,
+    "__sub__": arithmetic.sub,
+    "__rsub__": arithmetic.rsub,
+    "__mul__": arithmetic.mul,
+    "__rmul__": arithmetic.mul,
+    "__truediv__": arithmetic.div,
+    "__rtruediv__": arithmetic.rdiv,
+    "__pow__": arithmetic.pow,
+    "__rpow__": arithmetic.rpow,
+    "__neg__": arithmetic.neg,
+    "__matmul__": linalg.matmul,
+    "__rmatmul__": linalg.rmatmul,
+    "__getitem__": indexing.getitem,
+    "__lt__": compare.lt,
+    "__le__": compare.le,
+    "__gt__": compare.gt,
+    "__ge__": compare.ge,
+    "__eq__": compare.eq,
+    "__ne__": compare.ne,
+    "__invert__": compare.invert,
+    "__and__": compare.logical_and,
+    "__or__": compare.logical_or,
+}
+
+_METHODS = {
+    "add": arithmetic.add,
+    "sub": arithmetic.sub,
+    "mul": arithmetic.mul,
+    "div": arithmetic.div,
+    "pow": arithmetic.pow,
+    "neg": arithmetic.neg,
+    "matmul": linalg.matmul,
+    "sum": reduce.sum,
+    "mean": reduce.mean,
+    "max": reduce.max,
+    "min": reduce.min,
+    "argmax": reduce.argmax,
+    "argmin": reduce.argmin,
+    "var": reduce.var,
+    "std": reduce.std,
+    "exp": unary.exp,
+    "log": unary.log,
+    "sqrt": unary.sqrt,
+    "abs": unary.abs,
+    "tanh": unary.tanh,
+    "sigmoid": unary.sigmoid,
+    "relu": unary.relu,
+    "leaky_relu": unary.leaky_relu,
+    "gelu": unary.gelu,
+    "clip": unary.clip,
+    "clamp": unary.clip,
+    "softmax": softmax.softmax,
+    "log_softmax": softmax.log_softmax,
+    "reshape": movement.reshape,
+    "view": movement.reshape,
+    "transpose": movement.transpose,
+    "permute": movement.permute,
+    "flatten": movement.flatten,
+    "squeeze": movement.squeeze,
+    "unsqueeze": movement.unsqueeze,
+    "expand": movement.expand,
+    "pad": movement.pad,
+    "maximum": maximum,
+    "minimum": minimum,
+    "astype": cast.astype,
+    "float": cast.to_float,
+    "double": cast.to_double,
+    "long": cast.to_long,
+    "int": cast.to_int,
+    "eq": compare.eq,
+    "ne": compare.ne,
+    "lt": compare.lt,
+    "le": compare.le,
+    "gt": compare.gt,
+    "ge": compare.ge,
+}
+
+for _name, _fn in {**_OPERATORS, **_METHODS}.items():
+    setattr(Tensor, _name, _fn)
+Tensor.T = property(movement.T, doc="All dimensions reversed (numpy's .T).")

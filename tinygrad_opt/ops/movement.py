@@ -1,0 +1,161 @@
+"""Shape and layout ops: reshape/view, transpose, permute, flatten, squeeze, unsqueeze, expand,
+`.T` and pad. Each returns a numpy view where numpy can (pad copies); the backward of each is
+the inverse movement of the gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..tensor import Tensor
+from .axes import normalize_axis
+
+
+def _sizes(op: str, shape) -> tuple[int, ...]:
+    """Accept `f(2, 3)`, `f((2, 3))` and `f([2, 3])` as PyTorch does."""
+    if len(shape) == 1 and isinstance(shape[0], (Sequence, np.ndarray)):
+        shape = shape[0]
+    try:
+        return tuple(int(n) for n in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: sizes must be ints, got {shape!r}") from None
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    """New shape with the same number of elements; one size may be -1."""
+    new_shape = _sizes("reshape", shape)
+    old_shape = x.data.shape
+    try:
+        out = x.data.reshape(new_shape)
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape a tensor of shape {old_shape} ({x.data.size} elements) "
+            f"into shape {new_shape}"
+        ) from None
+    return Tensor.make(out, (x,), lambda g: (g.reshape(old_shape),))
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions (torch.transpose)."""
+    ndim = x.data.ndim
+    d0 = normalize_axis("transpose", dim0, ndim)
+    d1 = normalize_axis("transpose", dim1, ndim)
+    if ndim < 2:
+        return Tensor.make(x.data, (x,), lambda g: (g,))
+    out = np.swapaxes(x.data, d0, d1)
+    return Tensor.make(out, (x,), lambda g: (np.swapaxes(g, d0, d1),))
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    """Reorder all dimensions: output dimension i is input dimension dims[i]."""
+    order = _sizes("permute", dims)
+    ndim = x.data.ndim
+    order = tuple(normalize_axis("permute", d, ndim) for d in order)
+    if sorted(order) != list(range(ndim)):
+        raise ValueError(
+            f"permute: dims {dims} must be a permutation of the {ndim} dimensions of a tensor "
+            f"of shape {x.data.shape}"
+        )
+    inverse = tuple(np.argsort(order))
+    out = np.transpose(x.data, order)
+    return Tensor.make(out, (x,), lambda g: (np.transpose(g, inverse),))
+
+
+def T(x: Tensor) -> Tensor:  # noqa: N802 - the attribute's name
+    """All dimensions reversed (numpy's `.T`; the same as PyTorch's for 2-D)."""
+    return permute(x, tuple(range(x.data.ndim - 1, -1, -1)))
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim (inclusive) into one."""
+    shape = x.data.shape
+    if not shape:
+        return reshape(x, (1,))
+    start = normalize_axis("flatten", start_dim, len(shape))
+    end = normalize_axis("flatten", end_dim, len(shape))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    merged = int(np.prod(shape[start : end + 1], dtype=np.int64))
+    return reshape(x, shape[:start] + (merged,) + shape[end + 1 :])
+
+
+def squeeze(x: Tensor, dim=None) -> Tensor:
+    """Drop size-1 dimensions: all of them, or those among `dim` (an int or tuple); a named
+    dimension whose size is not 1 is left alone, as PyTorch."""
+    shape = x.data.shape
+    if dim is None:
+        new_shape = tuple(n for n in shape if n != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        drop = {normalize_axis("squeeze", d, len(shape)) for d in dims} if shape else set()
+        new_shape = tuple(n for i, n in enumerate(shape) if not (i in drop and n == 1))
+    return reshape(x, new_shape)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dimension at `dim`, in [-ndim - 1, ndim]."""
+    shape = x.data.shape
+    d = normalize_axis("unsqueeze", dim, len(shape) + 1)
+    return reshape(x, shape[:d] + (1,) + shape[d:])
+
+
+def expand(x: Tensor, *sizes) -> Tensor:
+    """Broadcast to `sizes` without copying; -1 keeps a size; new dimensions go in front.
+    The engine's `unbroadcast` sums the gradient back to x's shape."""
+    target = _sizes("expand", sizes)
+    shape = x.data.shape
+    if len(target) < len(shape):
+        raise ValueError(f"expand: cannot expand shape {shape} to fewer dimensions {target}")
+    lead = len(target) - len(shape)
+    resolved = list(target)
+    for i, n in enumerate(shape):
+        want = target[lead + i]
+        if want == -1:
+            resolved[lead + i] = n
+        elif n != want and n != 1:
+            raise ValueError(
+                f"expand: shape {shape} cannot expand to {target}: dimension {i} has size {n}, "
+                "only size-1 dimensions can grow"
+            )
+    if any(n < 0 for n in resolved[:lead]):
+        raise ValueError(f"expand: -1 is not allowed for new leading dimensions in {target}")
+    out = np.broadcast_to(x.data, tuple(resolved))
+    return Tensor.make(out, (x,), lambda g: (g,))
+
+
+def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:  # noqa: A002
+    """Constant padding as torch.nn.functional.pad: `pad` is a flat tuple (left, right) for
+    the last dimension, then the one before, ...; negative amounts crop."""
+    amounts = _sizes("pad", (pad,))
+    a = x.data
+    if len(amounts) % 2 or len(amounts) // 2 > a.ndim:
+        raise ValueError(
+            f"pad: needs an even number of amounts, at most 2 per dimension, got {len(amounts)} "
+            f"for a tensor of shape {a.shape}"
+        )
+    widths = [(0, 0)] * a.ndim
+    for i in range(len(amounts) // 2):
+        widths[a.ndim - 1 - i] = (amounts[2 * i], amounts[2 * i + 1])
+    grow = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+    out = np.pad(a, grow, mode="constant", constant_values=value)
+    crop = tuple(
+        slice(max(-lo, 0), n - max(-hi, 0))
+        for (lo, hi), n in zip(widths, out.shape)
+    )
+    out = out[crop]
+    if any(n <= 0 for n in out.shape) and a.size:
+        raise ValueError(f"pad: amounts {tuple(amounts)} crop shape {a.shape} to nothing")
+
+    def backward(g):
+        # undo the crop with zeros, then drop the padding that was added
+        restored = np.pad(g, [(max(-lo, 0), max(-hi, 0)) for lo, hi in widths])
+        keep = tuple(
+            slice(lo, n - hi) for (lo, hi), n in zip(grow, restored.shape)
+        )
+        return (restored[keep],)
+
+    return Tensor.make(np.ascontiguousarray(out), (x,), backward)
+
+

@@ -1,0 +1,131 @@
+"""Elementwise math and activations, each forward next to its backward rule.
+
+Backward rules reuse the forward output where that is cheaper (exp, sqrt, tanh, sigmoid).
+Conventions at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, clip passes the gradient
+where min <= x <= max (bounds included).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor import Tensor
+from .erf import erf
+
+
+def _float_data(op: str, x: Tensor) -> np.ndarray:
+    a = x.data
+    if a.dtype.kind != "f":  # integer input gives float32, as torch.exp(int_tensor)
+        return a.astype(np.float32)
+    return a
+
+
+def exp(x: Tensor) -> Tensor:
+    out = np.exp(_float_data("exp", x))
+    return Tensor.make(out, (x,), lambda g: (g * out,))
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural log; -inf at 0 and NaN below, as numpy and PyTorch."""
+    a = _float_data("log", x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(a)
+    return Tensor.make(out, (x,), lambda g: (g / a,))
+
+
+def sqrt(x: Tensor) -> Tensor:
+    a = _float_data("sqrt", x)
+    with np.errstate(invalid="ignore"):
+        out = np.sqrt(a)
+
+    def backward(g):
+        with np.errstate(divide="ignore"):
+            return (g / (2 * out),)
+
+    return Tensor.make(out, (x,), backward)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - the method's name
+    a = x.data
+    return Tensor.make(np.abs(a), (x,), lambda g: (g * np.sign(a),))
+
+
+def tanh(x: Tensor) -> Tensor:
+    out = np.tanh(_float_data("tanh", x))
+    return Tensor.make(out, (x,), lambda g: (g * (1 - out * out),))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), computed from exp(-|x|) so it neither overflows nor loses the tails."""
+    a = _float_data("sigmoid", x)
+    e = np.exp(-np.abs(a))
+    out = np.where(a >= 0, 1, e) / (1 + e)
+    return Tensor.make(out, (x,), lambda g: (g * out * (1 - out),))
+
+
+def relu(x: Tensor) -> Tensor:
+    a = x.data
+    out = np.maximum(a, 0)
+    return Tensor.make(out, (x,), lambda g: (g * (a > 0),))
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, negative_slope * x elsewhere (PyTorch's default slope 0.01)."""
+    a = x.data
+    positive = a > 0
+    out = np.where(positive, a, a * negative_slope)
+    return Tensor.make(out, (x,), lambda g: (np.where(positive, g, g * negative_slope),))
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """GELU (Hendrycks & Gimpel 2016): x * Phi(x), exact erf form by default as PyTorch;
+    `approximate="tanh"` gives 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    a = _float_data("gelu", x)
+    if approximate == "none":
+        cdf = 0.5 * (1 + erf(a * _SQRT_HALF))
+        out = a * cdf
+
+        def backward(g):
+            pdf = np.exp(-0.5 * a * a) * _INV_SQRT_2PI
+            return (g * (cdf + a * pdf),)
+
+        return Tensor.make(out, (x,), backward)
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (a + 0.044715 * a**3)
+        t = np.tanh(inner)
+        out = 0.5 * a * (1 + t)
+
+        def backward_tanh(g):
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
+            return (g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * d_inner),)
+
+        return Tensor.make(out, (x,), backward_tanh)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's argument names
+    """Clamp to [min, max] (either may be None, not both); the gradient passes where
+    min <= x <= max, bounds included, as torch.clamp."""
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    a = x.data
+    lo = min.data if isinstance(min, Tensor) else min
+    hi = max.data if isinstance(max, Tensor) else max
+    out = a
+    keep = None
+    if lo is not None:
+        out = np.maximum(out, lo)
+        keep = a >= lo
+    if hi is not None:
+        out = np.minimum(out, hi)
+        keep = (a <= hi) if keep is None else keep & (a <= hi)
+    if a.dtype.kind == "f":  # array bounds of another dtype must not change x's dtype
+        out = out.astype(a.dtype, copy=False)
+    return Tensor.make(out, (x,), lambda g: (g * keep,))
