@@ -1,5 +1,6 @@
 """tinygrad_opt: a small deep-learning framework for CPUs (numpy autograd, Numba optimizers)."""
 
+from . import optim as optim
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .ops import (
     arange,

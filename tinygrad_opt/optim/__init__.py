@@ -1,1 +1,27 @@
-"""Optimizers (`tinygrad_opt.optim`)."""
+"""Optimizers (`tinygrad_opt.optim`): torch.optim's interface on fused Numba kernels.
+
+Every optimizer registers itself by lower-case name, so `create("adam", params, lr=...)`
+builds any of them. Importing this package compiles nothing: kernels compile (or load from
+Numba's cache) on their first call.
+"""
+
+from . import lr_scheduler
+from .adam import Adam
+from .adamw import AdamW
+from .optimizer import Optimizer, required
+from .param_groups import param_groups_weight_decay
+from .registry import available, create, register
+
+__all__ = [
+    "Optimizer",
+    "required",
+    "register",
+    "create",
+    "available",
+    "param_groups_weight_decay",
+    "lr_scheduler",
+    # core optimizers
+    "Adam",
+    "AdamW",
+    # B2's optimizers go below, one import line and one name each
+]
