@@ -1,0 +1,289 @@
+"""Datasets and the mini-batch loader (`tinygrad_opt.data`), after torch.utils.data.
+
+- `Dataset`: anything with `__len__` and `__getitem__(i)` returning one sample (an array,
+  a number, or a tuple of them).
+- `TensorDataset(*arrays)`: numpy arrays or Tensors sharing their first dimension.
+- `DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, seed=None)` yields
+  tuples of Tensors, one per field, each with the batch as its first dimension.
+  `batch_size=len(dataset)` gives full-batch gradient descent, `batch_size=1` pure SGD.
+
+How a batch is gathered (fastest first):
+1. The dataset exposes `arrays` (a sequence of arrays of length `len(dataset)`, as
+   `TensorDataset` does): each array is fancy-indexed once with the batch's indices.
+2. The dataset has `__getitems__(indices)`: it is called with a list of ints and must return
+   the already collated batch (a tuple of arrays with the batch first, or one array).
+   Deviation from PyTorch, whose `__getitems__` returns a list of samples for `collate_fn`.
+3. Otherwise each sample is fetched with `dataset[i]` and the fields are stacked.
+Dtypes are kept (float32 images and int64 labels stay so); Python floats become float32.
+Batches are copies, never views into the dataset.
+
+Shuffling uses the loader's own `numpy.random.Generator`, seeded by `seed`, or, when `seed`
+is None and `shuffle=True`, by a seed drawn from `tinygrad_opt.random.generator()` when the
+loader is created (so `manual_seed` makes it repeat; a non-shuffling loader draws nothing).
+Each `iter(loader)` starts a new epoch with a fresh permutation, as in PyTorch.
+
+`state_dict()` captures the generator state at the start of the epoch in progress and how
+many of its batches were handed out; `load_state_dict()` on a loader over the same dataset
+makes the next `iter()` continue that epoch with exactly the remaining batches, and later
+epochs repeat the uninterrupted run. Taken between epochs, the state resumes at the next
+epoch. Breaking out of a loop abandons the epoch (the next `iter()` starts a new one).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import random as _random
+from .tensor import Tensor
+
+
+class Dataset:
+    """Abstract map-style dataset: subclasses define `__len__` and `__getitem__`."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+
+def _to_array(value: Any) -> np.ndarray:
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, np.ndarray):
+        return value
+    return Tensor(value).data  # Tensor's rules: Python floats and lists become float32
+
+
+class TensorDataset(Dataset):
+    """Samples are the i-th rows of the given arrays (numpy arrays or Tensors).
+
+    `dataset[i]` is a tuple with one entry per array; `arrays` holds the arrays themselves
+    (Tensors are stored as their numpy data), which lets `DataLoader` gather whole batches.
+    """
+
+    def __init__(self, *arrays: np.ndarray | Tensor) -> None:
+        if not arrays:
+            raise ValueError("TensorDataset needs at least one array, e.g. TensorDataset(x, y)")
+        converted = tuple(_to_array(a) for a in arrays)
+        for i, array in enumerate(converted):
+            if array.ndim == 0:
+                raise ValueError(
+                    f"TensorDataset: array {i} is 0-d; every array needs a first dimension "
+                    "indexing the samples"
+                )
+        first = converted[0].shape[0]
+        for i, array in enumerate(converted[1:], start=1):
+            if array.shape[0] != first:
+                raise ValueError(
+                    f"TensorDataset: array {i} has {array.shape[0]} samples (shape "
+                    f"{array.shape}) but array 0 has {first}; all arrays need the same first "
+                    "dimension"
+                )
+        self.arrays = converted
+
+    def __len__(self) -> int:
+        return self.arrays[0].shape[0]
+
+    def __getitem__(self, index):
+        return tuple(a[index] for a in self.arrays)
+
+    def __getitems__(self, indices: Sequence[int]) -> tuple[np.ndarray, ...]:
+        index = np.asarray(indices, dtype=np.intp)
+        return tuple(a[index] for a in self.arrays)
+
+
+def _collate_field(items: list) -> np.ndarray:
+    if all(isinstance(x, float) for x in items):
+        return np.asarray(items, dtype=np.float32)
+    return np.stack([_to_array(x) if isinstance(x, Tensor) else np.asarray(x) for x in items])
+
+
+def _as_fields(batch: Any) -> tuple[np.ndarray, ...]:
+    if isinstance(batch, (tuple, list)):
+        return tuple(_to_array(b) for b in batch)
+    return (_to_array(batch),)
+
+
+def _check_flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"DataLoader: {name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+class DataLoader:
+    """Iterate over `dataset` in batches of Tensors (see the module docstring).
+
+    Same argument names and defaults as torch.utils.data.DataLoader for the arguments it has;
+    `seed` replaces PyTorch's `generator=`. `len(loader)` is the number of batches per epoch.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(
+                f"DataLoader: dataset must define __len__ and __getitem__ (a Dataset), got "
+                f"{type(dataset).__name__}"
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
+        if batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
+        shuffle = _check_flag("shuffle", shuffle)
+        drop_last = _check_flag("drop_last", drop_last)
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+                raise TypeError(f"DataLoader: seed must be an int or None, got {seed!r}")
+            if seed < 0:
+                raise ValueError(f"DataLoader: seed must be non-negative, got {seed}")
+        arrays = getattr(dataset, "arrays", None)
+        if arrays is not None:
+            for i, array in enumerate(arrays):
+                if np.ndim(array) == 0 or len(array) != len(dataset):
+                    raise ValueError(
+                        f"DataLoader: dataset.arrays[{i}] has shape {np.shape(array)} but the "
+                        f"dataset has {len(dataset)} samples; each array's first dimension "
+                        "must be the dataset's length"
+                    )
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self._rng: np.random.Generator | None = None
+        if shuffle:
+            if seed is None:
+                seed = int(_random.generator().integers(0, 2**63))
+            self._rng = np.random.default_rng(int(seed))
+        # Resume bookkeeping: the epoch in progress (if any), the generator state before its
+        # permutation was drawn, and how many of its batches have been handed out.
+        self._epochs_begun = 0
+        self._active: object | None = None  # token of the iterator whose epoch is in progress
+        self._epoch_rng_state: dict | None = None
+        self._position = 0
+        self._resume_position = 0
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        if self.drop_last:
+            return n // self.batch_size
+        return -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        return self._epoch()
+
+    def _epoch(self):
+        # A generator: nothing (no permutation drawn, no state changed) happens before the
+        # first next(), so an iterator that is created but never used leaves no trace.
+        n = len(self.dataset)
+        num_batches = len(self)
+        if self._rng is not None:
+            self._epoch_rng_state = copy.deepcopy(self._rng.bit_generator.state)
+            order = self._rng.permutation(n)
+        else:
+            order = np.arange(n)
+        start, self._resume_position = self._resume_position, 0
+        token = object()
+        self._active, self._position = token, start
+        self._epochs_begun += 1
+        try:
+            for b in range(start, num_batches):
+                indices = order[b * self.batch_size : (b + 1) * self.batch_size]
+                batch = self._fetch(indices)
+                if self._active is token:
+                    self._position = b + 1
+                yield batch
+        finally:  # finished, or abandoned (break, exception, garbage-collected)
+            if self._active is token:
+                self._active = None
+                self._position = 0
+
+    def _fetch(self, indices: np.ndarray) -> tuple[Tensor, ...]:
+        dataset = self.dataset
+        arrays = getattr(dataset, "arrays", None)
+        if arrays is not None:
+            fields = tuple(np.asarray(a)[indices] for a in arrays)
+        elif hasattr(dataset, "__getitems__"):
+            fields = _as_fields(dataset.__getitems__(indices.tolist()))
+        else:
+            samples = [dataset[i] for i in indices.tolist()]
+            if samples and isinstance(samples[0], (tuple, list)):
+                fields = tuple(_collate_field(list(f)) for f in zip(*samples))
+            else:
+                fields = (_collate_field(samples),)
+        for field in fields:
+            if field.shape[:1] != (len(indices),):
+                raise RuntimeError(
+                    f"DataLoader: the dataset returned a batch field of shape {field.shape} for "
+                    f"{len(indices)} indices; expected the batch as the first dimension"
+                )
+        return tuple(Tensor(f) for f in fields)
+
+    # ------------------------------------------------------------------------ resume
+    def state_dict(self) -> dict:
+        """Position in the batch order: plain data, saveable with `tinygrad_opt.save`."""
+        in_epoch = self._active is not None and self._position < len(self)
+        if in_epoch:
+            rng_state, position = self._epoch_rng_state, self._position
+            epoch = self._epochs_begun - 1
+        else:
+            rng_state = None if self._rng is None else self._rng.bit_generator.state
+            position, epoch = self._resume_position, self._epochs_begun
+        return {
+            "epoch": epoch,
+            "position": position,
+            "rng_state": copy.deepcopy(rng_state),
+            "dataset_size": len(self.dataset),
+            "batch_size": self.batch_size,
+            "shuffle": self.shuffle,
+            "drop_last": self.drop_last,
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Continue from `state_dict()` of a loader with the same dataset size and settings."""
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"DataLoader.load_state_dict expects a dict, got {type(state_dict)}")
+        missing = {"epoch", "position", "rng_state", "dataset_size", "batch_size", "shuffle",
+                   "drop_last"} - set(state_dict)
+        if missing:
+            raise ValueError(f"DataLoader.load_state_dict: missing keys {sorted(missing)}")
+        mine = {"dataset_size": len(self.dataset), "batch_size": self.batch_size,
+                "shuffle": self.shuffle, "drop_last": self.drop_last}
+        for key, value in mine.items():
+            if state_dict[key] != value:
+                raise ValueError(
+                    f"DataLoader.load_state_dict: the state has {key}={state_dict[key]!r} but "
+                    f"this loader has {key}={value!r}; the batch order would differ"
+                )
+        position = state_dict["position"]
+        if isinstance(position, bool) or not isinstance(position, (int, np.integer)) or not (
+            0 <= position <= len(self)
+        ):
+            raise ValueError(
+                f"DataLoader.load_state_dict: position {position!r} is not in [0, {len(self)}]"
+            )
+        if self._rng is not None:
+            rng_state = state_dict["rng_state"]
+            if not isinstance(rng_state, dict):
+                raise ValueError("DataLoader.load_state_dict: rng_state must be a dict")
+            restored = np.random.default_rng()
+            try:
+                restored.bit_generator.state = copy.deepcopy(rng_state)
+            except (TypeError, ValueError, KeyError) as error:
+                raise ValueError(
+                    f"DataLoader.load_state_dict: invalid rng_state ({error})"
+                ) from None
+            self._rng = restored
+        self._epochs_begun = int(state_dict["epoch"])
+        self._active = None
+        self._position = 0
+        self._resume_position = int(position)
