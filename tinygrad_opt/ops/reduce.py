@@ -4,7 +4,8 @@ PyTorch's `dim`/`keepdim` spellings.
 Gradient of max/min at ties, following PyTorch: a full reduction (no axis) splits the
 gradient evenly between all elements equal to the result; a reduction over an axis sends it
 to the first extremal element of each slice, the one `argmax`/`argmin` reports (PyTorch's
-`max(dim)` does this through its returned indices).
+`max(dim)` does this through its returned indices). A tuple of axes behaves as torch.amax:
+ties within a slice share its gradient evenly.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def _extreme(op: str, x: Tensor, axis, keepdims: bool, dim, keepdim, arg_fn, val
 
         return Tensor.make(np.asarray(out), (x,), backward_all)
     if isinstance(axis, (tuple, list)):
-        raise TypeError(f"{op}: reduces over one dimension or all of them, got {axis}")
+        return _extreme_over_axes(x, normalize_axes(op, axis, a.ndim), keepdims, value_fn)
     ax = normalize_axis(op, axis, a.ndim)
     if a.ndim == 0:
         return Tensor.make(a.copy(), (x,), lambda g: (g,))
@@ -83,6 +84,20 @@ def _extreme(op: str, x: Tensor, axis, keepdims: bool, dim, keepdim, arg_fn, val
         grad = np.zeros(a.shape, dtype=g.dtype)
         np.put_along_axis(grad, index, g if keepdims else np.expand_dims(g, ax), axis=ax)
         return (grad,)
+
+    return Tensor.make(out, (x,), backward)
+
+
+def _extreme_over_axes(x: Tensor, axes: tuple[int, ...], keepdims: bool, value_fn) -> Tensor:
+    """Several axes at once (as torch.amax): ties in a slice share its gradient evenly."""
+    a = x.data
+    kept = value_fn(a, axis=axes, keepdims=True)
+    out = kept if keepdims else np.squeeze(kept, axis=axes)
+
+    def backward(g):
+        ties = a == kept
+        share = np.sum(ties, axis=axes, keepdims=True)
+        return (ties * (_expand_back(g, axes, keepdims, kept.shape) / share),)
 
     return Tensor.make(out, (x,), backward)
 
