@@ -51,11 +51,19 @@ ALIASES: dict[str, tuple[str, dict]] = {
 
 @dataclass
 class OptimizerSpec:
-    """One optimizer to run: a display label, its registry name and its hyperparameters."""
+    """One optimizer to run: a display label, its registry name and its hyperparameters.
+
+    `key` is the name or alias as typed before any `:` (e.g. "sgd+momentum"), used to look up
+    a command's default learning rate.
+    """
 
     label: str
     name: str
     hyperparameters: dict = field(default_factory=dict)
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.label
 
 
 _TOP_LEVEL_COMMA = re.compile(r",(?![^()\[\]]*[)\]])")
@@ -75,7 +83,7 @@ def parse_optimizer_spec(text: str) -> OptimizerSpec:
     if rest:
         pairs = [p for p in _TOP_LEVEL_COMMA.split(rest) if p.strip()]
         hyperparameters.update(parse_key_values(pairs, option=f"optimizer {label!r}"))
-    return OptimizerSpec(text.strip() if rest else label, name, hyperparameters)
+    return OptimizerSpec(text.strip() if rest else label, name, hyperparameters, key=label)
 
 
 def create_optimizer(spec: OptimizerSpec, params, defaults: dict | None = None):

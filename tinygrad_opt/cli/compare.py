@@ -76,7 +76,7 @@ def compare(data: workloads.Data, model_name: str, specs: list[OptimizerSpec], e
     for spec in specs:
         manual_seed(seed)  # the same initial weights for every optimizer
         model = workloads.build_model(model_name, data)
-        lr = DEFAULT_LRS.get(spec.label, FALLBACK_LR)
+        lr = DEFAULT_LRS.get(spec.key, FALLBACK_LR)
         optimizer = create_optimizer(spec, model.parameters(), defaults={"lr": lr})
         lr = optimizer.param_groups[0]["lr"]
         losses: list[float] = []

@@ -70,12 +70,17 @@ def loss_curves(plt, curves: dict[str, np.ndarray], title: str, path: Path) -> P
 
 def race_paths(plt, function, paths: dict[str, np.ndarray], path: Path) -> Path:
     """Contour plot of a 2-D test function with each optimizer's path drawn over it."""
+    from matplotlib import colors
+
     grid_x, grid_y, grid_z = function.grid(300)
     # Log-spaced levels of f - min: valleys stay visible next to steep walls.
     height = np.maximum(grid_z - function.min_value, 0.0) + 1e-3
     levels = np.logspace(np.log10(height.min()), np.log10(height.max()), 30)
     fig, ax = plt.subplots(figsize=(7, 5.5))
-    ax.contour(grid_x, grid_y, height, levels=levels, cmap="Greys", linewidths=0.6, alpha=0.8)
+    ax.contourf(grid_x, grid_y, height, levels=levels, norm=colors.LogNorm(), cmap="Blues_r",
+                alpha=0.35)
+    ax.contour(grid_x, grid_y, height, levels=levels, norm=colors.LogNorm(), cmap="Blues_r",
+               linewidths=0.5)
     for label, points in paths.items():
         points = np.asarray(points, dtype=np.float64)
         points = points[np.all(np.isfinite(points), axis=1)]

@@ -86,7 +86,7 @@ def race_one(function, spec: OptimizerSpec, steps: int, tolerance: float) -> Rac
 
     lr = spec.hyperparameters.get("lr")
     if lr is None:
-        lr = DEFAULT_LRS.get(function.name, {}).get(spec.label, FALLBACK_LR)
+        lr = DEFAULT_LRS.get(function.name, {}).get(spec.key, FALLBACK_LR)
     point = Tensor(np.array(function.start, dtype=np.float32), requires_grad=True)
     optimizer = create_optimizer(spec, [point], defaults={"lr": lr})
     path = [point.data.astype(np.float64).copy()]
