@@ -1,1 +1,155 @@
-"""Gradient clipping on the flat gradient buffers: `clip_grad_norm_`, `clip_grad_value_`."""
+"""Gradient clipping on the flat gradient buffers: `clip_grad_norm_`, `clip_grad_value_`.
+
+Both follow torch.nn.utils. Gradients that are consecutive views of one flat buffer (what an
+optimizer makes of them) are merged into one contiguous slice, so clipping a model of a
+thousand tensors is one kernel call per buffer rather than a thousand; any other gradient
+array works too (non-contiguous ones go through numpy).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..optim.grad_kernels import clamp_, max_abs, min_abs, scale_, sum_abs_pow, sum_squares
+from ..tensor import Tensor
+
+
+def _grads(parameters: Any) -> list[np.ndarray]:
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    elif isinstance(parameters, np.ndarray):
+        raise TypeError("clip_grad: pass Tensors (e.g. model.parameters()), not a numpy array")
+    grads = []
+    for p in parameters:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"clip_grad: expected Tensors, got {type(p).__name__}")
+        if p.grad is not None:
+            grads.append(p.grad)
+    return grads
+
+
+def _contiguous_pieces(grads: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """1-D views covering the grads, adjacent views of one buffer merged; plus the rest.
+
+    Returns (pieces, others): `pieces` are writable 1-D views (updates reach the grads);
+    `others` are non-contiguous grads, handled with numpy.
+    """
+    pieces: list[np.ndarray] = []
+    others: list[np.ndarray] = []
+    run_base = None
+    run_lo = run_hi = 0
+    for g in grads:
+        if not g.flags.c_contiguous:
+            others.append(g)
+            continue
+        base = g.base
+        flat = base is not None and base.ndim == 1 and base.flags.c_contiguous
+        if flat and base.dtype == g.dtype:
+            start = g.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+            lo = start // g.itemsize
+            if base is run_base and lo == run_hi:
+                run_hi = lo + g.size
+                continue
+            if run_base is not None:
+                pieces.append(run_base[run_lo:run_hi])
+            run_base, run_lo, run_hi = base, lo, lo + g.size
+            continue
+        pieces.append(g.reshape(-1))
+    if run_base is not None:
+        pieces.append(run_base[run_lo:run_hi])
+    return pieces, others
+
+
+def _norm_type(norm_type: Any) -> float:
+    if isinstance(norm_type, str) and norm_type.lower() in ("inf", "-inf"):
+        return float(norm_type)
+    if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real):
+        raise TypeError(f"norm_type must be a number or 'inf', got {norm_type!r}")
+    norm_type = float(norm_type)
+    if math.isnan(norm_type) or norm_type < 0 and norm_type != -math.inf:
+        raise ValueError(f"norm_type must be >= 0, inf or -inf, got {norm_type}")
+    return norm_type
+
+
+def _total_norm(pieces: list[np.ndarray], others: list[np.ndarray], p: float) -> float:
+    if p == math.inf:
+        values = [max_abs(x) for x in pieces] + [float(np.max(np.abs(x))) for x in others if x.size]
+        if any(math.isnan(v) for v in values):
+            return math.nan
+        return max(values, default=0.0)
+    if p == -math.inf:
+        values = [min_abs(x) for x in pieces] + [float(np.min(np.abs(x))) for x in others if x.size]
+        if any(math.isnan(v) for v in values):
+            return math.nan
+        return min(values, default=math.inf)
+    if p == 0:
+        return float(sum(np.count_nonzero(x) for x in pieces + others))
+    if p == 2:
+        total = sum(sum_squares(x) for x in pieces)
+        total += sum(float(np.sum(np.square(x, dtype=np.float64))) for x in others)
+        return math.sqrt(total)
+    total = sum(sum_abs_pow(x, p) for x in pieces)
+    total += sum(float(np.sum(np.abs(x.astype(np.float64)) ** p)) for x in others)
+    return total ** (1.0 / p)
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float | str = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> np.float64:
+    """Scale all gradients together so their global norm is at most `max_norm`.
+
+    As torch.nn.utils.clip_grad_norm_: the norm is taken over all gradients as if
+    concatenated; they are multiplied by min(1, max_norm / (total_norm + 1e-6)); returns the
+    norm before clipping (a numpy float64, so `.item()` works as on PyTorch's tensor). A NaN
+    or Inf norm raises RuntimeError if `error_if_nonfinite`, else it scales the gradients
+    (making them NaN) as PyTorch does. `foreach` is accepted for compatibility and ignored.
+    Parameters without a gradient are skipped; no gradients at all gives 0.0.
+    """
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
+        raise TypeError(f"max_norm must be a number, got {max_norm!r}")
+    p = _norm_type(norm_type)
+    grads = _grads(parameters)
+    if not grads:
+        return np.float64(0.0)
+    pieces, others = _contiguous_pieces(grads)
+    total = _total_norm(pieces, others, p)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"the total norm of order {norm_type} of the gradients is {total}, so they cannot "
+            "be clipped; find where the NaN/Inf comes from, or pass error_if_nonfinite=False "
+            "to scale by it anyway"
+        )
+    coef = float(max_norm) / (total + 1e-6)
+    if coef >= 1.0:  # PyTorch multiplies by the clamped 1.0: skip the no-op pass
+        return np.float64(total)
+    for x in pieces:
+        scale_(x, x.dtype.type(coef))
+    for x in others:
+        x *= x.dtype.type(coef)
+    return np.float64(total)
+
+
+def clip_grad_value_(
+    parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
+) -> None:
+    """Clamp every gradient in place to [-clip_value, clip_value] (torch.nn.utils semantics).
+
+    NaN entries stay NaN, as with torch.clamp. `foreach` is accepted and ignored.
+    """
+    if isinstance(clip_value, bool) or not isinstance(clip_value, numbers.Real):
+        raise TypeError(f"clip_value must be a number, got {clip_value!r}")
+    value = float(clip_value)
+    pieces, others = _contiguous_pieces(_grads(parameters))
+    for x in pieces:
+        clamp_(x, x.dtype.type(-value), x.dtype.type(value))
+    for x in others:
+        np.clip(x, -value, value, out=x)

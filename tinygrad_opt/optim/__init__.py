@@ -6,11 +6,14 @@ Numba's cache) on their first call.
 """
 
 from . import lr_scheduler
+from .adagrad import Adagrad
 from .adam import Adam
 from .adamw import AdamW
 from .optimizer import Optimizer, required
 from .param_groups import param_groups_weight_decay
 from .registry import available, create, register
+from .rmsprop import RMSprop
+from .sgd import SGD
 
 __all__ = [
     "Optimizer",
@@ -21,6 +24,9 @@ __all__ = [
     "param_groups_weight_decay",
     "lr_scheduler",
     # core optimizers
+    "SGD",
+    "Adagrad",
+    "RMSprop",
     "Adam",
     "AdamW",
     # B2's optimizers go below, one import line and one name each

@@ -1,0 +1,109 @@
+"""SGD with momentum, dampening, Nesterov and weight decay, with PyTorch's semantics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from numba import prange
+
+from ..jit import kernel
+from .flat_buffer import Run
+from .optimizer import Optimizer, check_number
+from .registry import register
+
+
+@kernel
+def _sgd_kernel(param, grad, sign, lr, weight_decay):
+    """Plain SGD step in place: p -= lr * (sign * grad + weight_decay * p)."""
+    for i in prange(param.size):
+        p = param[i]
+        param[i] = p - lr * (sign * grad[i] + weight_decay * p)
+
+
+@kernel
+def _sgd_momentum_kernel(
+    param, grad, buf, sign, lr, weight_decay, momentum, one_minus_dampening, nesterov, first
+):
+    """SGD-with-momentum step in place; `first` makes the buffer the gradient itself."""
+    n = param.size
+    if first:
+        for i in prange(n):
+            p = param[i]
+            g = sign * grad[i] + weight_decay * p
+            buf[i] = g
+            d = g + momentum * g if nesterov else g
+            param[i] = p - lr * d
+    else:
+        for i in prange(n):
+            p = param[i]
+            g = sign * grad[i] + weight_decay * p
+            b = momentum * buf[i] + one_minus_dampening * g
+            buf[i] = b
+            d = g + momentum * b if nesterov else b
+            param[i] = p - lr * d
+
+
+@register("sgd")
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, as torch.optim.SGD (Nesterov: Sutskever et al., 2013).
+
+    Defaults: lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+    maximize=False. For each parameter, t = its step count (from 1):
+
+        g = -grad if maximize else grad
+        g = g + weight_decay * p
+        if momentum != 0:
+            b = g if t == 1 else momentum * b + (1 - dampening) * g   # momentum_buffer
+            g = g + momentum * b if nesterov else b
+        p = p - lr * g
+
+    As PyTorch's implementation, `maximize` negates the gradient before weight decay. The
+    momentum buffer exists only when momentum != 0 (as PyTorch, where it would be None); if
+    momentum is switched on after some steps, the new buffer starts at zero rather than at
+    the gradient. state['step'] is kept (PyTorch's SGD keeps none) to know the first step.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        skip_nonfinite: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+            nesterov=nesterov, maximize=maximize,
+        )  # fmt: skip
+        super().__init__(params, defaults, skip_nonfinite=skip_nonfinite)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        check_number("lr", group["lr"], low=0.0)
+        check_number("momentum", group["momentum"], low=0.0)
+        check_number("dampening", group["dampening"])
+        check_number("weight_decay", group["weight_decay"], low=0.0)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                f"Nesterov momentum requires a momentum > 0 and zero dampening, got "
+                f"momentum={group['momentum']} and dampening={group['dampening']}"
+            )
+
+    def _state_init(self, group: dict[str, Any]) -> dict[str, float]:
+        return {"momentum_buffer": 0.0} if group["momentum"] != 0 else {}
+
+    def _update(self, group: dict[str, Any], run: Run) -> None:
+        s = run.scalar
+        sign = s(-1.0 if group["maximize"] else 1.0)
+        if group["momentum"] == 0:
+            _sgd_kernel(run.param, run.grad, sign, s(group["lr"]), s(group["weight_decay"]))
+            return
+        _sgd_momentum_kernel(
+            run.param, run.grad, run.state["momentum_buffer"], sign, s(group["lr"]),
+            s(group["weight_decay"]), s(group["momentum"]), s(1.0 - group["dampening"]),
+            bool(group["nesterov"]), run.step == 1,
+        )  # fmt: skip
