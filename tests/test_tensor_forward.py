@@ -1,0 +1,238 @@
+"""Forward values against plain numpy (or a closed form), and the dtype rules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_opt as tg
+from tinygrad_opt import Tensor
+
+RNG = np.random.default_rng(7)
+
+
+def close(t: Tensor, expected, rtol=1e-6, atol=1e-7):
+    np.testing.assert_allclose(t.numpy(), expected, rtol=rtol, atol=atol)
+
+
+def test_arithmetic_matches_numpy():
+    a = RNG.standard_normal((3, 4))
+    b = RNG.uniform(0.5, 2, (4,))
+    A, B = Tensor(a), Tensor(b)
+    close(A + B, a + b)
+    close(A - B, a - b)
+    close(A * B, a * b)
+    close(A / B, a / b)
+    close(B**A, b**a)
+    close(-A, -a)
+    close(2 - A, 2 - a)
+    close(2 / B, 2 / b)
+    close(2**A, 2**a)
+    close(A @ a.T, a @ a.T)
+    close(a.T @ A, a.T @ a)
+    close(a + A, a + a)  # ndarray on the left defers to the Tensor
+
+
+def test_unary_and_activations_match_closed_forms():
+    a = RNG.standard_normal((5, 3)) * 3
+    A = Tensor(a)
+    close(A.exp(), np.exp(a))
+    close(A.abs().log(), np.log(np.abs(a)))
+    close(A.abs().sqrt(), np.sqrt(np.abs(a)))
+    close(A.tanh(), np.tanh(a))
+    close(A.sigmoid(), 1 / (1 + np.exp(-a)))
+    close(A.relu(), np.where(a > 0, a, 0))
+    close(A.leaky_relu(0.1), np.where(a > 0, a, 0.1 * a))
+    close(A.clip(-1, 0.5), np.clip(a, -1, 0.5))
+    erf = np.vectorize(math.erf)
+    close(A.gelu(), 0.5 * a * (1 + erf(a / math.sqrt(2))), rtol=1e-12, atol=1e-15)
+    tanh_form = 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a**3)))
+    close(A.gelu(approximate="tanh"), tanh_form)
+
+
+def test_erf_is_accurate_to_float64_over_a_wide_range():
+    from tinygrad_opt.ops.erf import erf
+
+    x = np.concatenate([np.linspace(-7, 7, 2001), [0.0, 1e-300, -1e-10, 30.0, -30.0]])
+    expected = np.array([math.erf(v) for v in x])
+    np.testing.assert_array_max_ulp(erf(x), expected, maxulp=1)
+    x32 = x.astype(np.float32)
+    assert erf(x32).dtype == np.float32
+
+
+def test_sigmoid_is_stable_at_extremes():
+    out = Tensor(np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0], dtype=np.float32)).sigmoid()
+    assert np.all(np.isfinite(out.numpy()))
+    np.testing.assert_allclose(out.numpy(), [0.0, 1.9287498e-22, 0.5, 1.0, 1.0], rtol=1e-6)
+
+
+def test_softmax_is_stable_and_normalised():
+    a = np.array([[1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 1000.0]], dtype=np.float32)
+    s = Tensor(a).softmax(-1).numpy()
+    shifted = a - a.max(-1, keepdims=True)
+    expected = np.exp(shifted) / np.exp(shifted).sum(-1, keepdims=True)
+    np.testing.assert_allclose(s, expected, rtol=1e-6)
+    ls = Tensor(a).log_softmax(dim=1).numpy()
+    assert np.all(np.isfinite(ls))
+    np.testing.assert_allclose(ls, shifted - np.log(np.exp(shifted).sum(-1, keepdims=True)))
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2), -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_match_numpy(axis, keepdims):
+    a = RNG.standard_normal((2, 3, 4))
+    A = Tensor(a)
+    close(A.sum(axis, keepdims), a.sum(axis=axis, keepdims=keepdims))
+    close(A.mean(axis=axis, keepdims=keepdims), a.mean(axis=axis, keepdims=keepdims))
+    close(A.var(axis, keepdims), a.var(axis=axis, keepdims=keepdims, ddof=1))
+    close(A.std(axis, keepdims, correction=0), a.std(axis=axis, keepdims=keepdims))
+    close(A.max(axis, keepdims), a.max(axis=axis, keepdims=keepdims))
+    close(A.min(dim=axis, keepdim=keepdims), a.min(axis=axis, keepdims=keepdims))
+
+
+def test_argmax_argmin_and_pytorch_spellings():
+    a = np.array([[1, 5, 5], [7, 0, 7]], dtype=np.float32)
+    A = Tensor(a)
+    assert A.argmax().item() == 3  # flat index of the first 7
+    assert A.argmax(dim=1).numpy().tolist() == [1, 0]  # first of the tied maxima
+    assert A.argmin(axis=0, keepdims=True).numpy().tolist() == [[0, 1, 0]]
+    assert A.argmax().dtype == np.int64
+    assert A.sum(dim=1, keepdim=True).shape == (2, 1)
+
+
+def test_movement_matches_numpy():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    A = Tensor(a)
+    close(A.reshape(4, 6), a.reshape(4, 6))
+    close(A.view(-1, 4), a.reshape(-1, 4))
+    close(A.transpose(0, 2), a.swapaxes(0, 2))
+    close(A.permute(1, 2, 0), a.transpose(1, 2, 0))
+    close(A.T, a.T)
+    assert A.flatten().shape == (24,)
+    assert A.flatten(1).shape == (2, 12)
+    assert A.flatten(0, 1).shape == (6, 4)
+    assert A.unsqueeze(-1).shape == (2, 3, 4, 1)
+    assert A.unsqueeze(0).shape == (1, 2, 3, 4)
+    assert Tensor(np.zeros((1, 3, 1))).squeeze().shape == (3,)
+    assert Tensor(np.zeros((1, 3, 1))).squeeze(1).shape == (1, 3, 1)  # not size 1: no-op
+    assert Tensor(np.zeros((1, 3, 1))).squeeze((0, 2)).shape == (3,)
+    assert A[:, :1].expand(5, 2, 3, 4).shape == (5, 2, 3, 4)
+    assert Tensor(np.zeros(())).flatten().shape == (1,)
+
+
+def test_pad_matches_numpy_constant_mode():
+    a = np.arange(6.0).reshape(2, 3)
+    A = Tensor(a)
+    close(A.pad((1, 2)), np.pad(a, ((0, 0), (1, 2))))
+    close(A.pad((1, 0, 0, 2), value=-1.0), np.pad(a, ((0, 2), (1, 0)), constant_values=-1.0))
+    close(A.pad((-1, 1)), np.pad(a, ((0, 0), (0, 1)))[:, 1:])
+
+
+def test_indexing_matches_numpy():
+    a = RNG.standard_normal((4, 5))
+    A = Tensor(a)
+    idx = np.array([3, 0, 3])
+    mask = a > 0
+    for index in [1, -1, (slice(1, 3), 2), (None, Ellipsis, 0), idx, (idx, idx), mask]:
+        close(A[index], a[index])
+    close(A[Tensor(idx)], a[idx])
+    close(A[Tensor(mask)], a[mask])
+    close(A[[0, 2]], a[[0, 2]])
+    rows = [row.numpy() for row in A]  # iteration goes through __getitem__
+    np.testing.assert_array_equal(np.stack(rows), a)
+
+
+def test_cat_stack_where_maximum_minimum():
+    a, b = RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3))
+    close(tg.cat([Tensor(a), Tensor(b)], dim=1), np.concatenate([a, b], 1))
+    close(tg.stack([Tensor(a), Tensor(b)], -1), np.stack([a, b], -1))
+    close(tg.where(Tensor(a > 0), Tensor(a), Tensor(b)), np.where(a > 0, a, b))
+    close(tg.where(a > 0, Tensor(a), 0.0), np.where(a > 0, a, 0.0))
+    close(tg.maximum(Tensor(a), Tensor(b)), np.maximum(a, b))
+    close(tg.minimum(Tensor(a), 0.0), np.minimum(a, 0.0))
+    close(tg.maximum(0.0, Tensor(a)), np.maximum(a, 0.0))
+
+
+def test_comparisons_are_boolean_and_outside_the_graph():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for result, expected in [
+        (x < 2, [True, False, False]),
+        (x <= 2, [True, True, False]),
+        (x > 2, [False, False, True]),
+        (x >= 2, [False, True, True]),
+        (x == 2, [False, True, False]),
+        (x != 2, [True, False, True]),
+        (x == Tensor([1.0, 0.0, 3.0]), [True, False, True]),
+    ]:
+        assert result.dtype == np.bool_
+        assert not result.requires_grad
+        assert result.numpy().tolist() == expected
+    assert (~(x > 2)).numpy().tolist() == [True, True, False]
+    assert ((x > 1) & (x < 3)).numpy().tolist() == [False, True, False]
+
+
+# ------------------------------------------------------------------------------ dtype rules
+def test_default_dtypes():
+    assert Tensor([1.0, 2.0]).dtype == np.float32
+    assert Tensor(1.5).dtype == np.float32
+    assert Tensor(np.zeros(3)).dtype == np.float64
+    assert Tensor(np.zeros(3, dtype=np.float16)).dtype == np.float32
+    assert Tensor([1, 2]).dtype == np.int64
+    assert Tensor([1.0], dtype=np.float64).dtype == np.float64
+    assert Tensor(np.array([True])).dtype == np.bool_
+
+
+def test_python_scalars_never_upcast_float32():
+    x = Tensor([1.0, 2.0])
+    for result in [x + 1.5, 1.5 + x, x * 2, x - 0.1, 0.1 - x, x / 3.0, 3.0 / x, x**2.5,
+                   2.5**x, x + np.float64(1.0), tg.maximum(x, 0.5), tg.where(x > 1, x, 0.0)]:
+        assert result.dtype == np.float32, result
+
+
+def test_integer_tensor_rules():
+    i = Tensor([1, 2, 3])
+    assert (i + 1).dtype == np.int64
+    assert (i * 2).dtype == np.int64
+    assert (2 - i).dtype == np.int64
+    assert (i + 1.5).dtype == np.float32  # as torch: an int tensor with a float becomes float32
+    assert (i / 2).dtype == np.float32  # true division gives the default float dtype
+    assert (i / i).dtype == np.float32
+    assert (i + Tensor([0.5, 0.5, 0.5])).dtype == np.float32  # numpy would give float64
+    assert (i + Tensor(np.zeros(3))).dtype == np.float64
+    assert (Tensor([1.0], dtype=np.float32) + Tensor(np.ones(1))).dtype == np.float64
+    assert i.sum().dtype == np.int64
+    assert Tensor(np.array([True, True])).sum().item() == 2
+
+
+def test_mixed_dtype_gradients_take_each_inputs_dtype():
+    a = Tensor([1.0, 2.0], requires_grad=True)  # float32
+    b = Tensor(np.array([3.0, 4.0]), requires_grad=True)  # float64
+    out = a * b
+    assert out.dtype == np.float64
+    out.sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_allclose(a.grad, [3, 4])
+
+
+def test_float_casts():
+    x = Tensor([1.5, 2.5], requires_grad=True)
+    y = x.double()
+    assert y.dtype == np.float64
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad, [3.0, 5.0])
+    labels = x.long()
+    assert labels.dtype == np.int64 and not labels.requires_grad
+    assert labels.float().dtype == np.float32
+
+
+def test_as_tensor_like_keeps_int_with_int():
+    from tinygrad_opt.tensor import as_tensor_like
+
+    assert as_tensor_like(2, Tensor([1, 2])).dtype == np.int64
+    assert as_tensor_like(2, Tensor(np.array([1], dtype=np.int32))).dtype == np.int32
+    assert as_tensor_like(2.5, Tensor([1, 2])).dtype == np.float32
+    assert as_tensor_like(2, Tensor([1.0])).dtype == np.float32
+    assert as_tensor_like(2.0, Tensor(np.zeros(1))).dtype == np.float64
