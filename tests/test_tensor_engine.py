@@ -1,0 +1,256 @@
+"""The autograd engine: accumulation, graph freeing, retain_graph, grad modes, detach,
+retain_grad, requires_grad propagation, the optimizer grad-storage hook, memory."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+import weakref
+
+import numpy as np
+import pytest
+
+import tinygrad_opt as tg
+from tinygrad_opt import Tensor
+
+
+def test_backward_accumulates_into_existing_grad():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad, [2 + 3, 4 + 3])
+    x.grad = None  # users may reset it
+    (x * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad, [3, 3])
+    x.grad = np.full(2, 10.0, dtype=np.float32)  # or assign an array
+    x.sum().backward()
+    np.testing.assert_allclose(x.grad, [11, 11])
+
+
+def test_shared_subexpression_gets_both_contributions():
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    y = x.exp()
+    (y * y + y).sum().backward()  # d/dx = (2y + 1) * y
+    e = np.exp(x.data)
+    np.testing.assert_allclose(x.grad, (2 * e + 1) * e)
+
+
+def test_same_tensor_twice_in_one_op():
+    x = Tensor(np.array([3.0]), requires_grad=True)
+    (x + x).backward()
+    np.testing.assert_allclose(x.grad, [2.0])
+
+
+def test_grad_has_the_leaf_shape_and_dtype_and_is_not_shared():
+    x = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    y = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    (x + y).sum().backward()
+    assert x.grad.shape == (2, 3) and x.grad.dtype == np.float32
+    x.grad += 1  # must not change y.grad, even though add's backward passes one array to both
+    np.testing.assert_allclose(y.grad, np.ones((2, 3)))
+    assert x.grad.flags.writeable and x.grad.flags.c_contiguous
+
+
+def test_backward_with_explicit_gradient():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x * x).backward(gradient=np.array([1.0, 0.5]))
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])
+
+
+def test_chain_of_100000_ops_backpropagates_without_recursion():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 1.0
+    (y * 2.0).sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])
+
+
+def test_graph_is_freed_and_second_backward_raises():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (x.tanh() * 2).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+        loss.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 2 * 2 * x.data)
+    with pytest.raises(RuntimeError):
+        loss.backward()
+
+
+def _intermediate_refs(retain_graph: bool):
+    x = Tensor(np.random.default_rng(0).standard_normal(100), requires_grad=True)
+    h1 = x * 2.0
+    h2 = h1.tanh()
+    loss = (h2 * h1).sum()
+    refs = [weakref.ref(h1.data), weakref.ref(h2.data)]
+    del h1, h2
+    loss.backward(retain_graph=retain_graph)
+    gc.collect()
+    return refs, loss
+
+
+def test_no_intermediate_arrays_stay_referenced_after_backward():
+    refs, _loss = _intermediate_refs(retain_graph=False)
+    assert all(r() is None for r in refs)
+
+
+def test_retain_graph_keeps_intermediates_alive():  # shows the test above can fail
+    refs, _loss = _intermediate_refs(retain_graph=True)
+    assert all(r() is not None for r in refs)
+
+
+def test_memory_does_not_grow_over_1000_iterations():
+    w = Tensor(np.random.default_rng(1).standard_normal((32, 32)), requires_grad=True)
+    x = Tensor(np.random.default_rng(2).standard_normal((8, 32)))
+
+    def step():
+        loss = ((x @ w).tanh() * 0.5 + 1.0).log_softmax(-1).mean()
+        loss.backward()
+        w.grad = None
+
+    for _ in range(50):  # warm up numpy's and Python's caches
+        step()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(200):
+            step()
+        gc.collect()
+        after_warmup, _ = tracemalloc.get_traced_memory()
+        for _ in range(1000):
+            step()
+        gc.collect()
+        after_all, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # one leaked (8, 32) float64 array per step would be > 2 MB
+    assert after_all - after_warmup < 64 * 1024
+
+
+def test_no_grad_records_nothing_and_enable_grad_restores():
+    x = Tensor([1.0], requires_grad=True)
+    with tg.no_grad():
+        y = x * 2
+        assert not y.requires_grad and y.is_leaf
+        assert not tg.is_grad_enabled()
+        with tg.enable_grad():
+            z = x * 2
+            assert z.requires_grad
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+    assert (x * 2).requires_grad
+
+
+def test_grad_modes_as_decorators_and_restored_after_errors():
+    @tg.no_grad()
+    def infer(t):
+        return t * 2
+
+    @tg.enable_grad()
+    def train(t):
+        return t * 2
+
+    x = Tensor([1.0], requires_grad=True)
+    assert not infer(x).requires_grad
+    with tg.no_grad():
+        assert train(x).requires_grad
+    with pytest.raises(ZeroDivisionError):
+        with tg.no_grad():
+            raise ZeroDivisionError
+    assert tg.is_grad_enabled()
+
+
+def test_detach_shares_data_and_cuts_the_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad
+    assert np.shares_memory(d.data, y.data)
+    (d * x).sum().backward()
+    np.testing.assert_allclose(x.grad, y.data)  # d acted as a constant
+
+
+def test_retain_grad_keeps_non_leaf_grads():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x * x
+    y.retain_grad()
+    z = y * 3
+    z.sum().backward()
+    np.testing.assert_allclose(y.grad, [3, 3])
+    assert z.grad is None  # not retained
+    np.testing.assert_allclose(x.grad, 6 * x.data)
+
+
+def test_requires_grad_propagation_and_leaves():
+    a = Tensor([1.0])
+    b = Tensor([2.0], requires_grad=True)
+    assert not (a * 2).requires_grad
+    c = a * b
+    assert c.requires_grad and not c.is_leaf
+    assert a.is_leaf and b.is_leaf
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (a * 2).sum().backward()
+    (c + a).sum().backward()
+    assert a.grad is None
+    np.testing.assert_allclose(b.grad, [1.0])
+
+
+def test_integer_tensors_refuse_requires_grad():
+    with pytest.raises(TypeError, match="floating-point"):
+        Tensor([1, 2], requires_grad=True)
+    with pytest.raises(TypeError, match="floating-point"):
+        Tensor([1, 2]).requires_grad_()
+    with pytest.raises(TypeError, match="floating-point"):
+        tg.arange(3, requires_grad=True)
+
+
+def test_integer_index_tensor_in_a_graph():
+    x = Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    labels = Tensor([2, 0])
+    x[labels].sum().backward()
+    np.testing.assert_allclose(x.grad, [[1, 1], [0, 0], [1, 1]])
+
+
+def test_grad_storage_hook_writes_into_the_optimizer_buffer():
+    flat = np.zeros(5, dtype=np.float32)
+    w = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    w._grad_storage = flat[1:4]
+    (w * 2).sum().backward()
+    assert np.shares_memory(w.grad, flat)
+    np.testing.assert_allclose(flat, [0, 2, 2, 2, 0])
+    (w * 1).sum().backward()  # accumulates in place, still in the buffer
+    np.testing.assert_allclose(flat, [0, 3, 3, 3, 0])
+
+
+def test_backward_never_mutates_the_incoming_gradient():
+    seen = []
+
+    def spy(x):
+        def backward(g):
+            seen.append(g.copy())
+            seen.append(g)
+            return (g,)
+
+        return Tensor.make(x.data.copy(), (x,), backward)
+
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = spy(x)
+    (y + y * 2).sum().backward()
+    x.grad += 100
+    np.testing.assert_array_equal(seen[0], seen[1])
+
+
+def test_item_len_bool_repr():
+    assert Tensor([[2.5]]).item() == 2.5
+    assert len(Tensor(np.zeros((4, 2)))) == 4
+    assert bool(Tensor([1.0]))
+    assert "requires_grad=True" in repr(Tensor([1.0], requires_grad=True))
+    with pytest.raises(ValueError, match="one-element"):
+        Tensor([1.0, 2.0]).item()
