@@ -41,5 +41,5 @@ def run(args: argparse.Namespace) -> int:
             images, labels = load(root=root, train=train, download=True)
             split = "train" if train else "test"
             print(f"{name} {split}: {len(labels)} images of shape {tuple(images.shape[1:])}, "
-                  "ready")
+                  "checksums verified")
     return 0
