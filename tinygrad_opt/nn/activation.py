@@ -1,0 +1,218 @@
+"""Activations (ReLU, LeakyReLU, GELU, Tanh, Sigmoid, SiLU, Softmax, LogSoftmax), each
+one graph node whose backward reuses the saved output where the rule allows.
+
+Elementwise results keep the input's memory order (numpy's default for ufuncs), so the
+channels-last output of a convolution stays channels-last through its activation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from ..jit import kernel
+from ..tensor import Tensor
+from ._layout import float_data
+from .module import Module
+
+_SQRT_HALF = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TANH_C = math.sqrt(2.0 / math.pi)
+
+
+@kernel
+def _gelu_erf_forward(x, out):
+    for i in prange(x.size):
+        out[i] = 0.5 * x[i] * (1.0 + math.erf(x[i] * _SQRT_HALF))
+
+
+@kernel
+def _gelu_erf_backward(x, g, out):
+    for i in prange(x.size):
+        v = x[i]
+        cdf = 0.5 * (1.0 + math.erf(v * _SQRT_HALF))
+        out[i] = g[i] * (cdf + v * math.exp(-0.5 * v * v) * _INV_SQRT_2PI)
+
+
+def relu(input: Tensor) -> Tensor:
+    """max(x, 0); gradient 0 at x = 0, as PyTorch."""
+    out = np.maximum(float_data(input, "relu"), 0)
+
+    def backward(g):
+        return (g * (out > 0),)
+
+    return Tensor.make(out, (input,), backward)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x if x > 0 else negative_slope * x."""
+    x = float_data(input, "leaky_relu")
+    positive = x > 0
+    out = np.where(positive, x, x * x.dtype.type(negative_slope))
+
+    def backward(g):
+        return (np.where(positive, g, g * g.dtype.type(negative_slope)),)
+
+    return Tensor.make(out, (input,), backward)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x) (Hendrycks & Gimpel, 2016); approximate='tanh' uses the tanh formula."""
+    x = float_data(input, "gelu")
+    if approximate == "none":
+        flat = np.ascontiguousarray(x).ravel()
+        out_flat = np.empty_like(flat)
+        _gelu_erf_forward(flat, out_flat)
+
+        def backward(g):
+            grad = np.empty_like(flat)
+            _gelu_erf_backward(flat, np.ascontiguousarray(g, dtype=flat.dtype).ravel(), grad)
+            return (grad.reshape(x.shape),)
+
+        return Tensor.make(out_flat.reshape(x.shape), (input,), backward)
+    if approximate != "tanh":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    c = x.dtype.type(_TANH_C)
+    k = x.dtype.type(0.044715)
+    t = np.tanh(c * (x + k * x**3))
+    out = 0.5 * x * (1 + t)
+
+    def backward_tanh(g):
+        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * k * x * x)),)
+
+    return Tensor.make(out, (input,), backward_tanh)
+
+
+def tanh(input: Tensor) -> Tensor:
+    out = np.tanh(float_data(input, "tanh"))
+
+    def backward(g):
+        return (g * (1 - out * out),)
+
+    return Tensor.make(out, (input,), backward)
+
+
+def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    # exp of a non-positive number never overflows; both branches keep full relative precision.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    out = _stable_sigmoid(float_data(input, "sigmoid"))
+
+    def backward(g):
+        return (g * out * (1 - out),)
+
+    return Tensor.make(out, (input,), backward)
+
+
+def silu(input: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    x = float_data(input, "silu")
+    s = _stable_sigmoid(x)
+
+    def backward(g):
+        return (g * s * (1 + x * (1 - s)),)
+
+    return Tensor.make(x * s, (input,), backward)
+
+
+def softmax(input: Tensor, dim: int = -1) -> Tensor:
+    """exp(x - max) / sum(exp(x - max)) along dim."""
+    x = float_data(input, "softmax")
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    out = e / e.sum(axis=dim, keepdims=True)
+
+    def backward(g):
+        return (out * (g - (g * out).sum(axis=dim, keepdims=True)),)
+
+    return Tensor.make(out, (input,), backward)
+
+
+def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
+    """x - max - log(sum(exp(x - max))) along dim; stable for any finite logits."""
+    x = float_data(input, "log_softmax")
+    shifted = x - x.max(axis=dim, keepdims=True)
+    out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+
+    def backward(g):
+        return (g - np.exp(out) * g.sum(axis=dim, keepdims=True),)
+
+    return Tensor.make(out, (input,), backward)
+
+
+def _legacy_softmax_dim(ndim: int) -> int:
+    # PyTorch's choice when Softmax(dim=None): 0 for 0-, 1- and 3-D input, else 1.
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class ReLU(Module):
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return relu(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Tensor) -> Tensor:
+        return leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class GELU(Module):
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return gelu(x, self.approximate)
+
+
+class Tanh(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return tanh(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return sigmoid(x)
+
+
+class SiLU(Module):
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return silu(x)
+
+
+class Softmax(Module):
+    """Softmax along `dim`; dim=None picks PyTorch's legacy axis (0 for 0/1/3-D input, else 1)."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return softmax(x, _legacy_softmax_dim(x.ndim) if self.dim is None else self.dim)
+
+
+class LogSoftmax(Module):
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return log_softmax(x, _legacy_softmax_dim(x.ndim) if self.dim is None else self.dim)

@@ -1,0 +1,213 @@
+"""`Conv2d`: im2col on channels-last memory plus ONE BLAS matrix product, as one graph node.
+
+Layout: the input is read as NHWC (free when it came from another conv, one copy when it is
+a plain NCHW array), patches are gathered into `cols` of shape (N*OH*OW, KH*KW*C), and
+`cols @ W^T` gives (N*OH*OW, O), which IS the NHWC output; the NCHW-shaped result is a
+transposed view of it, so no output transpose copy is made. Backward: dW = g^T cols and
+dcols = g W (BLAS), then a Numba col2im scatter-adds dcols into dx. A 1x1, stride-1,
+unpadded convolution skips im2col/col2im entirely.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import init
+from ._layout import channels_last, float_data, pair
+from .conv_kernels import _col2im, _im2col
+from .module import Module, Parameter
+
+
+def _conv_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
+    return (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _resolve_padding(padding, kernel: tuple[int, int], stride, dilation, who: str):
+    if isinstance(padding, str):
+        if padding == "valid":
+            return 0, 0
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{who}: padding='same' is only supported with stride 1")
+            pads = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                if total % 2:
+                    raise ValueError(
+                        f"{who}: padding='same' needs an even total padding; kernel {k} with "
+                        f"dilation {d} would need asymmetric padding"
+                    )
+                pads.append(total // 2)
+            return pads[0], pads[1]
+        raise ValueError(
+            f"{who}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}"
+        )
+    return pair(padding, "padding", who)
+
+
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D cross-correlation of (N, C, H, W) input with (O, C, KH, KW) weight, as PyTorch.
+
+    Supports stride, zero padding (int, pair, 'same', 'valid') and dilation; groups must be 1.
+    An unbatched (C, H, W) input gives a (O, OH, OW) output.
+    """
+    x = float_data(input, "conv2d")
+    w = weight.data
+    if groups != 1:
+        raise ValueError(f"conv2d: only groups=1 is supported, got groups={groups}")
+    if w.ndim != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (out, in, kH, kW), got shape {w.shape}")
+    out_ch, in_ch, kh, kw = w.shape
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    if x.ndim != 4 or x.shape[1] != in_ch:
+        raise ValueError(
+            f"conv2d: expected input of shape (N, {in_ch}, H, W) or ({in_ch}, H, W), "
+            f"got {tuple(input.shape)}"
+        )
+    sh, sw = pair(stride, "stride", "conv2d")
+    dh, dw = pair(dilation, "dilation", "conv2d")
+    if min(sh, sw, dh, dw) < 1:
+        raise ValueError(f"conv2d: stride and dilation must be >= 1, got {stride}, {dilation}")
+    ph, pw = _resolve_padding(padding, (kh, kw), (sh, sw), (dh, dw), "conv2d")
+    if min(ph, pw) < 0:
+        raise ValueError(f"conv2d: padding must be >= 0, got {padding}")
+    n, _, height, width = x.shape
+    out_h = _conv_output_size(height, kh, sh, ph, dh)
+    out_w = _conv_output_size(width, kw, sw, pw, dw)
+    if out_h < 1 or out_w < 1:
+        raise ValueError(
+            f"conv2d: input {height}x{width} (padding {ph},{pw}) is smaller than the "
+            f"{kh}x{kw} kernel (dilation {dh},{dw})"
+        )
+    dtype = np.result_type(x.dtype, w.dtype)
+    x_nhwc = channels_last(x.astype(dtype, copy=False))
+    pointwise = kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0
+    if pointwise:
+        cols = x_nhwc.reshape(-1, in_ch)
+    else:
+        cols6 = np.empty((n, out_h, out_w, kh, kw, in_ch), dtype=dtype)
+        _im2col(x_nhwc, cols6, kh, kw, sh, sw, ph, pw, dh, dw)
+        cols = cols6.reshape(n * out_h * out_w, kh * kw * in_ch)
+    # Weight rows reordered to (kh, kw, c) to match the patch layout; a small copy.
+    w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1), dtype=dtype).reshape(out_ch, -1)
+    out2 = cols @ w_mat.T
+    if bias is not None:
+        out2 += bias.data
+    out = out2.reshape(n, out_h, out_w, out_ch).transpose(0, 3, 1, 2)
+    if unbatched:
+        out = out[0]
+
+    def backward(g: np.ndarray):
+        g4 = g[None] if unbatched else g
+        g2 = channels_last(g4.astype(dtype, copy=False)).reshape(-1, out_ch)
+        gx = gw = gb = None
+        if weight.requires_grad:
+            gw = (g2.T @ cols).reshape(out_ch, kh, kw, in_ch).transpose(0, 3, 1, 2)
+        if bias is not None and bias.requires_grad:
+            gb = g2.sum(axis=0)
+        if input.requires_grad:
+            dcols = g2 @ w_mat
+            if pointwise:
+                dx = dcols.reshape(n, height, width, in_ch)
+            else:
+                dx = np.empty((n, height, width, in_ch), dtype=dtype)
+                _col2im(dcols.reshape(cols6.shape), dx, kh, kw, sh, sw, ph, pw, dh, dw)
+            gx = dx.transpose(0, 3, 1, 2)
+            if unbatched:
+                gx = gx[0]
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    return Tensor.make(out, parents, backward)
+
+
+class Conv2d(Module):
+    """2-D convolution over (N, C, H, W) input, as torch.nn.Conv2d (zero padding, groups=1).
+
+    Weight (out_channels, in_channels, kH, kW), init kaiming_uniform(a=sqrt(5)); bias
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels * kH * kW, as PyTorch.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
+        if groups != 1:
+            raise ValueError(f"Conv2d: only groups=1 is supported, got groups={groups}")
+        if padding_mode != "zeros":
+            raise ValueError(
+                f"Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}"
+            )
+        self.in_channels = int(in_channels)
+        self.out_channels = int(out_channels)
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = pair(stride, "stride", "Conv2d")
+        self.dilation = pair(dilation, "dilation", "Conv2d")
+        if min(*self.kernel_size, *self.stride, *self.dilation) < 1:
+            raise ValueError("Conv2d: kernel_size, stride and dilation must be >= 1")
+        self.padding = padding if isinstance(padding, str) else pair(padding, "padding", "Conv2d")
+        _resolve_padding(self.padding, self.kernel_size, self.stride, self.dilation, "Conv2d")
+        self.groups = 1
+        self.padding_mode = padding_mode
+        dtype = np.dtype(dtype or np.float32)
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        self.weight = Parameter(np.empty(shape, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1.0 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
+            raise ValueError(
+                f"Conv2d: expected input of shape (N, {self.in_channels}, H, W) or "
+                f"({self.in_channels}, H, W), got {tuple(x.shape)}"
+            )
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding not in ((0, 0), "valid"):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text

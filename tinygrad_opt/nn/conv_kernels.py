@@ -1,0 +1,151 @@
+"""Numba kernels for convolution and pooling on channels-last (NHWC) arrays.
+
+Convolution multiplies with numpy's BLAS; these kernels do what BLAS cannot: gather the
+patches (im2col), scatter-add patch gradients back (col2im), and pool. Channels-last keeps
+the C values of a pixel contiguous, so every inner loop is a contiguous run of length C that
+LLVM vectorises, and a convolution's output `(N*OH*OW, O)` is already NHWC without a copy.
+
+Every kernel is parallel over the batch: different samples never write the same memory, so
+no atomics are needed. All arrays must be C-contiguous; outputs are preallocated by callers.
+Windows are `oh * stride - pad + k * dilation`; positions outside the input are padding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from ..jit import kernel
+
+
+@kernel
+def _im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw):
+    """cols[n, oh, ow, i, j, :] = x[n, oh*sh - ph + i*dh, ow*sw - pw + j*dw, :] (0 outside)."""
+    n_batch, height, width, channels = x.shape
+    out_h, out_w = cols.shape[1], cols.shape[2]
+    for n in prange(n_batch):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                for i in range(kh):
+                    ih = oh * sh - ph + i * dh
+                    for j in range(kw):
+                        iw = ow * sw - pw + j * dw
+                        if 0 <= ih < height and 0 <= iw < width:
+                            for c in range(channels):
+                                cols[n, oh, ow, i, j, c] = x[n, ih, iw, c]
+                        else:
+                            for c in range(channels):
+                                cols[n, oh, ow, i, j, c] = 0.0
+
+
+@kernel
+def _col2im(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw):
+    """dx[n, ih, iw, :] += cols[n, oh, ow, i, j, :] for every window that covers (ih, iw)."""
+    n_batch, height, width, channels = dx.shape
+    out_h, out_w = cols.shape[1], cols.shape[2]
+    for n in prange(n_batch):
+        for ih in range(height):
+            for iw in range(width):
+                for c in range(channels):
+                    dx[n, ih, iw, c] = 0.0
+        for oh in range(out_h):
+            for ow in range(out_w):
+                for i in range(kh):
+                    ih = oh * sh - ph + i * dh
+                    if ih < 0 or ih >= height:
+                        continue
+                    for j in range(kw):
+                        iw = ow * sw - pw + j * dw
+                        if iw < 0 or iw >= width:
+                            continue
+                        for c in range(channels):
+                            dx[n, ih, iw, c] += cols[n, oh, ow, i, j, c]
+
+
+@kernel
+def _max_pool_forward(x, out, argmax, kh, kw, sh, sw, ph, pw):
+    """Max over each window (padding never wins, as PyTorch pads with -inf); argmax keeps
+    the flat input index ih * W + iw of the winner. NaN wins, so it propagates."""
+    n_batch, height, width, channels = x.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    for n in prange(n_batch):
+        for oh in range(out_h):
+            h0 = max(oh * sh - ph, 0)
+            h1 = min(oh * sh - ph + kh, height)
+            for ow in range(out_w):
+                w0 = max(ow * sw - pw, 0)
+                w1 = min(ow * sw - pw + kw, width)
+                for c in range(channels):
+                    out[n, oh, ow, c] = -np.inf
+                    argmax[n, oh, ow, c] = h0 * width + w0
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        for c in range(channels):
+                            v = x[n, ih, iw, c]
+                            if v > out[n, oh, ow, c] or np.isnan(v):
+                                if not np.isnan(out[n, oh, ow, c]):
+                                    out[n, oh, ow, c] = v
+                                    argmax[n, oh, ow, c] = ih * width + iw
+
+
+@kernel
+def _max_pool_backward(g, argmax, dx):
+    """dx[n, argmax] += g: each output's gradient goes to the input that won its window."""
+    n_batch, height, width, channels = dx.shape
+    out_h, out_w = g.shape[1], g.shape[2]
+    for n in prange(n_batch):
+        for ih in range(height):
+            for iw in range(width):
+                for c in range(channels):
+                    dx[n, ih, iw, c] = 0.0
+        for oh in range(out_h):
+            for ow in range(out_w):
+                for c in range(channels):
+                    flat = argmax[n, oh, ow, c]
+                    dx[n, flat // width, flat % width, c] += g[n, oh, ow, c]
+
+
+@kernel
+def _avg_pool_forward(x, out, divisors, kh, kw, sh, sw, ph, pw):
+    """Sum of each window divided by divisors[oh, ow] (chosen by the caller)."""
+    n_batch, height, width, channels = x.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    for n in prange(n_batch):
+        for oh in range(out_h):
+            h0 = max(oh * sh - ph, 0)
+            h1 = min(oh * sh - ph + kh, height)
+            for ow in range(out_w):
+                w0 = max(ow * sw - pw, 0)
+                w1 = min(ow * sw - pw + kw, width)
+                for c in range(channels):
+                    out[n, oh, ow, c] = 0.0
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        for c in range(channels):
+                            out[n, oh, ow, c] += x[n, ih, iw, c]
+                inv = 1.0 / divisors[oh, ow]
+                for c in range(channels):
+                    out[n, oh, ow, c] *= inv
+
+
+@kernel
+def _avg_pool_backward(g, dx, divisors, kh, kw, sh, sw, ph, pw):
+    """Spread each output's gradient / divisor evenly over the input pixels of its window."""
+    n_batch, height, width, channels = dx.shape
+    out_h, out_w = g.shape[1], g.shape[2]
+    for n in prange(n_batch):
+        for ih in range(height):
+            for iw in range(width):
+                for c in range(channels):
+                    dx[n, ih, iw, c] = 0.0
+        for oh in range(out_h):
+            h0 = max(oh * sh - ph, 0)
+            h1 = min(oh * sh - ph + kh, height)
+            for ow in range(out_w):
+                w0 = max(ow * sw - pw, 0)
+                w1 = min(ow * sw - pw + kw, width)
+                inv = 1.0 / divisors[oh, ow]
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        for c in range(channels):
+                            dx[n, ih, iw, c] += g[n, oh, ow, c] * inv

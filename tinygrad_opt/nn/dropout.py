@@ -1,0 +1,50 @@
+"""`Dropout`: zero each element with probability p in training and scale the rest by
+1 / (1 - p) (inverted dropout, as PyTorch); identity in eval. Random draws come from
+`tinygrad_opt.random.generator()`, so `manual_seed` makes masks repeat."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..random import generator
+from ..tensor import Tensor
+from ._layout import flat_view, float_data
+from .module import Module
+
+
+def _check_p(p: float, who: str) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"{who}: dropout probability has to be between 0 and 1, but got {p!r}")
+    return float(p)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout; returns the input itself when not training or p == 0."""
+    p = _check_p(p, "dropout")
+    x = float_data(input, "dropout")
+    if not training or p == 0.0:
+        return input
+    # The mask follows x's memory order (e.g. channels-last after a conv) so the multiply
+    # walks both arrays contiguously.
+    uniform = np.empty_like(x)
+    generator().random(out=flat_view(uniform), dtype=uniform.dtype)
+    mask = (uniform >= p) * x.dtype.type(1.0 / (1.0 - p)) if p < 1.0 else np.zeros_like(x)
+
+    def backward(g):
+        return (g * mask,)
+
+    return Tensor.make(x * mask, (input,), backward)
+
+
+class Dropout(Module):
+    """Dropout(p=0.5) as torch.nn.Dropout (inplace is accepted and ignored)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        self.p = _check_p(p, "Dropout")
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

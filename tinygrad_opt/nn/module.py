@@ -1,0 +1,407 @@
+"""`Module`, `Parameter`, `Sequential` and `ModuleList`, with PyTorch's naming and state_dict.
+
+A Module registers what is assigned to it: a `Parameter` becomes a parameter, a `Module` a
+child, and `register_buffer` adds saved non-trainable state (running statistics). Keys of
+`state_dict()` are dotted attribute paths as in PyTorch (`"0.weight"`, `"features.1.bias"`).
+
+Loading copies values INTO the existing arrays (`np.copyto`), never rebinding `p.data`:
+an optimizer may hold each parameter as a view into one flat buffer, and must keep seeing
+the loaded values.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as trainable; requires grad unless told otherwise.
+
+    `Parameter(data, requires_grad=True)`: floating data only (float32 unless float64 is given).
+    """
+
+    def __init__(self, data=None, requires_grad: bool = True) -> None:
+        if data is None:
+            data = np.empty(0, dtype=np.float32)
+        super().__init__(data, requires_grad=False)
+        if self.data.dtype.kind != "f":
+            raise TypeError(
+                f"Parameter: data must be floating point, got {self.data.dtype}; "
+                "keep integer state in a buffer instead"
+            )
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict(strict=False)` returns, as in PyTorch."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of every layer and model: subclasses set attributes in `__init__` and
+    implement `forward`. Calling the module calls `forward`."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+
+    # ------------------------------------------------------------------ registration
+    def _check_initialised(self, name: str) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(
+                f"cannot assign '{name}' before Module.__init__() is called; call "
+                "super().__init__() first in your module's __init__"
+            )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Parameter):
+            self._check_initialised(name)
+            self._discard(name)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._check_initialised(name)
+            self._discard(name)
+            self._modules[name] = value
+        elif "_parameters" in self.__dict__ and name in self._parameters:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to parameter '{name}' "
+                    "(nn.Parameter or None expected)"
+                )
+            self._parameters[name] = None
+        elif "_buffers" in self.__dict__ and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                value = Tensor(np.asarray(value))
+            self._buffers[name] = value
+        elif "_modules" in self.__dict__ and name in self._modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to child module '{name}' "
+                    "(nn.Module or None expected)"
+                )
+            self._modules[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def _discard(self, name: str) -> None:
+        for store in (self._parameters, self._buffers, self._modules):
+            store.pop(name, None)
+        self.__dict__.pop(name, None)
+        self._non_persistent.discard(name)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: look in the registries.
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                self._non_persistent.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter('{name}'): expected a Parameter or None")
+        self._check_initialised(name)
+        self._discard(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Add non-trainable state (saved in state_dict unless persistent=False)."""
+        self._check_initialised(name)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(np.asarray(tensor))
+        self._discard(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module('{name}'): {type(module).__name__} is not a Module")
+        self._check_initialised(name)
+        self._discard(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward() method")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(
+        self, memo: set | None = None, prefix: str = ""
+    ) -> Iterator[tuple[str, Module]]:
+        if memo is None:
+            memo = set()
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is None:
+                continue
+            yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen: set[int] = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, store: str, prefix: str, recurse: bool):
+        seen: set[int] = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in getattr(module, store).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), value
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) pairs, each shared parameter once, in registration order."""
+        yield from self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call `fn` on every submodule (children first) and on self, as PyTorch."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------ modes and grads
+    def train(self, mode: bool = True) -> Module:
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for param in self.parameters():
+            if param.grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                param.grad[...] = 0
+
+    # ------------------------------------------------------------------ state
+    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
+        """Every saved (key, tensor) pair, in PyTorch's order (own params, buffers, children)."""
+        for prefix, module in self.named_modules():
+            dot = f"{prefix}." if prefix else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    yield dot + name, param
+            for name, buf in module._buffers.items():
+                if buf is not None and name not in module._non_persistent:
+                    yield dot + name, buf
+
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Copies of every parameter and persistent buffer as numpy arrays, keyed by path."""
+        return OrderedDict((key, np.array(t.data, copy=True)) for key, t in self._state_items())
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy values from `state_dict` into this module's arrays in place.
+
+        Every problem is checked before anything is written, so a failed load changes
+        nothing: the RuntimeError names all missing, unexpected and wrongly-shaped keys.
+        With strict=False, missing and unexpected keys are allowed (and returned), but a
+        shape mismatch is still an error, as in PyTorch.
+        """
+        if not hasattr(state_dict, "items"):
+            raise TypeError(
+                f"load_state_dict expects a mapping of names to arrays, got "
+                f"{type(state_dict).__name__}"
+            )
+        own = OrderedDict(self._state_items())
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        problems: list[str] = []
+        sources: dict[str, np.ndarray] = {}
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if array.dtype.kind not in "fiub":
+                problems.append(f'value for "{key}" has unsupported dtype {array.dtype}')
+            elif array.shape != target.data.shape:
+                problems.append(
+                    f'size mismatch for "{key}": copying a param with shape {array.shape} '
+                    f"from checkpoint, the shape in current model is {target.data.shape}"
+                )
+            else:
+                sources[key] = array
+        if strict and missing:
+            problems.insert(
+                0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing)
+            )
+        if strict and unexpected:
+            problems.insert(
+                1 if strict and missing else 0,
+                "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected),
+            )
+        if problems:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(problems)
+            )
+        for key, array in sources.items():
+            np.copyto(own[key].data, array, casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ repr
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {child_repr}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = "\n  ".join(([extra] if extra else []) + lines)
+        return f"{type(self).__name__}(\n  {body}\n)"
+
+
+class Sequential(Module):
+    """Modules applied in order; `Sequential(m0, m1, ...)` or `Sequential(OrderedDict)`."""
+
+    def __init__(self, *modules) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            for name, module in modules[0].items():
+                self.add_module(str(name), module)
+        else:
+            for index, module in enumerate(modules):
+                if not isinstance(module, Module):
+                    raise TypeError(
+                        f"Sequential: argument {index} is {type(module).__name__}, "
+                        "expected a Module"
+                    )
+                self.add_module(str(index), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        return items[_checked_index(index, len(items), "Sequential")][1]
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules registered as children (keys "0", "1", ...); it has no forward."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        values = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(values[index])
+        return values[_checked_index(index, len(values), "ModuleList")]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        index = _checked_index(index, len(self._modules), "ModuleList")
+        self.add_module(str(index), module)
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+
+def _checked_index(index, length: int, owner: str) -> int:
+    if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+        raise TypeError(f"{owner} indices must be integers or slices, not {type(index).__name__}")
+    if not -length <= index < length:
+        raise IndexError(f"{owner} index {index} is out of range for length {length}")
+    return int(index) % length

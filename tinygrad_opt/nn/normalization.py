@@ -1,0 +1,301 @@
+"""`BatchNorm1d`, `BatchNorm2d` and `LayerNorm`, each one fused graph node.
+
+Batch norm (Ioffe & Szegedy, 2015) as PyTorch: in training, normalise with the batch mean
+and BIASED batch variance, and update running_mean/var as
+`running = (1 - momentum) * running + momentum * batch_stat` with the UNBIASED batch variance
+(momentum=None: cumulative average, factor 1 / num_batches_tracked). In eval (or without
+running stats in training) use the running statistics. Statistics are taken per channel
+(axis 1) over the other axes, on a channels-last (M, C) matrix so the reductions run over
+contiguous rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import init
+from ._layout import channels_last_2d, float_data, from_channels_last_2d
+from .module import Module, Parameter
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | np.ndarray | None,
+    running_var: Tensor | np.ndarray | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation over axis 1 of (N, C, *) input, as torch.nn.functional.batch_norm.
+
+    With training=True the running statistics (if given) are updated in place; `momentum`
+    must then be a float (the module resolves momentum=None to its cumulative factor).
+    """
+    x = float_data(input, "batch_norm")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {x.shape}")
+    x2 = channels_last_2d(x)
+    count = x2.shape[0]
+    rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
+    rv = running_var.data if isinstance(running_var, Tensor) else running_var
+    use_batch_stats = training or rm is None or rv is None
+    if use_batch_stats:
+        if training and count <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"of shape {x.shape}"
+            )
+        mean = x2.mean(axis=0)
+        centered = x2 - mean
+        var = np.einsum("ij,ij->j", centered, centered) / count
+        if training and rm is not None and rv is not None:
+            rm *= 1.0 - momentum
+            rm += momentum * mean
+            rv *= 1.0 - momentum
+            rv += momentum * var * (count / max(count - 1, 1))
+    else:
+        mean = rm.astype(x.dtype, copy=False)
+        var = rv.astype(x.dtype, copy=False)
+        centered = None
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+    gamma = weight.data if weight is not None else None
+    scale = inv_std * gamma if gamma is not None else inv_std
+    if use_batch_stats:
+        out2 = centered * scale
+    else:
+        out2 = (x2 - mean) * scale
+    if bias is not None:
+        out2 += bias.data
+    out = from_channels_last_2d(out2, x.shape)
+
+    def backward(g: np.ndarray):
+        g2 = channels_last_2d(g)
+        xhat = centered * inv_std if use_batch_stats else (x2 - mean) * inv_std
+        gb = g2.sum(axis=0) if bias is not None and bias.requires_grad else None
+        gw = (
+            np.einsum("ij,ij->j", g2, xhat) if weight is not None and weight.requires_grad else None
+        )
+        gx = None
+        if input.requires_grad:
+            if use_batch_stats:
+                sum_g = gb if gb is not None else g2.sum(axis=0)
+                sum_gx = gw if gw is not None else np.einsum("ij,ij->j", g2, xhat)
+                gx2 = g2 - sum_g / count
+                gx2 -= xhat * (sum_gx / count)
+                gx2 *= scale
+            else:
+                gx2 = g2 * scale
+            gx = from_channels_last_2d(gx2, x.shape)
+        grads = [gx]
+        if weight is not None:
+            grads.append(gw)
+        if bias is not None:
+            grads.append(gb)
+        return tuple(grads)
+
+    parents = tuple(t for t in (input, weight, bias) if t is not None)
+    return Tensor.make(out, parents, backward)
+
+
+class _BatchNorm(Module):
+    _expected_dims: tuple[int, ...] = ()
+    _shape_text = ""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if not isinstance(num_features, (int, np.integer)) or num_features < 1:
+            raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
+        if eps <= 0:
+            raise ValueError(f"{name}: eps must be > 0, got {eps}")
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
+        self.num_features = int(num_features)
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        dtype = np.dtype(dtype or np.float32)
+        if affine:
+            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
+            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
+            self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        name = type(self).__name__
+        if x.ndim not in self._expected_dims or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{name}: expected input of shape {self._shape_text.format(self.num_features)}, "
+                f"got {tuple(x.shape)}"
+            )
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data[...] += 1
+            if self.momentum is None:
+                momentum = 1.0 / float(self.num_batches_tracked.data)
+        use_running = not self.training and self.track_running_stats
+        return batch_norm(
+            x,
+            self.running_mean if (self.training or use_running) else None,
+            self.running_var if (self.training or use_running) else None,
+            self.weight,
+            self.bias,
+            training=self.training or not self.track_running_stats,
+            momentum=momentum,
+            eps=self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L) input, as torch.nn.BatchNorm1d."""
+
+    _expected_dims = (2, 3)
+    _shape_text = "(N, {0}) or (N, {0}, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) input, as torch.nn.BatchNorm2d."""
+
+    _expected_dims = (4,)
+    _shape_text = "(N, {0}, H, W)"
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the trailing `normalized_shape` axes (Ba et al., 2016), biased variance."""
+    x = float_data(input, "layer_norm")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if x.shape[x.ndim - len(shape) :] != shape or len(shape) > x.ndim:
+        raise ValueError(
+            f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {x.shape}"
+        )
+    size = int(np.prod(shape))
+    x2 = x.reshape(-1, size)
+    mean = x2.mean(axis=1, keepdims=True)
+    centered = x2 - mean
+    var = np.einsum("ij,ij->i", centered, centered)[:, None] / size
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+    xhat = centered * inv_std
+    gamma = weight.data.reshape(-1) if weight is not None else None
+    out2 = xhat * gamma if gamma is not None else xhat.copy()
+    if bias is not None:
+        out2 += bias.data.reshape(-1)
+
+    def backward(g: np.ndarray):
+        g2 = g.reshape(-1, size)
+        gw = (
+            (g2 * xhat).sum(axis=0).reshape(shape)
+            if weight is not None and weight.requires_grad
+            else None
+        )
+        gb = g2.sum(axis=0).reshape(shape) if bias is not None and bias.requires_grad else None
+        gx = None
+        if input.requires_grad:
+            gxhat = g2 * gamma if gamma is not None else g2
+            gx2 = gxhat - gxhat.mean(axis=1, keepdims=True)
+            gx2 -= xhat * np.einsum("ij,ij->i", gxhat, xhat)[:, None] / size
+            gx2 *= inv_std
+            gx = gx2.reshape(x.shape)
+        grads = [gx]
+        if weight is not None:
+            grads.append(gw)
+        if bias is not None:
+            grads.append(gb)
+        return tuple(grads)
+
+    parents = tuple(t for t in (input, weight, bias) if t is not None)
+    return Tensor.make(out2.reshape(x.shape), parents, backward)
+
+
+class LayerNorm(Module):
+    """Layer norm over the trailing `normalized_shape` axes, as torch.nn.LayerNorm
+    (weight ones, bias zeros)."""
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        shape = (
+            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        )
+        if not shape or any(not isinstance(d, (int, np.integer)) or d < 1 for d in shape):
+            raise ValueError(
+                f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}"
+            )
+        self.normalized_shape = tuple(int(d) for d in shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        dtype = np.dtype(dtype or np.float32)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        n = len(self.normalized_shape)
+        if x.ndim < n or tuple(x.shape[x.ndim - n :]) != self.normalized_shape:
+            raise ValueError(
+                "LayerNorm: expected input of shape "
+                f"(*, {', '.join(map(str, self.normalized_shape))}), "
+                f"got {tuple(x.shape)}"
+            )
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
