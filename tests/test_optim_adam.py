@@ -1,0 +1,91 @@
+"""Adam and AdamW kernels vs plain-numpy references of PyTorch's rules (float64, 50 steps)."""
+
+import numpy as np
+import pytest
+from optim_reference import REFERENCES, compare_with_reference
+
+from tinygrad_opt import Tensor
+from tinygrad_opt.optim import Adam, AdamW, RMSprop
+
+OPTIONS = [
+    {},
+    {"lr": 0.01, "amsgrad": True},
+    {"lr": 0.01, "weight_decay": 0.1, "betas": (0.8, 0.99)},
+    {"lr": 0.02, "weight_decay": 0.05, "amsgrad": True, "maximize": True, "eps": 1e-3},
+]
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_adam_matches_reference(options):
+    compare_with_reference(lambda groups: Adam(groups), REFERENCES["adam"], [options])
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_adamw_matches_reference(options):
+    compare_with_reference(lambda groups: AdamW(groups), REFERENCES["adamw"], [options])
+
+
+def test_adam_groups_match_reference():
+    compare_with_reference(
+        lambda groups: Adam(groups, lr=0.01),
+        REFERENCES["adam"],
+        [{"amsgrad": True}, {"lr": 0.03, "betas": (0.5, 0.9), "weight_decay": 0.1}],
+    )
+
+
+def test_adamw_default_weight_decay_is_decoupled_1e_2():
+    p = Tensor(np.array([2.0]), requires_grad=True)
+    opt = AdamW([p], lr=0.1)
+    assert opt.param_groups[0]["weight_decay"] == 1e-2
+    p.grad = np.array([0.0])
+    opt.step()  # zero grad: only the decay acts, p * (1 - lr * wd)
+    np.testing.assert_allclose(p.data, [2.0 * (1 - 0.1 * 1e-2)])
+
+
+def test_adam_with_beta1_zero_is_rmsprop_with_bias_correction():
+    """Adam(beta1=0): p -= lr * g / (sqrt(v) / c + eps), c = sqrt(1 - beta2**t); that is
+    RMSprop(alpha=beta2) with lr * c and eps * c at step t."""
+    rng = np.random.default_rng(3)
+    lr, beta2, eps = 0.01, 0.9, 1e-8
+    a = Tensor(rng.normal(size=50), requires_grad=True)
+    b = Tensor(a.data.copy(), requires_grad=True)
+    adam = Adam([a], lr=lr, betas=(0.0, beta2), eps=eps)
+    rmsprop = RMSprop([b], lr=lr, alpha=beta2, eps=eps)
+    for t in range(1, 101):
+        grad = 2 * a.data + rng.normal(size=50)
+        a.grad, b.grad = grad.copy(), grad.copy()
+        c = np.sqrt(1 - beta2**t)
+        rmsprop.param_groups[0]["lr"] = lr * c
+        rmsprop.param_groups[0]["eps"] = eps * c
+        adam.step()
+        rmsprop.step()
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(adam.state[a]["exp_avg_sq"], rmsprop.state[b]["square_avg"])
+
+
+def test_amsgrad_keeps_the_running_max():
+    p = Tensor(np.zeros(1), requires_grad=True)
+    opt = Adam([p], amsgrad=True)
+    for g in (10.0, 0.0, 0.0):
+        p.grad = np.array([g])
+        opt.step()
+    state = opt.state[p]
+    assert state["max_exp_avg_sq"][0] > state["exp_avg_sq"][0]
+    np.testing.assert_allclose(state["max_exp_avg_sq"], [(1 - 0.999) * 100.0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lr": -1e-3}, "lr"),
+        ({"eps": -1.0}, "eps"),
+        ({"betas": (1.0, 0.999)}, "index 0"),
+        ({"betas": (0.9, -0.1)}, "index 1"),
+        ({"weight_decay": -0.1}, "weight_decay"),
+        ({"betas": 0.9}, "betas"),
+    ],
+)
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+def test_adam_rejects_invalid_hyperparameters(cls, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        cls([Tensor(np.ones(2), requires_grad=True)], **kwargs)

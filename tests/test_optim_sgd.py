@@ -1,0 +1,64 @@
+"""SGD kernel vs the plain-numpy reference of PyTorch's rule, in float64 over 50 steps."""
+
+import numpy as np
+import pytest
+from optim_reference import REFERENCES, compare_with_reference
+
+from tinygrad_opt import Tensor
+from tinygrad_opt.optim import SGD
+
+OPTIONS = [
+    {"lr": 0.05},
+    {"lr": 0.05, "weight_decay": 0.1, "maximize": True},
+    {"lr": 0.03, "momentum": 0.9},
+    {"lr": 0.03, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.01},
+    {"lr": 0.02, "momentum": 0.9, "nesterov": True, "weight_decay": 0.05},
+    {"lr": 0.02, "momentum": 0.5, "nesterov": True, "maximize": True},
+]
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_sgd_matches_reference(options):
+    compare_with_reference(lambda groups: SGD(groups), REFERENCES["sgd"], [options])
+
+
+def test_sgd_groups_with_different_options_match_reference():
+    compare_with_reference(
+        lambda groups: SGD(groups, lr=0.01),
+        REFERENCES["sgd"],
+        [{"momentum": 0.9, "nesterov": True}, {"lr": 0.1, "weight_decay": 0.2}],
+    )
+
+
+def test_first_momentum_step_is_the_gradient_without_dampening():
+    p = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    opt = SGD([p], lr=0.1, momentum=0.9, dampening=0.5)
+    p.grad = np.array([1.0, -1.0])
+    opt.step()
+    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"], [1.0, -1.0])
+    np.testing.assert_allclose(p.data, [0.9, 2.1])
+    p.grad = np.array([1.0, -1.0])
+    opt.step()  # b = 0.9 * b + 0.5 * g
+    np.testing.assert_allclose(opt.state[p]["momentum_buffer"], [1.4, -1.4])
+
+
+def test_sgd_without_momentum_keeps_no_buffer():
+    p = Tensor(np.ones(3), requires_grad=True)
+    opt = SGD([p], lr=0.1)
+    assert set(opt.state[p]) == {"step"}
+    assert set(opt.state_dict()["state"][0]) == {"step"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"lr": -1.0}, "lr"),
+        ({"momentum": -0.1}, "momentum"),
+        ({"weight_decay": -1e-3}, "weight_decay"),
+        ({"nesterov": True}, "Nesterov"),
+        ({"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "Nesterov"),
+    ],
+)
+def test_sgd_rejects_invalid_hyperparameters(kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        SGD([Tensor(np.ones(2), requires_grad=True)], **kwargs)
