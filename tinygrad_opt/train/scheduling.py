@@ -20,7 +20,6 @@ from __future__ import annotations
 INTERVALS = ("step", "epoch")
 _PER_STEP_CLASSES = ("OneCycleLR", "CyclicLR")
 _CONTAINERS = ("SequentialLR", "ChainedScheduler")
-_WARMUP_HELPERS = ("get_linear_schedule_with_warmup", "get_cosine_schedule_with_warmup")
 
 
 def is_plateau(scheduler) -> bool:
@@ -37,15 +36,13 @@ def _children(scheduler) -> list:
 
 
 def _built_by_warmup_helper(scheduler) -> bool:
-    # The helpers return a LambdaLR; recognise them by where their lr lambdas were defined.
-    for fn in getattr(scheduler, "lr_lambdas", None) or ():
-        qualname = getattr(fn, "__qualname__", "") or ""
-        module = getattr(fn, "__module__", "") or ""
-        if any(helper in qualname for helper in _WARMUP_HELPERS):
-            return True
-        if module.endswith("lr_scheduler") and "warmup" in qualname.lower():
-            return True
-    return False
+    # The helpers return a LambdaLR whose factor is one of the warmup classes below.
+    try:
+        from ..optim.schedulers.warmup import CosineWarmupDecay, LinearWarmupDecay
+    except ImportError:  # pragma: no cover - the schedulers are part of the package
+        return False
+    factors = getattr(scheduler, "lr_lambdas", None) or ()
+    return any(isinstance(fn, (LinearWarmupDecay, CosineWarmupDecay)) for fn in factors)
 
 
 def default_interval(scheduler) -> str:
