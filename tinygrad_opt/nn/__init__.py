@@ -10,16 +10,6 @@ from .linear import Identity, Linear
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
 from .lora import LoRALinear
-from ..loss import (
-    BCELoss,
-    BCEWithLogitsLoss,
-    CrossEntropyLoss,
-    HuberLoss,
-    L1Loss,
-    MSELoss,
-    NLLLoss,
-    SmoothL1Loss,
-)
 from . import functional, init, lora, utils
 
 __all__ = [
@@ -32,3 +22,18 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss",
     "functional", "init", "lora", "utils",
 ]
+
+# The loss classes live in tinygrad_opt.loss, which subclasses nn.Module; they are looked up
+# lazily so importing nn never imports loss (either package may be imported first).
+_LOSS_CLASSES = frozenset(
+    ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+     "BCEWithLogitsLoss")
+)
+
+
+def __getattr__(name: str):
+    if name in _LOSS_CLASSES:
+        from .. import loss
+
+        return getattr(loss, name)
+    raise AttributeError(f"module 'tinygrad_opt.nn' has no attribute {name!r}")

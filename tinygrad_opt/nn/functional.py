@@ -3,16 +3,6 @@ with torch.nn.functional's names and arguments."""
 
 from __future__ import annotations
 
-from ..loss import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    huber_loss,
-    l1_loss,
-    mse_loss,
-    nll_loss,
-    smooth_l1_loss,
-)
 from .activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, tanh
 from .conv import conv2d
 from .dropout import dropout
@@ -25,6 +15,20 @@ from .pooling import avg_pool2d, max_pool2d
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "dropout",
     "embedding", "flatten", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "silu",
-    "softmax", "log_softmax", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "softmax", "log_softmax",
 ]
+
+# Loss functions live in tinygrad_opt.loss (which imports nn); they are looked up lazily so
+# either package may be imported first.
+_LOSSES = frozenset(
+    ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
+     "binary_cross_entropy", "binary_cross_entropy_with_logits")
+)
+
+
+def __getattr__(name: str):
+    if name in _LOSSES:
+        from .. import loss
+
+        return getattr(loss, name)
+    raise AttributeError(f"module 'tinygrad_opt.nn.functional' has no attribute {name!r}")
