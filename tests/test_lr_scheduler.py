@@ -1,0 +1,479 @@
+"""Learning-rate schedules against closed forms written here from PyTorch's / HF's docs.
+
+Every sequence is the lr of each param group at steps 0..99 (the value set by the
+constructor, then after each of 99 `step()` calls), for two groups with their own base lr.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tinygrad_opt import Tensor
+from tinygrad_opt.optim import SGD, Adam
+from tinygrad_opt.optim import lr_scheduler as S
+
+BASES = (0.1, 0.025)
+STEPS = 100
+
+
+def make_sgd(bases=BASES, momentum=0.9):
+    groups = [{"params": [Tensor(np.zeros(3), requires_grad=True)], "lr": lr} for lr in bases]
+    return SGD(groups, lr=bases[0], momentum=momentum)
+
+
+def run(scheduler, steps=STEPS):
+    """lrs[t][g]: group g's lr at step t, read from the optimizer (what a step would use)."""
+    lrs = [[g["lr"] for g in scheduler.optimizer.param_groups]]
+    for _ in range(steps - 1):
+        scheduler.step()
+        lrs.append([g["lr"] for g in scheduler.optimizer.param_groups])
+    return np.array(lrs)
+
+
+def expected(rule, bases=BASES, steps=STEPS):
+    """Apply a closed form lr = rule(base, t) to every group and step."""
+    return np.array([[rule(base, t) for base in bases] for t in range(steps)])
+
+
+# ------------------------------------------------------------------ closed forms, per group
+def _cos_anneal(base, eta_min, t, period):
+    return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / period)) / 2
+
+
+def _sgdr(base, t, t0=10, mult=2, eta_min=1e-4):
+    length, cur = t0, t
+    while cur >= length:  # walk the periods one by one
+        cur -= length
+        length *= mult
+    return _cos_anneal(base, eta_min, cur, length)
+
+
+CASES = {
+    "StepLR": (
+        lambda o: S.StepLR(o, step_size=7, gamma=0.5),
+        lambda b, t: b * 0.5 ** (t // 7),
+    ),
+    "MultiStepLR": (  # a repeated milestone applies gamma twice
+        lambda o: S.MultiStepLR(o, milestones=[60, 10, 25, 25], gamma=0.3),
+        lambda b, t: b * 0.3 ** sum(m <= t for m in (10, 25, 25, 60)),
+    ),
+    "ConstantLR": (
+        lambda o: S.ConstantLR(o, factor=0.25, total_iters=13),
+        lambda b, t: b * 0.25 if t < 13 else b,
+    ),
+    "LinearLR": (
+        lambda o: S.LinearLR(o, start_factor=0.2, end_factor=0.9, total_iters=40),
+        lambda b, t: b * (0.2 + (0.9 - 0.2) * min(t, 40) / 40),
+    ),
+    "ExponentialLR": (
+        lambda o: S.ExponentialLR(o, gamma=0.97),
+        lambda b, t: b * 0.97**t,
+    ),
+    "PolynomialLR": (
+        lambda o: S.PolynomialLR(o, total_iters=60, power=2.0),
+        lambda b, t: b * (1 - min(t, 60) / 60) ** 2,
+    ),
+    "CosineAnnealingLR": (  # periodic past T_max, as PyTorch
+        lambda o: S.CosineAnnealingLR(o, T_max=30, eta_min=0.001),
+        lambda b, t: _cos_anneal(b, 0.001, t, 30),
+    ),
+    "CosineAnnealingWarmRestarts": (
+        lambda o: S.CosineAnnealingWarmRestarts(o, T_0=10, T_mult=2, eta_min=1e-4),
+        _sgdr,
+    ),
+    "CosineAnnealingWarmRestarts_Tmult1": (
+        lambda o: S.CosineAnnealingWarmRestarts(o, T_0=7),
+        lambda b, t: _cos_anneal(b, 0.0, t % 7, 7),
+    ),
+    "LambdaLR": (
+        lambda o: S.LambdaLR(o, lambda t: 1.0 / (1.0 + 0.1 * t)),
+        lambda b, t: b / (1.0 + 0.1 * t),
+    ),
+    "LambdaLR_per_group": (
+        lambda o: S.LambdaLR(o, [lambda t: 0.99**t, lambda t: 1.0 + t]),
+        lambda b, t: b * (0.99**t if b == BASES[0] else 1.0 + t),
+    ),
+    "MultiplicativeLR": (
+        lambda o: S.MultiplicativeLR(o, lambda t: 0.95),
+        lambda b, t: b * 0.95**t,
+    ),
+    "linear_warmup (HF)": (
+        lambda o: S.get_linear_schedule_with_warmup(o, 10, 80),
+        lambda b, t: b * (t / 10 if t < 10 else max(0.0, (80 - t) / (80 - 10))),
+    ),
+    "cosine_warmup (HF)": (
+        lambda o: S.get_cosine_schedule_with_warmup(o, 10, 80),
+        lambda b, t: b * (
+            t / 10 if t < 10 else max(0.0, 0.5 * (1 + math.cos(math.pi * (t - 10) / 70)))
+        ),
+    ),
+    "cosine_warmup (HF) 2 cycles": (
+        lambda o: S.get_cosine_schedule_with_warmup(o, 0, 100, num_cycles=2.0),
+        lambda b, t: b * max(0.0, 0.5 * (1 + math.cos(2 * math.pi * 2.0 * t / 100))),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_schedule_matches_closed_form(name):
+    build, rule = CASES[name]
+    got = run(build(make_sgd()))
+    # the recursive ones (MultiplicativeLR) accumulate rounding, hence a relative tolerance
+    np.testing.assert_allclose(got, expected(rule), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_get_last_lr_and_lr_at_agree_with_the_optimizer(name):
+    build, _ = CASES[name]
+    scheduler = build(make_sgd())
+    for t in range(1, 30):
+        scheduler.step()
+        groups = scheduler.optimizer.param_groups
+        assert scheduler.last_epoch == t
+        assert scheduler.get_last_lr() == [g["lr"] for g in groups]
+        np.testing.assert_allclose(scheduler.lr_at(t), scheduler.get_last_lr(), rtol=1e-12)
+
+
+def test_initial_lr_recorded_and_base_lrs_per_group():
+    optimizer = make_sgd()
+    scheduler = S.StepLR(optimizer, step_size=3)
+    assert [g["initial_lr"] for g in optimizer.param_groups] == list(BASES)
+    assert scheduler.base_lrs == list(BASES)
+
+
+def test_resume_with_last_epoch_needs_initial_lr():
+    with pytest.raises(ValueError, match="initial_lr"):
+        S.StepLR(make_sgd(), step_size=3, last_epoch=5)
+
+
+def test_last_epoch_argument_continues_from_given_step():
+    # PyTorch: building with last_epoch=k performs one step, to k + 1
+    optimizer = make_sgd()
+    for group in optimizer.param_groups:
+        group["initial_lr"] = group["lr"]
+    scheduler = S.ExponentialLR(optimizer, gamma=0.9, last_epoch=4)
+    assert scheduler.last_epoch == 5
+    # the group lr was not the closed form at step 4, so the chainable rule applies
+    assert scheduler.get_last_lr() == pytest.approx([b * 0.9 for b in BASES], rel=1e-15)
+
+
+def test_step_with_epoch_uses_closed_form():
+    scheduler = S.StepLR(make_sgd(), step_size=10, gamma=0.1)
+    scheduler.step(25)
+    assert scheduler.last_epoch == 25
+    assert scheduler.get_last_lr() == pytest.approx([b * 0.01 for b in BASES], rel=1e-15)
+
+
+# ---------------------------------------------------------------------- OneCycleLR, CyclicLR
+def _one_cycle_reference(max_lr, t, total, pct, div, final_div, strategy, phase_three):
+    """(lr, momentum) from PyTorch's documented phases, momentum between 0.85 and 0.95."""
+    def interp(a, b, frac):
+        if strategy == "cos":
+            return b + (a - b) * (1 + math.cos(math.pi * frac)) / 2
+        return a + (b - a) * frac
+
+    initial, peak = max_lr / div, max_lr
+    low = initial / final_div
+    up_end = pct * total - 1
+    if phase_three:
+        down_end = 2 * pct * total - 2
+        if t <= up_end:
+            return interp(initial, peak, t / up_end), interp(0.95, 0.85, t / up_end)
+        if t <= down_end:
+            frac = (t - up_end) / (down_end - up_end)
+            return interp(peak, initial, frac), interp(0.85, 0.95, frac)
+        frac = (t - down_end) / (total - 1 - down_end)
+        return interp(initial, low, frac), 0.95
+    if t <= up_end:
+        return interp(initial, peak, t / up_end), interp(0.95, 0.85, t / up_end)
+    frac = (t - up_end) / (total - 1 - up_end)
+    return interp(peak, low, frac), interp(0.85, 0.95, frac)
+
+
+@pytest.mark.parametrize("strategy", ["cos", "linear"])
+@pytest.mark.parametrize("three_phase", [False, True])
+def test_one_cycle_lr_and_momentum_with_sgd(strategy, three_phase):
+    optimizer = make_sgd()
+    maxes = [1.0, 0.3]
+    scheduler = S.OneCycleLR(
+        optimizer, max_lr=maxes, total_steps=STEPS, pct_start=0.25,
+        anneal_strategy=strategy, three_phase=three_phase,
+    )  # fmt: skip
+    for t in range(STEPS):
+        if t:
+            scheduler.step()
+        for group, top in zip(optimizer.param_groups, maxes):
+            lr, momentum = _one_cycle_reference(top, t, STEPS, 0.25, 25.0, 1e4, strategy,
+                                                three_phase)  # fmt: skip
+            assert group["lr"] == pytest.approx(lr, rel=1e-12, abs=1e-18)
+            assert group["momentum"] == pytest.approx(momentum, rel=1e-12)
+    # landmarks straight from the docs: start at max_lr/div_factor, peak max_lr, end min_lr
+    assert scheduler.lr_at(0) == pytest.approx([m / 25 for m in maxes], rel=1e-15)
+    assert scheduler.lr_at(24) == pytest.approx(maxes, rel=1e-15)
+    assert scheduler.lr_at(STEPS - 1) == pytest.approx([m / 25 / 1e4 for m in maxes], rel=1e-12)
+
+
+def test_one_cycle_cycles_adam_beta1_and_keeps_beta2():
+    p = Tensor(np.zeros(2), requires_grad=True)
+    optimizer = Adam([p], lr=1e-3, betas=(0.9, 0.98))
+    scheduler = S.OneCycleLR(optimizer, max_lr=0.01, epochs=4, steps_per_epoch=25)
+    assert scheduler.total_steps == 100
+    for t in range(STEPS):
+        if t:
+            scheduler.step()
+        lr, momentum = _one_cycle_reference(0.01, t, 100, 0.3, 25.0, 1e4, "cos", False)
+        beta1, beta2 = optimizer.param_groups[0]["betas"]
+        assert beta1 == pytest.approx(momentum, rel=1e-12)
+        assert beta2 == 0.98
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(lr, rel=1e-12, abs=1e-18)
+
+
+def test_one_cycle_refuses_to_step_past_total_steps_and_changes_nothing():
+    scheduler = S.OneCycleLR(make_sgd(), max_lr=0.1, total_steps=5)
+    for _ in range(5):
+        scheduler.step()
+    before = (scheduler.last_epoch, scheduler.get_last_lr())
+    with pytest.raises(ValueError, match="Tried to step 6 times"):
+        scheduler.step()
+    assert (scheduler.last_epoch, scheduler.get_last_lr()) == before
+
+
+def _triangle(t, up, down):
+    """0 -> 1 over `up` steps, back to 0 over `down` steps, repeating."""
+    pos = t % (up + down)
+    return pos / up if pos <= up else (up + down - pos) / down
+
+
+@pytest.mark.parametrize(
+    "mode, amplitude",
+    [
+        ("triangular", lambda t: 1.0),
+        ("triangular2", lambda t: 0.5 ** (t // 25)),
+        ("exp_range", lambda t: 0.99**t),
+    ],
+)
+def test_cyclic_lr_modes_and_momentum(mode, amplitude):
+    optimizer = make_sgd()
+    scheduler = S.CyclicLR(
+        optimizer, base_lr=[0.01, 0.002], max_lr=[0.1, 0.05], step_size_up=10,
+        step_size_down=15, mode=mode, gamma=0.99,
+    )  # fmt: skip
+    for t in range(STEPS):
+        if t:
+            scheduler.step()
+        shape = _triangle(t, 10, 15) * amplitude(t)
+        for group, low, top in zip(optimizer.param_groups, (0.01, 0.002), (0.1, 0.05)):
+            assert group["lr"] == pytest.approx(low + (top - low) * shape, rel=1e-12)
+            assert group["momentum"] == pytest.approx(0.9 - (0.9 - 0.8) * shape, rel=1e-12)
+
+
+def test_cyclic_lr_custom_scale_fn_on_iterations():
+    scheduler = S.CyclicLR(
+        make_sgd(), base_lr=0.01, max_lr=0.1, step_size_up=5, scale_fn=lambda x: 1 / (1 + x),
+        scale_mode="iterations", cycle_momentum=False,
+    )  # fmt: skip
+    got = run(scheduler)[:, 0]
+    want = [0.01 + 0.09 * _triangle(t, 5, 5) / (1 + t) for t in range(STEPS)]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_cycle_momentum_needs_momentum_or_betas():
+    class NoMomentum:
+        def __init__(self):
+            self.param_groups = [{"lr": 0.1}]
+            self.defaults = {"lr": 0.1}
+
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        S.OneCycleLR(NoMomentum(), max_lr=0.1, total_steps=10)
+    with pytest.raises(ValueError, match="momentum or beta1"):
+        S.CyclicLR(NoMomentum(), base_lr=0.01, max_lr=0.1)
+    # without cycling, any optimizer works
+    S.OneCycleLR(NoMomentum(), max_lr=0.1, total_steps=10, cycle_momentum=False)
+
+
+# ----------------------------------------------------------------- composition of schedules
+def test_sequential_lr_milestones():
+    optimizer = make_sgd()
+    warmup = S.LinearLR(optimizer, start_factor=0.1, total_iters=5)
+    decay = S.ExponentialLR(optimizer, gamma=0.9)
+    steps = S.StepLR(optimizer, step_size=7, gamma=0.5)
+    scheduler = S.SequentialLR(optimizer, [warmup, decay, steps], milestones=[10, 40])
+
+    def rule(b, t):
+        if t < 10:
+            return b * (0.1 + 0.9 * min(t, 5) / 5)
+        if t < 40:
+            return b * 0.9 ** (t - 10)  # the next scheduler restarts from its step 0
+        return b * 0.5 ** ((t - 40) // 7)
+
+    np.testing.assert_allclose(run(scheduler), expected(rule), rtol=1e-12)
+    assert scheduler.get_last_lr() == [g["lr"] for g in optimizer.param_groups]
+
+
+def test_sequential_lr_warmup_then_cosine():
+    optimizer = make_sgd()
+    warmup = S.LinearLR(optimizer, start_factor=0.01, total_iters=10)
+    cosine = S.CosineAnnealingLR(optimizer, T_max=90, eta_min=1e-5)
+    scheduler = S.SequentialLR(optimizer, [warmup, cosine], milestones=[10])
+
+    def rule(b, t):
+        if t < 10:
+            return b * (0.01 + 0.99 * t / 10)
+        return _cos_anneal(b, 1e-5, t - 10, 90)
+
+    np.testing.assert_allclose(run(scheduler), expected(rule), rtol=1e-12)
+
+
+def test_two_schedulers_chained_by_hand_multiply():
+    optimizer = make_sgd()
+    first = S.StepLR(optimizer, step_size=10, gamma=0.5)
+    second = S.ExponentialLR(optimizer, gamma=0.98)
+    lrs = [[g["lr"] for g in optimizer.param_groups]]
+    for _ in range(STEPS - 1):
+        first.step()
+        second.step()
+        lrs.append([g["lr"] for g in optimizer.param_groups])
+    want = expected(lambda b, t: b * 0.5 ** (t // 10) * 0.98**t)
+    np.testing.assert_allclose(np.array(lrs), want, rtol=1e-12)
+
+
+def test_chained_scheduler_multiplies():
+    optimizer = make_sgd()
+    scheduler = S.ChainedScheduler(
+        [S.ConstantLR(optimizer, factor=0.5, total_iters=4), S.ExponentialLR(optimizer, 0.9)]
+    )
+    want = expected(lambda b, t: b * 0.9**t * (0.5 if t < 4 else 1.0))
+    np.testing.assert_allclose(run(scheduler), want, rtol=1e-12)
+
+
+def test_chained_cosine_follows_pytorch_recursive_rule():
+    """Cosine chained with a decay is not a product: PyTorch applies its documented
+    recursion to the current lr. Reference: that recursion, written from the docs."""
+    optimizer = make_sgd()
+    decay = S.MultiStepLR(optimizer, milestones=[15, 50], gamma=0.5)
+    cosine = S.CosineAnnealingLR(optimizer, T_max=20, eta_min=0.001)
+    scheduler = S.ChainedScheduler([decay, cosine])
+    got = run(scheduler)
+
+    def reference(base):
+        lr, out = base, [base]
+        for t in range(1, STEPS):
+            lr = lr * 0.5 ** sum(m == t for m in (15, 50))
+            if (t - 1 - 20) % 40 == 0:
+                lr = lr + (base - 0.001) * (1 - math.cos(math.pi / 20)) / 2
+            else:
+                ratio = (1 + math.cos(math.pi * t / 20)) / (1 + math.cos(math.pi * (t - 1) / 20))
+                lr = 0.001 + (lr - 0.001) * ratio
+            out.append(lr)
+        return out
+
+    want = np.array([reference(b) for b in BASES]).T
+    np.testing.assert_allclose(got, want, rtol=1e-11)
+    # and it is not the plain product, so the recursion really was used
+    product = expected(lambda b, t: _cos_anneal(b, 0.001, t, 20) * 0.5 ** ((t >= 15) + (t >= 50)))
+    assert not np.allclose(got[20:], product[20:], rtol=1e-3)
+
+
+def test_scheduler_follows_a_manual_lr_change_like_pytorch():
+    optimizer = make_sgd()
+    scheduler = S.ExponentialLR(optimizer, gamma=0.5)
+    scheduler.step()
+    optimizer.param_groups[0]["lr"] = 1.0  # the user overrides the lr
+    scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == 0.5  # chainable: multiplies the current lr
+    assert optimizer.param_groups[1]["lr"] == BASES[1] * 0.25
+
+
+# ------------------------------------------------------------- CosineAnnealingWarmRestarts
+def test_warm_restarts_fractional_epochs():
+    optimizer = make_sgd()
+    scheduler = S.CosineAnnealingWarmRestarts(optimizer, T_0=3, T_mult=2, eta_min=0.0)
+    iters = 4
+    for epoch in range(12):
+        for i in range(iters):
+            e = epoch + i / iters
+            scheduler.step(e)
+            start, length = (0, 3) if e < 3 else ((3, 6) if e < 9 else (9, 12))
+            want = [_cos_anneal(b, 0.0, e - start, length) for b in BASES]
+            assert scheduler.get_last_lr() == pytest.approx(want, rel=1e-12, abs=1e-18)
+            assert scheduler.last_epoch == math.floor(e)
+
+
+def test_warm_restarts_restart_exactly_at_period_start():
+    # periods 1, 10, 100, ...: step 111 starts the 4th period. PyTorch's float log puts
+    # it at the end of the 3rd (lr = eta_min); the integer sum restarts at base_lr.
+    scheduler = S.CosineAnnealingWarmRestarts(make_sgd(), T_0=1, T_mult=10, eta_min=0.0)
+    scheduler.step(111)
+    assert scheduler.get_last_lr() == list(BASES)
+    assert (scheduler.T_cur, scheduler.T_i) == (0, 1000)
+
+
+def test_warm_restarts_rejects_negative_epoch():
+    scheduler = S.CosineAnnealingWarmRestarts(make_sgd(), T_0=5)
+    with pytest.raises(ValueError, match="non-negative epoch"):
+        scheduler.step(-1)
+    assert scheduler.last_epoch == 0
+
+
+# ------------------------------------------------------------------------------ bad input
+BAD = [
+    (lambda o: S.StepLR(o, step_size=0), ValueError, "step_size"),
+    (lambda o: S.StepLR(o, step_size=2.5), TypeError, "step_size"),
+    (lambda o: S.StepLR(o, step_size=3, gamma=0.0), ValueError, "gamma"),
+    (lambda o: S.ExponentialLR(o, gamma=-0.5), ValueError, "gamma"),
+    (lambda o: S.MultiStepLR(o, milestones=[3, -1]), ValueError, "milestones"),
+    (lambda o: S.ConstantLR(o, factor=1.5), ValueError, "between 0 and 1"),
+    (lambda o: S.LinearLR(o, start_factor=0.0), ValueError, "Starting multiplicative"),
+    (lambda o: S.LinearLR(o, end_factor=2.0), ValueError, "Ending multiplicative"),
+    (lambda o: S.PolynomialLR(o, total_iters=0), ValueError, "total_iters"),
+    (lambda o: S.CosineAnnealingLR(o, T_max=0), ValueError, "T_max"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=0), ValueError, "T_0"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=0), ValueError, "T_mult"),
+    (lambda o: S.OneCycleLR(o, max_lr=0.1), ValueError, "total_steps"),
+    (lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=0), ValueError, "total_steps"),
+    (lambda o: S.OneCycleLR(o, 0.1, total_steps=9, pct_start=1.5), ValueError, "pct_start"),
+    (lambda o: S.OneCycleLR(o, 0.1, total_steps=9, anneal_strategy="x"), ValueError, "anneal"),
+    (lambda o: S.OneCycleLR(o, [0.1], total_steps=9), ValueError, "max_lr"),
+    (lambda o: S.CyclicLR(o, 0.01, 0.1, mode="sawtooth"), ValueError, "mode"),
+    (lambda o: S.CyclicLR(o, 0.01, 0.1, step_size_up=0), ValueError, "step_size_up"),
+    (lambda o: S.LambdaLR(o, [lambda t: 1.0]), ValueError, "lr_lambdas"),
+    (lambda o: S.LambdaLR(o, 3.0), TypeError, "callable"),
+    (lambda o: S.SequentialLR(o, [], milestones=[]), ValueError, "at least one"),
+    (lambda o: S.ChainedScheduler([]), ValueError, "at least one"),
+    (lambda o: S.ReduceLROnPlateau(o, factor=1.0), ValueError, "Factor"),
+    (lambda o: S.ReduceLROnPlateau(o, mode="up"), ValueError, "mode"),
+    (lambda o: S.ReduceLROnPlateau(o, threshold_mode="x"), ValueError, "threshold mode"),
+    (lambda o: S.ReduceLROnPlateau(o, patience=-1), ValueError, "patience"),
+    (lambda o: S.ReduceLROnPlateau(o, min_lr=[0.0]), ValueError, "min_lr"),
+    (lambda o: S.get_linear_schedule_with_warmup(o, -1, 10), ValueError, "num_warmup_steps"),
+    (lambda o: S.StepLR(o, 3, last_epoch=-2), ValueError, "last_epoch"),
+    (lambda o: S.StepLR(object(), 3), TypeError, "not an Optimizer"),
+]
+
+
+@pytest.mark.parametrize("build, error, words", BAD)
+def test_bad_arguments_raise_and_leave_the_optimizer_alone(build, error, words):
+    optimizer = make_sgd()
+    before = [dict(g, params=None) for g in optimizer.param_groups]
+    with pytest.raises(error, match=words):
+        build(optimizer)
+    assert [dict(g, params=None) for g in optimizer.param_groups] == before
+
+
+def test_sequential_and_chained_refuse_foreign_optimizer_and_plateau():
+    a, b = make_sgd(), make_sgd()
+    with pytest.raises(ValueError, match="same optimizer"):
+        S.SequentialLR(a, [S.StepLR(a, 2), S.StepLR(b, 2)], milestones=[5])
+    with pytest.raises(ValueError, match="same optimizer"):
+        S.ChainedScheduler([S.StepLR(a, 2), S.StepLR(b, 2)])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        S.ChainedScheduler([S.StepLR(a, 2), S.ReduceLROnPlateau(a)])
+    first, second = S.StepLR(a, 2), S.ExponentialLR(a, 0.5)
+    lrs = [g["lr"] for g in a.param_groups]
+    for milestones in ([5, 6], [], [0], [2.5]):
+        with pytest.raises((ValueError, TypeError), match="milestone"):
+            S.SequentialLR(a, [first, second], milestones=milestones)
+        assert [g["lr"] for g in a.param_groups] == lrs
