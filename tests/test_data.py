@@ -221,6 +221,8 @@ def test_load_state_dict_rejects_mismatched_loaders_and_leaves_state_alone():
         ({"shuffle": False}, "shuffle"),
         ({"position": 9}, "position"),
         ({"rng_state": {"bit_generator": "nonsense"}}, "rng_state"),
+        ({"epoch": -1}, "epoch"),
+        ({"epoch": 1.5}, "epoch"),
     ]:
         with pytest.raises(ValueError, match=message):
             loader.load_state_dict({**state, **change})
@@ -266,3 +268,18 @@ def test_empty_and_tiny_datasets():
     assert len(DataLoader(TensorDataset(x[:0], y[:0]), batch_size=4)) == 0
     (only,) = list(DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=0))
     assert only[0].shape == (3, 2, 3)
+
+
+def test_a_batch_fetch_of_the_wrong_length_is_reported():
+    class Broken(Dataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return np.zeros(2)
+
+        def __getitems__(self, indices):
+            return np.zeros((len(indices) + 1, 2)), np.zeros(len(indices))
+
+    with pytest.raises(RuntimeError, match="first dimension"):
+        next(iter(DataLoader(Broken(), batch_size=3)))

@@ -282,3 +282,8 @@ def test_killing_the_writer_mid_save_keeps_the_old_checkpoint(tmp_path, mode):
 def test_saving_over_a_directory_is_refused(tmp_path):
     with pytest.raises(ValueError, match="directory"):
         save({"a": 1}, tmp_path)
+
+
+def test_saving_into_a_missing_folder_is_refused_clearly(tmp_path):
+    with pytest.raises(RuntimeError, match="does not exist"):
+        save({"a": 1}, tmp_path / "no" / "such" / "ck")

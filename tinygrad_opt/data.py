@@ -271,6 +271,9 @@ class DataLoader:
             raise ValueError(
                 f"DataLoader.load_state_dict: position {position!r} is not in [0, {len(self)}]"
             )
+        epoch = state_dict["epoch"]
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
+            raise ValueError(f"DataLoader.load_state_dict: epoch {epoch!r} is not an int >= 0")
         if self._rng is not None:
             rng_state = state_dict["rng_state"]
             if not isinstance(rng_state, dict):
@@ -283,7 +286,7 @@ class DataLoader:
                     f"DataLoader.load_state_dict: invalid rng_state ({error})"
                 ) from None
             self._rng = restored
-        self._epochs_begun = int(state_dict["epoch"])
+        self._epochs_begun = int(epoch)
         self._active = None
         self._position = 0
         self._resume_position = int(position)

@@ -163,6 +163,8 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         header_len_guess = len(header)
 
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"save: cannot write {path!r}: the folder {directory!r} does not exist")
     tmp_path = os.path.join(
         directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp"
     )
