@@ -1,0 +1,278 @@
+"""Resuming mid-schedule: state_dict -> fresh optimizer + scheduler -> load continues with
+exactly (bit for bit) the lrs and momenta of the uninterrupted run, for every scheduler,
+SequentialLR and chained ones included, at several resume points."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+import tinygrad_opt
+from tinygrad_opt import Tensor
+from tinygrad_opt.optim import SGD, Adam
+from tinygrad_opt.optim import lr_scheduler as S
+
+STEPS = 100
+RESUME_AT = (0, 1, 9, 10, 33, 64, 98)
+
+
+def make_sgd():
+    groups = [
+        {"params": [Tensor(np.zeros(3), requires_grad=True)], "lr": 0.1},
+        {"params": [Tensor(np.zeros(2), requires_grad=True)], "lr": 0.03},
+    ]
+    return SGD(groups, lr=0.1, momentum=0.9)
+
+
+def make_adam():
+    groups = [
+        {"params": [Tensor(np.zeros(3), requires_grad=True)], "lr": 1e-3},
+        {"params": [Tensor(np.zeros(2), requires_grad=True)], "lr": 3e-4},
+    ]
+    return Adam(groups, lr=1e-3, betas=(0.9, 0.99))
+
+
+class Halving:
+    """A callable object: its attributes travel in LambdaLR's state dict."""
+
+    def __init__(self, every):
+        self.every = every
+
+    def __call__(self, step):
+        return 0.5 ** (step // self.every)
+
+
+def _chained_by_hand(o):
+    first = S.MultiStepLR(o, milestones=[20, 45], gamma=0.3)
+    second = S.CosineAnnealingLR(o, T_max=25, eta_min=1e-4)
+    return [first, second]  # stepped and saved in this order
+
+
+def _sequential(o):
+    parts = [
+        S.LinearLR(o, start_factor=0.1, total_iters=10),
+        S.CosineAnnealingLR(o, T_max=30),
+        S.ExponentialLR(o, gamma=0.95),
+    ]
+    return S.SequentialLR(o, parts, milestones=[10, 45])
+
+
+def _chained(o):
+    return S.ChainedScheduler(
+        [S.ConstantLR(o, factor=0.5, total_iters=15), S.CosineAnnealingLR(o, T_max=40),
+         S.StepLR(o, step_size=12, gamma=0.7)]
+    )  # fmt: skip
+
+
+def _sequential_of_chained_parts(o):
+    # a warmup, then a ChainedScheduler-free multiplicative phase (MultiplicativeLR)
+    return S.SequentialLR(
+        o, [S.LinearLR(o, 0.2, total_iters=5), S.MultiplicativeLR(o, lambda t: 0.97)], [20]
+    )
+
+
+FACTORIES = {
+    "StepLR": (make_sgd, lambda o: S.StepLR(o, step_size=7, gamma=0.5)),
+    "MultiStepLR": (make_sgd, lambda o: S.MultiStepLR(o, [10, 33, 33, 70], gamma=0.3)),
+    "ConstantLR": (make_sgd, lambda o: S.ConstantLR(o, factor=0.25, total_iters=20)),
+    "LinearLR": (make_sgd, lambda o: S.LinearLR(o, 0.05, 0.8, total_iters=50)),
+    "ExponentialLR": (make_sgd, lambda o: S.ExponentialLR(o, gamma=0.93)),
+    "PolynomialLR": (make_sgd, lambda o: S.PolynomialLR(o, total_iters=70, power=1.7)),
+    "CosineAnnealingLR": (make_sgd, lambda o: S.CosineAnnealingLR(o, T_max=37, eta_min=1e-3)),
+    "CosineAnnealingWarmRestarts": (
+        make_sgd, lambda o: S.CosineAnnealingWarmRestarts(o, T_0=6, T_mult=2, eta_min=1e-4)
+    ),
+    "LambdaLR function": (make_sgd, lambda o: S.LambdaLR(o, lambda t: 1 / (1 + 0.3 * t))),
+    "LambdaLR object": (make_sgd, lambda o: S.LambdaLR(o, [Halving(9), Halving(4)])),
+    "MultiplicativeLR": (make_sgd, lambda o: S.MultiplicativeLR(o, lambda t: 0.9 + 0.001 * t)),
+    "OneCycleLR sgd": (make_sgd, lambda o: S.OneCycleLR(o, [0.5, 0.2], total_steps=STEPS)),
+    "OneCycleLR adam 3-phase": (
+        make_adam,
+        lambda o: S.OneCycleLR(o, 0.01, total_steps=STEPS, three_phase=True,
+                               anneal_strategy="linear"),
+    ),  # fmt: skip
+    "CyclicLR triangular2": (
+        make_sgd, lambda o: S.CyclicLR(o, 0.01, [0.1, 0.2], step_size_up=7, mode="triangular2")
+    ),
+    "CyclicLR exp_range adam": (
+        make_adam,
+        lambda o: S.CyclicLR(o, 1e-4, 1e-2, step_size_up=5, step_size_down=11,
+                             mode="exp_range", gamma=0.98),
+    ),  # fmt: skip
+    "warmup linear (HF)": (make_sgd, lambda o: S.get_linear_schedule_with_warmup(o, 12, 90)),
+    "warmup cosine (HF)": (make_sgd, lambda o: S.get_cosine_schedule_with_warmup(o, 12, 90)),
+    "SequentialLR": (make_sgd, _sequential),
+    "SequentialLR multiplicative": (make_sgd, _sequential_of_chained_parts),
+    "ChainedScheduler": (make_sgd, _chained),
+    "two chained by hand": (make_sgd, _chained_by_hand),
+    "ReduceLROnPlateau": (
+        make_sgd, lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=3, cooldown=2)
+    ),
+    "ReduceLROnPlateau max abs": (
+        make_sgd,
+        lambda o: S.ReduceLROnPlateau(o, mode="max", threshold=0.05, threshold_mode="abs",
+                                      patience=2, min_lr=[1e-3, 0.0]),
+    ),  # fmt: skip
+}
+
+
+def _metric(t):
+    """A loss that improves, then plateaus with wiggles: ReduceLROnPlateau acts several times."""
+    return 1.0 / (1 + min(t, 12)) + 0.01 * ((7 * t) % 5)
+
+
+def _as_list(scheduler):
+    return scheduler if isinstance(scheduler, list) else [scheduler]
+
+
+def _step(schedulers, t):
+    for s in schedulers:
+        if isinstance(s, S.ReduceLROnPlateau):
+            s.step(_metric(t))
+        else:
+            s.step()
+
+
+def _snapshot(optimizer):
+    out = []
+    for g in optimizer.param_groups:
+        momentum = g["betas"][0] if "betas" in g else g["momentum"]
+        out.append((g["lr"], momentum))
+    return out
+
+
+def _run(make_opt, build, start=0, schedulers=None, optimizer=None):
+    """Snapshots at steps start..STEPS-1, building fresh objects when none are given."""
+    if schedulers is None:
+        optimizer = make_opt()
+        schedulers = _as_list(build(optimizer))
+    trace = [_snapshot(optimizer)]
+    for t in range(start + 1, STEPS):
+        _step(schedulers, t)
+        trace.append(_snapshot(optimizer))
+    return trace
+
+
+def _advance(make_opt, build, k):
+    optimizer = make_opt()
+    schedulers = _as_list(build(optimizer))
+    for t in range(1, k + 1):
+        _step(schedulers, t)
+    return optimizer, schedulers
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_resume_continues_exactly(name, tmp_path):
+    make_opt, build = FACTORIES[name]
+    reference = _run(make_opt, build)
+    for k in RESUME_AT:
+        optimizer, schedulers = _advance(make_opt, build, k)
+        path = tmp_path / f"sched_{k}.ckpt"
+        tinygrad_opt.save([s.state_dict() for s in schedulers], path)
+
+        # fresh optimizer and scheduler, only the scheduler's state loaded (through a file)
+        fresh_opt = make_opt()
+        fresh = _as_list(build(fresh_opt))
+        for s, state in zip(fresh, tinygrad_opt.load(path)):
+            s.load_state_dict(state)
+        assert _snapshot(fresh_opt) == reference[k], f"lrs right after loading at step {k}"
+        got = _run(make_opt, build, start=k, schedulers=fresh, optimizer=fresh_opt)
+        assert got == reference[k:], f"resumed at step {k}"
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+@pytest.mark.parametrize("optimizer_first", [True, False])
+def test_resume_with_optimizer_state_in_either_order(name, optimizer_first):
+    make_opt, build = FACTORIES[name]
+    reference = _run(make_opt, build)
+    for k in (5, 47):
+        optimizer, schedulers = _advance(make_opt, build, k)
+        opt_state = copy.deepcopy(optimizer.state_dict())
+        states = [copy.deepcopy(s.state_dict()) for s in schedulers]
+
+        fresh_opt = make_opt()
+        if optimizer_first:
+            fresh_opt.load_state_dict(opt_state)
+        fresh = _as_list(build(fresh_opt))
+        for s, state in zip(fresh, states):
+            s.load_state_dict(state)
+        if not optimizer_first:
+            fresh_opt.load_state_dict(opt_state)
+        got = _run(make_opt, build, start=k, schedulers=fresh, optimizer=fresh_opt)
+        assert got == reference[k:], f"resumed at step {k}"
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_state_dict_is_plain_json_data(name):
+    make_opt, build = FACTORIES[name]
+    _, schedulers = _advance(make_opt, build, 3)
+    for s in schedulers:
+        state = s.state_dict()
+        assert json.loads(json.dumps(state)) == state or _has_inf(state)
+        assert "optimizer" not in state
+
+
+def _has_inf(state):
+    return any(v in (float("inf"), float("-inf")) for v in state.values() if isinstance(v, float))
+
+
+def test_composite_state_dicts_hold_their_children():
+    optimizer = make_sgd()
+    scheduler = _sequential(optimizer)
+    for _ in range(12):
+        scheduler.step()
+    state = scheduler.state_dict()
+    # steps 0-9 by the warmup; step 10 restarts the cosine at its step 0, so 12 is its 2
+    assert [c["last_epoch"] for c in state["_schedulers"]] == [9, 2, -1]
+    assert state["last_epoch"] == 12 and state["_milestones"] == [10, 45]
+    assert scheduler.get_last_lr() == state["_schedulers"][1]["_last_lr"]
+
+
+def test_lambda_state_follows_pytorch():
+    optimizer = make_sgd()
+    plain = S.LambdaLR(optimizer, lambda t: 1.0)
+    assert plain.state_dict()["lr_lambdas"] == [None, None]
+
+    halving = [Halving(9), Halving(4)]
+    scheduler = S.LambdaLR(make_sgd(), halving)
+    halving[1].every = 2  # a changed attribute travels with the state
+    state = scheduler.state_dict()
+    assert state["lr_lambdas"] == [{"every": 9}, {"every": 2}]
+    other = [Halving(100), Halving(100)]
+    S.LambdaLR(make_sgd(), other).load_state_dict(state)
+    assert [f.every for f in other] == [9, 2]
+
+
+def test_loading_a_foreign_state_raises_and_changes_nothing():
+    optimizer = make_sgd()
+    scheduler = S.ExponentialLR(optimizer, gamma=0.9)
+    scheduler.step()
+    before = (scheduler.state_dict(), [g["lr"] for g in optimizer.param_groups])
+    other = S.StepLR(make_sgd(), step_size=3).state_dict()
+    with pytest.raises(ValueError, match="does not fit"):
+        scheduler.load_state_dict(other)
+    with pytest.raises(TypeError, match="expects a dict"):
+        scheduler.load_state_dict([1, 2])
+    wrong_groups = dict(scheduler.state_dict(), _last_lr=[0.1], base_lrs=[0.1])
+    with pytest.raises(ValueError, match="param groups"):
+        scheduler.load_state_dict(wrong_groups)
+    assert (scheduler.state_dict(), [g["lr"] for g in optimizer.param_groups]) == before
+
+
+def test_sequential_load_checks_children_before_changing_any():
+    optimizer = make_sgd()
+    scheduler = _sequential(optimizer)
+    for _ in range(15):
+        scheduler.step()
+    state = scheduler.state_dict()
+    broken = copy.deepcopy(state)
+    broken["_schedulers"][2] = {"gamma": 0.5}
+    fresh_opt = make_sgd()
+    fresh = _sequential(fresh_opt)
+    before = copy.deepcopy(fresh.state_dict())
+    with pytest.raises(ValueError, match="does not fit"):
+        fresh.load_state_dict(broken)
+    assert fresh.state_dict() == before
