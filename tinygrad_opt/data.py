@@ -211,7 +211,11 @@ class DataLoader:
         dataset = self.dataset
         arrays = getattr(dataset, "arrays", None)
         if arrays is not None:
-            fields = tuple(np.asarray(a)[indices] for a in arrays)
+            if not self.shuffle and len(indices):  # consecutive rows: a slice copy is a memcpy
+                rows = slice(int(indices[0]), int(indices[-1]) + 1)
+                fields = tuple(np.array(np.asarray(a)[rows], copy=True) for a in arrays)
+            else:
+                fields = tuple(np.asarray(a)[indices] for a in arrays)
         elif hasattr(dataset, "__getitems__"):
             fields = _as_fields(dataset.__getitems__(indices.tolist()))
         else:
