@@ -3,7 +3,7 @@
 The workload is a chain of `y = tanh(y * a + b)` on 16-element float32 tensors, where `a` and
 `b` require grad: three recorded ops per link. We time the forward pass alone and the forward
 plus `backward()`, and report microseconds per op (total time / (3 * links)); the best of
-several repeats is kept, as is usual for micro-benchmarks on a shared machine. When PyTorch is
+many repeats is kept, as is usual for micro-benchmarks on a shared machine. When PyTorch is
 importable, its eager mode is timed on the same workload and printed alongside (it is never a
 dependency). Goal from issue 2: at most 8 us per op for forward + backward.
 
@@ -87,8 +87,10 @@ def measure(make_chain, links: int, repeats: int) -> tuple[float, float]:
 
 
 def main(quick: bool = False) -> list[dict]:
-    links = 100 if quick else 1000
-    repeats = 5 if quick else 20
+    # Short chains timed many times: on a busy machine a short run is less likely to be
+    # preempted, and the best of many repeats is the overhead itself.
+    links = 100 if quick else 200
+    repeats = 10 if quick else 100
     rows = [("tinygrad_opt", *measure(_chain_tinygrad, links, repeats))]
     if importlib.util.find_spec("torch") is not None:
         rows.append(("torch (eager)", *measure(_chain_torch, links, repeats)))

@@ -180,32 +180,40 @@ class Tensor:
             seed = seed.astype(self.data.dtype, copy=False)
 
         grads: dict[int, np.ndarray] = {id(self): seed}
+        # Keys whose summed gradient is an array this loop allocated (safe to add into in
+        # place); any other array may be shared with an op's output or another gradient.
+        owned: set[int] = set()
         for node in _topological_order(self):
             grad = grads.pop(id(node), None)
             if grad is None:
                 continue
             backward = node._backward
-            if backward is None or node._retains_grad:
-                node._accumulate_grad(grad)
             if backward is None:
+                node._accumulate_grad(grad)
                 continue
-            parent_grads = backward(grad)
-            for parent, parent_grad in zip(node._parents, parent_grads):
+            if node._retains_grad:
+                node._accumulate_grad(grad)
+            parents = node._parents
+            if not retain_graph:
+                node._parents = ()
+                node._backward = _freed_backward
+            for parent, parent_grad in zip(parents, backward(grad)):
                 if parent_grad is None or not parent.requires_grad:
                     continue
                 data = parent.data
                 if parent_grad.shape != data.shape:
                     parent_grad = _checked_unbroadcast(parent_grad, data.shape)
-                if parent_grad.dtype != data.dtype:  # e.g. float32 input of a float64 op
-                    parent_grad = parent_grad.astype(data.dtype)
+                if parent_grad.dtype is not data.dtype and parent_grad.dtype != data.dtype:
+                    parent_grad = parent_grad.astype(data.dtype)  # e.g. float32 input, float64 op
                 key = id(parent)
-                if key in grads:
-                    grads[key] = grads[key] + parent_grad  # a new array: never mutate a shared one
-                else:
+                previous = grads.get(key)
+                if previous is None:
                     grads[key] = parent_grad
-            if not retain_graph:
-                node._parents = ()
-                node._backward = _freed_backward
+                elif key in owned:
+                    previous += parent_grad
+                else:
+                    grads[key] = previous + parent_grad
+                    owned.add(key)
 
     def _accumulate_grad(self, grad: np.ndarray) -> None:
         if self.grad is None:
