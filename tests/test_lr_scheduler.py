@@ -479,3 +479,12 @@ def test_sequential_and_chained_refuse_foreign_optimizer_and_plateau():
         with pytest.raises((ValueError, TypeError), match="milestone"):
             S.SequentialLR(a, [first, second], milestones=milestones)
         assert [g["lr"] for g in a.param_groups] == lrs
+
+
+def test_one_cycle_zero_length_warmup_starts_at_the_peak():
+    # pct_start * total_steps == 1: the warm-up phase ends at step 0 (PyTorch divides 0 by 0)
+    scheduler = S.OneCycleLR(make_sgd(), max_lr=0.5, total_steps=10, pct_start=0.1)
+    assert scheduler.get_last_lr() == [0.5, 0.5]
+    scheduler.step()
+    want = 0.5 / 25 / 1e4 + (0.5 - 0.5 / 25 / 1e4) * (1 + math.cos(math.pi * 1 / 9)) / 2
+    assert scheduler.get_last_lr()[0] == pytest.approx(want, rel=1e-12)

@@ -54,7 +54,8 @@ def restart_position(epoch: float, T_0: int, T_mult: int) -> tuple[float, int]:
 
     Periods are T_0, T_0*T_mult, T_0*T_mult**2, ... Deviation: PyTorch finds the period
     with a floating-point log, which can land one period early exactly at a restart when
-    T_mult > 1 (e.g. T_0=1, T_mult=10, epoch=999); here the integer period starts are summed.
+    T_mult > 1 (e.g. T_0=1, T_mult=10, epoch=111 gives eta_min instead of
+    restarting at base_lr); here the integer period starts are summed.
     """
     if T_mult == 1:
         return epoch % T_0, T_0
