@@ -28,8 +28,11 @@ def _grads(parameters: Any) -> list[np.ndarray]:
     for p in parameters:
         if not isinstance(p, Tensor):
             raise TypeError(f"clip_grad: expected Tensors, got {type(p).__name__}")
-        if p.grad is not None:
-            grads.append(p.grad)
+        if p.grad is None:
+            continue
+        if not isinstance(p.grad, np.ndarray):
+            raise TypeError(f"clip_grad: a .grad is {type(p.grad).__name__}, expected an ndarray")
+        grads.append(p.grad)
     return grads
 
 

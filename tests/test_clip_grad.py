@@ -1,0 +1,122 @@
+"""clip_grad_norm_ / clip_grad_value_ vs numpy, on flat-buffer views and on plain arrays."""
+
+import math
+
+import numpy as np
+import pytest
+
+from tinygrad_opt import Tensor
+from tinygrad_opt.nn.utils import clip_grad_norm_, clip_grad_value_
+from tinygrad_opt.optim import SGD
+
+SHAPES = [(30, 20), (20,), (0,), (5, 4, 3), ()]
+
+
+def params_with_grads(rng, flat, dtype=np.float64, scale=3.0):
+    params = [Tensor(rng.normal(size=s).astype(dtype), requires_grad=True) for s in SHAPES]
+    if flat:
+        SGD(params)  # makes every p._grad_storage a view of one flat buffer
+    for p in params:
+        g = np.asarray(scale * rng.normal(size=p.shape), dtype=dtype)
+        if flat:
+            np.copyto(p._grad_storage, g)
+            p.grad = p._grad_storage
+        else:
+            p.grad = g
+    return params
+
+
+def numpy_norm(grads, norm_type):
+    flat = np.concatenate([g.astype(np.float64).ravel() for g in grads])
+    if norm_type == math.inf:
+        return np.max(np.abs(flat))
+    return np.sum(np.abs(flat) ** norm_type) ** (1.0 / norm_type)
+
+
+@pytest.mark.parametrize("flat", [True, False])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf, 3.0, "inf"])
+def test_clip_grad_norm_matches_numpy(flat, norm_type):
+    rng = np.random.default_rng(0)
+    params = params_with_grads(rng, flat)
+    grads = [p.grad.copy() for p in params]
+    p_norm = float(norm_type)
+    expected_total = numpy_norm(grads, p_norm)
+    total = clip_grad_norm_(params, max_norm=1.0, norm_type=norm_type)
+    np.testing.assert_allclose(total, expected_total, rtol=1e-12)
+    assert total.item() == float(total)
+    coef = min(1.0, 1.0 / (expected_total + 1e-6))
+    for p, g in zip(params, grads):
+        np.testing.assert_allclose(p.grad, g * coef, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(numpy_norm([p.grad for p in params], p_norm), 1.0, rtol=1e-5)
+
+
+def test_clip_grad_norm_float32_and_flat_view_still_writes_through():
+    rng = np.random.default_rng(1)
+    params = params_with_grads(rng, True, dtype=np.float32)
+    expected = numpy_norm([p.grad for p in params], 2.0)
+    total = clip_grad_norm_(params, 0.5)
+    np.testing.assert_allclose(total, expected, rtol=1e-6)
+    assert params[0].grad is params[0]._grad_storage
+    np.testing.assert_allclose(numpy_norm([p.grad for p in params], 2.0), 0.5, rtol=1e-5)
+
+
+def test_small_norm_leaves_grads_unchanged_and_missing_grads_are_skipped():
+    rng = np.random.default_rng(2)
+    params = params_with_grads(rng, False, scale=1e-3)
+    params[0].grad = None
+    grads = [None if p.grad is None else p.grad.copy() for p in params]
+    total = clip_grad_norm_(params, 10.0)
+    np.testing.assert_allclose(total, numpy_norm([g for g in grads if g is not None], 2.0))
+    for p, g in zip(params[1:], grads[1:]):
+        np.testing.assert_array_equal(p.grad, g)
+    assert clip_grad_norm_([Tensor(np.ones(2), requires_grad=True)], 1.0) == 0.0
+
+
+def test_non_contiguous_grads_are_clipped_in_place():
+    p = Tensor(np.zeros((4, 6)), requires_grad=True)
+    p.grad = np.asfortranarray(np.arange(24.0).reshape(4, 6))
+    g = p.grad.copy()
+    total = clip_grad_norm_(p, 1.0)
+    np.testing.assert_allclose(total, np.linalg.norm(g))
+    np.testing.assert_allclose(p.grad, g / (np.linalg.norm(g) + 1e-6))
+
+
+def test_nonfinite_norm_raises_when_asked_and_otherwise_spreads_nan():
+    rng = np.random.default_rng(3)
+    params = params_with_grads(rng, True)
+    params[1].grad[3] = np.nan
+    before = [p.grad.copy() for p in params]
+    with pytest.raises(RuntimeError, match="nan"):
+        clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
+    for p, g in zip(params, before):
+        np.testing.assert_array_equal(p.grad, g)
+    assert math.isnan(clip_grad_norm_(params, 1.0))
+    assert np.isnan(params[0].grad).all()
+    params = params_with_grads(rng, True)
+    params[0].grad[0, 0] = np.inf
+    with pytest.raises(RuntimeError, match="inf"):
+        clip_grad_norm_(params, 1.0, norm_type=math.inf, error_if_nonfinite=True)
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_clip_grad_value_clamps_like_numpy(flat):
+    rng = np.random.default_rng(4)
+    params = params_with_grads(rng, flat)
+    params[0].grad[0, 0] = np.nan
+    grads = [p.grad.copy() for p in params]
+    assert clip_grad_value_(params, 0.7) is None
+    for p, g in zip(params, grads):
+        np.testing.assert_array_equal(p.grad, np.clip(g, -0.7, 0.7))
+
+
+def test_bad_arguments_raise():
+    p = Tensor(np.ones(2), requires_grad=True)
+    p.grad = np.ones(2)
+    with pytest.raises(TypeError, match="max_norm"):
+        clip_grad_norm_([p], "1")
+    with pytest.raises(ValueError, match="norm_type"):
+        clip_grad_norm_([p], 1.0, norm_type=-2)
+    with pytest.raises(TypeError, match="Tensors"):
+        clip_grad_norm_([np.ones(2)], 1.0)
+    with pytest.raises(TypeError, match="clip_value"):
+        clip_grad_value_([p], None)
