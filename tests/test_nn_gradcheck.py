@@ -1,0 +1,149 @@
+"""Finite-difference gradient checks (float64) for every layer of nn.
+
+`check_grads` projects the output on a fixed random direction R, so one backward pass with
+gradient=R gives d<R, f(x)>/dx, and compares it with central differences of the same
+scalar, element by element. Other nn test files import it from here.
+"""
+
+import numpy as np
+import pytest
+
+import tinygrad_opt.nn.functional as F
+from tinygrad_opt import Tensor, manual_seed, nn
+from tinygrad_opt.nn.lora import _lora_linear
+
+
+def check_grads(fn, *arrays, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0):
+    """fn(*tensors) -> Tensor; checks the gradient of every float64 input array."""
+    rng = np.random.default_rng(seed)
+    tensors = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    out = fn(*tensors)
+    direction = rng.standard_normal(out.shape)
+    out.backward(gradient=direction)
+    for index, (array, tensor) in enumerate(zip(arrays, tensors)):
+        numeric = np.zeros_like(array)
+        flat = numeric.reshape(-1)
+        for k in range(array.size):
+            shifted = [a.copy() for a in arrays]
+            shifted[index].reshape(-1)[k] += eps
+            plus = np.sum(fn(*[Tensor(a) for a in shifted]).data * direction)
+            shifted[index].reshape(-1)[k] -= 2 * eps
+            minus = np.sum(fn(*[Tensor(a) for a in shifted]).data * direction)
+            flat[k] = (plus - minus) / (2 * eps)
+        assert tensor.grad is not None, f"input {index} got no gradient"
+        np.testing.assert_allclose(tensor.grad, numeric, atol=atol, rtol=rtol,
+                                   err_msg=f"gradient of input {index}")
+
+
+def randn(*shape, seed=1):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def test_check_grads_catches_a_wrong_rule():
+    def wrong_square(t):
+        return Tensor.make(t.data ** 2, (t,), lambda g: (g * t.data,))  # should be 2 x g
+    with pytest.raises(AssertionError):
+        check_grads(wrong_square, randn(3))
+
+
+def test_linear_grads_with_and_without_bias():
+    check_grads(F.linear, randn(4, 5), randn(3, 5, seed=2), randn(3, seed=3))
+    check_grads(F.linear, randn(2, 4, 5), randn(3, 5, seed=2))
+
+
+@pytest.mark.parametrize(
+    "stride,padding,dilation",
+    [(1, 0, 1), (2, 1, 1), ((2, 1), (0, 2), 1), (1, 1, 2), (3, 2, 1), (1, "same", 1)],
+)
+def test_conv2d_grads(stride, padding, dilation):
+    check_grads(
+        lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation),
+        randn(2, 3, 6, 7), randn(4, 3, 3, 3, seed=2), randn(4, seed=3),
+    )
+
+
+def test_conv2d_pointwise_and_unbatched_grads():
+    check_grads(lambda x, w: F.conv2d(x, w), randn(2, 3, 4, 4), randn(5, 3, 1, 1, seed=2))
+    check_grads(lambda x, w: F.conv2d(x, w, padding=1), randn(2, 5, 5), randn(3, 2, 3, 2, seed=2))
+
+
+@pytest.mark.parametrize(
+    "kernel,stride,padding,ceil_mode",
+    [(2, None, 0, False), (3, 2, 1, False), ((3, 2), (1, 2), (1, 0), False), (3, 2, 0, True)],
+)
+def test_pool_grads(kernel, stride, padding, ceil_mode):
+    x = randn(2, 3, 7, 6)  # distinct values: no ties, so max pooling is differentiable here
+    check_grads(lambda t: F.max_pool2d(t, kernel, stride, padding, ceil_mode), x)
+    check_grads(lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode), x)
+    check_grads(
+        lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad=False), x
+    )
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (3, 3, 4, 5)])
+def test_batch_norm_training_grads(shape):
+    rm, rv = np.zeros(3), np.ones(3)
+    check_grads(
+        lambda x, w, b: F.batch_norm(x, rm.copy(), rv.copy(), w, b, training=True),
+        randn(*shape), randn(3, seed=2), randn(3, seed=3),
+    )
+
+
+def test_batch_norm_eval_grads():
+    rm, rv = randn(3, seed=4), np.abs(randn(3, seed=5)) + 0.5
+    check_grads(
+        lambda x, w, b: F.batch_norm(x, rm, rv, w, b, training=False),
+        randn(3, 3, 4, 2), randn(3, seed=2), randn(3, seed=3),
+    )
+
+
+def test_batchnorm_modules_in_both_modes():
+    for mode in ("train", "eval"):
+        layer = nn.BatchNorm2d(2, dtype=np.float64)
+        layer.running_mean.data[:] = [0.3, -0.2]
+        layer.running_var.data[:] = [1.5, 0.7]
+        layer.train(mode == "train")
+        check_grads(layer, randn(3, 2, 3, 3))
+
+
+def test_layer_norm_grads():
+    check_grads(
+        lambda x, w, b: F.layer_norm(x, (3, 4), w, b),
+        randn(2, 3, 4), randn(3, 4, seed=2), randn(3, 4, seed=3),
+    )
+    check_grads(lambda x: F.layer_norm(x, 5), randn(4, 5))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [F.relu, F.tanh, F.sigmoid, F.silu, lambda t: F.leaky_relu(t, 0.2), F.gelu,
+     lambda t: F.gelu(t, approximate="tanh"), lambda t: F.softmax(t, dim=1),
+     lambda t: F.log_softmax(t, dim=0)],
+)
+def test_activation_grads(fn):
+    x = randn(3, 4) * 2
+    x[np.abs(x) < 1e-3] = 0.5  # keep relu/leaky_relu away from their kink
+    check_grads(fn, x)
+
+
+def test_dropout_grads_with_a_fixed_mask():
+    def seeded_dropout(t):
+        manual_seed(7)
+        return F.dropout(t, p=0.4, training=True)
+    check_grads(seeded_dropout, randn(5, 6))
+
+
+def test_flatten_and_embedding_grads():
+    check_grads(lambda t: F.flatten(t, 1), randn(2, 3, 4))
+    idx = np.array([[0, 2, 2], [1, 0, 3]])
+    check_grads(lambda w: F.embedding(idx, w), randn(4, 3))
+
+
+def test_lora_linear_grads():
+    manual_seed(0)
+    base = nn.Linear(5, 3, dtype=np.float64)
+    base.requires_grad_(False)
+    check_grads(
+        lambda x, a, b: _lora_linear(x, base, a, b, scaling=2.0, p=0.0),
+        randn(4, 5), randn(2, 5, seed=2), randn(3, 2, seed=3),
+    )
