@@ -9,6 +9,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_opt
 from tinygrad_opt import Tensor
@@ -276,3 +278,71 @@ def test_sequential_load_checks_children_before_changing_any():
     with pytest.raises(ValueError, match="does not fit"):
         fresh.load_state_dict(broken)
     assert fresh.state_dict() == before
+
+
+def test_multistep_accepts_pytorch_counter_milestones():
+    # PyTorch keeps milestones as a Counter {milestone: count}; such a state dict loads
+    optimizer = make_sgd()
+    scheduler = S.MultiStepLR(optimizer, [10, 33, 33, 70], gamma=0.3)
+    for _ in range(40):
+        scheduler.step()
+    state = scheduler.state_dict()
+    state["milestones"] = {10: 1, 33: 2, 70: 1}
+    fresh = S.MultiStepLR(make_sgd(), [1], gamma=0.3)
+    fresh.load_state_dict(state)
+    assert fresh.milestones == [10, 33, 33, 70]
+    for _ in range(40):
+        scheduler.step()
+        fresh.step()
+        assert fresh.get_last_lr() == scheduler.get_last_lr()
+
+
+# ------------------------------------------------- random compositions, random resume points
+
+_KINDS = {
+    "step": lambda o, a, b: S.StepLR(o, step_size=1 + a % 9, gamma=0.2 + b * 0.7),
+    "exp": lambda o, a, b: S.ExponentialLR(o, gamma=0.8 + b * 0.19),
+    "linear": lambda o, a, b: S.LinearLR(o, 0.05 + b * 0.9, 1.0 - b * 0.5, total_iters=1 + a),
+    "constant": lambda o, a, b: S.ConstantLR(o, factor=b, total_iters=a),
+    "poly": lambda o, a, b: S.PolynomialLR(o, total_iters=1 + a, power=0.5 + 2 * b),
+    "cosine": lambda o, a, b: S.CosineAnnealingLR(o, T_max=1 + a, eta_min=1e-4 * b),
+    "sgdr": lambda o, a, b: S.CosineAnnealingWarmRestarts(o, T_0=1 + a % 7, T_mult=1 + a % 3),
+    "multi": lambda o, a, b: S.MultiStepLR(o, [a, 2 * a + 1, 3 * a + 2], gamma=0.1 + 0.8 * b),
+}
+_kind = st.tuples(st.sampled_from(sorted(_KINDS)), st.integers(0, 30), st.floats(0.0, 1.0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    parts=st.lists(_kind, min_size=1, max_size=3),
+    composite=st.sampled_from(["sequential", "chained"]),
+    gap=st.integers(1, 25),
+    resume_at=st.integers(0, 60),
+)
+def test_random_composition_resumes_exactly(parts, composite, gap, resume_at):
+    def build(o):
+        children = [_KINDS[kind](o, a, b) for kind, a, b in parts]
+        if composite == "chained":
+            return S.ChainedScheduler(children)
+        milestones = [gap * (i + 1) for i in range(len(children) - 1)]
+        return S.SequentialLR(o, children, milestones)
+
+    steps = 80
+    optimizer = make_sgd()
+    scheduler = build(optimizer)
+    reference = []
+    for _ in range(steps):
+        scheduler.step()
+        reference.append(scheduler.get_last_lr())
+
+    optimizer = make_sgd()
+    scheduler = build(optimizer)
+    for _ in range(resume_at):
+        scheduler.step()
+    state = copy.deepcopy(scheduler.state_dict())
+    fresh_opt = make_sgd()
+    fresh = build(fresh_opt)
+    fresh.load_state_dict(state)
+    for t in range(resume_at, steps):
+        fresh.step()
+        assert fresh.get_last_lr() == reference[t] == [g["lr"] for g in fresh_opt.param_groups]

@@ -67,6 +67,14 @@ class MultiStepLR(LRScheduler):
         hits = self.milestones.count(step)
         return lr * self.gamma**hits if hits else lr
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Also accepts PyTorch's form of `milestones`, a {milestone: count} mapping."""
+        milestones = state_dict.get("milestones") if isinstance(state_dict, dict) else None
+        if isinstance(milestones, dict):
+            expanded = sorted(int(m) for m, count in milestones.items() for _ in range(count))
+            state_dict = dict(state_dict, milestones=expanded)
+        super().load_state_dict(state_dict)
+
 
 class ConstantLR(LRScheduler):
     """lr = base_lr * factor for step < total_iters, then base_lr.
