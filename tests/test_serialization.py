@@ -13,6 +13,9 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from tinygrad_opt import Tensor
 from tinygrad_opt import serialization as ser
@@ -287,3 +290,31 @@ def test_saving_over_a_directory_is_refused(tmp_path):
 def test_saving_into_a_missing_folder_is_refused_clearly(tmp_path):
     with pytest.raises(RuntimeError, match="does not exist"):
         save({"a": 1}, tmp_path / "no" / "such" / "ck")
+
+
+_leaves = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=8),
+    hnp.arrays(
+        dtype=st.sampled_from([np.float32, np.float64, np.int64, np.uint8, np.bool_, np.int16]),
+        shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
+    ),
+)
+_trees = st.recursive(
+    _leaves,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.lists(children, max_size=4).map(tuple),
+        st.dictionaries(st.one_of(st.text(max_size=5), st.integers()), children, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tree=_trees)
+def test_random_trees_round_trip_exactly(tmp_path, tree):
+    path = tmp_path / "tree"
+    save(tree, path)
+    assert_same(tree, load(path))

@@ -331,7 +331,7 @@ def load(path: str | os.PathLike) -> Any:
         root, entries = header["root"], header["arrays"]
         if not isinstance(entries, list):
             raise TypeError("'arrays' is not a list")
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError) as error:
         raise ValueError(f"load: {path!r} has an unreadable header ({error})") from None
     arrays = [_array_from_entry(path, blob, data_end, entry) for entry in entries]
     try:

@@ -77,7 +77,15 @@ def download_file(
     if not mirrors:
         raise ValueError(f"download_file: no mirrors given for {filename}")
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatasetFileError(f"cannot create the dataset folder {folder}: {error}") from None
+    if not os.access(folder, os.W_OK):
+        raise DatasetFileError(
+            f"cannot download {filename} into {folder}: the folder is not writable; pass a "
+            f"writable root= or set ${DATA_ENV}"
+        )
     target = folder / filename
     failures = []
     for base in mirrors:
