@@ -1,0 +1,172 @@
+"""Conv2d and pooling against naive loop implementations written here, in float64 and
+float32, plus the shape errors each layer raises."""
+
+import numpy as np
+import pytest
+
+import tinygrad_opt.nn.functional as F
+from tinygrad_opt import Tensor, nn
+
+
+def naive_conv2d(x, w, b, stride, padding, dilation):
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
+    xp[:, :, ph:ph + h, pw:pw + wd] = x
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, o, oh, ow))
+    for i in range(n):
+        for f in range(o):
+            for y in range(oh):
+                for z in range(ow):
+                    total = 0.0 if b is None else b[f]
+                    for ch in range(c):
+                        for p in range(kh):
+                            for q in range(kw):
+                                pixel = xp[i, ch, y * sh + p * dh, z * sw + q * dw]
+                                total += w[f, ch, p, q] * pixel
+                    out[i, f, y, z] = total
+    return out
+
+
+def naive_pool(x, k, s, p, mode, ceil_mode=False, count_include_pad=True):
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = k, s, p
+
+    def size(length, kk, ss, pp):
+        span = length + 2 * pp - kk
+        out = (-(-span // ss) if ceil_mode else span // ss) + 1
+        if ceil_mode and (out - 1) * ss >= length + pp:
+            out -= 1
+        return out
+
+    oh, ow = size(h, kh, sh, ph), size(w, kw, sw, pw)
+    out = np.zeros((n, c, oh, ow))
+    for i in range(n):
+        for ch in range(c):
+            for y in range(oh):
+                for z in range(ow):
+                    h0, w0 = y * sh - ph, z * sw - pw
+                    h1, w1 = min(h0 + kh, h + ph), min(w0 + kw, w + pw)
+                    padded_count = (h1 - h0) * (w1 - w0)
+                    window = x[i, ch, max(h0, 0):min(h1, h), max(w0, 0):min(w1, w)]
+                    if mode == "max":
+                        out[i, ch, y, z] = window.max()
+                    else:
+                        divisor = padded_count if count_include_pad else window.size
+                        out[i, ch, y, z] = window.sum() / divisor
+    return out
+
+
+CONV_CASES = [
+    ((1, 1), (0, 0), (1, 1), (3, 3)),
+    ((2, 2), (1, 1), (1, 1), (3, 3)),
+    ((1, 2), (2, 0), (1, 1), (5, 3)),
+    ((1, 1), (1, 1), (2, 2), (3, 3)),
+    ((3, 1), (0, 1), (1, 1), (2, 4)),
+    ((1, 1), (0, 0), (1, 1), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("stride,padding,dilation,kernel", CONV_CASES)
+def test_conv2d_matches_naive_loops(stride, padding, dilation, kernel):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 9, 8))
+    w = rng.standard_normal((4, 3, *kernel))
+    b = rng.standard_normal(4)
+    out = F.conv2d(Tensor(x), Tensor(w), Tensor(b), stride, padding, dilation)
+    np.testing.assert_allclose(out.data, naive_conv2d(x, w, b, stride, padding, dilation),
+                               rtol=1e-10, atol=1e-10)
+    out32 = F.conv2d(Tensor(x.astype(np.float32)), Tensor(w.astype(np.float32)), None, stride,
+                     padding, dilation)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32.data, naive_conv2d(x, w, None, stride, padding, dilation),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_conv_chain_reads_channels_last_output_correctly():
+    # the second conv consumes the first one's NHWC-backed output: compare the chain
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 2, 7, 7))
+    w1, w2 = rng.standard_normal((3, 2, 3, 3)), rng.standard_normal((4, 3, 3, 3))
+    out = F.conv2d(F.relu(F.conv2d(Tensor(x), Tensor(w1), padding=1)), Tensor(w2), stride=2)
+    hidden = np.maximum(naive_conv2d(x, w1, None, (1, 1), (1, 1), (1, 1)), 0)
+    np.testing.assert_allclose(out.data, naive_conv2d(hidden, w2, None, (2, 2), (0, 0), (1, 1)),
+                               rtol=1e-10, atol=1e-10)
+
+
+def test_conv2d_module_layout_and_default_init_bounds():
+    layer = nn.Conv2d(3, 8, kernel_size=(3, 5), stride=2, padding=1)
+    assert layer.weight.shape == (8, 3, 3, 5) and layer.bias.shape == (8,)
+    bound = 1 / np.sqrt(3 * 3 * 5)  # kaiming_uniform(a=sqrt(5)) and the bias share this bound
+    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.bias.data).max() <= bound
+    assert np.abs(layer.weight.data).max() > 0.8 * bound
+    assert layer(Tensor(np.zeros((2, 3, 9, 9), np.float32))).shape == (2, 8, 5, 4)
+
+
+POOL_CASES = [
+    ((2, 2), (2, 2), (0, 0), False),
+    ((3, 3), (2, 2), (1, 1), False),
+    ((3, 2), (1, 2), (1, 0), False),
+    ((3, 3), (2, 2), (0, 0), True),
+    ((2, 2), (3, 3), (1, 1), True),
+]
+
+
+@pytest.mark.parametrize("kernel,stride,padding,ceil_mode", POOL_CASES)
+def test_pooling_matches_naive_loops(kernel, stride, padding, ceil_mode):
+    x = np.random.default_rng(2).standard_normal((2, 3, 8, 7))
+    got = F.max_pool2d(Tensor(x), kernel, stride, padding, ceil_mode).data
+    np.testing.assert_array_equal(got, naive_pool(x, kernel, stride, padding, "max", ceil_mode))
+    for include in (True, False):
+        got = F.avg_pool2d(Tensor(x), kernel, stride, padding, ceil_mode, include).data
+        want = naive_pool(x, kernel, stride, padding, "avg", ceil_mode, include)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_max_pool_backward_routes_gradient_to_the_winner_and_propagates_nan():
+    x = np.array([[[[1.0, 5.0], [3.0, 2.0]]]])
+    t = Tensor(x, requires_grad=True)
+    F.max_pool2d(t, 2).backward(gradient=np.array([[[[7.0]]]]))
+    np.testing.assert_array_equal(t.grad, [[[[0.0, 7.0], [0.0, 0.0]]]])
+    x[0, 0, 1, 1] = np.nan
+    assert np.isnan(F.max_pool2d(Tensor(x), 2).data).all()
+
+
+def test_avg_pool_divisor_override():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    got = F.avg_pool2d(Tensor(x), 2, divisor_override=3).data
+    np.testing.assert_allclose(got, naive_pool(x, (2, 2), (2, 2), (0, 0), "avg") * 4 / 3)
+
+
+@pytest.mark.parametrize(
+    "layer,shape,expected",
+    [
+        (nn.Conv2d(3, 4, 3), (2, 2, 8, 8), "(N, 3, H, W)"),
+        (nn.Conv2d(3, 4, 3), (8, 8), "(N, 3, H, W)"),
+        (nn.Linear(5, 2), (3, 4), "(*, 5)"),
+        (nn.BatchNorm2d(4), (2, 3, 5, 5), "(N, 4, H, W)"),
+        (nn.BatchNorm1d(4), (2, 3), "(N, 4)"),
+        (nn.MaxPool2d(2), (4, 4), "(N, C, H, W)"),
+        (nn.AvgPool2d(2), (4,), "(N, C, H, W)"),
+        (nn.LayerNorm(6), (2, 5), "(*, 6)"),
+    ],
+)
+def test_wrong_input_shape_names_layer_expected_and_received(layer, shape, expected):
+    with pytest.raises(ValueError) as info:
+        layer(Tensor(np.zeros(shape, np.float32)))
+    message = str(info.value)
+    assert type(layer).__name__ in message and expected in message and str(shape) in message
+
+
+def test_conv_input_smaller_than_kernel_and_bad_arguments():
+    with pytest.raises(ValueError, match="smaller than"):
+        nn.Conv2d(1, 1, 5)(Tensor(np.zeros((1, 1, 3, 3), np.float32)))
+    with pytest.raises(ValueError, match="groups"):
+        nn.Conv2d(2, 2, 3, groups=2)
+    with pytest.raises(ValueError, match="padding should be at most half"):
+        F.max_pool2d(Tensor(np.zeros((1, 1, 4, 4))), 2, padding=2)
+    with pytest.raises(TypeError, match="floating-point"):
+        F.conv2d(Tensor(np.zeros((1, 1, 3, 3), np.int64)), Tensor(np.zeros((1, 1, 1, 1))))
