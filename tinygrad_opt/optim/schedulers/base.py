@@ -189,7 +189,7 @@ class LRScheduler:
 
     def _set_lrs(self, lrs: list[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
+            group["lr"] = float(lr)  # plain floats, even if a user's lambda returns numpy
         self._last_lr = [float(group["lr"]) for group in self.optimizer.param_groups]
 
     def _after_step(self, step: int) -> None:

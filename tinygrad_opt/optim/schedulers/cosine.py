@@ -8,9 +8,14 @@ Both follow Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Re
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from .base import LRScheduler, check_int, check_real
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _cosine(base: float, eta_min: float, t: float, period: float) -> float:
@@ -84,13 +89,13 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         eta_min: float = 0.0,
         last_epoch: int = -1,
     ) -> None:
-        if isinstance(T_0, bool) or not isinstance(T_0, int) or T_0 <= 0:
+        if not _is_int(T_0) or T_0 <= 0:
             raise ValueError(f"Expected positive integer T_0, but got {T_0!r}")
-        if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
+        if not _is_int(T_mult) or T_mult < 1:
             raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult!r}")
-        self.T_0 = T_0
-        self.T_i = T_0
-        self.T_mult = T_mult
+        self.T_0 = int(T_0)
+        self.T_i = int(T_0)
+        self.T_mult = int(T_mult)
         self.eta_min = check_real("eta_min", eta_min)
         self.T_cur = last_epoch
         super().__init__(optimizer, last_epoch)

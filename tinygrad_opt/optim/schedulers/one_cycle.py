@@ -13,6 +13,7 @@ Momentum (or Adam's beta1) moves the opposite way between max_momentum and base_
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from .base import LRScheduler, check_int, check_optimizer, check_real, per_group
@@ -56,11 +57,12 @@ class OneCycleLR(LRScheduler):
     ) -> None:
         check_optimizer(optimizer)
         if total_steps is not None:
-            if isinstance(total_steps, bool) or not isinstance(total_steps, int) or (
-                total_steps <= 0
-            ):
+            integral = isinstance(total_steps, numbers.Integral) and not isinstance(
+                total_steps, bool
+            )
+            if not integral or total_steps <= 0:
                 raise ValueError(f"Expected positive integer total_steps, but got {total_steps!r}")
-            self.total_steps = total_steps
+            self.total_steps = int(total_steps)
         elif epochs is None or steps_per_epoch is None:
             raise ValueError(
                 "You must define either total_steps OR (epochs AND steps_per_epoch)"
