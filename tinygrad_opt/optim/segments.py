@@ -1,0 +1,48 @@
+"""Chunk tables for kernels that reduce per tensor (LAMB, LARS, Adafactor's vectors).
+
+A run's parameters are consecutive segments of one flat buffer (`offsets`, length n+1).
+A per-tensor norm needs a reduction per segment, yet a segment can be anything from one
+element to most of the model; so segments are cut into chunks of at most `chunk` elements
+that never cross a segment boundary, a `prange` over chunks computes partial sums, and a
+short serial loop adds the partials of each segment. The table is O(number of chunks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..jit import kernel
+
+CHUNK = 16384  # elements per chunk: a few L2-sized tiles, and many chunks for load balance
+
+
+@kernel(parallel=False)
+def chunk_table(offsets, chunk):
+    """(starts, ends, segment) of each chunk; empty segments get no chunk."""
+    n_seg = offsets.size - 1
+    count = 0
+    for s in range(n_seg):
+        count += (offsets[s + 1] - offsets[s] + chunk - 1) // chunk
+    starts = np.empty(count, dtype=np.int64)
+    ends = np.empty(count, dtype=np.int64)
+    segment = np.empty(count, dtype=np.int64)
+    c = 0
+    for s in range(n_seg):
+        lo = offsets[s]
+        while lo < offsets[s + 1]:
+            starts[c] = lo
+            ends[c] = min(lo + chunk, offsets[s + 1])
+            segment[c] = s
+            lo += chunk
+            c += 1
+    return starts, ends, segment
+
+
+@kernel(parallel=False)
+def sum_by_segment(partials, segment, n_seg):
+    """Add each chunk's partial sums (rows of `partials`) into its segment's row."""
+    totals = np.zeros((n_seg, partials.shape[1]), dtype=np.float64)
+    for c in range(segment.size):
+        for k in range(partials.shape[1]):
+            totals[segment[c], k] += partials[c, k]
+    return totals
