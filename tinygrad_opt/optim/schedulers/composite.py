@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from .base import LRScheduler, check_int, check_optimizer
+from .plateau import ReduceLROnPlateau
 
 
 def _check_children(owner: str, schedulers: Any, optimizer: Any) -> list[LRScheduler]:
-    from .plateau import ReduceLROnPlateau
-
     try:
         children = list(schedulers)
     except TypeError:
