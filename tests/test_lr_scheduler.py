@@ -488,3 +488,17 @@ def test_one_cycle_zero_length_warmup_starts_at_the_peak():
     scheduler.step()
     want = 0.5 / 25 / 1e4 + (0.5 - 0.5 / 25 / 1e4) * (1 + math.cos(math.pi * 1 / 9)) / 2
     assert scheduler.get_last_lr()[0] == pytest.approx(want, rel=1e-12)
+
+
+def test_optimizer_steps_with_the_scheduled_lr():
+    # plain SGD (no momentum): each update is exactly -lr_t * grad with lr_t from the schedule
+    p = Tensor(np.zeros(4), requires_grad=True, dtype=np.float64)
+    optimizer = SGD([p], lr=0.2)
+    scheduler = S.StepLR(optimizer, step_size=3, gamma=0.5)
+    want = np.zeros(4)
+    for t in range(10):
+        p.grad = np.ones(4)
+        optimizer.step()
+        want -= 0.2 * 0.5 ** (t // 3)
+        scheduler.step()
+    np.testing.assert_allclose(p.data, want, rtol=1e-15)
