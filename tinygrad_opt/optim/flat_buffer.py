@@ -10,6 +10,7 @@ over consecutive parameters is contiguous, so one kernel call updates a whole ru
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -17,6 +18,8 @@ import numpy as np
 
 from ..tensor import Tensor
 
+_data_of = operator.attrgetter("data")
+_grad_of = operator.attrgetter("grad")
 ShapeFn = Callable[[str, tuple[int, ...]], tuple[int, ...]]
 
 
@@ -86,13 +89,22 @@ class FlatBuffer:
         return self.steps[i : i + 1].reshape(())
 
     # ------------------------------------------------------------------ step-time sync
-    def sync(self) -> list[bool]:
-        """Adopt user-rebound `.data`/`.grad` arrays; return which parameters have a grad."""
+    def sync(self) -> list[bool] | None:
+        """Adopt user-rebound `.data`/`.grad` arrays; return which parameters have a grad.
+
+        Returns None when every parameter has its gradient in the buffer already (the
+        common case, checked at C speed so a thousand tensors cost microseconds).
+        """
+        params = self.params
+        if not all(map(operator.is_, map(_data_of, params), self.data_views)):
+            for i, p in enumerate(params):
+                if p.data is not self.data_views[i]:
+                    self._adopt(i, p.data, "data")
+                    p.data = self.data_views[i]
+        if all(map(operator.is_, map(_grad_of, params), self.grad_views)):
+            return None
         active = []
-        for i, p in enumerate(self.params):
-            if p.data is not self.data_views[i]:
-                self._adopt(i, p.data, "data")
-                p.data = self.data_views[i]
+        for i, p in enumerate(params):
             grad = p.grad
             if grad is None:
                 active.append(False)
@@ -100,7 +112,7 @@ class FlatBuffer:
             if grad is not self.grad_views[i]:
                 self._adopt(i, grad, "grad")
                 p.grad = self.grad_views[i]
-            p._grad_storage = self.grad_views[i]
+                p._grad_storage = self.grad_views[i]
             active.append(True)
         return active
 
@@ -115,12 +127,16 @@ class FlatBuffer:
         view = self.data_views[i] if what == "data" else self.grad_views[i]
         np.copyto(view, array, casting="same_kind")
 
-    def runs(self, active: Sequence[bool]) -> list[Run]:
-        """Maximal runs of consecutive active parameters with equal step counts."""
-        runs: list[Run] = []
+    def runs(self, active: Sequence[bool] | None) -> list[Run]:
+        """Maximal runs of consecutive active parameters (None: all) with equal steps."""
         n = len(self.params)
-        i = 0
         steps = self.steps
+        if active is None and (n == 0 or steps.min() == steps.max()):
+            return [self._run(0, n)] if n else []
+        if active is None:
+            active = [True] * n
+        runs: list[Run] = []
+        i = 0
         while i < n:
             if not active[i]:
                 i += 1
