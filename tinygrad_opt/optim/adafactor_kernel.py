@@ -1,0 +1,221 @@
+"""The Adafactor kernel: factored second moments with the row/column reductions inside.
+
+A run's tensors are segments of one flat buffer, described by `layout` (one int64 row per
+tensor: param offset, factored flag, batch B, rows R, cols C, row_var / col_var / variance
+offsets). A tensor of >= 2 dims is B matrices R x C (leading dims are the batch, as
+PyTorch factors the last two); smaller tensors keep a full `variance`.
+
+Work is cut into tasks so one `prange` serves tensors of every size: a factored matrix is
+split into at most `row_blocks` blocks of whole rows (a block sums its rows completely and
+writes column partials to a small scratch, O(row_blocks * C) per matrix, never O(R * C));
+a vector is split into chunks. Four parallel sweeps: (1) g^2 row sums -> row_var, column
+partials, ||p||^2, vector variances; (2) per matrix: column partials -> col_var and the
+mean of row_var; (3) ||u||^2 with u = g / max(sqrt(v_hat), eps1); (4) p = p * decay -
+alpha / max(1, RMS(u) / d) * u. u is recomputed rather than stored, so memory stays
+sublinear, which is Adafactor's point. Sums are float64 whatever the dtype.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from ..jit import kernel
+
+# columns of the layout table
+P_OFF, FACTORED, BATCH, ROWS, COLS, ROW_OFF, COL_OFF, VAR_OFF = range(8)
+
+
+@kernel(parallel=False)
+def _tasks(layout, chunk, row_blocks):
+    """Task table: (tensor, matrix index or -1, lo, hi, scratch offset, matrix slot) rows.
+
+    For a factored task lo:hi are rows of matrix b; for a vector task, flat offsets. Matrix
+    slots number the (tensor, b) pairs, each with the range of its tasks.
+    """
+    n_tasks = 0
+    n_mats = 0
+    for k in range(layout.shape[0]):
+        size = layout[k, BATCH] * layout[k, ROWS] * layout[k, COLS]
+        if size == 0:
+            continue
+        if layout[k, FACTORED]:
+            n_mats += layout[k, BATCH]
+            n_tasks += layout[k, BATCH] * min(layout[k, ROWS], row_blocks)
+        else:
+            n_tasks += (size + chunk - 1) // chunk
+    tasks = np.empty((n_tasks, 6), dtype=np.int64)
+    mats = np.empty((n_mats, 4), dtype=np.int64)  # tensor, b, first task, last task
+    t = 0
+    m = 0
+    scratch = 0
+    for k in range(layout.shape[0]):
+        rows = layout[k, ROWS]
+        cols = layout[k, COLS]
+        size = layout[k, BATCH] * rows * cols
+        if size == 0:
+            continue
+        if layout[k, FACTORED]:
+            blocks = min(rows, row_blocks)
+            per_block = (rows + blocks - 1) // blocks
+            for b in range(layout[k, BATCH]):
+                mats[m, 0] = k
+                mats[m, 1] = b
+                mats[m, 2] = t
+                r = 0
+                while r < rows:
+                    tasks[t, 0] = k
+                    tasks[t, 1] = b
+                    tasks[t, 2] = r
+                    tasks[t, 3] = min(r + per_block, rows)
+                    tasks[t, 4] = scratch
+                    tasks[t, 5] = m
+                    scratch += cols
+                    r += per_block
+                    t += 1
+                mats[m, 3] = t
+                m += 1
+        else:
+            lo = layout[k, P_OFF]
+            end = lo + size
+            while lo < end:
+                tasks[t, 0] = k
+                tasks[t, 1] = -1
+                tasks[t, 2] = lo
+                tasks[t, 3] = min(lo + chunk, end)
+                tasks[t, 4] = -1
+                tasks[t, 5] = -1
+                lo += chunk
+                t += 1
+    return tasks[:t], mats, scratch
+
+
+@kernel
+def adafactor_kernel(
+    param, grad, row_var, col_var, variance, layout, chunk, row_blocks,
+    sign, one_minus_beta2, rho, eps1, eps2, d, decay_factor,
+):  # fmt: skip
+    """One Adafactor step in place over a run of tensors; see the module docstring."""
+    tasks, mats, scratch_size = _tasks(layout, chunk, row_blocks)
+    n_tasks = tasks.shape[0]
+    n_seg = layout.shape[0]
+    col_partial = np.zeros(scratch_size, dtype=np.float64)
+    p_partial = np.zeros(n_tasks, dtype=np.float64)
+    u_partial = np.zeros(n_tasks, dtype=np.float64)
+    row_var_mean = np.empty(mats.shape[0], dtype=param.dtype)
+
+    # (1) row sums of g^2 -> row_var; column partials; ||p||^2; vector variances
+    for t in prange(n_tasks):
+        k = tasks[t, 0]
+        p_sum = 0.0
+        if tasks[t, 1] >= 0:
+            b = tasks[t, 1]
+            rows = layout[k, ROWS]
+            cols = layout[k, COLS]
+            base = layout[k, P_OFF] + b * rows * cols
+            scr = tasks[t, 4]
+            for r in range(tasks[t, 2], tasks[t, 3]):
+                start = base + r * cols
+                row_sum = 0.0
+                for c in range(cols):
+                    g = np.float64(grad[start + c])
+                    p = np.float64(param[start + c])
+                    row_sum += g * g
+                    col_partial[scr + c] += g * g
+                    p_sum += p * p
+                j = layout[k, ROW_OFF] + b * rows + r
+                rv = row_var[j]
+                row_var[j] = rv + one_minus_beta2 * (row_sum / cols - rv)
+        else:
+            voff = layout[k, VAR_OFF] - layout[k, P_OFF]
+            for i in range(tasks[t, 2], tasks[t, 3]):
+                g = sign * grad[i]
+                v = variance[voff + i]
+                variance[voff + i] = v + one_minus_beta2 * (g * g - v)
+                p = np.float64(param[i])
+                p_sum += p * p
+        p_partial[t] = p_sum
+
+    # (2) per matrix: column means -> col_var; mean of the updated row_var
+    for m in prange(mats.shape[0]):
+        k = mats[m, 0]
+        b = mats[m, 1]
+        rows = layout[k, ROWS]
+        cols = layout[k, COLS]
+        coff = layout[k, COL_OFF] + b * cols
+        for c in range(cols):
+            total = 0.0
+            for t in range(mats[m, 2], mats[m, 3]):
+                total += col_partial[tasks[t, 4] + c]
+            cv = col_var[coff + c]
+            col_var[coff + c] = cv + one_minus_beta2 * (total / rows - cv)
+        roff = layout[k, ROW_OFF] + b * rows
+        total = 0.0
+        for r in range(rows):
+            total += row_var[roff + r]
+        row_var_mean[m] = max(total / rows, eps1)
+
+    # alpha = max(eps2, RMS(p)) * rho per tensor (p before weight decay, as PyTorch)
+    sizes = layout[:, BATCH] * layout[:, ROWS] * layout[:, COLS]
+    p_total = np.zeros(n_seg, dtype=np.float64)
+    for t in range(n_tasks):
+        p_total[tasks[t, 0]] += p_partial[t]
+
+    # (3) ||u||^2 per task, u = g / max(sqrt(v_hat), eps1)
+    for t in prange(n_tasks):
+        k = tasks[t, 0]
+        u_sum = 0.0
+        if tasks[t, 1] >= 0:
+            b = tasks[t, 1]
+            rows = layout[k, ROWS]
+            cols = layout[k, COLS]
+            base = layout[k, P_OFF] + b * rows * cols
+            coff = layout[k, COL_OFF] + b * cols
+            rvm = row_var_mean[tasks[t, 5]]
+            for r in range(tasks[t, 2], tasks[t, 3]):
+                start = base + r * cols
+                rv = row_var[layout[k, ROW_OFF] + b * rows + r]
+                for c in range(cols):
+                    v = rv * col_var[coff + c] / rvm
+                    u = sign * grad[start + c] / max(math.sqrt(v), eps1)
+                    u_sum += np.float64(u) * np.float64(u)
+        else:
+            voff = layout[k, VAR_OFF] - layout[k, P_OFF]
+            for i in range(tasks[t, 2], tasks[t, 3]):
+                u = sign * grad[i] / max(math.sqrt(variance[voff + i]), eps1)
+                u_sum += np.float64(u) * np.float64(u)
+        u_partial[t] = u_sum
+    u_total = np.zeros(n_seg, dtype=np.float64)
+    for t in range(n_tasks):
+        u_total[tasks[t, 0]] += u_partial[t]
+    scale = np.zeros(n_seg, dtype=param.dtype)
+    for k in range(n_seg):
+        if sizes[k] > 0:
+            alpha = max(eps2, math.sqrt(p_total[k] / sizes[k])) * rho
+            scale[k] = alpha / max(1.0, math.sqrt(u_total[k] / sizes[k]) / d)
+
+    # (4) p = p * (1 - lr * weight_decay) - scale * u
+    for t in prange(n_tasks):
+        k = tasks[t, 0]
+        step = scale[k]
+        if tasks[t, 1] >= 0:
+            b = tasks[t, 1]
+            rows = layout[k, ROWS]
+            cols = layout[k, COLS]
+            base = layout[k, P_OFF] + b * rows * cols
+            coff = layout[k, COL_OFF] + b * cols
+            rvm = row_var_mean[tasks[t, 5]]
+            for r in range(tasks[t, 2], tasks[t, 3]):
+                start = base + r * cols
+                rv = row_var[layout[k, ROW_OFF] + b * rows + r]
+                for c in range(cols):
+                    v = rv * col_var[coff + c] / rvm
+                    u = sign * grad[start + c] / max(math.sqrt(v), eps1)
+                    param[start + c] = param[start + c] * decay_factor - step * u
+        else:
+            voff = layout[k, VAR_OFF] - layout[k, P_OFF]
+            for i in range(tasks[t, 2], tasks[t, 3]):
+                u = sign * grad[i] / max(math.sqrt(variance[voff + i]), eps1)
+                param[i] = param[i] * decay_factor - step * u
