@@ -35,6 +35,16 @@ def test_shared_subexpression_gets_both_contributions():
     np.testing.assert_allclose(x.grad, (2 * e + 1) * e)
 
 
+def test_scalar_used_many_times_sums_every_contribution():
+    point = Tensor(np.array([0.5, 2.0]), requires_grad=True)
+    x = point[0]  # a 0-d tensor, whose gradient sums are numpy scalars unless handled
+    out = (1.0 - x) ** 2 + 100.0 * (point[1] - x * x) ** 2 + x
+    out.backward()
+    x0, y0 = 0.5, 2.0
+    expected = [-2 * (1 - x0) - 400 * x0 * (y0 - x0 * x0) + 1, 200 * (y0 - x0 * x0)]
+    np.testing.assert_allclose(point.grad, expected)
+
+
 def test_same_tensor_twice_in_one_op():
     x = Tensor(np.array([3.0]), requires_grad=True)
     (x + x).backward()

@@ -212,7 +212,10 @@ class Tensor:
                 elif key in owned:
                     previous += parent_grad
                 else:
-                    grads[key] = previous + parent_grad
+                    total = previous + parent_grad
+                    if type(total) is not np.ndarray:  # numpy returns scalars for 0-d sums
+                        total = np.asarray(total)
+                    grads[key] = total
                     owned.add(key)
 
     def _accumulate_grad(self, grad: np.ndarray) -> None:
