@@ -1,0 +1,143 @@
+"""Training-step time (forward + backward + AdamW step) of the four reference models.
+
+    python -m benchmarks.train_step            # 30 timed steps per model
+    python -m benchmarks.train_step --quick    # 5 timed steps per model
+    python -m benchmarks.train_step --models lenet5 bn_cnn --threads 2
+
+Models (tinygrad_opt.models), all on 28x28x1 input with 10 classes: MLP 784-256-128-10
+(batch 128), LeNet-5 (batch 64), a Keras-style CNN (batch 128) and a BatchNorm CNN (batch
+128). Each step is zero_grad, forward, cross-entropy, backward and AdamW(lr=1e-3).step().
+The time is the median over the timed steps after warm-up steps (which also compile or load
+the Numba kernels). When torch is importable, the same architecture with the same initial
+weights runs in torch with torch.set_num_threads(threads), and the ratio ours / PyTorch is
+printed (goals: MLP <= 0.6, each CNN <= 1.0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import time
+
+import numpy as np
+
+from tinygrad_opt import Tensor, loss, manual_seed, models, nn, optim
+
+BATCH = {"mlp": 128, "lenet5": 64, "keras_cnn": 128, "bn_cnn": 128}
+GOAL = {"mlp": 0.6, "lenet5": 1.0, "keras_cnn": 1.0, "bn_cnn": 1.0}
+
+
+def make_batch(name: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.random((BATCH[name], 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, BATCH[name])
+    return x, y
+
+
+def time_steps(step, warmup: int, steps: int) -> float:
+    """Median milliseconds per call of step() after `warmup` untimed calls."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return 1000.0 * statistics.median(times)
+
+
+def ours_step_ms(name: str, warmup: int, steps: int) -> tuple[float, nn.Module]:
+    manual_seed(0)
+    model = models.create(name)
+    model.train()
+    optimizer = optim.AdamW(model.parameters(), lr=1e-3)
+    x_np, y = make_batch(name)
+    x = Tensor(x_np)
+
+    def step():
+        optimizer.zero_grad()
+        out = loss.cross_entropy(model(x), y)
+        out.backward()
+        optimizer.step()
+
+    return time_steps(step, warmup, steps), model
+
+
+def torch_model_like(model: nn.Module):
+    """The same architecture in torch, with our model's initial weights copied in."""
+    import torch
+
+    layers = []
+    for layer in model:
+        if isinstance(layer, nn.Conv2d):
+            t = torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
+                                stride=layer.stride, padding=layer.padding)
+        elif isinstance(layer, nn.Linear):
+            t = torch.nn.Linear(layer.in_features, layer.out_features)
+        elif isinstance(layer, nn.BatchNorm2d):
+            t = torch.nn.BatchNorm2d(layer.num_features)
+        elif isinstance(layer, nn.MaxPool2d):
+            t = torch.nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding)
+        elif isinstance(layer, nn.ReLU):
+            t = torch.nn.ReLU()
+        elif isinstance(layer, nn.Flatten):
+            t = torch.nn.Flatten()
+        elif isinstance(layer, nn.Dropout):
+            t = torch.nn.Dropout(layer.p)
+        else:
+            raise TypeError(f"no torch equivalent registered for {type(layer).__name__}")
+        layers.append(t)
+    torch_model = torch.nn.Sequential(*layers)
+    state = {k: torch.from_numpy(np.array(v)) for k, v in model.state_dict().items()}
+    torch_model.load_state_dict(state)
+    return torch_model
+
+
+def torch_step_ms(name: str, model: nn.Module, warmup: int, steps: int, threads: int) -> float:
+    import torch
+
+    torch.set_num_threads(threads)
+    torch_model = torch_model_like(model)
+    torch_model.train()
+    optimizer = torch.optim.AdamW(torch_model.parameters(), lr=1e-3)
+    x_np, y_np = make_batch(name)
+    x, y = torch.from_numpy(x_np), torch.from_numpy(y_np)
+
+    def step():
+        optimizer.zero_grad()
+        out = torch.nn.functional.cross_entropy(torch_model(x), y)
+        out.backward()
+        optimizer.step()
+
+    return time_steps(step, warmup, steps)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few steps (a smoke run)")
+    parser.add_argument("--models", nargs="+", default=list(BATCH), choices=list(BATCH))
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="torch.set_num_threads for the comparison (default: all cores)")
+    args = parser.parse_args(argv)
+    warmup, steps = (2, 5) if args.quick else (5, 30)
+    have_torch = importlib.util.find_spec("torch") is not None
+    print(f"train step = fwd + bwd + AdamW step, median of {steps} steps; "
+          f"{os.cpu_count()} cores; torch {'found' if have_torch else 'not installed'}")
+    header = f"{'model':<10} {'batch':>5} {'ours ms':>9}"
+    if have_torch:
+        header += f" {'torch ms':>9} {'ratio':>6} {'goal':>5}"
+    print(header)
+    print("-" * len(header))
+    for name in args.models:
+        ours, model = ours_step_ms(name, warmup, steps)
+        row = f"{name:<10} {BATCH[name]:>5} {ours:>9.2f}"
+        if have_torch:
+            theirs = torch_step_ms(name, model, warmup, steps, args.threads)
+            row += f" {theirs:>9.2f} {ours / theirs:>6.2f} {GOAL[name]:>5.1f}"
+        print(row, flush=True)
+
+
+if __name__ == "__main__":
+    main()
