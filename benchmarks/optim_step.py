@@ -10,14 +10,14 @@ by the bandwidth of a STREAM triad (a = b + s * c, 3 x 4 bytes per element, Numb
 over the same number of elements; the % of bound (100% = as fast as memory allows); and,
 when torch is importable, torch.optim's fastest CPU path (fused, else foreach). Then the
 cost of many small tensors (1,000 x 1,000 vs one 1,000,000) and the first step in a new
-process with Numba's cache warm. Each timing is the median of several repeats.
+process with Numba's cache warm. Each timing is the best of several repeats, as STREAM
+reports (on a shared machine the best is the least disturbed).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import statistics
 import subprocess
 import sys
 import time
@@ -59,22 +59,40 @@ def mixed_sizes(total: int, count: int = 20) -> list[int]:
 
 
 def timeit(fn, repeats: int) -> float:
-    """Median seconds per call over `repeats` calls (after the caller's warm-up)."""
+    """Best seconds per call over `repeats` calls (after the caller's warm-up)."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
-def triad_bandwidth(n: int, repeats: int) -> float:
-    """Bytes per second of a = b + s * c over n float32 elements (STREAM counting)."""
-    a, b, c = (np.ones(n, dtype=np.float32) for _ in range(3))
-    s = np.float32(0.5)
-    _triad(a, b, c, s)
-    seconds = min(timeit(lambda: _triad(a, b, c, s), 1) for _ in range(repeats))
-    return 3 * 4 * n / seconds
+class Triad:
+    """STREAM triad a = b + s * c over n float32 elements; `seconds()` times one pass."""
+
+    def __init__(self, n: int) -> None:
+        self.a, self.b, self.c = (np.ones(n, dtype=np.float32) for _ in range(3))
+        self.bytes = 3 * 4 * n  # STREAM counting: read b and c, write a
+        self.run()
+
+    def run(self) -> None:
+        _triad(self.a, self.b, self.c, np.float32(0.5))
+
+
+def interleaved(fn, triad: Triad, repeats: int) -> tuple[float, float]:
+    """Best seconds of `fn` and of the triad, timed alternately so that load from other
+    processes hits both alike; returns (fn seconds, triad bandwidth in bytes/s)."""
+    fn_times, triad_times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        middle = time.perf_counter()
+        triad.run()
+        end = time.perf_counter()
+        fn_times.append(middle - start)
+        triad_times.append(end - middle)
+    return min(fn_times), triad.bytes / min(triad_times)
 
 
 def make_params(sizes: list[int], rng: np.random.Generator) -> list[Tensor]:
@@ -96,14 +114,12 @@ def bytes_per_step(opt: optim.Optimizer) -> int:
     return total
 
 
-def time_optimizer(name: str, sizes: list[int], repeats: int) -> tuple[float, int]:
-    rng = np.random.default_rng(0)
-    params = make_params(sizes, rng)
+def build(name: str, sizes: list[int]) -> optim.Optimizer:
+    params = make_params(sizes, np.random.default_rng(0))
     opt = optim.create(name, params, **HYPERPARAMETERS.get(name, {}))
+    opt.step()  # compile (or load from cache) and touch every page
     opt.step()
-    opt.step()
-    seconds = timeit(opt.step, repeats)
-    return seconds, bytes_per_step(opt)
+    return opt
 
 
 def time_torch(name: str, sizes: list[int], repeats: int) -> float | None:
@@ -158,34 +174,41 @@ def main(argv: list[str] | None = None) -> None:
     total = 1_000_000 if args.quick else 10_000_000
     repeats = 5 if args.quick else 20
     sizes = mixed_sizes(total)
-    bandwidth = triad_bandwidth(total, repeats)
+    triad = Triad(total)
     print(f"{total:,} float32 parameters in {len(sizes)} tensors "
-          f"({min(sizes):,} .. {max(sizes):,} each)")
-    print(f"triad bandwidth: {bandwidth / 1e9:.2f} GB/s\n")
+          f"({min(sizes):,} .. {max(sizes):,} each); bound = bytes / triad bandwidth "
+          "measured alternately with each optimizer's steps\n")
 
-    header = f"{'optimizer':<11} {'ms/step':>9} {'bound ms':>9} {'% bound':>8} {'torch ms':>9}"
+    header = (f"{'optimizer':<11} {'ms/step':>9} {'bound ms':>9} {'% bound':>8} "
+              f"{'triad GB/s':>10} {'torch ms':>9}")
     print(header)
     print("-" * len(header))
     for name in optim.available():
         if name in CLOSURE_BASED:
-            print(f"{name:<11} {'(closure-based line search: no fixed traffic)':>38}")
+            print(f"{name:<11} (closure-based line search: no fixed traffic per step)")
             continue
-        seconds, traffic = time_optimizer(name, sizes, repeats)
-        bound = traffic / bandwidth
+        opt = build(name, sizes)
+        seconds, bandwidth = interleaved(opt.step, triad, repeats)
+        bound = bytes_per_step(opt) / bandwidth
+        del opt
         torch_seconds = time_torch(name, sizes, repeats)
         torch_text = "-" if torch_seconds is None else f"{torch_seconds * 1e3:.2f}"
         print(
             f"{name:<11} {seconds * 1e3:9.2f} {bound * 1e3:9.2f} "
-            f"{100 * bound / seconds:7.0f}% {torch_text:>9}"
+            f"{100 * bound / seconds:7.0f}% {bandwidth / 1e9:10.2f} {torch_text:>9}"
         )
 
-    print("\nmany small tensors (Adam, float32, same 1,000,000 parameters):")
-    for label, sizes_ in (("1 x 1,000,000", [1_000_000]), ("1,000 x 1,000", [1_000] * 1_000)):
-        seconds, _ = time_optimizer("adam", sizes_, repeats)
-        print(f"  {label:<14} {seconds * 1e3:8.3f} ms/step")
-        if label.startswith("1 x"):
-            single = seconds
-    print(f"  ratio          {seconds / single:8.2f}x  (goal <= 1.5x)")
+    print("\nmany small tensors (Adam, float32, the same 1,000,000 parameters):")
+    one = build("adam", [1_000_000])
+    many = build("adam", [1_000] * 1_000)
+    times = {"one": [], "many": []}
+    for _ in range(repeats):  # alternate, for the same reason as above
+        times["one"].append(timeit(one.step, 1))
+        times["many"].append(timeit(many.step, 1))
+    single, multiple = min(times["one"]), min(times["many"])
+    print(f"  1 x 1,000,000  {single * 1e3:8.3f} ms/step")
+    print(f"  1,000 x 1,000  {multiple * 1e3:8.3f} ms/step")
+    print(f"  ratio          {multiple / single:8.2f}x  (goal <= 1.5x)")
 
     print("\nfirst step in a new process, Numba cache warm (goal < 1 s):")
     for name in ["adam"] if args.quick else ["sgd", "adam", "adamw"]:
