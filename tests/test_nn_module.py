@@ -1,0 +1,288 @@
+"""Module bookkeeping: registration, state_dict keys and layouts (PyTorch's), in-place
+loading and its errors, train/eval, zero_grad, containers, init and BatchNorm statistics."""
+
+import math
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+from tinygrad_opt import Tensor, manual_seed, nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU())
+        self.head = nn.Linear(8, 3)
+        self.blocks = nn.ModuleList([nn.Linear(3, 3), nn.LayerNorm(3)])
+
+    def forward(self, x):  # only the bookkeeping is tested here
+        return self.features(x)
+
+
+def test_state_dict_keys_order_and_layouts_are_pytorchs():
+    sd = Net().state_dict()
+    assert list(sd) == [
+        "features.0.weight", "features.0.bias",
+        "features.1.weight", "features.1.bias", "features.1.running_mean",
+        "features.1.running_var", "features.1.num_batches_tracked",
+        "head.weight", "head.bias",
+        "blocks.0.weight", "blocks.0.bias", "blocks.1.weight", "blocks.1.bias",
+    ]
+    assert sd["features.0.weight"].shape == (2, 1, 3, 3)
+    assert sd["head.weight"].shape == (3, 8)
+    assert sd["features.1.num_batches_tracked"].shape == ()
+    assert sd["features.1.num_batches_tracked"].dtype == np.int64
+    assert all(isinstance(v, np.ndarray) for v in sd.values())
+
+
+def test_state_dict_values_are_copies():
+    net = Net()
+    sd = net.state_dict()
+    sd["head.weight"][...] = 123.0
+    assert not np.any(net.head.weight.data == 123.0)
+
+
+def test_load_state_dict_copies_in_place_keeping_views_valid():
+    source, target = Net(), Net()
+    source.features[1].running_mean.data[:] = [0.5, -0.5]
+    source.features[1].num_batches_tracked.data[...] = 7
+    weight_array = target.head.weight.data
+    view = weight_array.reshape(-1)  # stands in for an optimizer's flat-buffer view
+    sd = source.state_dict()
+    sd["head.bias"] = Tensor(sd["head.bias"])  # Tensors are accepted too
+    sd["features.1.num_batches_tracked"] = Tensor(np.array(7))
+    result = target.load_state_dict(sd)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert target.head.weight.data is weight_array
+    np.testing.assert_array_equal(view, source.head.weight.data.reshape(-1))
+    for key, value in source.state_dict().items():
+        np.testing.assert_array_equal(target.state_dict()[key], value)
+
+
+def test_load_state_dict_names_every_problem_and_changes_nothing():
+    net = Net()
+    before = net.state_dict()
+    sd = Net().state_dict()
+    del sd["head.bias"]
+    del sd["blocks.1.weight"]
+    sd["extra.weight"] = np.zeros(3)
+    sd["head.weight"] = np.zeros((8, 3))
+    with pytest.raises(RuntimeError) as info:
+        net.load_state_dict(sd)
+    message = str(info.value)
+    for key in ("head.bias", "blocks.1.weight", "extra.weight", "head.weight"):
+        assert key in message
+    assert "Missing" in message and "Unexpected" in message and "size mismatch" in message
+    assert "(8, 3)" in message and "(3, 8)" in message
+    for key, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+
+
+def test_load_state_dict_non_strict_reports_but_still_refuses_shape_mismatch():
+    net = Net()
+    sd = Net().state_dict()
+    del sd["head.bias"]
+    sd["extra"] = np.ones(1)
+    result = net.load_state_dict(sd, strict=False)
+    assert result.missing_keys == ["head.bias"] and result.unexpected_keys == ["extra"]
+    np.testing.assert_array_equal(net.head.weight.data, sd["head.weight"])
+    sd["head.weight"] = np.zeros((1, 1))
+    with pytest.raises(RuntimeError, match="head.weight"):
+        net.load_state_dict(sd, strict=False)
+
+
+def test_parameters_named_parameters_children_modules():
+    net = Net()
+    names = [n for n, _ in net.named_parameters()]
+    assert names[:2] == ["features.0.weight", "features.0.bias"]
+    assert len(list(net.parameters())) == len(names) == 10
+    assert [type(c).__name__ for c in net.children()] == ["Sequential", "Linear", "ModuleList"]
+    assert len(list(net.modules())) == 9
+    shared = nn.Linear(2, 2)
+    twice = nn.Sequential(shared, shared)
+    assert len(list(twice.parameters())) == 2
+
+
+def test_train_eval_zero_grad_and_requires_grad():
+    net = Net()
+    net.eval()
+    assert not net.training and not net.features[1].training
+    net.train()
+    assert all(m.training for m in net.modules())
+    for p in net.parameters():
+        p.grad = np.ones_like(p.data)
+    net.zero_grad(set_to_none=False)
+    assert all(np.all(p.grad == 0) for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    net.requires_grad_(False)
+    assert not any(p.requires_grad for p in net.parameters())
+
+
+def test_sequential_and_modulelist_indexing():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    assert len(seq) == 3 and isinstance(seq[-1], nn.Linear) and isinstance(seq[1], nn.ReLU)
+    assert len(seq[:2]) == 2
+    with pytest.raises(IndexError):
+        seq[3]
+    named = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.Tanh())]))
+    assert list(named.state_dict()) == ["fc.weight", "fc.bias"]
+    layers = nn.ModuleList([nn.Linear(1, 1)])
+    layers.append(nn.Linear(1, 2))
+    assert len(layers) == 2 and layers[1].out_features == 2
+    assert list(layers.state_dict())[2] == "1.weight"
+    x = Tensor(np.ones((4, 2), np.float32))
+    manual_val = seq[2](seq[1](seq[0](x)))
+    np.testing.assert_array_equal(seq(x).data, manual_val.data)
+
+
+def test_parameter_and_assignment_rules():
+    p = nn.Parameter(np.zeros(3))
+    assert p.requires_grad and p.is_leaf and p.dtype == np.float64
+    with pytest.raises(TypeError):
+        nn.Parameter(np.zeros(3, dtype=np.int64))
+    layer = nn.Linear(2, 2)
+    with pytest.raises(TypeError):
+        layer.weight = np.zeros((2, 2))
+
+
+def test_linear_default_init_matches_pytorch_bounds_and_is_seeded():
+    manual_seed(3)
+    a = nn.Linear(100, 50)
+    manual_seed(3)
+    b = nn.Linear(100, 50)
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    bound = 1 / math.sqrt(100)
+    assert np.abs(a.weight.data).max() <= bound and np.abs(a.bias.data).max() <= bound
+    # U(-b, b) has variance b^2 / 3
+    assert abs(a.weight.data.var() - bound**2 / 3) < 0.1 * bound**2 / 3
+
+
+def test_init_functions_match_their_formulas():
+    manual_seed(0)
+    w = Tensor(np.zeros((400, 300), np.float32))
+    nn.init.xavier_uniform_(w, gain=2.0)
+    bound = 2.0 * math.sqrt(6 / 700)
+    assert np.abs(w.data).max() <= bound and abs(w.data.var() - bound**2 / 3) < 0.05 * bound**2
+    nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")
+    assert abs(w.data.std() - math.sqrt(2 / 400)) < 0.02 * math.sqrt(2 / 400)
+    nn.init.xavier_normal_(w)
+    assert abs(w.data.std() - math.sqrt(2 / 700)) < 0.02 * math.sqrt(2 / 700)
+    nn.init.kaiming_uniform_(w, a=0.0, nonlinearity="relu")
+    assert np.abs(w.data).max() <= math.sqrt(6 / 300)
+    nn.init.normal_(w, 1.0, 0.5)
+    assert abs(w.data.mean() - 1.0) < 0.01 and abs(w.data.std() - 0.5) < 0.01
+    nn.init.uniform_(w, -3, -2)
+    assert w.data.min() >= -3 and w.data.max() <= -2
+    nn.init.constant_(w, 0.25)
+    assert np.all(w.data == 0.25)
+    nn.init.ones_(w)
+    nn.init.zeros_(w)
+    assert np.all(w.data == 0)
+    with pytest.raises(ValueError):
+        nn.init.xavier_uniform_(Tensor(np.zeros(3, np.float32)))
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
+
+
+def reference_bn_running_stats(batches, momentum):
+    mean, var = np.zeros(3), np.ones(3)
+    for t, x in enumerate(batches, start=1):
+        axes = (0, 2, 3)
+        n = x.size / x.shape[1]
+        factor = 1 / t if momentum is None else momentum
+        mean = (1 - factor) * mean + factor * x.mean(axis=axes)
+        var = (1 - factor) * var + factor * x.var(axis=axes) * n / (n - 1)
+    return mean, var
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.5, None])
+def test_batchnorm_running_stats_follow_pytorchs_convention(momentum):
+    rng = np.random.default_rng(0)
+    batches = [rng.standard_normal((4, 3, 5, 5)) * 2 + 1 for _ in range(3)]
+    layer = nn.BatchNorm2d(3, momentum=momentum, dtype=np.float64)
+    for x in batches:
+        out = layer(Tensor(x)).data
+        xhat = (x - x.mean(axis=(0, 2, 3), keepdims=True)) / np.sqrt(
+            x.var(axis=(0, 2, 3), keepdims=True) + 1e-5
+        )
+        np.testing.assert_allclose(out, xhat, rtol=1e-10, atol=1e-10)
+    mean, var = reference_bn_running_stats(batches, momentum)
+    np.testing.assert_allclose(layer.running_mean.data, mean, rtol=1e-12)
+    np.testing.assert_allclose(layer.running_var.data, var, rtol=1e-12)
+    assert int(layer.num_batches_tracked.data) == 3
+    layer.eval()
+    x = batches[0]
+    expected = (x - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-5)
+    np.testing.assert_allclose(layer(Tensor(x)).data, expected, rtol=1e-10, atol=1e-10)
+    assert int(layer.num_batches_tracked.data) == 3
+
+
+def test_batchnorm_without_running_stats_and_batch_of_one():
+    layer = nn.BatchNorm1d(2, track_running_stats=False, dtype=np.float64)
+    assert list(layer.state_dict()) == ["weight", "bias"]
+    x = np.random.default_rng(1).standard_normal((5, 2))
+    layer.eval()  # no running stats: batch statistics even in eval, as PyTorch
+    np.testing.assert_allclose(layer(Tensor(x)).data, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm1d(2).train()(Tensor(np.ones((1, 2), np.float32)))
+
+
+def test_layernorm_and_dropout_behaviour():
+    x = np.random.default_rng(2).standard_normal((4, 6))
+    out = nn.LayerNorm(6, dtype=np.float64)(Tensor(x)).data
+    expected = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(out, expected)
+    drop = nn.Dropout(0.3)
+    ones = Tensor(np.ones((200, 200), np.float32))
+    manual_seed(5)
+    a = drop(ones).data
+    manual_seed(5)
+    b = drop(ones).data
+    np.testing.assert_array_equal(a, b)
+    assert set(np.unique(a)) <= {0.0, np.float32(1 / 0.7)}
+    assert abs((a == 0).mean() - 0.3) < 0.01
+    drop.eval()
+    assert drop(ones) is ones
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.Dropout(1.5)
+
+
+def test_activation_modules_forward_values():
+    x = np.array([[-2.0, -0.5, 0.0, 0.5, 3.0]])
+    t = Tensor(x)
+    np.testing.assert_allclose(nn.ReLU()(t).data, np.maximum(x, 0))
+    np.testing.assert_allclose(nn.LeakyReLU(0.1)(t).data, np.where(x > 0, x, 0.1 * x))
+    np.testing.assert_allclose(nn.Tanh()(t).data, np.tanh(x))
+    np.testing.assert_allclose(nn.Sigmoid()(t).data, 1 / (1 + np.exp(-x)))
+    erf = np.vectorize(math.erf)
+    np.testing.assert_allclose(nn.GELU()(t).data, 0.5 * x * (1 + erf(x / math.sqrt(2))), rtol=1e-12)
+    e = np.exp(x)
+    np.testing.assert_allclose(nn.Softmax(dim=1)(t).data, e / e.sum())
+    np.testing.assert_allclose(nn.Softmax()(t).data, e / e.sum())  # legacy dim for 2-D: 1
+    np.testing.assert_allclose(nn.LogSoftmax(dim=-1)(t).data, np.log(e / e.sum()))
+    big = Tensor(np.array([1000.0, -1000.0]))
+    assert np.all(np.isfinite(nn.Sigmoid()(big).data))
+    assert np.all(np.isfinite(nn.LogSoftmax(dim=0)(big).data))
+
+
+def test_embedding_lookup_padding_and_range_check():
+    manual_seed(0)
+    emb = nn.Embedding(5, 3, padding_idx=0)
+    assert np.all(emb.weight.data[0] == 0)
+    idx = np.array([[1, 0], [4, 1]])
+    out = emb(idx)
+    np.testing.assert_array_equal(out.data, emb.weight.data[idx])
+    out.backward(gradient=np.ones((2, 2, 3), np.float32))
+    np.testing.assert_array_equal(emb.weight.grad[:, 0], [0, 2, 0, 0, 1])
+    with pytest.raises(ValueError, match="out of range"):
+        emb(np.array([5]))
+
+
+def test_flatten_module():
+    x = Tensor(np.arange(24.0).reshape(2, 3, 4))
+    assert nn.Flatten()(x).shape == (2, 12)
+    assert nn.Flatten(0, 1)(x).shape == (6, 4)
+    with pytest.raises(ValueError):
+        nn.Flatten(2, 1)(x)
