@@ -1,0 +1,191 @@
+"""Losses against plain-numpy versions of PyTorch's documented formulas, finite-difference
+gradients in float64, stability at logits of +-1000, and argument errors."""
+
+import numpy as np
+import pytest
+from test_nn_gradcheck import check_grads
+
+from tinygrad_opt import Tensor, loss, nn
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((5, 4))
+T = RNG.standard_normal((5, 4))
+LABELS = np.array([0, 3, 1, 1, 2])
+
+
+def reduce(values, reduction):
+    return {"mean": values.mean(), "sum": values.sum(), "none": values}[reduction]
+
+
+def ref_log_softmax(z, axis=1):
+    m = z.max(axis=axis, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+REGRESSION = [
+    (loss.mse_loss, {}, lambda d: d**2),
+    (loss.l1_loss, {}, np.abs),
+    (loss.smooth_l1_loss, {"beta": 0.5},
+     lambda d: np.where(np.abs(d) < 0.5, 0.5 * d**2 / 0.5, np.abs(d) - 0.25)),
+    (loss.huber_loss, {"delta": 0.7},
+     lambda d: np.where(np.abs(d) < 0.7, 0.5 * d**2, 0.7 * (np.abs(d) - 0.35))),
+]
+
+
+@pytest.mark.parametrize("fn,kwargs,rule", REGRESSION)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_regression_losses_values_and_grads(fn, kwargs, rule, reduction):
+    got = fn(Tensor(X), T, reduction=reduction, **kwargs).data
+    np.testing.assert_allclose(got, reduce(rule(X - T), reduction), rtol=1e-12)
+    check_grads(lambda x, t: fn(x, t, reduction=reduction, **kwargs), X, T)
+
+
+def test_regression_loss_classes_and_numpy_or_tensor_targets():
+    for cls, fn in ((nn.MSELoss, loss.mse_loss), (nn.L1Loss, loss.l1_loss),
+                    (nn.SmoothL1Loss, loss.smooth_l1_loss), (nn.HuberLoss, loss.huber_loss)):
+        a = cls(reduction="sum")(Tensor(X), Tensor(T)).item()
+        assert a == pytest.approx(fn(Tensor(X), T, reduction="sum").item())
+    assert loss.smooth_l1_loss(Tensor(X), T, beta=0.0).item() == pytest.approx(
+        np.abs(X - T).mean())
+    with pytest.raises(ValueError, match="shape"):
+        loss.mse_loss(Tensor(X), T[:, :2])
+    with pytest.raises(ValueError, match="reduction"):
+        loss.mse_loss(Tensor(X), T, reduction="avg")
+
+
+def ref_cross_entropy(z, y, weight=None, ignore_index=-100, smoothing=0.0, reduction="mean"):
+    """PyTorch's documented rule, one sample at a time."""
+    n, c = z.shape
+    w = np.ones(c) if weight is None else weight
+    logp = ref_log_softmax(z)
+    losses, denom = [], 0.0
+    for i in range(n):
+        if y[i] == ignore_index:
+            losses.append(0.0)
+            continue
+        nll = -w[y[i]] * logp[i, y[i]]
+        smooth = -(w * logp[i]).sum()
+        losses.append((1 - smoothing) * nll + smoothing / c * smooth)
+        denom += w[y[i]]
+    losses = np.array(losses)
+    if reduction == "mean":
+        return losses.sum() / denom
+    return losses.sum() if reduction == "sum" else losses
+
+
+CE_CASES = [
+    {},
+    {"weight": np.array([0.5, 2.0, 1.0, 3.0])},
+    {"label_smoothing": 0.2},
+    {"weight": np.array([0.5, 2.0, 1.0, 3.0]), "label_smoothing": 0.1, "ignore_index": 1},
+    {"ignore_index": 3},
+]
+
+
+@pytest.mark.parametrize("kwargs", CE_CASES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_class_indices(kwargs, reduction):
+    got = loss.cross_entropy(Tensor(X), LABELS, reduction=reduction, **kwargs).data
+    want = ref_cross_entropy(X, LABELS, kwargs.get("weight"), kwargs.get("ignore_index", -100),
+                             kwargs.get("label_smoothing", 0.0), reduction)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    check_grads(lambda x: loss.cross_entropy(x, LABELS, reduction=reduction, **kwargs), X)
+
+
+def test_cross_entropy_probability_targets_with_smoothing_and_weight():
+    p = np.exp(ref_log_softmax(T))
+    w = np.array([1.0, 0.5, 2.0, 1.5])
+    smoothed = p * 0.9 + 0.1 / 4
+    want = -(smoothed * w * ref_log_softmax(X)).sum(axis=1).mean()
+    got = loss.cross_entropy(Tensor(X), p, weight=w, label_smoothing=0.1).item()
+    assert got == pytest.approx(want, rel=1e-12)
+    check_grads(lambda x, t: loss.cross_entropy(x, t, weight=w, label_smoothing=0.1), X, p)
+
+
+def test_cross_entropy_spatial_input_and_unbatched():
+    z = RNG.standard_normal((2, 3, 4, 5))
+    y = RNG.integers(0, 3, (2, 4, 5))
+    flat_z = np.moveaxis(z, 1, -1).reshape(-1, 3)
+    want = ref_cross_entropy(flat_z, y.reshape(-1), reduction="none").reshape(2, 4, 5)
+    got = loss.cross_entropy(Tensor(z), y, reduction="none").data
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    check_grads(lambda t: loss.cross_entropy(t, y), z)
+    single = loss.cross_entropy(Tensor(X[0]), np.array(2)).item()
+    assert single == pytest.approx(-ref_log_softmax(X[:1])[0, 2])
+
+
+def test_cross_entropy_and_bce_stable_at_extreme_logits():
+    z = Tensor(np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]]), requires_grad=True)
+    out = loss.cross_entropy(z, np.array([1, 1]))
+    out.backward()
+    assert out.item() == pytest.approx((2000.0 + np.log1p(np.exp(-1.0))) / 2)
+    assert np.all(np.isfinite(z.grad))
+    x = Tensor(np.array([1000.0, -1000.0, 1000.0, -1000.0]), requires_grad=True)
+    t = np.array([1.0, 0.0, 0.0, 1.0])
+    b = loss.binary_cross_entropy_with_logits(x, t, reduction="none")
+    np.testing.assert_allclose(b.data, [0.0, 0.0, 1000.0, 1000.0])
+    b.backward(gradient=np.ones(4))
+    np.testing.assert_allclose(x.grad, [0.0, 0.0, 1.0, -1.0])
+
+
+def test_nll_loss_matches_cross_entropy_on_log_softmax():
+    logp = ref_log_softmax(X)
+    w = np.array([0.5, 2.0, 1.0, 3.0])
+    for reduction in ("mean", "sum", "none"):
+        got = loss.nll_loss(Tensor(logp), LABELS, weight=w, ignore_index=3,
+                            reduction=reduction).data
+        want = ref_cross_entropy(X, LABELS, w, 3, 0.0, reduction)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    check_grads(lambda t: loss.nll_loss(t, LABELS, weight=w), logp)
+    assert nn.NLLLoss()(Tensor(logp), LABELS).item() == pytest.approx(
+        ref_cross_entropy(X, LABELS))
+
+
+def test_binary_cross_entropy_values_grads_and_clamp():
+    p = 1 / (1 + np.exp(-X))
+    t = (T > 0).astype(float)
+    w = RNG.random((5, 4))
+    want = -(w * (t * np.log(p) + (1 - t) * np.log(1 - p))).mean()
+    assert loss.binary_cross_entropy(Tensor(p), t, weight=w).item() == pytest.approx(want)
+    check_grads(lambda q: loss.binary_cross_entropy(q, t, weight=w), p, atol=1e-5)
+    edge = loss.binary_cross_entropy(Tensor(np.array([0.0, 1.0])), np.array([1.0, 0.0]),
+                                     reduction="none").data
+    np.testing.assert_allclose(edge, [100.0, 100.0])  # logs clamped at -100, as PyTorch
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        loss.binary_cross_entropy(Tensor(np.array([1.5])), np.array([1.0]))
+
+
+def test_bce_with_logits_pos_weight_and_weight():
+    t = (T > 0).astype(float)
+    pw = np.array([1.0, 2.0, 0.5, 3.0])
+    w = RNG.random((5, 4))
+    s = 1 / (1 + np.exp(-X))
+    want = -(w * (pw * t * np.log(s) + (1 - t) * np.log(1 - s)))
+    got = loss.binary_cross_entropy_with_logits(Tensor(X), t, weight=w, pos_weight=pw,
+                                                reduction="none").data
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    check_grads(lambda x, y: loss.binary_cross_entropy_with_logits(x, y, w, pos_weight=pw), X, t)
+    module = nn.BCEWithLogitsLoss(pos_weight=pw)
+    assert module(Tensor(X), t).item() == pytest.approx(
+        loss.binary_cross_entropy_with_logits(Tensor(X), t, pos_weight=pw).item())
+
+
+def test_penalties_and_their_gradients():
+    a, b = RNG.standard_normal((3, 2)), RNG.standard_normal(4)
+    assert loss.l1_penalty([Tensor(a), Tensor(b)]).item() == pytest.approx(
+        np.abs(a).sum() + np.abs(b).sum())
+    assert loss.l2_penalty([Tensor(a), Tensor(b)]).item() == pytest.approx(
+        (a**2).sum() + (b**2).sum())
+    check_grads(lambda p, q: loss.l1_penalty([p, q]), a, b)
+    check_grads(lambda p, q: loss.l2_penalty([p, q]), a, b)
+    with pytest.raises(ValueError):
+        loss.l2_penalty([])
+
+
+def test_cross_entropy_bad_targets():
+    with pytest.raises(ValueError, match="out of range"):
+        loss.cross_entropy(Tensor(X), np.array([0, 1, 2, 3, 4]))
+    with pytest.raises(ValueError, match="shape"):
+        loss.cross_entropy(Tensor(X), np.array([0, 1]))
+    with pytest.raises(ValueError, match="weight"):
+        loss.cross_entropy(Tensor(X), LABELS, weight=np.ones(3))
