@@ -68,7 +68,6 @@ def compare(data: workloads.Data, model_name: str, specs: list[OptimizerSpec], e
             batch_size: int, seed: int, progress: bool = False,
             log=print) -> list[CompareResult]:
     """Train a fresh copy of the model with each optimizer; results in the order given."""
-    from .. import loss
     from ..random import manual_seed
     from ..train import fit
 
@@ -83,7 +82,7 @@ def compare(data: workloads.Data, model_name: str, specs: list[OptimizerSpec], e
         started = time.perf_counter()
         for epoch in range(epochs):
             train_loader, test_loader = workloads.loaders(data, batch_size, seed, epoch)
-            history = fit(model, loss.cross_entropy, optimizer, train_loader, epochs=1,
+            history = fit(model, workloads.loss_function(), optimizer, train_loader, epochs=1,
                           val_loader=test_loader if epoch == epochs - 1 else None,
                           progress=progress)
             losses.extend(history.loss)

@@ -49,7 +49,6 @@ def unpack(result) -> tuple[np.ndarray, np.ndarray, float | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import loss
     from ..train import lr_find
 
     if not 0 < args.start_lr < args.end_lr:
@@ -61,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     model = workloads.build_model(args.model, data)
     optimizer = create_optimizer(spec, model.parameters(), defaults={"lr": args.start_lr})
     train_loader, _ = workloads.loaders(data, args.batch_size, args.seed)
-    result = lr_find(model, loss.cross_entropy, optimizer, train_loader,
+    result = lr_find(model, workloads.loss_function(), optimizer, train_loader,
                      start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter)
     lrs, losses, suggestion = unpack(result)
     print(f"LR range test: {args.model} on {args.dataset} with {spec.label}, "

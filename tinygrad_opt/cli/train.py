@@ -122,7 +122,7 @@ def _load_checkpoint(path: Path, config: dict) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import loss, random, save
+    from .. import random, save
     from ..train import fit
 
     _check_positive(args)
@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
           f"examples, {n_params:,} parameters, {spec.label} "
           f"({', '.join(f'{k}={v}' for k, v in spec.hyperparameters.items()) or 'defaults'}), "
           f"schedule {args.schedule}")
-    loss_fn = loss.cross_entropy
+    loss_fn = workloads.loss_function()
     started = time.perf_counter()
     for epoch in range(start_epoch, args.epochs):
         train_loader, test_loader = workloads.loaders(data, args.batch_size, args.seed, epoch)

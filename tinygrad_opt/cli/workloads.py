@@ -58,8 +58,13 @@ def add_data_arguments(parser: argparse.ArgumentParser, default_dataset: str,
     parser.add_argument("--batch-size", type=int, default=64, help="mini-batch size (64)")
 
 
-def load_data(name: str, root: Path | None, limit: int | None, seed: int) -> Data:
-    """The named dataset, split into train and test, cut to `limit` examples each."""
+def load_data(name: str, root: Path | None, limit: int | None, seed: int,
+              size: int | None = None) -> Data:
+    """The named dataset, split into train and test, cut to `limit` examples each.
+
+    A generated dataset has `size` examples in all (default GENERATED_SIZE, and at least
+    enough for `limit` training examples).
+    """
     if limit is not None and limit < 1:
         raise CLIError(f"--limit must be a positive integer, got {limit}")
     from .. import datasets
@@ -79,7 +84,11 @@ def load_data(name: str, root: Path | None, limit: int | None, seed: int) -> Dat
                 f"holding {name}/ with the four IDX .gz files"
             ) from None
     else:
-        x, y = generate(name, GENERATED_SIZE[name], seed)
+        if size is None:
+            size = GENERATED_SIZE[name]
+            if limit is not None:  # enough examples that --limit N gives N to train on
+                size = max(size, int(np.ceil(limit / (1 - TEST_SHARE))))
+        x, y = generate(name, size, seed)
         order = np.random.default_rng(seed).permutation(len(y))
         n_test = int(len(y) * TEST_SHARE)
         test, train = order[:n_test], order[n_test:]
@@ -92,12 +101,12 @@ def load_data(name: str, root: Path | None, limit: int | None, seed: int) -> Dat
                 np.ascontiguousarray(x_test, dtype=np.float32), np.asarray(y_test, dtype=np.int64))
 
 
-def generate(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A generated dataset of about `n` examples."""
+def generate(name: str, n: int, seed: int, **options) -> tuple[np.ndarray, np.ndarray]:
+    """A generated dataset of `n` examples (options go to its make_* function)."""
     from .. import datasets
 
     make = getattr(datasets, f"make_{name}")
-    return make(n, seed=seed)
+    return make(n, seed=seed, **options)
 
 
 def build_model(name: str, data: Data):
@@ -155,3 +164,11 @@ def loaders(data: Data, batch_size: int, seed: int, epoch: int = 0):
                        shuffle=True, seed=seed * 100_003 + epoch)
     test = DataLoader(TensorDataset(data.x_test, data.y_test), batch_size=max(batch_size, 256))
     return train, test
+
+
+def loss_function():
+    """Cross-entropy, the loss of every classification workload here."""
+    from .. import nn  # noqa: F401  (imported first: tinygrad_opt.loss depends on nn)
+    from ..loss import cross_entropy
+
+    return cross_entropy

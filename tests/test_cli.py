@@ -1,0 +1,240 @@
+"""The `tinygrad-opt` command line through subprocesses, on tiny budgets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_opt import load
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def data_root() -> Path | None:
+    """The folder with mnist/ and fashion-mnist/ ($TINYGRAD_OPT_DATA or ../shared/data)."""
+    for candidate in (os.environ.get("TINYGRAD_OPT_DATA"), SHARED_DATA):
+        if candidate and (Path(candidate) / "mnist").is_dir():
+            return Path(candidate)
+    return None
+
+
+def cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 120):
+    """Run `python -m tinygrad_opt ARGS` and return the finished process."""
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    full_env.pop("TINYGRAD_OPT_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "tinygrad_opt", *args], cwd=cwd,
+                          env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def assert_png_with_content(path: Path) -> None:
+    """A real image file with visible structure (not one flat colour)."""
+    import matplotlib.image
+
+    assert path.is_file(), f"{path} was not written"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = matplotlib.image.imread(path)
+    assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.shape[1] > 100
+    assert pixels[..., :3].var() > 1e-3
+
+
+def table_rows(output: str) -> dict[str, list[str]]:
+    """Markdown table rows of `output`, keyed by their first cell."""
+    rows = {}
+    for line in output.splitlines():
+        if line.startswith("| ") and not line.startswith("|-"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rows.setdefault(cells[0], []).append(cells)
+    return rows
+
+
+# ------------------------------------------------------------------------------ help and errors
+def test_every_subcommand_has_help(tmp_path):
+    from tinygrad_opt.cli.main import COMMANDS, build_parser
+
+    parser = build_parser()
+    names = list(parser._subparsers._group_actions[0].choices)  # noqa: SLF001
+    assert len(names) == len(COMMANDS)
+    assert {"train", "compare", "race", "lr-find", "bench", "download", "run"} <= set(names)
+    for name in names:
+        with pytest.raises(SystemExit) as stop:
+            parser.parse_args([name, "--help"])
+        assert stop.value.code == 0
+    result = cli("race", "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "--seed" in result.stdout and "rosenbrock" in result.stdout
+
+
+BAD_ARGUMENTS = [
+    (["train", "--model", "resnet"], "invalid choice"),
+    (["train", "--epochs", "0"], "--epochs must be a positive integer"),
+    (["train", "--epochs", "two"], "invalid int value"),
+    (["train", "--optimizer", "adamm", "--limit", "50"], "unknown optimizer"),
+    (["train", "--lr", "-1", "--limit", "50"], "lr"),
+    (["train", "--opt", "eps", "--limit", "50"], "KEY=VALUE"),
+    (["train", "--dataset", "spirals", "--model", "lenet"], "needs an image dataset"),
+    (["train", "--schedule", "linear"], "invalid choice"),
+    (["train", "--warmup", "100000", "--limit", "50"], "--warmup"),
+    (["compare", "--optimizers", "sgd", "nosuch", "--limit", "50", "--dataset", "blobs",
+      "--model", "mlp"], "nosuch"),
+    (["race", "--function", "himmelblau"], "invalid choice"),
+    (["race", "--steps", "-3"], "--steps must be a positive integer"),
+    (["lr-find", "--start-lr", "1", "--end-lr", "0.1"], "--start-lr"),
+    (["download", "cifar10"], "invalid choice"),
+    (["train", "--seed", "-1"], "--seed"),
+    (["frobnicate"], "invalid choice"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD_ARGUMENTS, ids=lambda v: " ".join(v)
+                         if isinstance(v, list) else None)
+def test_bad_arguments_exit_2_with_one_line_and_no_traceback(tmp_path, argv, message):
+    result = cli(*argv, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "error:" in lines[0] and message in lines[0]
+
+
+def test_missing_data_says_how_to_download(tmp_path):
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    result = cli("train", "--dataset", "mnist", "--data-root", str(empty), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "tinygrad-opt download mnist" in result.stderr
+    assert str(empty) in result.stderr
+
+
+# ------------------------------------------------------------------------------ happy paths
+def test_race_prints_steps_and_draws_each_function(tmp_path):
+    result = cli("race", "-f", "ravine", "saddle", "-o", "sgd", "adam", "sgd+momentum",
+                 "--steps", "300", "--out", "pics", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(result.stdout)
+    assert len(rows["ravine"]) == 3 and len(rows["saddle"]) == 3
+    # momentum (lr 0.05) crosses the ravine well within 300 steps: a step count is printed
+    momentum = next(r for r in rows["ravine"] if r[1] == "sgd+momentum")
+    assert momentum[3].isdigit() and 0 < int(momentum[3]) <= 300
+    for name in ("ravine", "saddle"):
+        assert_png_with_content(tmp_path / "pics" / f"race_{name}.png")
+
+
+def test_without_matplotlib_tables_still_print_and_say_how_to_get_pictures(tmp_path):
+    result = cli("race", "--steps", "50", "-o", "adam", "--out", "pics", cwd=tmp_path,
+                 env={"TINYGRAD_OPT_NO_PLOT": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "rosenbrock" in table_rows(result.stdout)
+    assert "install tinygrad-opt[plot] for the pictures" in result.stdout
+    assert not (tmp_path / "pics").exists()
+
+
+def test_compare_table_and_loss_curves(tmp_path):
+    result = cli("compare", "--dataset", "blobs", "--model", "mlp", "--limit", "240",
+                 "--epochs", "2", "-o", "sgd", "adam:lr=0.01", "--out", "pics", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(result.stdout)
+    assert set(rows) >= {"optimizer", "sgd", "adam:lr=0.01"}
+    adam = rows["adam:lr=0.01"][0]
+    assert float(adam[1]) == pytest.approx(0.01)
+    # blobs are well separated: two epochs of Adam classify almost all of them
+    assert float(adam[4].rstrip("%")) > 80
+    assert_png_with_content(tmp_path / "pics" / "compare_loss.png")
+
+
+def test_train_summary_and_exact_resume(tmp_path):
+    common = ["train", "--dataset", "moons", "--model", "mlp", "--limit", "300",
+              "--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9", "--schedule", "cosine",
+              "--warmup", "5", "--batch-size", "32", "--grad-accum", "2", "--max-grad-norm",
+              "5", "--no-progress", "--seed", "3"]
+    straight = cli(*common, "--epochs", "2", "--checkpoint", "straight.ckpt", cwd=tmp_path)
+    assert straight.returncode == 0, straight.stderr
+    assert "final: train loss" in straight.stdout
+    assert set(table_rows(straight.stdout)) >= {"epoch", "1", "2"}
+
+    first = cli(*common, "--epochs", "1", "--checkpoint", "split.ckpt", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    second = cli(*common, "--epochs", "2", "--resume", "split.ckpt", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "resuming" in second.stdout
+
+    a = load(str(tmp_path / "straight.ckpt"))
+    b = load(str(tmp_path / "split.ckpt"))
+    assert a["epoch"] == b["epoch"] == 2
+    assert a["model"].keys() == b["model"].keys()
+    for key in a["model"]:
+        np.testing.assert_array_equal(a["model"][key], b["model"][key])
+    np.testing.assert_array_equal(a["losses"], b["losses"])
+    assert table_rows(straight.stdout)["2"] == table_rows(second.stdout)["2"]
+
+
+def test_resume_refuses_a_different_setup(tmp_path):
+    common = ["train", "--dataset", "blobs", "--limit", "100", "--no-progress"]
+    assert cli(*common, "--epochs", "1", "--checkpoint", "c.ckpt", cwd=tmp_path).returncode == 0
+    result = cli(*common, "--epochs", "2", "--optimizer", "sgd", "--resume", "c.ckpt",
+                 cwd=tmp_path)
+    assert result.returncode == 2
+    assert "optimizer='adam'" in result.stderr and "Traceback" not in result.stderr
+    missing = cli(*common, "--resume", "nowhere.ckpt", cwd=tmp_path)
+    assert missing.returncode == 2 and "no checkpoint" in missing.stderr
+
+
+def test_lr_find_prints_a_suggestion_and_draws_the_curve(tmp_path):
+    result = cli("lr-find", "--dataset", "spirals", "--limit", "600", "--num-iter", "60",
+                 "--optimizer", "sgd", "--out", "pics", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    line = next(l for l in result.stdout.splitlines() if l.startswith("suggested lr"))
+    suggestion = float(line.split(":")[1])
+    assert 1e-7 <= suggestion <= 10
+    assert_png_with_content(tmp_path / "pics" / "lr_find.png")
+
+
+@pytest.mark.skipif(data_root() is None, reason="MNIST files not found")
+def test_download_verifies_files_already_in_place(tmp_path):
+    # Files already present are checked by SHA-256, not fetched: no network needed here.
+    root = tmp_path / "data"
+    (root / "mnist").mkdir(parents=True)
+    for source in (data_root() / "mnist").glob("*.gz"):
+        (root / "mnist" / source.name).symlink_to(source)
+    result = cli("download", "mnist", "--data-root", str(root), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "mnist train: 60000 images" in result.stdout
+    assert "mnist test: 10000 images" in result.stdout
+
+
+def test_download_of_a_corrupt_file_fails_cleanly(tmp_path):
+    # A wrong file in place and no reachable mirror: a one-line error, no traceback.
+    root = tmp_path / "data"
+    (root / "mnist").mkdir(parents=True)
+    (root / "mnist" / "train-images-idx3-ubyte.gz").write_bytes(b"not mnist")
+    env = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+           "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    result = cli("download", "mnist", "--data-root", str(root), cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "train-images-idx3-ubyte.gz" in result.stderr
+
+
+def test_run_quick_prints_the_comparison_and_draws_both_pictures(tmp_path):
+    result = cli("run", "--quick", "--out", "runs", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = table_rows(result.stdout)
+    for label in ("sgd", "sgd+momentum", "rmsprop", "adam", "adamw", "lion"):
+        assert label in rows
+    assert "rosenbrock" in rows
+    assert_png_with_content(tmp_path / "runs" / "compare_loss.png")
+    assert_png_with_content(tmp_path / "runs" / "race_rosenbrock.png")
+
+
+def test_bench_quick_prints_one_table(tmp_path):
+    if not (REPO / "benchmarks" / "optim_step.py").is_file():
+        pytest.skip("benchmarks/optim_step.py not written yet")
+    result = cli("bench", "--quick", "--only", "optim", cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "|" in result.stdout
