@@ -6,11 +6,21 @@ Numba's cache) on their first call.
 """
 
 from . import lr_scheduler
+from .adabelief import AdaBelief
+from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
+from .adamax import Adamax
 from .adamw import AdamW
+from .lamb import LAMB
+from .lars import LARS
+from .lbfgs import LBFGS
+from .lion import Lion
+from .nadam import NAdam
 from .optimizer import Optimizer, required
 from .param_groups import param_groups_weight_decay
+from .radam import RAdam
 from .registry import available, create, register
 from .rmsprop import RMSprop
 from .sgd import SGD
@@ -30,4 +40,14 @@ __all__ = [
     "Adam",
     "AdamW",
     # B2's optimizers go below, one import line and one name each
+    "NAdam",
+    "RAdam",
+    "Adamax",
+    "Adadelta",
+    "Adafactor",
+    "LBFGS",
+    "Lion",
+    "LAMB",
+    "LARS",
+    "AdaBelief",
 ]
