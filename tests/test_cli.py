@@ -86,6 +86,7 @@ BAD_ARGUMENTS = [
     (["lr-find", "--start-lr", "1", "--end-lr", "0.1"], "--start-lr"),
     (["download", "cifar10"], "invalid choice"),
     (["train", "--seed", "-1"], "--seed"),
+    (["train", "--epochs", "2", "--stop-after", "3"], "--stop-after"),
     (["frobnicate"], "invalid choice"),
 ]
 
@@ -158,7 +159,8 @@ def test_train_summary_and_exact_resume(tmp_path):
     assert "final: train loss" in straight.stdout
     assert set(table_rows(straight.stdout)) >= {"epoch", "1", "2"}
 
-    first = cli(*common, "--epochs", "1", "--checkpoint", "split.ckpt", cwd=tmp_path)
+    first = cli(*common, "--epochs", "2", "--stop-after", "1", "--checkpoint", "split.ckpt",
+                cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     second = cli(*common, "--epochs", "2", "--resume", "split.ckpt", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
@@ -233,8 +235,16 @@ def test_run_quick_prints_the_comparison_and_draws_both_pictures(tmp_path):
 
 
 def test_bench_quick_prints_one_table(tmp_path):
-    if not (REPO / "benchmarks" / "optim_step.py").is_file():
-        pytest.skip("benchmarks/optim_step.py not written yet")
-    result = cli("bench", "--quick", "--only", "optim", cwd=tmp_path, timeout=300)
+    for name in ("optim_step", "train_step"):
+        if not (REPO / "benchmarks" / f"{name}.py").is_file():
+            pytest.skip(f"benchmarks/{name}.py not written yet")
+    result = cli("bench", "--quick", "--optimizers", "sgd", "adam", "--models", "mlp",
+                 cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "|" in result.stdout
+    rows = table_rows(result.stdout)
+    assert [r[1] for r in rows["optimizer step"]] == ["sgd", "adam"]
+    assert [r[1] for r in rows["train step"]] == ["mlp"]
+    for row in rows["optimizer step"] + rows["train step"]:
+        assert float(row[3]) > 0
+    unknown = cli("bench", "--quick", "--only", "train", "--models", "resnet", cwd=tmp_path)
+    assert unknown.returncode == 2 and "unknown model resnet" in unknown.stderr

@@ -1,22 +1,27 @@
 """`tinygrad-opt bench`: the optimizer-step and train-step benchmarks as one table.
 
 The benchmarks live in the repository's benchmarks/ folder, next to the package, and are not
-installed with it: run this command from a source checkout (`pip install -e .`). Each
-benchmark is also runnable alone: `python -m benchmarks.optim_step --quick`.
+installed with it: run this command from a source checkout (`pip install -e .`). Each one is
+also runnable alone, with more detail: `python -m benchmarks.optim_step --quick`,
+`python -m benchmarks.train_step --quick`.
+
+The table uses the benchmarks' own measuring functions (optim_step: ms per step on mixed-size
+float32 tensors and the share of the memory-bandwidth bound reached; train_step: ms per
+forward + backward + AdamW step). If a benchmark module does not offer them, its main() is
+run and its own output printed instead.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import io
 import sys
 from pathlib import Path
 
 from .common import CLIError, add_seed, format_table
 
 BENCHMARKS = {"optim": "benchmarks.optim_step", "train": "benchmarks.train_step"}
+HEADERS = ["benchmark", "case", "size", "ms per step", "note"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -27,6 +32,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="a short run (less accurate)")
     parser.add_argument("--only", choices=list(BENCHMARKS), nargs="+", default=list(BENCHMARKS),
                         help="which benchmarks to run (default: all)")
+    parser.add_argument("--optimizers", nargs="+", default=None, metavar="NAME",
+                        help="optimizers for the optimizer-step benchmark (default: all)")
+    parser.add_argument("--models", nargs="+", default=None, metavar="NAME",
+                        help="models for the train-step benchmark (default: all)")
     add_seed(parser)
     return parser
 
@@ -54,35 +63,67 @@ def load_benchmark(module_name: str):
         raise
 
 
-def run_benchmark(module, quick: bool):
-    """Call the module's main(); returns (its return value, what it printed)."""
-    argv = ["--quick"] if quick else []
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        try:
-            value = module.main(argv)
-        except SystemExit as stop:  # a main() that parses sys.argv itself and exits
-            if stop.code not in (0, None):
-                raise RuntimeError(f"{module.__name__} exited with {stop.code}") from None
-            value = None
-    return value, output.getvalue()
+def _pick(requested: list[str] | None, known: list[str], what: str) -> list[str]:
+    if requested is None:
+        return known
+    unknown = [name for name in requested if name not in known]
+    if unknown:
+        raise CLIError(f"unknown {what} {', '.join(unknown)}; expected some of "
+                       f"{', '.join(known)}")
+    return requested
+
+
+def optim_rows(module, quick: bool, names: list[str] | None) -> list[list]:
+    """One row per optimizer: ms per step and the share of the memory-bandwidth bound."""
+    from .. import optim
+
+    total = 1_000_000 if quick else 10_000_000
+    repeats = 5 if quick else 20
+    sizes = module.mixed_sizes(total)
+    triad = module.Triad(total)
+    closure_based = getattr(module, "CLOSURE_BASED", set())
+    rows = []
+    for name in _pick(names, optim.available(), "optimizer"):
+        if name in closure_based:
+            continue
+        optimizer = module.build(name, sizes)
+        seconds, bandwidth = module.interleaved(optimizer.step, triad, repeats)
+        bound = module.bytes_per_step(optimizer) / bandwidth
+        del optimizer
+        rows.append(["optimizer step", name, f"{total:,} params", seconds * 1e3,
+                     f"{100 * bound / seconds:.0f}% of the memory bound"])
+    return rows
+
+
+def train_rows(module, quick: bool, names: list[str] | None) -> list[list]:
+    """One row per model: ms per forward + backward + AdamW step."""
+    warmup, steps = (2, 5) if quick else (5, 30)
+    rows = []
+    for name in _pick(names, list(module.BATCH), "model"):
+        milliseconds, _ = module.ours_step_ms(name, warmup, steps)
+        rows.append(["train step", name, f"batch {module.BATCH[name]}", milliseconds,
+                     "forward + backward + AdamW"])
+    return rows
 
 
 def run(args: argparse.Namespace) -> int:
-    rows: list[dict] = []
-    printed: list[tuple[str, str]] = []
+    rows: list[list] = []
+    own_output: list[object] = []
     for key in dict.fromkeys(args.only):
         module = load_benchmark(BENCHMARKS[key])
-        print(f"running {BENCHMARKS[key]}{' --quick' if args.quick else ''} ...", flush=True)
-        value, text = run_benchmark(module, args.quick)
-        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
-            rows.extend({"benchmark": key, **r} for r in value)
+        print(f"running {BENCHMARKS[key]}{' (quick)' if args.quick else ''} ...", flush=True)
+        if key == "optim" and all(hasattr(module, f) for f in
+                                  ("mixed_sizes", "Triad", "build", "interleaved",
+                                   "bytes_per_step")):
+            rows += optim_rows(module, args.quick, args.optimizers)
+        elif key == "train" and all(hasattr(module, f) for f in ("BATCH", "ours_step_ms")):
+            rows += train_rows(module, args.quick, args.models)
         else:
-            printed.append((key, text))
-    print()
+            own_output.append(module)
     if rows:
-        headers = list(dict.fromkeys(k for r in rows for k in r))
-        print(format_table(headers, [[r.get(h, "") for h in headers] for r in rows]))
-    for key, text in printed:  # benchmarks that only print their own table
-        print(f"## {key}\n{text.rstrip()}\n")
+        print()
+        print(format_table(HEADERS, rows))
+    for module in own_output:  # a benchmark without the measuring functions: its own report
+        print(f"\n## {module.__name__}")
+        module.main(["--quick"] if args.quick else [])
     return 0

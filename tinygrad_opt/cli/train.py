@@ -3,14 +3,16 @@
 Examples:
   tinygrad-opt train --dataset spirals --model mlp --optimizer adam --lr 3e-3 --epochs 20
   tinygrad-opt train --dataset mnist --model lenet --optimizer adamw --schedule cosine \\
-      --warmup 200 --epochs 3 --checkpoint runs/lenet.ckpt
-  tinygrad-opt train ... --resume runs/lenet.ckpt --epochs 5     # continue to 5 epochs
+      --warmup 200 --epochs 3 --stop-after 1 --checkpoint runs/lenet.ckpt
+  tinygrad-opt train ... --epochs 3 --resume runs/lenet.ckpt     # then epochs 2 and 3
 
 Hyperparameters: --lr, --weight-decay, --momentum and --betas set the usual ones; any other
 goes through --opt KEY=VALUE (repeatable), e.g. --opt nesterov=True --opt eps=1e-8.
 --checkpoint PATH saves model, optimizer, schedule and progress after every epoch;
 --resume PATH continues such a run up to --epochs (saving back to PATH), with the same
 results as an uninterrupted run (each epoch's shuffling depends only on --seed and the epoch).
+A schedule spans --epochs, so a scheduled run resumes with the same --epochs; --stop-after N
+ends a session early after N epochs. Without a schedule, --epochs may grow on resume.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="save a checkpoint here after every epoch")
     parser.add_argument("--resume", type=Path, default=None, metavar="PATH",
                         help="continue the run saved in this checkpoint")
+    parser.add_argument("--stop-after", type=int, default=None, metavar="EPOCHS",
+                        help="stop after this many epochs in all (the schedule still spans "
+                        "--epochs): split a long run into sessions with --checkpoint/--resume")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_seed(parser)
     return parser
@@ -88,6 +93,9 @@ def optimizer_spec(args: argparse.Namespace) -> OptimizerSpec:
 
 
 def _check_positive(args: argparse.Namespace) -> None:
+    if args.stop_after is not None and not 1 <= args.stop_after <= args.epochs:
+        raise CLIError(f"--stop-after must be between 1 and --epochs ({args.epochs}), got "
+                       f"{args.stop_after}")
     for option in ("epochs", "grad_accum"):
         if getattr(args, option) < 1:
             raise CLIError(f"--{option.replace('_', '-')} must be a positive integer, got "
@@ -100,7 +108,8 @@ def _config(args: argparse.Namespace) -> dict:
     return {"model": args.model, "dataset": args.dataset, "optimizer": args.optimizer.lower(),
             "schedule": args.schedule, "batch_size": args.batch_size,
             "grad_accum": args.grad_accum, "warmup": args.warmup,
-            "limit": -1 if args.limit is None else args.limit, "seed": args.seed}
+            "limit": -1 if args.limit is None else args.limit, "seed": args.seed,
+            "epochs": args.epochs}
 
 
 def _load_checkpoint(path: Path, config: dict) -> dict:
@@ -112,7 +121,8 @@ def _load_checkpoint(path: Path, config: dict) -> dict:
     if not isinstance(checkpoint, dict) or checkpoint.get("kind") != CHECKPOINT_KIND:
         raise CLIError(f"--resume: {path} is not a checkpoint written by tinygrad-opt train")
     saved = checkpoint["config"]
-    for key in RESUME_KEYS:
+    keys = RESUME_KEYS + (("epochs",) if config["schedule"] != "none" else ())
+    for key in keys:
         if saved.get(key) != config[key]:
             raise CLIError(
                 f"--resume: the checkpoint was trained with {key}={saved.get(key)!r}, this run "
@@ -167,7 +177,11 @@ def run(args: argparse.Namespace) -> int:
           f"schedule {args.schedule}")
     loss_fn = workloads.loss_function()
     started = time.perf_counter()
-    for epoch in range(start_epoch, args.epochs):
+    last_epoch = args.epochs if args.stop_after is None else args.stop_after
+    if start_epoch >= last_epoch:
+        raise CLIError(f"--stop-after {last_epoch}: the checkpoint already has {start_epoch} "
+                       "epochs")
+    for epoch in range(start_epoch, last_epoch):
         train_loader, test_loader = workloads.loaders(data, args.batch_size, args.seed, epoch)
         history = fit(model, loss_fn, optimizer, train_loader, epochs=1, scheduler=scheduler,
                       scheduler_interval=interval, val_loader=test_loader,
@@ -191,7 +205,8 @@ def run(args: argparse.Namespace) -> int:
     print(format_table(["epoch", "train loss", "test loss", "test accuracy", "lr"], rows))
     final = epoch_rows[-1]
     print(f"\nfinal: train loss {final[1]:.4f}, test loss {final[2]:.4f}, test accuracy "
-          f"{100 * final[3]:.2f}% after {int(final[0])} epochs ({seconds:.1f} s this run)")
+          f"{100 * final[3]:.2f}% after {int(final[0])} of {args.epochs} epochs "
+          f"({seconds:.1f} s this run)")
     if args.checkpoint is not None:
         print(f"checkpoint: {args.checkpoint}")
     return 0
