@@ -167,8 +167,13 @@ def test_grad_modes_as_decorators_and_restored_after_errors():
     def train(t):
         return t * 2
 
+    @tg.no_grad
+    def bare(t):
+        return t * 2
+
     x = Tensor([1.0], requires_grad=True)
     assert not infer(x).requires_grad
+    assert not bare(x).requires_grad
     with tg.no_grad():
         assert train(x).requires_grad
     with pytest.raises(ZeroDivisionError):
@@ -255,6 +260,24 @@ def test_backward_never_mutates_the_incoming_gradient():
     (y + y * 2).sum().backward()
     x.grad += 100
     np.testing.assert_array_equal(seen[0], seen[1])
+
+
+def test_setitem_outside_the_graph_and_refused_inside():
+    data = Tensor(np.zeros((2, 3)))
+    data[0, Tensor(np.array([0, 2]))] = 5.0
+    data[data > 4] = Tensor(np.array(7.0))
+    np.testing.assert_array_equal(data.numpy(), [[7, 0, 7], [0, 0, 0]])
+    w = Tensor(np.zeros(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match="setitem: in-place assignment"):
+        w[0] = 1.0
+    assert w.numpy().tolist() == [0, 0, 0]
+
+
+def test_numpy_interop():
+    t = Tensor([1.5, 2.5])
+    assert np.asarray(t) is t.data
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+    assert float(Tensor([[3.0]])) == 3.0 and int(Tensor(4)) == 4
 
 
 def test_item_len_bool_repr():

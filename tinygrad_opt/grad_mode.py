@@ -41,14 +41,18 @@ class _SetGradMode:
         return wrapper
 
 
-def no_grad() -> _SetGradMode:
-    """Ops run inside `with no_grad():` record no graph (as torch.no_grad)."""
-    return _SetGradMode(False)
+def no_grad(fn=None):
+    """Ops run inside `with no_grad():` record no graph (as torch.no_grad); also a decorator,
+    `@no_grad()` or `@no_grad`."""
+    mode = _SetGradMode(False)
+    return mode if fn is None else mode(fn)
 
 
-def enable_grad() -> _SetGradMode:
-    """Turns recording back on inside a `no_grad` block (as torch.enable_grad)."""
-    return _SetGradMode(True)
+def enable_grad(fn=None):
+    """Turns recording back on inside a `no_grad` block (as torch.enable_grad); also a
+    decorator, `@enable_grad()` or `@enable_grad`."""
+    mode = _SetGradMode(True)
+    return mode if fn is None else mode(fn)
 
 
 def is_grad_enabled() -> bool:

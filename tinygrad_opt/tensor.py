@@ -256,6 +256,32 @@ class Tensor:
             )
         return self.data.item()
 
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """`np.asarray(tensor)` gives the data (no graph)."""
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __setitem__(self, index, value) -> None:
+        """In-place assignment into the data of a tensor outside the graph (e.g. data prep);
+        refused for tensors that require grad, whose saved values backward relies on."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "setitem: in-place assignment into a tensor that requires grad is not supported; "
+                "build a new tensor with where(), cat() or pad() instead"
+            )
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+
     def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
