@@ -233,3 +233,109 @@ def bfgs_direction(grad, steps, grad_diffs, gamma):
         left = np.eye(n) - rho * np.outer(s, y)
         h = left @ h @ left.T + rho * np.outer(s, s)
     return -h @ grad
+
+
+# ----------------------------------------------------------------- shared behaviour checks
+# Used by the test_optim_<name>.py files; each takes the optimizer's registry name and the
+# hyperparameters that suit the problem.
+def _tensor(data, requires_grad=True):
+    from tinygrad_opt import Tensor
+
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def least_squares(rng, n=64, d=8):
+    x = rng.normal(size=(n, d))
+    w_true = rng.normal(size=d)
+    return x, x @ w_true + 0.01 * rng.normal(size=n)
+
+
+def check_reduces_regression_loss(name, hp, steps=200, factor=0.05, start=None):
+    """`steps` updates on a least-squares problem cut its loss below `factor` of the start."""
+    from tinygrad_opt import optim
+
+    rng = np.random.default_rng(5)
+    x, y = least_squares(rng)
+    w = _tensor(np.zeros(8) if start is None else start(rng))
+    opt = optim.create(name, [w], **hp)
+
+    def loss():
+        return float(np.mean((x @ w.data - y) ** 2))
+
+    first = loss()
+    for _ in range(steps):
+        w.grad = 2 * x.T @ (x @ w.data - y) / len(y)
+        opt.step()
+    assert loss() < factor * first, (loss(), first)
+
+
+def rosenbrock(xy):
+    x, y = xy
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def rosenbrock_grad(xy):
+    x, y = xy
+    return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+
+
+def check_progress_on_rosenbrock(name, hp, steps=2000):
+    """From (-1.5, 2): the value drops below 5% and the distance to (1, 1) below half."""
+    from tinygrad_opt import optim
+
+    p = _tensor(np.array([-1.5, 2.0]))
+    opt = optim.create(name, [p], **hp)
+    start_value, start_distance = rosenbrock(p.data), np.hypot(*(p.data - 1))
+    for _ in range(steps):
+        p.grad = rosenbrock_grad(p.data)
+        opt.step()
+    assert rosenbrock(p.data) < 0.05 * start_value, rosenbrock(p.data)
+    assert np.hypot(*(p.data - 1)) < 0.5 * start_distance, p.data
+
+
+def _run_steps(opt, params, rng, steps, none_probability=0.2):
+    for _ in range(steps):
+        for p in params:
+            p.grad = None if rng.random() < none_probability else rng.normal(size=p.shape)
+        opt.step()
+
+
+def check_state_dict_round_trip(name, hp, shapes=((4, 3), (3,), (0,), (2, 2, 2))):
+    """10 steps, state_dict -> load into a fresh optimizer, then 20 more steps on both with
+    the same grads: parameters and state are bit-identical."""
+    from tinygrad_opt import optim
+
+    rng = np.random.default_rng(7)
+    params = [_tensor(rng.normal(size=s)) for s in shapes]
+    opt = optim.create(name, [{"params": params[:2]}, {"params": params[2:], "lr": 0.003}], **hp)
+    _run_steps(opt, params, rng, 10)
+    saved = opt.state_dict()
+    clones = [_tensor(p.data.copy()) for p in params]
+    fresh = optim.create(name, [{"params": clones[:2]}, {"params": clones[2:]}], **hp)
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[1]["lr"] == 0.003
+    _run_steps(opt, params, np.random.default_rng(99), 20)
+    _run_steps(fresh, clones, np.random.default_rng(99), 20)
+    for p, q in zip(params, clones):
+        np.testing.assert_array_equal(p.data, q.data)
+        assert opt.state[p].keys() == fresh.state[q].keys()
+        for key in opt.state[p]:
+            np.testing.assert_array_equal(opt.state[p][key], fresh.state[q][key])
+
+
+def check_float32_tracks_float64(name, hp, steps=10, size=200, rtol=1e-4):
+    """The same run in float32 and float64 stays close, and float32 stays float32."""
+    from tinygrad_opt import optim
+
+    rng = np.random.default_rng(4)
+    start = rng.normal(size=(size // 20, 20))
+    p32, p64 = _tensor(start.astype(np.float32)), _tensor(start.copy())
+    o32, o64 = optim.create(name, [p32], **hp), optim.create(name, [p64], **hp)
+    for _ in range(steps):
+        g = rng.normal(size=start.shape)
+        p32.grad, p64.grad = g.astype(np.float32), g
+        o32.step()
+        o64.step()
+    assert p32.data.dtype == np.float32
+    assert all(v.dtype == np.float32 for k, v in o32.state[p32].items() if k != "step")
+    np.testing.assert_allclose(p32.data, p64.data, rtol=rtol, atol=rtol)
