@@ -67,14 +67,16 @@ CONV_CASES = [
     ((1, 1), (1, 1), (2, 2), (3, 3)),
     ((3, 1), (0, 1), (1, 1), (2, 4)),
     ((1, 1), (0, 0), (1, 1), (1, 1)),
+    ((2, 1), (1, 1), (2, 1), (3, 3)),
 ]
 
 
+@pytest.mark.parametrize("channels", [3, 9])  # few channels take the row-copy im2col
 @pytest.mark.parametrize("stride,padding,dilation,kernel", CONV_CASES)
-def test_conv2d_matches_naive_loops(stride, padding, dilation, kernel):
+def test_conv2d_matches_naive_loops(stride, padding, dilation, kernel, channels):
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 3, 9, 8))
-    w = rng.standard_normal((4, 3, *kernel))
+    x = rng.standard_normal((2, channels, 9, 8))
+    w = rng.standard_normal((4, channels, *kernel))
     b = rng.standard_normal(4)
     out = F.conv2d(Tensor(x), Tensor(w), Tensor(b), stride, padding, dilation)
     np.testing.assert_allclose(out.data, naive_conv2d(x, w, b, stride, padding, dilation),

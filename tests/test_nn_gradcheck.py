@@ -53,13 +53,19 @@ def test_linear_grads_with_and_without_bias():
 
 @pytest.mark.parametrize(
     "stride,padding,dilation",
-    [(1, 0, 1), (2, 1, 1), ((2, 1), (0, 2), 1), (1, 1, 2), (3, 2, 1), (1, "same", 1)],
+    [(1, 0, 1), (2, 1, 1), ((2, 1), (0, 2), 1), (1, 1, 2), (3, 2, 1), (1, "same", 1),
+     (1, 1, (2, 1))],
 )
 def test_conv2d_grads(stride, padding, dilation):
     check_grads(
         lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation),
         randn(2, 3, 6, 7), randn(4, 3, 3, 3, seed=2), randn(4, seed=3),
     )
+
+
+def test_conv2d_grads_with_many_channels():
+    check_grads(lambda x, w: F.conv2d(x, w, stride=2, padding=1), randn(2, 9, 5, 5),
+                randn(2, 9, 3, 3, seed=2))
 
 
 def test_conv2d_pointwise_and_unbatched_grads():

@@ -17,8 +17,11 @@ import numpy as np
 from ..tensor import Tensor
 from . import init
 from ._layout import channels_last, float_data, pair
-from .conv_kernels import _col2im, _im2col
+from .conv_kernels import _col2im, _im2col, _im2col_rows
 from .module import Module, Parameter
+
+# Below this many input channels, im2col copies whole window rows (see _im2col_rows).
+_FEW_CHANNELS = 8
 
 
 def _conv_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
@@ -99,7 +102,13 @@ def conv2d(
         cols = x_nhwc.reshape(-1, in_ch)
     else:
         cols6 = np.empty((n, out_h, out_w, kh, kw, in_ch), dtype=dtype)
-        _im2col(x_nhwc, cols6, kh, kw, sh, sw, ph, pw, dh, dw)
+        if in_ch < _FEW_CHANNELS and dw == 1:
+            padded = np.zeros((n, height + 2 * ph, width + 2 * pw, in_ch), dtype=dtype)
+            padded[:, ph : ph + height, pw : pw + width] = x_nhwc
+            rows = cols6.reshape(n, out_h, out_w, kh, kw * in_ch)
+            _im2col_rows(padded.reshape(n, height + 2 * ph, -1), rows, kh, sh, sw, dh, in_ch)
+        else:
+            _im2col(x_nhwc, cols6, kh, kw, sh, sw, ph, pw, dh, dw)
         cols = cols6.reshape(n * out_h * out_w, kh * kw * in_ch)
     # Weight rows reordered to (kh, kw, c) to match the patch layout; a small copy.
     w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1), dtype=dtype).reshape(out_ch, -1)

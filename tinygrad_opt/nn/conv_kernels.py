@@ -149,3 +149,22 @@ def _avg_pool_backward(g, dx, divisors, kh, kw, sh, sw, ph, pw):
                     for iw in range(w0, w1):
                         for c in range(channels):
                             dx[n, ih, iw, c] += g[n, oh, ow, c] * inv
+
+
+@kernel
+def _im2col_rows(xp, cols, kh, sh, sw, dh, channels):
+    """im2col for few channels (a network's first layer) and dilation_w == 1, on a
+    pre-padded input: xp (N, Hp, Wp * C), cols (N, OH, OW, KH, KW * C). A window row is
+    one contiguous run of KW * C values, so with C = 1 the inner loop still has KW * C
+    iterations instead of one per (j, c) pair with bounds checks."""
+    n_batch = xp.shape[0]
+    out_h, out_w, run = cols.shape[1], cols.shape[2], cols.shape[4]
+    for n in prange(n_batch):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                start = ow * sw * channels
+                for i in range(kh):
+                    row = oh * sh + i * dh
+                    for t in range(run):
+                        cols[n, oh, ow, i, t] = xp[n, row, start + t]
+

@@ -17,6 +17,13 @@ from ..tensor import Tensor
 from . import init
 from ._layout import channels_last_2d, float_data, from_channels_last_2d
 from .module import Module, Parameter
+from .norm_kernels import (
+    _batch_norm_input_grad,
+    _channel_mean_var,
+    _grad_sums,
+    _scale_shift,
+    blocks,
+)
 
 
 def batch_norm(
@@ -33,12 +40,13 @@ def batch_norm(
 
     With training=True the running statistics (if given) are updated in place; `momentum`
     must then be a float (the module resolves momentum=None to its cumulative factor).
+    Statistics are accumulated in float64 whatever the input dtype.
     """
     x = float_data(input, "batch_norm")
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {x.shape}")
     x2 = channels_last_2d(x)
-    count = x2.shape[0]
+    count, channels = x2.shape
     rm = running_mean.data if isinstance(running_mean, Tensor) else running_mean
     rv = running_var.data if isinstance(running_var, Tensor) else running_var
     use_batch_stats = training or rm is None or rv is None
@@ -48,52 +56,45 @@ def batch_norm(
                 f"batch_norm: expected more than 1 value per channel when training, got input "
                 f"of shape {x.shape}"
             )
-        mean = x2.mean(axis=0)
-        centered = x2 - mean
-        var = np.einsum("ij,ij->j", centered, centered) / count
+        mean, var = _channel_mean_var(x2, blocks())
         if training and rm is not None and rv is not None:
             rm *= 1.0 - momentum
             rm += momentum * mean
             rv *= 1.0 - momentum
-            rv += momentum * var * (count / max(count - 1, 1))
+            rv += momentum * var * (count / (count - 1))
     else:
-        mean = rm.astype(x.dtype, copy=False)
-        var = rv.astype(x.dtype, copy=False)
-        centered = None
-    inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-    gamma = weight.data if weight is not None else None
-    scale = inv_std * gamma if gamma is not None else inv_std
-    if use_batch_stats:
-        out2 = centered * scale
-    else:
-        out2 = (x2 - mean) * scale
-    if bias is not None:
-        out2 += bias.data
+        mean = rm.astype(np.float64)
+        var = rv.astype(np.float64)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    gamma = weight.data.astype(np.float64) if weight is not None else np.ones(channels)
+    scale = inv_std * gamma
+    shift = bias.data.astype(np.float64) if bias is not None else np.zeros(channels)
+    out2 = np.empty_like(x2)
+    _scale_shift(x2, mean, scale, shift, out2)
     out = from_channels_last_2d(out2, x.shape)
 
     def backward(g: np.ndarray):
-        g2 = channels_last_2d(g)
-        xhat = centered * inv_std if use_batch_stats else (x2 - mean) * inv_std
-        gb = g2.sum(axis=0) if bias is not None and bias.requires_grad else None
-        gw = (
-            np.einsum("ij,ij->j", g2, xhat) if weight is not None and weight.requires_grad else None
-        )
+        g2 = np.ascontiguousarray(channels_last_2d(g), dtype=x2.dtype)
+        want_w = weight is not None and weight.requires_grad
+        want_b = bias is not None and bias.requires_grad
+        sum_g = sum_gx = None
+        if want_w or want_b or (use_batch_stats and input.requires_grad):
+            sum_g, sum_gx = _grad_sums(g2, x2, mean, inv_std, blocks())
         gx = None
         if input.requires_grad:
+            gx2 = np.empty_like(g2)
             if use_batch_stats:
-                sum_g = gb if gb is not None else g2.sum(axis=0)
-                sum_gx = gw if gw is not None else np.einsum("ij,ij->j", g2, xhat)
-                gx2 = g2 - sum_g / count
-                gx2 -= xhat * (sum_gx / count)
-                gx2 *= scale
+                _batch_norm_input_grad(
+                    g2, x2, mean, inv_std, scale, sum_g / count, sum_gx / count, gx2
+                )
             else:
-                gx2 = g2 * scale
+                _scale_shift(g2, np.zeros(channels), scale, np.zeros(channels), gx2)
             gx = from_channels_last_2d(gx2, x.shape)
         grads = [gx]
         if weight is not None:
-            grads.append(gw)
+            grads.append(sum_gx.astype(weight.data.dtype) if want_w else None)
         if bias is not None:
-            grads.append(gb)
+            grads.append(sum_g.astype(bias.data.dtype) if want_b else None)
         return tuple(grads)
 
     parents = tuple(t for t in (input, weight, bias) if t is not None)
