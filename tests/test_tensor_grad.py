@@ -253,6 +253,21 @@ def test_movement_on_matrix_and_vector():
     check_grads(lambda a: a.reshape(1, 1), normal())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_repeated_row_indices_accumulate_like_add_at(dtype):
+    rng = np.random.default_rng(3)
+    table = Tensor(rng.standard_normal((7, 3, 2)).astype(dtype), requires_grad=True)
+    rows = rng.integers(-7, 7, 50)  # negative indices and many repeats
+    g = rng.standard_normal((50, 3, 2)).astype(dtype)
+    table[rows].backward(gradient=g)
+    expected = np.zeros((7, 3, 2), dtype=dtype)
+    np.add.at(expected, rows, g)
+    np.testing.assert_allclose(table.grad, expected, rtol=1e-6)
+    vector = Tensor(np.zeros(4), requires_grad=True)
+    vector[np.array([1, 1, 3, 1])].sum().backward()
+    np.testing.assert_array_equal(vector.grad, [0, 3, 0, 1])
+
+
 def test_cat_and_stack():
     a, b, c = normal(2, 3), normal(4, 3), normal(2, 3)
     check_grads(lambda x, y: tg.cat([x, y], 0), a, b)
