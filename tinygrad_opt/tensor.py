@@ -13,6 +13,12 @@ Writing a new op (also outside this file, e.g. a fused conv kernel):
         def backward(g):            # g has out's shape; never modify g in place
             return (df(x.data, g),)   # one entry per parent, None to skip
         return Tensor.make(out, (x,), backward)
+
+Contracts an op can rely on: `g` has the output's shape and dtype but may be a read-only
+broadcast view; a returned gradient may have the parent's shape or any shape that the
+parent's shape broadcasts to (the engine sums it back) and any float dtype (the engine casts
+it to the parent's). The ops themselves live in `tinygrad_opt/ops/`, one file per family,
+bound as methods and operators in `ops/__init__.py`.
 """
 
 from __future__ import annotations
