@@ -9,7 +9,7 @@ from tinygrad_opt import Tensor
 from tinygrad_opt.nn.utils import clip_grad_norm_, clip_grad_value_
 from tinygrad_opt.optim import SGD
 
-SHAPES = [(30, 20), (20,), (0,), (5, 4, 3), ()]
+SHAPES = [(30, 20), (20,), (0,), (5, 4, 3), (), (130, 140)]  # last: parallel path
 
 
 def params_with_grads(rng, flat, dtype=np.float64, scale=3.0):

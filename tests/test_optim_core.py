@@ -529,3 +529,19 @@ def test_importing_tinygrad_opt_compiles_nothing():
         "assert n >= 5, n\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_small_runs_use_one_thread_and_restore_the_thread_count():
+    import numba
+
+    from tinygrad_opt.optim.parallel import PARALLEL_MIN_SIZE
+
+    big = Tensor(np.ones(PARALLEL_MIN_SIZE + 5), requires_grad=True)
+    small = Tensor(np.ones(3), requires_grad=True)
+    opt = SGD([{"params": [big]}, {"params": [small]}], lr=0.5)
+    before = numba.get_num_threads()
+    big.grad, small.grad = np.ones(big.shape), np.ones(3)
+    opt.step()
+    assert numba.get_num_threads() == before
+    np.testing.assert_array_equal(big.data, 0.5)
+    np.testing.assert_array_equal(small.data, 0.5)

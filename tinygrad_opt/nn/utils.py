@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..optim.grad_kernels import clamp_, max_abs, min_abs, scale_, sum_abs_pow, sum_squares
+from ..optim.parallel import PARALLEL_MIN_SIZE, single_thread
 from ..tensor import Tensor
 
 
@@ -124,6 +125,13 @@ def clip_grad_norm_(
     if not grads:
         return np.float64(0.0)
     pieces, others = _contiguous_pieces(grads)
+    if sum(x.size for x in pieces) < PARALLEL_MIN_SIZE:
+        with single_thread():  # see optim/parallel.py
+            return _clip_norm(pieces, others, p, max_norm, norm_type, error_if_nonfinite)
+    return _clip_norm(pieces, others, p, max_norm, norm_type, error_if_nonfinite)
+
+
+def _clip_norm(pieces, others, p, max_norm, norm_type, error_if_nonfinite) -> np.float64:
     total = _total_norm(pieces, others, p)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -153,6 +161,10 @@ def clip_grad_value_(
     value = float(clip_value)
     pieces, others = _contiguous_pieces(_grads(parameters))
     for x in pieces:
-        clamp_(x, x.dtype.type(-value), x.dtype.type(value))
+        if x.size < PARALLEL_MIN_SIZE:
+            with single_thread():
+                clamp_(x, x.dtype.type(-value), x.dtype.type(value))
+        else:
+            clamp_(x, x.dtype.type(-value), x.dtype.type(value))
     for x in others:
         np.clip(x, -value, value, out=x)

@@ -42,11 +42,12 @@ How to add an optimizer (see adam.py for a complete example):
 `run.param`, `run.grad` and `run.state[name]` are contiguous 1-D slices over consecutive
 parameters with the same step count; `run.step` is PyTorch's t (1 on the first update);
 `run.scalar(x)` casts a hyperparameter to the buffer's dtype so the kernel compiles once
-per dtype. State whose shape is not the parameter's (Adafactor) overrides
-`_state_shape(name, shape)`; per-tensor reductions (LAMB, LARS) use `run.offsets()`,
-`run.shapes` and `run.state_offsets`-style layouts from `run.offsets(name)`. An optimizer
-that needs the whole model at once (LBFGS) overrides `step()` and walks
-`self.flat_buffers()`, calling `buffer.sync()` first.
+per dtype. Runs smaller than parallel.PARALLEL_MIN_SIZE are updated on one thread (the base
+class arranges it; kernels just use `prange`). State whose shape is not the parameter's
+(Adafactor) overrides `_state_shape(name, shape)`; per-tensor reductions (LAMB, LARS) use
+`run.offsets()` (parameter starts within the run's slices), `run.offsets(name)` (the same
+for a state buffer) and `run.shapes`. An optimizer that needs the whole model at once
+(LBFGS) overrides `step()` and walks `self.flat_buffers()`, calling `buffer.sync()` first.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from ..grad_mode import enable_grad
 from ..tensor import Tensor
 from .flat_buffer import FlatBuffer, Run
 from .grad_kernels import count_nonfinite
+from .parallel import PARALLEL_MIN_SIZE, single_thread
 
 
 class _RequiredParameter:
@@ -336,13 +338,28 @@ class Optimizer:
             for buffer in buffers:
                 active = buffer.sync()
                 work.extend((group, run) for run in buffer.runs(active))
-        if self.skip_nonfinite and any(count_nonfinite(run.grad) for _, run in work):
+        small = [item for item in work if item[1].param.size < PARALLEL_MIN_SIZE]
+        large = [item for item in work if item[1].param.size >= PARALLEL_MIN_SIZE]
+        if self.skip_nonfinite and self._any_nonfinite(small, large):
             self.skipped_steps += 1
             return loss
-        for group, run in work:
+        if small:
+            with single_thread():  # see parallel.py: waking the pool costs more than it saves
+                for group, run in small:
+                    self._update(group, run)
+        for group, run in large:
             self._update(group, run)
+        for _, run in work:
             run.buffer.steps[run.first : run.last] += 1
         return loss
+
+    @staticmethod
+    def _any_nonfinite(small: list[tuple[dict, Run]], large: list[tuple[dict, Run]]) -> bool:
+        if small:
+            with single_thread():
+                if any(count_nonfinite(run.grad) for _, run in small):
+                    return True
+        return any(count_nonfinite(run.grad) for _, run in large)
 
     # ------------------------------------------------------------------- state_dict
     def _param_label(self, group_index: int, position: int) -> str:
