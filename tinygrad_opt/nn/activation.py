@@ -36,11 +36,47 @@ def _gelu_erf_backward(x, g, out):
         out[i] = g[i] * (cdf + v * math.exp(-0.5 * v * v) * _INV_SQRT_2PI)
 
 
+@kernel
+def _relu_forward(x, out):
+    for i in prange(x.size):
+        v = x[i]
+        out[i] = 0.0 if v < 0 else v  # NaN passes through, as torch.relu
+
+
+@kernel
+def _relu_backward(out, g, gx):
+    for i in prange(out.size):
+        gx[i] = 0.0 if out[i] <= 0 else g[i]
+
+
+def _flat_views(*arrays: np.ndarray) -> list[np.ndarray] | None:
+    """1-D views of arrays that share one memory layout (any axis order), else None."""
+    first = arrays[0]
+    if any(a.strides != first.strides or a.dtype != first.dtype for a in arrays):
+        return None
+    flats = [a.ravel(order="K") for a in arrays]
+    if not all(np.shares_memory(f, a) for f, a in zip(flats, arrays)):
+        return None
+    return flats
+
+
 def relu(input: Tensor) -> Tensor:
-    """max(x, 0); gradient 0 at x = 0, as PyTorch."""
-    out = np.maximum(float_data(input, "relu"), 0)
+    """max(x, 0); gradient 0 at x = 0, as PyTorch. A Numba kernel runs on the arrays' own
+    memory order (e.g. channels-last conv output), with a numpy fallback for other layouts."""
+    x = float_data(input, "relu")
+    out = np.empty_like(x)
+    flats = _flat_views(x, out)
+    if flats is not None and x.size:
+        _relu_forward(*flats)
+    else:
+        np.maximum(x, 0, out=out)
 
     def backward(g):
+        gx = np.empty_like(out)
+        flats = _flat_views(out, g, gx)
+        if flats is not None and out.size:
+            _relu_backward(*flats)
+            return (gx,)
         return (g * (out > 0),)
 
     return Tensor.make(out, (input,), backward)
