@@ -236,3 +236,39 @@ def test_as_tensor_like_keeps_int_with_int():
     assert as_tensor_like(2.5, Tensor([1, 2])).dtype == np.float32
     assert as_tensor_like(2, Tensor([1.0])).dtype == np.float32
     assert as_tensor_like(2.0, Tensor(np.zeros(1))).dtype == np.float64
+
+
+FLOAT32_OPS = {
+    "exp": lambda x: x.exp(),
+    "log": lambda x: x.abs().log(),
+    "sqrt": lambda x: x.abs().sqrt(),
+    "tanh": lambda x: x.tanh(),
+    "sigmoid": lambda x: x.sigmoid(),
+    "relu": lambda x: x.relu(),
+    "leaky_relu": lambda x: x.leaky_relu(0.2),
+    "gelu": lambda x: x.gelu(),
+    "gelu_tanh": lambda x: x.gelu(approximate="tanh"),
+    "softmax": lambda x: x.softmax(0),
+    "log_softmax": lambda x: x.log_softmax(),
+    "clip": lambda x: x.clip(-0.5, 0.5),
+    "mean": lambda x: x.mean(0),
+    "var": lambda x: x.var(1),
+    "std": lambda x: x.std(),
+    "max": lambda x: x.max(1),
+    "pad": lambda x: x.pad((1, 1), value=2.0),
+    "matmul": lambda x: x @ x.T,
+    "pow": lambda x: x.abs() ** 2.5 + 2.0**x,
+    "where": lambda x: tg.where(x > 0, x, 0.5),
+    "maximum": lambda x: tg.maximum(x, 0.1),
+    "cat": lambda x: tg.cat([x, x * 0.5], 1),
+    "getitem": lambda x: x[np.array([0, 0, 1])],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_OPS))
+def test_float32_stays_float32_forward_and_backward(name):
+    x = Tensor(RNG.standard_normal((2, 3)).astype(np.float32), requires_grad=True)
+    out = FLOAT32_OPS[name](x)
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.shape == (2, 3)
