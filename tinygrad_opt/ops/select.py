@@ -40,9 +40,9 @@ def where(condition, x, y) -> Tensor:
     def backward(g):
         grads = []
         if tx is not None:
-            grads.append(np.where(cond, g, 0))
+            grads.append(np.where(cond, g, 0) if tx.requires_grad else None)
         if ty is not None:
-            grads.append(np.where(cond, 0, g))
+            grads.append(np.where(cond, 0, g) if ty.requires_grad else None)
         return grads
 
     return Tensor.make(out, parents, backward)
@@ -63,9 +63,9 @@ def _extremum(op: str, fn, x, y) -> Tensor:
         share = g / (wins_a + wins_b)
         grads = []
         if tx is not None:
-            grads.append(share * wins_a)
+            grads.append(share * wins_a if tx.requires_grad else None)
         if ty is not None:
-            grads.append(share * wins_b)
+            grads.append(share * wins_b if ty.requires_grad else None)
         return grads
 
     return Tensor.make(out, parents, backward)
