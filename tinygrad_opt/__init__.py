@@ -1,6 +1,11 @@
 """tinygrad_opt: a small deep-learning framework for CPUs (numpy autograd, Numba optimizers)."""
 
+from . import data as data
+from . import datasets as datasets
+from . import loss as loss
+from . import nn as nn
 from . import optim as optim
+from . import train as train
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .ops import (
     arange,
@@ -18,10 +23,20 @@ from .ops import (
     zeros_like,
 )
 from .random import manual_seed
+from .serialization import load as load
+from .serialization import save as save
 from .tensor import Tensor
 
 __all__ = [
     "Tensor",
+    "data",
+    "datasets",
+    "load",
+    "loss",
+    "nn",
+    "optim",
+    "save",
+    "train",
     "arange",
     "cat",
     "enable_grad",
