@@ -89,3 +89,20 @@ def test_amsgrad_keeps_the_running_max():
 def test_adam_rejects_invalid_hyperparameters(cls, kwargs, message):
     with pytest.raises(ValueError, match=message):
         cls([Tensor(np.ones(2), requires_grad=True)], **kwargs)
+
+
+def test_adam_decoupled_weight_decay_is_adamw():
+    compare_with_reference(
+        lambda groups: Adam(groups, decoupled_weight_decay=True, weight_decay=0.1),
+        REFERENCES["adamw"],
+        [{"lr": 0.01}, {"amsgrad": True}],
+    )
+
+
+def test_torch_implementation_flags_are_accepted():
+    p = Tensor(np.ones(2), requires_grad=True)
+    for cls in (Adam, AdamW):
+        opt = cls([p], foreach=True, fused=True)
+        p.grad = np.ones(2)
+        opt.step()
+        assert "fused" not in opt.param_groups[0]

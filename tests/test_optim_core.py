@@ -545,3 +545,26 @@ def test_small_runs_use_one_thread_and_restore_the_thread_count():
     assert numba.get_num_threads() == before
     np.testing.assert_array_equal(big.data, 0.5)
     np.testing.assert_array_equal(small.data, 0.5)
+
+
+def test_unsupported_dtype_and_mismatched_grad_are_refused_at_build_time():
+    half = Tensor(np.ones(3), requires_grad=True)
+    half.data = half.data.astype(np.float16)  # Tensor() itself would make it float32
+    with pytest.raises(TypeError, match="float32 or float64.*float16"):
+        SGD([half])
+    p = Tensor(np.ones(3), requires_grad=True)
+    p.grad = np.ones(4)
+    with pytest.raises(ValueError, match=r"\(3,\).*\(4,\)"):
+        SGD([p])
+    assert p._grad_storage is None
+
+
+def test_a_saved_group_missing_newer_keys_keeps_their_current_values():
+    p = Tensor(np.ones(2), requires_grad=True)
+    opt = Adam([p], lr=0.1, amsgrad=True)
+    sd = opt.state_dict()
+    del sd["param_groups"][0]["maximize"], sd["param_groups"][0]["amsgrad"]
+    sd["param_groups"][0]["lr"] = 0.2
+    opt.load_state_dict(sd)
+    group = opt.param_groups[0]
+    assert group["lr"] == 0.2 and group["amsgrad"] is True and group["maximize"] is False

@@ -37,6 +37,9 @@ class Adagrad(Optimizer):
         clr = lr / (1 + (t - 1) * lr_decay)
         s = s + g**2                                    # state 'sum', starts at
         p = p - clr * g / (sqrt(s) + eps)               # initial_accumulator_value
+
+    `foreach` and `fused` are accepted so torch code ports unchanged, and ignored: every
+    step is already one fused kernel per run of parameters.
     """
 
     def __init__(
@@ -49,6 +52,8 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
         skip_nonfinite: bool = False,
     ) -> None:
         defaults = dict(

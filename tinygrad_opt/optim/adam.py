@@ -104,9 +104,13 @@ class Adam(Optimizer):
         v_hat = max(v_hat, v) if amsgrad else v          # max_exp_avg_sq
         p = p - lr / (1 - beta1**t) * m / (sqrt(v_hat) / sqrt(1 - beta2**t) + eps)
 
-    As in PyTorch's implementation, `maximize` negates the gradient before weight decay is
-    added (its docs' pseudocode negates at the end; the code is what users get). float32
-    parameters are updated in float32 arithmetic, as PyTorch does.
+    `decoupled_weight_decay=True` makes it AdamW (as in PyTorch 2.6+). As in PyTorch's
+    implementation, `maximize` negates the gradient before weight decay is added (its docs'
+    pseudocode negates at the end; the code is what users get). float32 parameters are
+    updated in float32 arithmetic, as PyTorch does.
+
+    `foreach` and `fused` are accepted so torch code ports unchanged, and ignored: every
+    step is already one fused kernel per run of parameters.
     """
 
     def __init__(
@@ -119,11 +123,15 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
         skip_nonfinite: bool = False,
     ) -> None:
         defaults = dict(
             lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
             weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
         )  # fmt: skip
         super().__init__(params, defaults, skip_nonfinite=skip_nonfinite)
 
@@ -134,4 +142,4 @@ class Adam(Optimizer):
         return adam_state(group)
 
     def _update(self, group: dict[str, Any], run: Run) -> None:
-        adam_update(group, run, decoupled=False)
+        adam_update(group, run, decoupled=bool(group.get("decoupled_weight_decay", False)))

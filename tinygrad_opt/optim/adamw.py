@@ -25,6 +25,9 @@ class AdamW(Optimizer):
         v = beta2 * v + (1 - beta2) * g**2
         v_hat = max(v_hat, v) if amsgrad else v
         p = p - lr / (1 - beta1**t) * m / (sqrt(v_hat) / sqrt(1 - beta2**t) + eps)
+
+    `foreach` and `fused` are accepted so torch code ports unchanged, and ignored: every
+    step is already one fused kernel per run of parameters.
     """
 
     def __init__(
@@ -37,6 +40,8 @@ class AdamW(Optimizer):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
         skip_nonfinite: bool = False,
     ) -> None:
         defaults = dict(

@@ -231,10 +231,15 @@ class Optimizer:
                     f"optimizer can only optimize Tensors, but parameter {label} is "
                     f"{type(p).__name__}"
                 )
-            if p.data.dtype.kind != "f":
+            if p.data.dtype not in (np.float32, np.float64):
                 raise TypeError(
-                    f"optimizer can only optimize floating-point tensors, but parameter "
+                    f"optimizer can only optimize float32 or float64 tensors, but parameter "
                     f"{label} has dtype {p.data.dtype}"
+                )
+            if p.grad is not None and np.shape(p.grad) != p.data.shape:
+                raise ValueError(
+                    f"parameter {label} has shape {p.data.shape} but its .grad has shape "
+                    f"{np.shape(p.grad)}"
                 )
             if not p.is_leaf:
                 raise ValueError(
@@ -425,7 +430,9 @@ class Optimizer:
                             "in the loaded state dict; the model changed (or its parameters "
                             "are in a different order)"
                         )
-            group = {k: v for k, v in saved.items() if k not in ("params", "param_names")}
+            # keys the saved group lacks (an older format) keep their current values
+            group = {k: v for k, v in ours.items() if k not in ("params", "param_names")}
+            group.update((k, v) for k, v in saved.items() if k not in ("params", "param_names"))
             group["params"] = ours["params"]
             if our_names is not None:
                 group["param_names"] = our_names

@@ -61,6 +61,9 @@ class RMSprop(Optimizer):
             p = p - lr * g / denom
 
     eps is added outside the square root, as PyTorch (TensorFlow adds it inside).
+
+    `foreach` and `fused` are accepted so torch code ports unchanged, and ignored: every
+    step is already one fused kernel per run of parameters.
     """
 
     def __init__(
@@ -74,6 +77,8 @@ class RMSprop(Optimizer):
         centered: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
         skip_nonfinite: bool = False,
     ) -> None:
         defaults = dict(

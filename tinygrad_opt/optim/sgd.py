@@ -62,6 +62,9 @@ class SGD(Optimizer):
     momentum buffer exists only when momentum != 0 (as PyTorch, where it would be None); if
     momentum is switched on after some steps, the new buffer starts at zero rather than at
     the gradient. state['step'] is kept (PyTorch's SGD keeps none) to know the first step.
+
+    `foreach` and `fused` are accepted so torch code ports unchanged, and ignored: every
+    step is already one fused kernel per run of parameters.
     """
 
     def __init__(
@@ -74,6 +77,8 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
         skip_nonfinite: bool = False,
     ) -> None:
         defaults = dict(
