@@ -359,7 +359,9 @@ class LBFGS(Optimizer):
     # -------------------------------------------------------------------- state_dict
     def state_dict(self) -> dict[str, Any]:
         """PyTorch's layout: the whole state under the first parameter's index (copies)."""
-        saved = super().state_dict()
+        (group,) = self.param_groups
+        saved_group = {k: v for k, v in group.items() if k != "params"}
+        saved_group["params"] = list(range(len(group["params"])))
         entry = {}
         for key, value in self.state[self._first].items():
             if isinstance(value, np.ndarray):
@@ -367,8 +369,7 @@ class LBFGS(Optimizer):
             elif isinstance(value, list):
                 value = [v.copy() if isinstance(v, np.ndarray) else v for v in value]
             entry[key] = value
-        saved["state"] = {0: entry}
-        return saved
+        return {"state": {0: entry}, "param_groups": [saved_group]}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyperparameters and the L-BFGS memory; on a mismatch raise, change nothing."""

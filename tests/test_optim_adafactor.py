@@ -1,0 +1,90 @@
+"""Adafactor kernel vs the numpy reference of PyTorch's Adafactor, plus behaviour checks."""
+
+import numpy as np
+import pytest
+from optim_reference import compare_with_reference
+from optim_reference_b2 import (
+    REFERENCES_B2,
+    check_float32_tracks_float64,
+    check_progress_on_rosenbrock,
+    check_reduces_regression_loss,
+    check_state_dict_round_trip,
+)
+
+from tinygrad_opt import Tensor
+from tinygrad_opt.optim import Adafactor, adafactor
+
+OPTIONS = [
+    {},
+    {"lr": 0.05, "weight_decay": 0.1, "maximize": True},
+    {"eps": (1e-3, 1e-2), "d": 1.5, "beta2_decay": -0.5},
+]
+# matrices (factored over the last two dims, batched above), vectors, a scalar, empties, and
+# a 40 x 3 matrix split into several row blocks
+SHAPES = [[(7, 5), (0,), (13,), (3, 0), (40, 3)], [(3, 4, 2), (), (2, 3, 1, 6)]]
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_adafactor_matches_reference(options):
+    compare_with_reference(lambda groups: Adafactor(groups), REFERENCES_B2["adafactor"],
+                           [options, {"lr": 0.03}], shapes=SHAPES)  # fmt: skip
+
+
+def test_vectors_span_many_chunks(monkeypatch):
+    monkeypatch.setattr(adafactor, "CHUNK", 3)
+    compare_with_reference(lambda groups: Adafactor(groups), REFERENCES_B2["adafactor"],
+                           [{}, {"lr": 0.03}], shapes=SHAPES, steps=10)  # fmt: skip
+
+
+def test_state_is_factored_with_pytorch_s_shapes_and_names():
+    w = Tensor(np.ones((2, 5, 3)), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    opt = Adafactor([w, b])
+    assert set(opt.state[w]) == {"step", "row_var", "col_var"}
+    assert opt.state[w]["row_var"].shape == (2, 5, 1)
+    assert opt.state[w]["col_var"].shape == (2, 1, 3)
+    assert set(opt.state[b]) == {"step", "variance"} and opt.state[b]["variance"].shape == (3,)
+    sd = opt.state_dict()
+    assert set(sd["state"][0]) == {"step", "row_var", "col_var"}
+    assert set(sd["state"][1]) == {"step", "variance"}
+    # sublinear memory: the matrix keeps 2 * (5 + 3) numbers, not 30
+    (buffer,) = opt.flat_buffers()
+    assert buffer.state["row_var"].size + buffer.state["col_var"].size == 16
+
+
+def test_first_step_of_a_vector_is_relative_and_clipped():
+    """t = 1: beta2_t = 0 so v = g^2, u = sign(g) (RMS 1, no clipping at d=1), and the step is
+    max(eps2, RMS(p)) * min(lr, 1) per coordinate."""
+    p = Tensor(np.array([3.0, -4.0]), requires_grad=True)
+    opt = Adafactor([p], lr=0.1)
+    p.grad = np.array([0.5, 2.0])
+    opt.step()
+    rms = np.sqrt((9 + 16) / 2)
+    np.testing.assert_allclose(p.data, [3.0 - 0.1 * rms, -4.0 - 0.1 * rms], rtol=1e-14)
+
+
+def test_adafactor_reduces_a_regression_loss():
+    check_reduces_regression_loss("adafactor", {"lr": 0.1})
+
+
+def test_adafactor_makes_progress_on_rosenbrock():
+    check_progress_on_rosenbrock("adafactor", {"lr": 0.1})
+
+
+def test_adafactor_state_dict_round_trip_is_bit_identical():
+    check_state_dict_round_trip("adafactor", {"weight_decay": 0.1})
+
+
+def test_adafactor_float32_tracks_float64():
+    check_float32_tracks_float64("adafactor", {"lr": 0.05})
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"lr": -1.0}, "lr"), ({"beta2_decay": 0.5}, "beta2_decay"), ({"eps": (-1.0, 1e-3)}, "eps1"),
+     ({"eps": (None, -1.0)}, "eps2"), ({"eps": 1e-3}, "eps"), ({"d": 0.5}, "d"),
+     ({"weight_decay": -1.0}, "weight_decay")],
+)  # fmt: skip
+def test_adafactor_rejects_invalid_hyperparameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Adafactor([Tensor(np.ones(2), requires_grad=True)], **kwargs)
