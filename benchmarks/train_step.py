@@ -11,19 +11,30 @@ The time is the median over the timed steps after warm-up steps (which also comp
 the Numba kernels). When torch is importable, the same architecture with the same initial
 weights runs in torch with torch.set_num_threads(threads), and the ratio ours / PyTorch is
 printed (goals: MLP <= 0.6, each CNN <= 1.0).
+
+Threads: numpy's OpenBLAS and Numba each keep their own pool. By default OpenBLAS workers
+busy-wait ~0.1 s after every product and Numba's OpenMP workers spin too, so on 2 cores
+each pool steals the cores the other needs next (measured here: 5x the CPU time per LeNet
+step). This script therefore defaults to OPENBLAS_THREAD_TIMEOUT=4 (workers sleep almost at
+once) and Numba's workqueue threading layer (no spinning), set before numpy and Numba load;
+set the variables yourself to override. Neither affects torch's own thread pool.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import os
-import statistics
-import time
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 
-from tinygrad_opt import Tensor, loss, manual_seed, models, nn, optim
+import argparse  # noqa: E402  (after the thread settings, which must precede numpy/Numba)
+import importlib.util  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from tinygrad_opt import Tensor, loss, manual_seed, models, nn, optim  # noqa: E402
 
 BATCH = {"mlp": 128, "lenet5": 64, "keras_cnn": 128, "bn_cnn": 128}
 GOAL = {"mlp": 0.6, "lenet5": 1.0, "keras_cnn": 1.0, "bn_cnn": 1.0}
@@ -36,19 +47,21 @@ def make_batch(name: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def time_steps(step, warmup: int, steps: int) -> float:
-    """Median milliseconds per call of step() after `warmup` untimed calls."""
+def time_steps(step, warmup: int, steps: int) -> tuple[float, float]:
+    """Median wall and process-CPU milliseconds per call of step() after `warmup` calls.
+    CPU time above wall time x threads in use shows threads spinning instead of working."""
     for _ in range(warmup):
         step()
-    times = []
+    wall, cpu = [], []
     for _ in range(steps):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         step()
-        times.append(time.perf_counter() - start)
-    return 1000.0 * statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return 1000.0 * statistics.median(wall), 1000.0 * statistics.median(cpu)
 
 
-def ours_step_ms(name: str, warmup: int, steps: int) -> tuple[float, nn.Module]:
+def ours_step_ms(name: str, warmup: int, steps: int) -> tuple[tuple[float, float], nn.Module]:
     manual_seed(0)
     model = models.create(name)
     model.train()
@@ -111,7 +124,7 @@ def torch_step_ms(name: str, model: nn.Module, warmup: int, steps: int, threads:
         out.backward()
         optimizer.step()
 
-    return time_steps(step, warmup, steps)
+    return time_steps(step, warmup, steps)[0]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -125,14 +138,17 @@ def main(argv: list[str] | None = None) -> None:
     have_torch = importlib.util.find_spec("torch") is not None
     print(f"train step = fwd + bwd + AdamW step, median of {steps} steps; "
           f"{os.cpu_count()} cores; torch {'found' if have_torch else 'not installed'}")
-    header = f"{'model':<10} {'batch':>5} {'ours ms':>9}"
+    print(f"NUMBA_THREADING_LAYER={os.environ.get('NUMBA_THREADING_LAYER')} "
+          f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT')} "
+          f"torch threads={args.threads}")
+    header = f"{'model':<10} {'batch':>5} {'ours ms':>9} {'(cpu ms)':>9}"
     if have_torch:
         header += f" {'torch ms':>9} {'ratio':>6} {'goal':>5}"
     print(header)
     print("-" * len(header))
     for name in args.models:
-        ours, model = ours_step_ms(name, warmup, steps)
-        row = f"{name:<10} {BATCH[name]:>5} {ours:>9.2f}"
+        (ours, ours_cpu), model = ours_step_ms(name, warmup, steps)
+        row = f"{name:<10} {BATCH[name]:>5} {ours:>9.2f} {ours_cpu:>9.2f}"
         if have_torch:
             theirs = torch_step_ms(name, model, warmup, steps, args.threads)
             row += f" {theirs:>9.2f} {ours / theirs:>6.2f} {GOAL[name]:>5.1f}"
