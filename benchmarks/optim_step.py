@@ -152,10 +152,9 @@ def first_step_in_new_process(name: str) -> float:
     code = (
         "import time, numpy as np\n"
         "from tinygrad_opt import Tensor, optim\n"
-        "from benchmarks.optim_step import HYPERPARAMETERS\n"
         "ps = [Tensor(np.ones(s, dtype=np.float32), requires_grad=True) for s in (1000, 10)]\n"
         "for p in ps: p.grad = np.ones_like(p.data)\n"
-        f"opt = optim.create({name!r}, ps, **HYPERPARAMETERS.get({name!r}, {{}}))\n"
+        f"opt = optim.create({name!r}, ps, **{HYPERPARAMETERS.get(name, {})!r})\n"
         "t = time.perf_counter(); opt.step(); print(time.perf_counter() - t)\n"
     )
     seconds = 0.0

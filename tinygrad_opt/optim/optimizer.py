@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -132,7 +133,8 @@ class Optimizer:
         self.skip_nonfinite = skip_nonfinite
         self.skipped_steps = 0
         self.param_groups: list[dict[str, Any]] = []
-        self.state: dict[Tensor, dict[str, np.ndarray]] = {}
+        # a defaultdict as PyTorch's, so `state[p]` of a foreign tensor is {} rather than KeyError
+        self.state: defaultdict[Tensor, dict[str, np.ndarray]] = defaultdict(dict)
         self._group_buffers: list[list[FlatBuffer]] = []
         self._slot: dict[Tensor, tuple[FlatBuffer, int]] = {}
 
