@@ -432,6 +432,19 @@ def test_invalid_params_are_rejected():
         SGD([{"params": [p]}, {"params": [p]}])
     with pytest.raises(ValueError, match="required"):
         optim.Optimizer([p], {"lr": optim.required})
+    q = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(TypeError, match="mixes dicts"):
+        SGD([{"params": [p]}, q])
+    with pytest.raises(TypeError, match="mixes"):
+        SGD([("w", p), q])
+    with pytest.raises(ValueError, match="'params'"):
+        SGD([{"lr": 0.1}])
+    with pytest.raises(ValueError, match="named"):
+        SGD([{"params": [("w", p)]}, {"params": [q]}])
+    with pytest.raises(ValueError, match="param_names"):
+        SGD([{"params": [p, q], "param_names": ["w"]}])
+    with pytest.raises(TypeError, match="wrap the group"):
+        SGD({"params": [p]})
 
 
 def test_a_failed_constructor_leaves_the_parameters_alone():
