@@ -581,3 +581,27 @@ def test_a_saved_group_missing_newer_keys_keeps_their_current_values():
     opt.load_state_dict(sd)
     group = opt.param_groups[0]
     assert group["lr"] == 0.2 and group["amsgrad"] is True and group["maximize"] is False
+
+
+def test_benchmark_counts_the_traffic_each_rule_needs():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "optim_step.py"
+    spec = importlib.util.spec_from_file_location("optim_step_benchmark", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bytes_per_step, mixed_sizes = bench.bytes_per_step, bench.mixed_sizes
+
+    sizes = mixed_sizes(100_000)
+    assert sum(sizes) == 100_000 and len(sizes) == 20 and min(sizes) > 0
+    n = 1000
+    expected_arrays = {  # params r/w + grads r + each state buffer r/w
+        ("adam", False): 7, ("adam", True): 9, ("sgd", False): 3, ("rmsprop", False): 5,
+    }
+    for (name, amsgrad), arrays in expected_arrays.items():
+        hp = {"amsgrad": True} if amsgrad else {}
+        for dtype in (np.float32, np.float64):
+            p = Tensor(np.ones(n, dtype=dtype), requires_grad=True)
+            opt = optim.create(name, [p], **hp)
+            assert bytes_per_step(opt) == arrays * n * np.dtype(dtype).itemsize
