@@ -22,19 +22,51 @@ from .grad_kernels import count_nonfinite
 from .optimizer import Optimizer, check_number
 from .registry import register
 
+# Below this many elements a parallel launch costs more than the loop (and L-BFGS makes
+# dozens of launches per iteration), so small problems use the serial twins.
+PARALLEL_MIN_SIZE = 1 << 15
+
 
 @kernel
-def _add_scaled(y, alpha, x):
+def _add_scaled_parallel(y, alpha, x):
     """y += alpha * x, in place."""
     for i in prange(y.size):
         y[i] += alpha * x[i]
 
 
+@kernel(parallel=False)
+def _add_scaled_serial(y, alpha, x):
+    for i in range(y.size):
+        y[i] += alpha * x[i]
+
+
 @kernel
-def _set_point(out, x, t, d):
+def _set_point_parallel(out, x, t, d):
     """out = x + t * d, in place."""
     for i in prange(out.size):
         out[i] = x[i] + t * d[i]
+
+
+@kernel(parallel=False)
+def _set_point_serial(out, x, t, d):
+    for i in range(out.size):
+        out[i] = x[i] + t * d[i]
+
+
+def _add_scaled(y: np.ndarray, alpha, x: np.ndarray) -> None:
+    """y += alpha * x in place (alpha in y's dtype)."""
+    if y.size >= PARALLEL_MIN_SIZE:
+        _add_scaled_parallel(y, alpha, x)
+    else:
+        _add_scaled_serial(y, alpha, x)
+
+
+def _set_point(out: np.ndarray, x: np.ndarray, t, d: np.ndarray) -> None:
+    """out = x + t * d in place (t in out's dtype)."""
+    if out.size >= PARALLEL_MIN_SIZE:
+        _set_point_parallel(out, x, t, d)
+    else:
+        _set_point_serial(out, x, t, d)
 
 
 def _check_int(name: str, value: Any, low: int) -> None:
