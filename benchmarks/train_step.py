@@ -61,7 +61,15 @@ def time_steps(step, warmup: int, steps: int) -> tuple[float, float]:
     return 1000.0 * statistics.median(wall), 1000.0 * statistics.median(cpu)
 
 
-def ours_step_ms(name: str, warmup: int, steps: int) -> tuple[tuple[float, float], nn.Module]:
+def ours_step_ms(name: str, warmup: int, steps: int) -> tuple[float, nn.Module]:
+    """Median wall ms per train step of model `name`, and the model (used by `tinygrad-opt
+    bench`: keep this signature)."""
+    (wall, _), model = ours_step_times(name, warmup, steps)
+    return wall, model
+
+
+def ours_step_times(name: str, warmup: int, steps: int) -> tuple[tuple[float, float], nn.Module]:
+    """(median wall ms, median process-CPU ms) per train step, and the model."""
     manual_seed(0)
     model = models.create(name)
     model.train()
@@ -147,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     print(header)
     print("-" * len(header))
     for name in args.models:
-        (ours, ours_cpu), model = ours_step_ms(name, warmup, steps)
+        (ours, ours_cpu), model = ours_step_times(name, warmup, steps)
         row = f"{name:<10} {BATCH[name]:>5} {ours:>9.2f} {ours_cpu:>9.2f}"
         if have_torch:
             theirs = torch_step_ms(name, model, warmup, steps, args.threads)
