@@ -153,3 +153,22 @@ def test_lora_linear_grads():
         lambda x, a, b: _lora_linear(x, base, a, b, scaling=2.0, p=0.0),
         randn(4, 5), randn(2, 5, seed=2), randn(3, 2, seed=3),
     )
+
+
+def test_whole_small_cnn_grads_through_channels_last_layouts():
+    # conv -> BN -> relu -> pool -> conv -> relu -> avgpool -> flatten -> linear -> CE: the
+    # intermediate arrays are channels-last views, which every consumer must read correctly
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 2, 8, 8))
+    labels = np.array([0, 2, 1])
+    from tinygrad_opt import loss
+
+    def net(w1, w2, w3):
+        h = F.conv2d(x_t, w1, padding=1)
+        h = F.batch_norm(h, None, None, training=True)
+        h = F.max_pool2d(F.relu(h), 2)
+        h = F.avg_pool2d(F.relu(F.conv2d(h, w2, stride=1, padding=1)), 2)
+        return loss.cross_entropy(F.linear(F.flatten(h, 1), w3), labels)
+
+    x_t = Tensor(x)
+    check_grads(net, randn(4, 2, 3, 3, seed=6), randn(5, 4, 3, 3, seed=7), randn(3, 20, seed=8))
