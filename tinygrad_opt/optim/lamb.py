@@ -33,15 +33,18 @@ def _lamb_kernel(
     n_chunks = starts.size
     partials = np.empty((n_chunks, 2), dtype=np.float64)
     for c in prange(n_chunks):
+        # slices indexed from 0 let Numba drop negative-index checks, so the loop vectorises
+        lo, hi = starts[c], ends[c]
+        ps, gs, ms, vs = param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi]
         w_sum = 0.0
         u_sum = 0.0
-        for i in range(starts[c], ends[c]):
-            p = param[i]
-            g = sign * grad[i]
-            m = beta1 * exp_avg[i] + one_minus_beta1 * g
-            v = beta2 * exp_avg_sq[i] + one_minus_beta2 * g * g
-            exp_avg[i] = m
-            exp_avg_sq[i] = v
+        for i in range(ps.size):
+            p = ps[i]
+            g = sign * gs[i]
+            m = beta1 * ms[i] + one_minus_beta1 * g
+            v = beta2 * vs[i] + one_minus_beta2 * g * g
+            ms[i] = m
+            vs[i] = v
             u = (m / bias_correction1) / (math.sqrt(v) / bias_correction2_sqrt + eps)
             u = u + weight_decay * p
             w_sum += np.float64(p) * np.float64(p)
@@ -57,12 +60,12 @@ def _lamb_kernel(
         scale[s] = lr * ratio
     for c in prange(n_chunks):
         step = scale[segment[c]]
-        for i in range(starts[c], ends[c]):
-            p = param[i]
-            m = exp_avg[i]
-            v = exp_avg_sq[i]
-            u = (m / bias_correction1) / (math.sqrt(v) / bias_correction2_sqrt + eps)
-            param[i] = p - step * (u + weight_decay * p)
+        lo, hi = starts[c], ends[c]
+        ps, ms, vs = param[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi]
+        for i in range(ps.size):
+            p = ps[i]
+            u = (ms[i] / bias_correction1) / (math.sqrt(vs[i]) / bias_correction2_sqrt + eps)
+            ps[i] = p - step * (u + weight_decay * p)
 
 
 @register("lamb")

@@ -30,11 +30,13 @@ def _lars_kernel(
     n_chunks = starts.size
     partials = np.empty((n_chunks, 2), dtype=np.float64)
     for c in prange(n_chunks):
+        # slices indexed from 0 let Numba drop negative-index checks, so the loop vectorises
+        ps, gs = param[starts[c] : ends[c]], grad[starts[c] : ends[c]]
         w_sum = 0.0
         g_sum = 0.0
-        for i in range(starts[c], ends[c]):
-            p = np.float64(param[i])
-            g = np.float64(grad[i])
+        for i in range(ps.size):
+            p = np.float64(ps[i])
+            g = np.float64(gs[i])
             w_sum += p * p
             g_sum += g * g
         partials[c, 0] = w_sum
@@ -48,11 +50,13 @@ def _lars_kernel(
         scale[s] = lr * local
     for c in prange(n_chunks):
         step = scale[segment[c]]
-        for i in range(starts[c], ends[c]):
-            p = param[i]
-            b = momentum * momentum_buffer[i] + step * (sign * grad[i] + weight_decay * p)
-            momentum_buffer[i] = b
-            param[i] = p - b
+        lo, hi = starts[c], ends[c]
+        ps, gs, bs = param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi]
+        for i in range(ps.size):
+            p = ps[i]
+            b = momentum * bs[i] + step * (sign * gs[i] + weight_decay * p)
+            bs[i] = b
+            ps[i] = p - b
 
 
 @register("lars")
