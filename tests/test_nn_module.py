@@ -286,3 +286,13 @@ def test_flatten_module():
     assert nn.Flatten(0, 1)(x).shape == (6, 4)
     with pytest.raises(ValueError):
         nn.Flatten(2, 1)(x)
+
+
+def test_to_double_casts_parameters_and_float_buffers_only():
+    net = Net().double()
+    assert all(p.dtype == np.float64 for p in net.parameters())
+    assert net.features[1].running_var.dtype == np.float64
+    assert net.features[1].num_batches_tracked.dtype == np.int64
+    assert net.float().head.weight.dtype == np.float32
+    with pytest.raises(TypeError):
+        net.to(np.int32)

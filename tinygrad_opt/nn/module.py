@@ -235,6 +235,26 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
+    def to(self, dtype) -> Module:
+        """Cast floating parameters and buffers to `dtype` (float32 or float64), as
+        `module.to(torch.float64)`. Rebinds the arrays, so build the optimizer afterwards."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")
+        for module in self.modules():
+            for tensor in list(module._parameters.values()) + list(module._buffers.values()):
+                if tensor is not None and tensor.data.dtype.kind == "f":
+                    tensor.data = tensor.data.astype(dtype)
+                    if tensor.grad is not None:
+                        tensor.grad = tensor.grad.astype(dtype)
+        return self
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         for param in self.parameters():
             if param.grad is None:
