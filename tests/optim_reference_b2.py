@@ -339,3 +339,21 @@ def check_float32_tracks_float64(name, hp, steps=10, size=200, rtol=1e-4):
     assert p32.data.dtype == np.float32
     assert all(v.dtype == np.float32 for k, v in o32.state[p32].items() if k != "step")
     np.testing.assert_allclose(p32.data, p64.data, rtol=rtol, atol=rtol)
+
+
+def check_compiles_once_per_dtype(name, kernel, hp=None):
+    """Steps with changing hyperparameters (an int lr, then a float) and changing step
+    counts reuse one compiled signature per dtype."""
+    from tinygrad_opt import optim
+
+    hp = hp or {}
+    before = len(kernel.signatures)
+    for dtype in (np.float64, np.float32):
+        params = [_tensor(np.ones((3, 4), dtype=dtype)), _tensor(np.ones(5, dtype=dtype))]
+        opt = optim.create(name, params, **hp)
+        for t in range(6):
+            for p in params:
+                p.grad = np.ones_like(p.data)
+            opt.param_groups[0]["lr"] = 1 if t % 2 else 0.5
+            opt.step()
+    assert len(kernel.signatures) - before <= 2 and len(kernel.signatures) <= 2

@@ -5,6 +5,7 @@ import pytest
 from optim_reference import compare_with_reference
 from optim_reference_b2 import (
     REFERENCES_B2,
+    check_compiles_once_per_dtype,
     check_float32_tracks_float64,
     check_progress_on_rosenbrock,
     check_reduces_regression_loss,
@@ -12,7 +13,7 @@ from optim_reference_b2 import (
 )
 
 from tinygrad_opt import Tensor
-from tinygrad_opt.optim import AdaBelief
+from tinygrad_opt.optim import AdaBelief, adabelief
 
 OPTIONS = [
     {},
@@ -66,3 +67,7 @@ def test_adabelief_float32_tracks_float64():
 def test_adabelief_rejects_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         AdaBelief([Tensor(np.ones(2), requires_grad=True)], **kwargs)
+
+
+def test_adabelief_kernel_compiles_once_per_dtype():
+    check_compiles_once_per_dtype("adabelief", adabelief._adabelief_kernel, {})

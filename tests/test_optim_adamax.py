@@ -5,6 +5,7 @@ import pytest
 from optim_reference import compare_with_reference
 from optim_reference_b2 import (
     REFERENCES_B2,
+    check_compiles_once_per_dtype,
     check_float32_tracks_float64,
     check_progress_on_rosenbrock,
     check_reduces_regression_loss,
@@ -12,7 +13,7 @@ from optim_reference_b2 import (
 )
 
 from tinygrad_opt import Tensor
-from tinygrad_opt.optim import Adamax
+from tinygrad_opt.optim import Adamax, adamax
 
 OPTIONS = [
     {},
@@ -69,3 +70,7 @@ def test_adamax_float32_tracks_float64():
 def test_adamax_rejects_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Adamax([Tensor(np.ones(2), requires_grad=True)], **kwargs)
+
+
+def test_adamax_kernel_compiles_once_per_dtype():
+    check_compiles_once_per_dtype("adamax", adamax._adamax_kernel, {})

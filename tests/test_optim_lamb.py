@@ -5,6 +5,7 @@ import pytest
 from optim_reference import compare_with_reference
 from optim_reference_b2 import (
     REFERENCES_B2,
+    check_compiles_once_per_dtype,
     check_float32_tracks_float64,
     check_progress_on_rosenbrock,
     check_reduces_regression_loss,
@@ -74,3 +75,7 @@ def test_lamb_float32_tracks_float64():
 def test_lamb_rejects_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         LAMB([Tensor(np.ones(2), requires_grad=True)], **kwargs)
+
+
+def test_lamb_kernel_compiles_once_per_dtype():
+    check_compiles_once_per_dtype("lamb", lamb._lamb_kernel, {})

@@ -5,6 +5,7 @@ import pytest
 from optim_reference import compare_with_reference
 from optim_reference_b2 import (
     REFERENCES_B2,
+    check_compiles_once_per_dtype,
     check_float32_tracks_float64,
     check_progress_on_rosenbrock,
     check_reduces_regression_loss,
@@ -12,7 +13,7 @@ from optim_reference_b2 import (
 )
 
 from tinygrad_opt import Tensor
-from tinygrad_opt.optim import Lion
+from tinygrad_opt.optim import Lion, lion
 
 OPTIONS = [
     {},
@@ -61,3 +62,7 @@ def test_lion_float32_tracks_float64():
 def test_lion_rejects_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Lion([Tensor(np.ones(2), requires_grad=True)], **kwargs)
+
+
+def test_lion_kernel_compiles_once_per_dtype():
+    check_compiles_once_per_dtype("lion", lion._lion_kernel, {})

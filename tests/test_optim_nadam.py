@@ -5,6 +5,7 @@ import pytest
 from optim_reference import compare_with_reference
 from optim_reference_b2 import (
     REFERENCES_B2,
+    check_compiles_once_per_dtype,
     check_float32_tracks_float64,
     check_progress_on_rosenbrock,
     check_reduces_regression_loss,
@@ -12,7 +13,7 @@ from optim_reference_b2 import (
 )
 
 from tinygrad_opt import Tensor
-from tinygrad_opt.optim import NAdam
+from tinygrad_opt.optim import NAdam, nadam
 
 OPTIONS = [
     {},
@@ -91,3 +92,7 @@ def test_nadam_float32_tracks_float64():
 def test_nadam_rejects_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         NAdam([Tensor(np.ones(2), requires_grad=True)], **kwargs)
+
+
+def test_nadam_kernel_compiles_once_per_dtype():
+    check_compiles_once_per_dtype("nadam", nadam._nadam_kernel, {})
