@@ -5,7 +5,7 @@ LeNet-5 as in LeCun et al., "Gradient-based learning applied to document recogni
 subsampling, and padding 2 on the first convolution so 28x28 MNIST digits fit its 32x32 input.
 
     python examples/mnist_lenet.py               # 3 epochs on the full training set
-    python examples/mnist_lenet.py --quick       # 1,000 images, for tests
+    python examples/mnist_lenet.py --quick       # 2,000 images, for tests
 
 MNIST is read from --data-root / $TINYGRAD_OPT_DATA; without the files the example says how
 to download them (`tinygrad-opt download mnist`) and exits cleanly.
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--quick", action="store_true", help="tiny budget (for tests)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.epochs, args.limit = 1, args.limit or 1000
+        args.epochs, args.limit, args.batch_size = 1, args.limit or 2000, 64
     try:
         train_x, train_y = load_mnist(root=args.data_root, train=True)
         test_x, test_y = load_mnist(root=args.data_root, train=False)
