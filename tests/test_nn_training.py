@@ -32,7 +32,7 @@ def accuracy(model, x, y):
 
 def test_small_cnn_learns_generated_images():
     manual_seed(0)
-    x, y = make_images(768, seed=1)
+    x, y = make_images(512, seed=1)
     x_test, y_test = make_images(300, seed=2)
     model = nn.Sequential(
         nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
@@ -41,7 +41,7 @@ def test_small_cnn_learns_generated_images():
     )
     opt = optim.Adam(model.parameters(), lr=3e-3)
     order = np.random.default_rng(3)
-    for _ in range(4):
+    for _ in range(3):
         perm = order.permutation(len(x))
         for start in range(0, len(x), 32):
             batch = perm[start:start + 32]
