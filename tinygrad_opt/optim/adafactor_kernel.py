@@ -8,9 +8,10 @@ PyTorch factors the last two); smaller tensors keep a full `variance`.
 Work is cut into tasks so one `prange` serves tensors of every size: a factored matrix is
 split into at most `row_blocks` blocks of whole rows (a block sums its rows completely and
 writes column partials to a small scratch, O(row_blocks * C) per matrix, never O(R * C));
-a vector is split into chunks. Four parallel sweeps: (1) g^2 row sums -> row_var, column
-partials, ||p||^2, vector variances; (2) per matrix: column partials -> col_var and the
-mean of row_var (serial: it is small); (3) ||u||^2 with u = g / max(sqrt(v_hat), eps1);
+a vector is split into chunks. Four sweeps: (1) g^2 row sums -> row_var, column
+partials, ||p||^2, vector variances (and a vector's ||u||^2, its v_hat being final); (2) per
+matrix: column partials -> col_var and the mean of row_var (serial: it is small); (3) a
+matrix's ||u||^2 with u = g / max(sqrt(v_hat), eps1);
 (4) p = p * decay - alpha / max(1, RMS(u) / d) * u. u is recomputed rather than stored, so
 memory stays sublinear, which is Adafactor's point. Sums are float64 whatever the dtype.
 Inner loops run over slices indexed from 0, which lets Numba drop negative-index checks and
@@ -136,12 +137,17 @@ def adafactor_kernel(
             lo, hi = tasks[t, 2], tasks[t, 3]
             voff = layout[k, VAR_OFF] - layout[k, P_OFF]
             gs, ps, vs = grad[lo:hi], param[lo:hi], variance[lo + voff : hi + voff]
+            u_sum = 0.0
             for i in range(gs.size):
                 g = sign * gs[i]
-                v = vs[i]
-                vs[i] = v + one_minus_beta2 * (g * g - v)
+                v = vs[i] + one_minus_beta2 * (g * g - vs[i])
+                vs[i] = v
                 p = np.float64(ps[i])
                 p_sum += p * p
+                # a vector's v_hat is final here, so ||u||^2 needs no extra sweep
+                u = g / max(math.sqrt(v), eps1)
+                u_sum += np.float64(u) * np.float64(u)
+            u_partial[t] = u_sum
         p_partial[t] = p_sum
 
     # (2) per matrix: column means -> col_var; mean of the updated row_var. Serial: this is
@@ -170,8 +176,8 @@ def adafactor_kernel(
     for t in range(n_tasks):
         p_total[tasks[t, 0]] += p_partial[t]
 
-    # (3) ||u||^2 per task, u = g / max(sqrt(v_hat), eps1)
-    for t in prange(n_tasks):
+    # (3) ||u||^2 per matrix task, u = g / max(sqrt(v_hat), eps1) (vectors did it in (1))
+    for t in prange(n_tasks if mats.shape[0] > 0 else 0):  # no parallel region without any
         k = tasks[t, 0]
         u_sum = 0.0
         if tasks[t, 1] >= 0:
@@ -190,14 +196,7 @@ def adafactor_kernel(
                     v = rv * cvs[c] / rvm
                     u = sign * gs[c] / max(math.sqrt(v), eps1)
                     u_sum += np.float64(u) * np.float64(u)
-        else:
-            lo, hi = tasks[t, 2], tasks[t, 3]
-            voff = layout[k, VAR_OFF] - layout[k, P_OFF]
-            gs, vs = grad[lo:hi], variance[lo + voff : hi + voff]
-            for i in range(gs.size):
-                u = sign * gs[i] / max(math.sqrt(vs[i]), eps1)
-                u_sum += np.float64(u) * np.float64(u)
-        u_partial[t] = u_sum
+            u_partial[t] = u_sum
     u_total = np.zeros(n_seg, dtype=np.float64)
     for t in range(n_tasks):
         u_total[tasks[t, 0]] += u_partial[t]
