@@ -250,7 +250,7 @@ class Optimizer:
                 )
             if id(p) in local:
                 raise ValueError(f"parameter {label} appears twice in one parameter group")
-            if id(p) in seen or any(p is q for g in self.param_groups for q in g["params"]):
+            if id(p) in seen or p in self._slot:
                 raise ValueError(
                     f"some parameters appear in more than one parameter group (parameter "
                     f"{label})"
