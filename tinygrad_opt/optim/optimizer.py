@@ -354,10 +354,10 @@ class Optimizer:
             with single_thread():  # see parallel.py: waking the pool costs more than it saves
                 for group, run in small:
                     self._update(group, run)
+                    run.buffer.steps[run.first : run.last] += 1
         for group, run in large:
             self._update(group, run)
-        for _, run in work:
-            run.buffer.steps[run.first : run.last] += 1
+            run.buffer.steps[run.first : run.last] += 1  # right after: exact if a later one raises
         return loss
 
     @staticmethod
