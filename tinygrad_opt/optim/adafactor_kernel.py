@@ -191,10 +191,9 @@ def adafactor_kernel(
             for r in range(tasks[t, 2], tasks[t, 3]):
                 start = base + r * cols
                 gs = grad[start : start + cols]
-                rv = row_var[layout[k, ROW_OFF] + b * rows + r]
+                row_scale = row_var[layout[k, ROW_OFF] + b * rows + r] / rvm
                 for c in range(cols):
-                    v = rv * cvs[c] / rvm
-                    u = sign * gs[c] / max(math.sqrt(v), eps1)
+                    u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
                     u_sum += np.float64(u) * np.float64(u)
             u_partial[t] = u_sum
     u_total = np.zeros(n_seg, dtype=np.float64)
@@ -221,10 +220,9 @@ def adafactor_kernel(
             for r in range(tasks[t, 2], tasks[t, 3]):
                 start = base + r * cols
                 gs, ps = grad[start : start + cols], param[start : start + cols]
-                rv = row_var[layout[k, ROW_OFF] + b * rows + r]
+                row_scale = row_var[layout[k, ROW_OFF] + b * rows + r] / rvm
                 for c in range(cols):
-                    v = rv * cvs[c] / rvm
-                    u = sign * gs[c] / max(math.sqrt(v), eps1)
+                    u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
                     ps[c] = ps[c] * decay_factor - step * u
         else:
             lo, hi = tasks[t, 2], tasks[t, 3]
