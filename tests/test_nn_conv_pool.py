@@ -120,7 +120,7 @@ POOL_CASES = [
 @pytest.mark.parametrize("kernel,stride,padding,ceil_mode", POOL_CASES)
 def test_pooling_matches_naive_loops(kernel, stride, padding, ceil_mode):
     x = np.random.default_rng(2).standard_normal((2, 3, 8, 7))
-    got = F.max_pool2d(Tensor(x), kernel, stride, padding, ceil_mode).data
+    got = F.max_pool2d(Tensor(x), kernel, stride, padding, ceil_mode=ceil_mode).data
     np.testing.assert_array_equal(got, naive_pool(x, kernel, stride, padding, "max", ceil_mode))
     for include in (True, False):
         got = F.avg_pool2d(Tensor(x), kernel, stride, padding, ceil_mode, include).data
@@ -172,3 +172,14 @@ def test_conv_input_smaller_than_kernel_and_bad_arguments():
         F.max_pool2d(Tensor(np.zeros((1, 1, 4, 4))), 2, padding=2)
     with pytest.raises(TypeError, match="floating-point"):
         F.conv2d(Tensor(np.zeros((1, 1, 3, 3), np.int64)), Tensor(np.zeros((1, 1, 1, 1))))
+
+
+def test_pooling_signatures_follow_pytorch_positional_order():
+    x = Tensor(np.random.default_rng(3).standard_normal((1, 1, 5, 5)))
+    # max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
+    assert F.max_pool2d(x, 2, 2, 0, 1, True).shape == (1, 1, 3, 3)
+    assert nn.MaxPool2d(2, 2, 0, 1, False, True)(x).shape == (1, 1, 3, 3)
+    with pytest.raises(ValueError, match="dilation"):
+        nn.MaxPool2d(2, dilation=2)
+    with pytest.raises(ValueError, match="return_indices"):
+        F.max_pool2d(x, 2, return_indices=True)

@@ -79,7 +79,7 @@ def test_conv2d_pointwise_and_unbatched_grads():
 )
 def test_pool_grads(kernel, stride, padding, ceil_mode):
     x = randn(2, 3, 7, 6)  # distinct values: no ties, so max pooling is differentiable here
-    check_grads(lambda t: F.max_pool2d(t, kernel, stride, padding, ceil_mode), x)
+    check_grads(lambda t: F.max_pool2d(t, kernel, stride, padding, ceil_mode=ceil_mode), x)
     check_grads(lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode), x)
     check_grads(
         lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad=False), x

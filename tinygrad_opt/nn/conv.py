@@ -163,6 +163,7 @@ class Conv2d(Module):
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
+        *,
         dtype=None,
     ) -> None:
         super().__init__()

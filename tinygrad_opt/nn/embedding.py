@@ -42,7 +42,7 @@ class Embedding(Module):
     padding row zero, as torch.nn.Embedding."""
 
     def __init__(
-        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype=None
+        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *, dtype=None
     ) -> None:
         super().__init__()
         if num_embeddings < 1 or embedding_dim < 1:

@@ -112,6 +112,7 @@ class _BatchNorm(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        *,
         dtype=None,
     ) -> None:
         super().__init__()
@@ -262,6 +263,7 @@ class LayerNorm(Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
+        *,
         dtype=None,
     ) -> None:
         super().__init__()

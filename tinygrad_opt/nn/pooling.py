@@ -56,11 +56,18 @@ def _pool_geometry(x: np.ndarray, kernel_size, stride, padding, ceil_mode, who: 
 
 
 def max_pool2d(
-    input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False
+    input: Tensor,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
 ) -> Tensor:
     """Max over kernel_size windows of (N, C, H, W) or (C, H, W) input; stride defaults to
     kernel_size."""
     x = float_data(input, "max_pool2d")
+    _check_unsupported(dilation, return_indices, "max_pool2d")
     geometry, (out_h, out_w) = _pool_geometry(
         x, kernel_size, stride, padding, ceil_mode, "max_pool2d"
     )
@@ -81,6 +88,13 @@ def max_pool2d(
         return (gx[0] if unbatched else gx,)
 
     return Tensor.make(result[0] if unbatched else result, (input,), backward)
+
+
+def _check_unsupported(dilation, return_indices: bool, who: str) -> None:
+    if pair(dilation, "dilation", who) != (1, 1):
+        raise ValueError(f"{who}: only dilation=1 is supported, got {dilation}")
+    if return_indices:
+        raise ValueError(f"{who}: return_indices=True is not supported")
 
 
 def _avg_divisors(size_out, size_in, kernel, stride, pad, count_include_pad) -> np.ndarray:
@@ -136,8 +150,17 @@ class MaxPool2d(Module):
     """Max pooling as torch.nn.MaxPool2d (no dilation or return_indices); stride defaults to
     kernel_size."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False) -> None:
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        dilation=1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
         super().__init__()
+        _check_unsupported(dilation, return_indices, "MaxPool2d")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
@@ -152,7 +175,7 @@ class MaxPool2d(Module):
                 "MaxPool2d: expected input of shape (N, C, H, W) or (C, H, W), "
                 f"got {tuple(x.shape)}"
             )
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode)
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding, ceil_mode=self.ceil_mode)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
