@@ -103,8 +103,11 @@ def conv2d(
     else:
         cols6 = np.empty((n, out_h, out_w, kh, kw, in_ch), dtype=dtype)
         if in_ch < _FEW_CHANNELS and dw == 1:
-            padded = np.zeros((n, height + 2 * ph, width + 2 * pw, in_ch), dtype=dtype)
-            padded[:, ph : ph + height, pw : pw + width] = x_nhwc
+            if ph or pw:
+                padded = np.zeros((n, height + 2 * ph, width + 2 * pw, in_ch), dtype=dtype)
+                padded[:, ph : ph + height, pw : pw + width] = x_nhwc
+            else:
+                padded = x_nhwc
             rows = cols6.reshape(n, out_h, out_w, kh, kw * in_ch)
             _im2col_rows(padded.reshape(n, height + 2 * ph, -1), rows, kh, sh, sw, dh, in_ch)
         else:
