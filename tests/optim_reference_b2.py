@@ -179,12 +179,14 @@ def lars_init(hp, shape):
 
 def lars_step(p, g, s, t, hp):
     """LARS (You et al. 2017, arXiv:1708.03888, Algorithm 1): local lr
-    eta * ||w|| / (||g|| + beta * ||w||), 1 when a norm is zero; lr inside the buffer."""
+    eta * ||w|| / (||g|| + beta * ||w||), 1 when ||w|| or ||g|| is zero; lr inside the
+    buffer."""
     g = _direction(g, hp)
     wd = hp["weight_decay"]
     w_norm, g_norm = np.linalg.norm(p), np.linalg.norm(g)
-    denom = g_norm + wd * w_norm
-    local = hp["trust_coefficient"] * w_norm / denom if w_norm > 0 and denom > 0 else 1.0
+    local = 1.0
+    if w_norm > 0 and g_norm > 0:
+        local = hp["trust_coefficient"] * w_norm / (g_norm + wd * w_norm)
     buf = s["momentum_buffer"]
     buf[...] = hp["momentum"] * buf + hp["lr"] * local * (g + wd * p)
     p -= buf

@@ -81,3 +81,14 @@ def test_lars_rejects_invalid_hyperparameters(kwargs, message):
 
 def test_lars_kernel_compiles_once_per_dtype():
     check_compiles_once_per_dtype("lars", lars._lars_kernel, {"lr": 0.1})
+
+
+def test_local_lr_is_one_for_a_zero_tensor_or_a_zero_gradient():
+    w = Tensor(np.zeros(2), requires_grad=True)
+    q = Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    opt = LARS([w, q], lr=0.5, momentum=0.0, weight_decay=0.1)
+    w.grad = np.array([1.0, -2.0])
+    q.grad = np.zeros(2)
+    opt.step()
+    np.testing.assert_allclose(w.data, -0.5 * np.array([1.0, -2.0]), rtol=1e-14)
+    np.testing.assert_allclose(q.data, [3.0, 4.0] - 0.5 * 0.1 * np.array([3.0, 4.0]))

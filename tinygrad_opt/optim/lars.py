@@ -45,8 +45,10 @@ def _lars_kernel(
     scale = np.empty(offsets.size - 1, dtype=param.dtype)
     for s in range(scale.size):
         w_norm = math.sqrt(totals[s, 0])
-        denom = math.sqrt(totals[s, 1]) + weight_decay * w_norm
-        local = trust_coefficient * w_norm / denom if w_norm > 0.0 and denom > 0.0 else 1.0
+        g_norm = math.sqrt(totals[s, 1])
+        local = 1.0  # as the API and the common ports: 1 where either norm is 0
+        if w_norm > 0.0 and g_norm > 0.0:
+            local = trust_coefficient * w_norm / (g_norm + weight_decay * w_norm)
         scale[s] = lr * local
     for c in prange(n_chunks):
         step = scale[segment[c]]
@@ -68,7 +70,7 @@ class LARS(Optimizer):
     trust_coefficient=0.001 (eta), maximize=False. For each parameter tensor:
 
         g = -grad if maximize else grad
-        local_lr = eta * ||p|| / (||g|| + weight_decay * ||p||)   (1 if a norm is 0)
+        local_lr = eta * ||p|| / (||g|| + weight_decay * ||p||)   (1 if ||p|| or ||g|| is 0)
         v = momentum * v + lr * local_lr * (g + weight_decay * p)   # momentum_buffer
         p = p - v
 
