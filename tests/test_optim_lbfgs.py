@@ -207,3 +207,18 @@ def test_errors():
     with pytest.raises(TypeError, match="max_iter"):
         LBFGS([q], max_iter=2.5)
     assert isinstance(Adam([r]), Adam)  # r was left usable by the failed constructor
+
+
+def test_first_iteration_without_line_search_is_a_scaled_gradient_step():
+    """Iteration 1: d = -g, t = min(1, 1 / ||g||_1) * lr, so x1 = x0 - t g."""
+    x = Tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+    opt = LBFGS([x], lr=0.7, max_iter=1)
+
+    def closure():
+        x.grad = np.array([4.0, -1.0, 0.5])
+        return 1.0
+
+    opt.step(closure)
+    t = min(1.0, 1.0 / 5.5) * 0.7
+    np.testing.assert_allclose(x.data, [1.0 - 4.0 * t, -2.0 + t, 0.5 - 0.5 * t], rtol=1e-14)
+    assert opt.state[x]["t"] == t and opt.state[x]["func_evals"] == 1
