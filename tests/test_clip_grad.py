@@ -120,3 +120,15 @@ def test_bad_arguments_raise():
         clip_grad_norm_([np.ones(2)], 1.0)
     with pytest.raises(TypeError, match="clip_value"):
         clip_grad_value_([p], None)
+
+
+def test_grads_that_are_views_of_a_users_own_array_are_clipped_in_place():
+    storage = np.arange(1.0, 11.0)
+    a = Tensor(np.zeros((2, 3)), requires_grad=True)
+    b = Tensor(np.zeros(4), requires_grad=True)
+    a.grad, b.grad = storage[:6].reshape(2, 3), storage[6:]
+    expected = np.arange(1.0, 11.0)
+    total = clip_grad_norm_([a, b], 2.0)
+    np.testing.assert_allclose(total, np.linalg.norm(expected))
+    np.testing.assert_allclose(storage, expected * 2.0 / (np.linalg.norm(expected) + 1e-6))
+    assert a.grad.base is storage

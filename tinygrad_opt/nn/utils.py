@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..optim.flat_buffer import grad_view_start
 from ..optim.grad_kernels import clamp_, max_abs, min_abs, scale_, sum_abs_pow, sum_squares
 from ..optim.parallel import PARALLEL_MIN_SIZE, single_thread
 from ..tensor import Tensor
@@ -48,22 +49,27 @@ def _contiguous_pieces(grads: list[np.ndarray]) -> tuple[list[np.ndarray], list[
     run_base = None
     run_lo = run_hi = 0
     for g in grads:
-        if not g.flags.c_contiguous:
-            others.append(g)
+        where = grad_view_start(g)  # an optimizer's view: O(1), no address query
+        if where is None and g.flags.c_contiguous:
+            base = g.base
+            if base is not None and base.ndim == 1 and base.flags.c_contiguous:
+                if base.dtype == g.dtype:
+                    address = g.__array_interface__["data"][0]
+                    start = address - base.__array_interface__["data"][0]
+                    where = (base, start // g.itemsize)
+        if where is None:
+            if g.flags.c_contiguous:
+                pieces.append(g.reshape(-1))
+            else:
+                others.append(g)
             continue
-        base = g.base
-        flat = base is not None and base.ndim == 1 and base.flags.c_contiguous
-        if flat and base.dtype == g.dtype:
-            start = g.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-            lo = start // g.itemsize
-            if base is run_base and lo == run_hi:
-                run_hi = lo + g.size
-                continue
-            if run_base is not None:
-                pieces.append(run_base[run_lo:run_hi])
-            run_base, run_lo, run_hi = base, lo, lo + g.size
+        base, lo = where
+        if base is run_base and lo == run_hi:
+            run_hi = lo + g.size
             continue
-        pieces.append(g.reshape(-1))
+        if run_base is not None:
+            pieces.append(run_base[run_lo:run_hi])
+        run_base, run_lo, run_hi = base, lo, lo + g.size
     if run_base is not None:
         pieces.append(run_base[run_lo:run_hi])
     return pieces, others

@@ -11,12 +11,17 @@ over consecutive parameters is contiguous, so one kernel call updates a whole ru
 from __future__ import annotations
 
 import operator
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..tensor import Tensor
+
+# FlatBuffer by id() of its grad array, so gradient clipping finds where a grad view sits in
+# O(1) (asking numpy for a view's address costs ~1 us a tensor); entries die with the buffer
+_BY_GRAD_ARRAY: weakref.WeakValueDictionary[int, FlatBuffer] = weakref.WeakValueDictionary()
 
 _data_of = operator.attrgetter("data")
 _grad_of = operator.attrgetter("grad")
@@ -55,6 +60,9 @@ class FlatBuffer:
             np.copyto(data_view, p.data)
             self.data_views.append(data_view)
             self.grad_views.append(grad_view)
+        self.grad_index = {id(view): i for i, view in enumerate(self.grad_views)}
+        self.offset_list = [int(o) for o in self.offsets]
+        _BY_GRAD_ARRAY[id(self.grad)] = self
         self.steps = np.zeros(len(self.params), dtype=np.int64)
         self.state: dict[str, np.ndarray] = {}
         self.state_offsets: dict[str, np.ndarray] = {}
@@ -197,3 +205,17 @@ class Run:
     @property
     def shapes(self) -> list[tuple[int, ...]]:
         return self.buffer.shapes[self.first : self.last]
+
+
+def grad_view_start(grad: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """(flat grad array, start offset) if `grad` is a live FlatBuffer's grad view, else None."""
+    base = grad.base
+    if base is None:
+        return None
+    buffer = _BY_GRAD_ARRAY.get(id(base))
+    if buffer is None or buffer.grad is not base:
+        return None
+    i = buffer.grad_index.get(id(grad))
+    if i is None or buffer.grad_views[i] is not grad:
+        return None
+    return base, buffer.offset_list[i]
