@@ -91,15 +91,36 @@ BAD_ARGUMENTS = [
 ]
 
 
+def run_in_process(argv: list[str], capsys) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `tinygrad-opt ARGV` run in this process."""
+    from tinygrad_opt.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse's own exits
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.mark.parametrize("argv, message", BAD_ARGUMENTS, ids=lambda v: " ".join(v)
                          if isinstance(v, list) else None)
-def test_bad_arguments_exit_2_with_one_line_and_no_traceback(tmp_path, argv, message):
-    result = cli(*argv, cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+def test_bad_arguments_exit_2_with_one_line(capsys, monkeypatch, argv, message):
+    monkeypatch.delenv("TINYGRAD_OPT_DEBUG", raising=False)
+    code, _, err = run_in_process(argv, capsys)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
     assert "error:" in lines[0] and message in lines[0]
+
+
+@pytest.mark.parametrize("argv", [["train", "--epochs", "two"],
+                                  ["train", "--optimizer", "adamm", "--limit", "50"]])
+def test_errors_in_a_real_process_have_no_traceback(tmp_path, argv):
+    result = cli(*argv, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_missing_data_says_how_to_download(tmp_path):
