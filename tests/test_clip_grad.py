@@ -132,3 +132,20 @@ def test_grads_that_are_views_of_a_users_own_array_are_clipped_in_place():
     np.testing.assert_allclose(total, np.linalg.norm(expected))
     np.testing.assert_allclose(storage, expected * 2.0 / (np.linalg.norm(expected) + 1e-6))
     assert a.grad.base is storage
+
+
+@pytest.mark.parametrize("missing", [0, 2, 5])
+def test_flat_buffer_grads_with_a_gap_clip_exactly_the_present_ones(missing):
+    rng = np.random.default_rng(5)
+    params = params_with_grads(rng, True)
+    params[missing].grad = None
+    storage = [p._grad_storage.copy() for p in params]
+    present = [p.grad.copy() for p in params if p.grad is not None]
+    total = clip_grad_norm_(params, 0.1)
+    np.testing.assert_allclose(total, numpy_norm(present, 2.0), rtol=1e-12)
+    coef = 0.1 / (numpy_norm(present, 2.0) + 1e-6)
+    for i, p in enumerate(params):
+        if i == missing:
+            np.testing.assert_array_equal(p._grad_storage, storage[i])  # untouched
+        else:
+            np.testing.assert_allclose(p.grad, storage[i] * coef, rtol=1e-12)

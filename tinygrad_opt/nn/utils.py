@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from ..optim.flat_buffer import grad_view_start
+from ..optim.flat_buffer import grad_view_position
 from ..optim.grad_kernels import clamp_, max_abs, min_abs, scale_, sum_abs_pow, sum_squares
 from ..optim.parallel import PARALLEL_MIN_SIZE, single_thread
 from ..tensor import Tensor
@@ -38,6 +39,29 @@ def _grads(parameters: Any) -> list[np.ndarray]:
     return grads
 
 
+def _span(grads: list[np.ndarray], i: int) -> tuple[np.ndarray, int, int, int] | None:
+    """(1-D base, start, stop, grads consumed) for grads[i] if it views a 1-D array."""
+    g = grads[i]
+    where = grad_view_position(g)
+    if where is not None:
+        buffer, j = where
+        views = buffer.grad_views
+        k = len(views) - j
+        # the common case, all of an optimizer's grads in order: one check at C speed
+        if 1 < k <= len(grads) - i and all(map(operator.is_, grads[i : i + k], views[j:])):
+            return buffer.grad, buffer.offset_list[j], buffer.offset_list[-1], k
+        return buffer.grad, buffer.offset_list[j], buffer.offset_list[j + 1], 1
+    base = g.base
+    if (
+        g.flags.c_contiguous and base is not None and base.ndim == 1
+        and base.flags.c_contiguous and base.dtype == g.dtype
+    ):  # fmt: skip
+        start = g.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+        lo = start // g.itemsize
+        return base, lo, lo + g.size, 1
+    return None
+
+
 def _contiguous_pieces(grads: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """1-D views covering the grads, adjacent views of one buffer merged; plus the rest.
 
@@ -48,28 +72,24 @@ def _contiguous_pieces(grads: list[np.ndarray]) -> tuple[list[np.ndarray], list[
     others: list[np.ndarray] = []
     run_base = None
     run_lo = run_hi = 0
-    for g in grads:
-        where = grad_view_start(g)  # an optimizer's view: O(1), no address query
-        if where is None and g.flags.c_contiguous:
-            base = g.base
-            if base is not None and base.ndim == 1 and base.flags.c_contiguous:
-                if base.dtype == g.dtype:
-                    address = g.__array_interface__["data"][0]
-                    start = address - base.__array_interface__["data"][0]
-                    where = (base, start // g.itemsize)
-        if where is None:
-            if g.flags.c_contiguous:
-                pieces.append(g.reshape(-1))
-            else:
-                others.append(g)
+    i = 0
+    while i < len(grads):
+        span = _span(grads, i)
+        if span is None:
+            g = grads[i]
+            (pieces if g.flags.c_contiguous else others).append(
+                g.reshape(-1) if g.flags.c_contiguous else g
+            )
+            i += 1
             continue
-        base, lo = where
+        base, lo, hi, consumed = span
+        i += consumed
         if base is run_base and lo == run_hi:
-            run_hi = lo + g.size
+            run_hi = hi
             continue
         if run_base is not None:
             pieces.append(run_base[run_lo:run_hi])
-        run_base, run_lo, run_hi = base, lo, lo + g.size
+        run_base, run_lo, run_hi = base, lo, hi
     if run_base is not None:
         pieces.append(run_base[run_lo:run_hi])
     return pieces, others

@@ -207,8 +207,8 @@ class Run:
         return self.buffer.shapes[self.first : self.last]
 
 
-def grad_view_start(grad: np.ndarray) -> tuple[np.ndarray, int] | None:
-    """(flat grad array, start offset) if `grad` is a live FlatBuffer's grad view, else None."""
+def grad_view_position(grad: np.ndarray) -> tuple[FlatBuffer, int] | None:
+    """(buffer, parameter index) if `grad` is a live FlatBuffer's grad view, else None."""
     base = grad.base
     if base is None:
         return None
@@ -218,4 +218,4 @@ def grad_view_start(grad: np.ndarray) -> tuple[np.ndarray, int] | None:
     i = buffer.grad_index.get(id(grad))
     if i is None or buffer.grad_views[i] is not grad:
         return None
-    return base, buffer.offset_list[i]
+    return buffer, i
