@@ -91,12 +91,17 @@ def _trainable(optimizer) -> list:
 
 
 def _global_norm(parameters) -> float:
-    """L2 norm of all gradients together, accumulated in float64."""
-    square = 0.0
-    for p in parameters:
-        if p.grad is not None:
-            grad = np.asarray(p.grad).ravel().astype(np.float64, copy=False)
-            square += float(np.dot(grad, grad))
+    """L2 norm of all gradients together (nan if any is not finite).
+
+    Squares are summed with BLAS in the gradients' own dtype, which is fast and accurate
+    to float rounding; only when that overflows is the sum redone in float64, so a huge but
+    finite gradient is not mistaken for a non-finite one.
+    """
+    grads = [np.asarray(p.grad).ravel() for p in parameters if p.grad is not None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        square = float(sum(np.dot(g, g) for g in grads))
+    if not math.isfinite(square):
+        square = float(sum(np.dot(g64, g64) for g64 in (g.astype(np.float64) for g in grads)))
     return math.sqrt(square) if math.isfinite(square) else math.nan
 
 
