@@ -42,7 +42,7 @@ def smooth(values, beta: float = 0.9) -> np.ndarray:
 def save(fig, path: Path) -> Path:
     """Write `fig` as a PNG to `path` (creating its folder) and close it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -31,7 +31,7 @@ DEFAULT_OPTIMIZERS = ("sgd", "sgd+momentum", "adagrad", "rmsprop", "adam", "lion
 # Learning rates that make each optimizer show its character on each function without
 # diverging (found by hand); any optimizer not listed falls back to FALLBACK_LR.
 DEFAULT_LRS: dict[str, dict[str, float]] = {
-    "rosenbrock": {"sgd": 1e-3, "sgd+momentum": 1e-3, "nesterov": 1e-3, "adagrad": 1.0,
+    "rosenbrock": {"sgd": 1e-3, "sgd+momentum": 1e-3, "nesterov": 1e-3, "adagrad": 0.5,
                    "rmsprop": 1e-2, "adam": 5e-2, "adamw": 5e-2, "lion": 1e-2},
     "beale": {"sgd": 1e-2, "sgd+momentum": 2e-3, "nesterov": 2e-3, "adagrad": 0.5,
               "rmsprop": 1e-2, "adam": 5e-2, "adamw": 5e-2, "lion": 1e-2},

@@ -115,8 +115,9 @@ def build_model(name: str, data: Data):
     - mlp: Flatten, then two hidden ReLU layers (256-128 for images, 64-64 for points).
     - lenet: LeNet-5 (LeCun et al. 1998) with ReLU and max pooling, padding 2 on the first
       convolution so 28x28 inputs fit its 32x32 design.
-    - cnn: a small, fast CNN: two 3x3 convolutions (8 and 16 channels) each with ReLU and 2x2
-      max pooling, then a 32-unit hidden layer.
+    - cnn: a small, fast CNN: two 3x3 convolutions (8 and 16 channels), each followed by
+      batch norm, ReLU and 2x2 max pooling, then a 32-unit hidden layer. Batch norm lets it
+      learn in a hundred steps, which keeps `make run` to about a minute.
     """
     from .. import nn
 
@@ -146,8 +147,10 @@ def build_model(name: str, data: Data):
             nn.Linear(84, classes),
         )
     return nn.Sequential(
-        nn.Conv2d(channels, 8, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(channels, 8, kernel_size=3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, kernel_size=3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.MaxPool2d(2),
         nn.Flatten(),
         nn.Linear(16 * (height // 4) * (width // 4), 32), nn.ReLU(),
         nn.Linear(32, classes),
