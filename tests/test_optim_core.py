@@ -605,3 +605,23 @@ def test_benchmark_counts_the_traffic_each_rule_needs():
             p = Tensor(np.ones(n, dtype=dtype), requires_grad=True)
             opt = optim.create(name, [p], **hp)
             assert bytes_per_step(opt) == arrays * n * np.dtype(dtype).itemsize
+
+
+@pytest.mark.parametrize("name", sorted(CORE))
+def test_a_step_allocates_nothing_proportional_to_the_parameters(name):
+    import tracemalloc
+
+    rng = np.random.default_rng(12)
+    params = make_params(rng, shapes=((300, 400), (400,), (50, 50, 8)))  # 1.3 MB of float64
+    opt = optim.create(name, params, **CORE[name])
+    for p in params:
+        p.grad = rng.normal(size=p.shape)
+    opt.step()
+    tracemalloc.start()
+    try:
+        for _ in range(3):
+            opt.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024, peak
