@@ -242,6 +242,7 @@ def test_skip_nonfinite_changes_nothing_and_counts(bad):
     params[3].grad[1, 0, 1] = bad
     opt.step()
     assert opt.skipped_steps == 1
+    assert "skipped_steps: 1" in repr(opt)
     assert_same_snapshot(before, snapshot(opt))
     params[3].grad[1, 0, 1] = 0.5
     opt.step()

@@ -508,5 +508,7 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             for key in sorted(k for k in group if k not in ("params", "param_names")):
                 lines.append(f"    {key}: {group[key]}")
+        if self.skip_nonfinite:
+            lines.append(f"skip_nonfinite: True (skipped_steps: {self.skipped_steps})")
         lines.append(")")
         return "\n".join(lines)
