@@ -626,3 +626,18 @@ def test_a_step_allocates_nothing_proportional_to_the_parameters(name):
     finally:
         tracemalloc.stop()
     assert peak < 64 * 1024, peak
+
+
+def test_param_groups_weight_decay_on_a_real_module():
+    from tinygrad_opt import nn
+
+    model = nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.ReLU(), nn.Linear(8, 2))
+    decay, exempt = optim.param_groups_weight_decay(model, 0.1)
+    assert decay["param_names"] == ["0.weight", "3.weight"]
+    assert exempt["param_names"] == ["0.bias", "1.weight", "1.bias", "3.bias"]
+    opt = AdamW([decay, exempt], lr=0.1)
+    saved = opt.state_dict()
+    rebuilt = AdamW(optim.param_groups_weight_decay(model, 0.1), lr=0.1)
+    rebuilt.load_state_dict(saved)  # same model: names match
+    assert rebuilt.param_groups[0]["weight_decay"] == 0.1
+    assert rebuilt.param_groups[1]["weight_decay"] == 0.0
