@@ -41,6 +41,7 @@ DEFAULT_LRS: dict[str, dict[str, float]] = {
                "rmsprop": 5e-2, "adam": 0.3, "adamw": 0.3, "lion": 5e-2},
 }
 FALLBACK_LR = 1e-2
+LR_FOR_ALL_FUNCTIONS = {"lbfgs": 1.0}  # quasi-Newton steps are already well scaled
 
 
 @dataclass
@@ -86,17 +87,21 @@ def race_one(function, spec: OptimizerSpec, steps: int, tolerance: float) -> Rac
 
     lr = spec.hyperparameters.get("lr")
     if lr is None:
-        lr = DEFAULT_LRS.get(function.name, {}).get(spec.key, FALLBACK_LR)
+        lr = DEFAULT_LRS.get(function.name, {}).get(
+            spec.key, LR_FOR_ALL_FUNCTIONS.get(spec.key, FALLBACK_LR))
     point = Tensor(np.array(function.start, dtype=np.float32), requires_grad=True)
     optimizer = create_optimizer(spec, [point], defaults={"lr": lr})
     path = [point.data.astype(np.float64).copy()]
     reached = None
     diverged = False
-    for step in range(1, steps + 1):
+    def closure():
         optimizer.zero_grad()
         value = function(point[0], point[1])
         value.backward()
-        optimizer.step()
+        return value
+
+    for step in range(1, steps + 1):
+        optimizer.step(closure)  # a closure, so line-search methods (lbfgs) race too
         xy = point.data.astype(np.float64).copy()
         if not np.all(np.isfinite(xy)) or np.abs(xy).max() > 1e6:
             diverged = True
