@@ -67,6 +67,11 @@ def test_every_subcommand_has_help(tmp_path):
         assert stop.value.code == 0
     result = cli("race", "--help", cwd=tmp_path)
     assert result.returncode == 0 and "--seed" in result.stdout and "rosenbrock" in result.stdout
+    script = Path(sys.executable).parent / "tinygrad-opt"  # the console script of pyproject
+    if script.is_file():
+        version = subprocess.run([str(script), "--version"], capture_output=True, text=True,
+                                 timeout=60)
+        assert version.returncode == 0 and version.stdout.startswith("tinygrad-opt ")
 
 
 BAD_ARGUMENTS = [
