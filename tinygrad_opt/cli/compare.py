@@ -110,8 +110,9 @@ def draw(results: list[CompareResult], title: str, out: Path) -> Path | None:
     if plt is None:
         print(f"\n{plotting.PLOT_HINT}")
         return None
-    path = plotting.loss_curves(plt, {r.label: r.losses for r in results}, title,
-                                out / "compare_loss.png")
+    curves = {f"{r.label} ({100 * r.test_accuracy:.0f}% test accuracy)": r.losses
+              for r in results}
+    path = plotting.loss_curves(plt, curves, title, out / "compare_loss.png")
     print(f"\nwrote {path}")
     return path
 

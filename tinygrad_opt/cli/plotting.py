@@ -50,7 +50,7 @@ def save(fig, path: Path) -> Path:
 
 
 def loss_curves(plt, curves: dict[str, np.ndarray], title: str, path: Path) -> Path:
-    """Per-step training loss (smoothed, log scale) for each optimizer."""
+    """Per-step training loss (smoothed; log scale if it spans a decade) per optimizer."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for label, losses in curves.items():
         losses = np.asarray(losses, dtype=np.float64)
@@ -59,7 +59,10 @@ def loss_curves(plt, curves: dict[str, np.ndarray], title: str, path: Path) -> P
             continue
         steps = np.arange(1, len(losses) + 1)[finite]
         ax.plot(steps, smooth(losses[finite]), label=label, linewidth=1.6)
-    ax.set_yscale("log")
+    finite = np.concatenate([np.asarray(v, dtype=np.float64) for v in curves.values()])
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if finite.size and finite.max() > 10 * finite.min():  # log only when it spans a decade
+        ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (smoothed)")
     ax.set_title(title)
