@@ -97,3 +97,4 @@ def test_table_columns_line_up():
     lines = table.splitlines()
     assert len({len(line) for line in lines}) == 1
     assert lines[2].startswith("| a ") and lines[3].endswith("nan |")
+
