@@ -62,7 +62,13 @@ def loss_curves(plt, curves: dict[str, np.ndarray], title: str, path: Path) -> P
     finite = np.concatenate([np.asarray(v, dtype=np.float64) for v in curves.values()])
     finite = finite[np.isfinite(finite) & (finite > 0)]
     if finite.size and finite.max() > 10 * finite.min():  # log only when it spans a decade
+        from matplotlib import ticker
+
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        # 0.5, not 5x10^-1
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (smoothed)")
     ax.set_title(title)
