@@ -274,3 +274,23 @@ def test_bench_quick_prints_one_table(tmp_path):
         assert float(row[3]) > 0
     unknown = cli("bench", "--quick", "--only", "train", "--models", "resnet", cwd=tmp_path)
     assert unknown.returncode == 2 and "unknown model resnet" in unknown.stderr
+
+
+def test_bench_outside_a_source_checkout_says_so(capsys, monkeypatch, tmp_path):
+    from tinygrad_opt.cli import bench
+
+    monkeypatch.setattr(bench, "source_root", lambda: tmp_path)
+    code, _, err = run_in_process(["bench", "--quick"], capsys)
+    assert code == 2
+    assert "source checkout" in err and str(tmp_path) in err
+
+
+@pytest.mark.skipif(data_root() is None, reason="MNIST files not found")
+def test_train_on_real_mnist_subset(capsys):
+    code, out, err = run_in_process(
+        ["train", "--dataset", "mnist", "--data-root", str(data_root()), "--limit", "1000",
+         "--epochs", "1", "--batch-size", "50", "--lr", "3e-3", "--no-progress"], capsys)
+    assert code == 0, err
+    assert "1000 train / 1000 test examples" in out
+    accuracy = float(table_rows(out)["1"][0][3].rstrip("%"))
+    assert accuracy > 60  # 20 Adam steps of an MLP on MNIST: far above chance (10%)
