@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
 
             manual_seed(args.seed)
         return args.handler(args) or 0
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the exit-time flush does not fail again
+        return 0
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130

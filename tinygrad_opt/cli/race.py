@@ -150,8 +150,10 @@ def run(args: argparse.Namespace) -> int:
     specs = [parse_optimizer_spec(s) for s in args.optimizers]
     started = time.perf_counter()
     results = race(names, specs, args.steps, args.tolerance)
+    tolerance = "each function's tolerance (0.05)" if args.tolerance is None else args.tolerance
     print(f"Race: {len(specs)} optimizers, {args.steps} steps on "
-          f"{', '.join(names)} ({time.perf_counter() - started:.1f} s)\n")
+          f"{', '.join(names)} ({time.perf_counter() - started:.1f} s). Steps to minimum: the "
+          f"first step within {tolerance} of a minimum.\n")
     print(results_table(results))
     plt = plotting.pyplot()
     if plt is None:
