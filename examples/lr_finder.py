@@ -19,8 +19,6 @@ from pathlib import Path
 
 import tinygrad_opt as tg
 from tinygrad_opt import loss, nn, optim
-from tinygrad_opt.cli import plotting
-from tinygrad_opt.cli.lr_find import unpack
 from tinygrad_opt.data import DataLoader, TensorDataset
 from tinygrad_opt.datasets import load_mnist
 from tinygrad_opt.train import evaluate, fit, lr_find
@@ -51,15 +49,17 @@ def main(argv: list[str] | None = None) -> dict | None:
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
     optimizer = optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     loader = DataLoader(TensorDataset(train_x, train_y), batch_size=64, shuffle=True, seed=0)
-    lrs, losses, suggestion = unpack(
-        lr_find(model, loss.cross_entropy, optimizer, loader, start_lr=1e-5, end_lr=10,
-                num_iter=args.num_iter))
-    print(f"tried {len(lrs)} learning rates from {lrs[0]:.1e} to {lrs[-1]:.1e}; "
-          f"suggested lr: {suggestion}")
-    plt = plotting.pyplot()
-    if plt is not None:
-        path = plotting.lr_curve(plt, lrs, losses, suggestion, args.out / "lr_finder.png")
-        print(f"wrote {path}")
+    result = lr_find(model, loss.cross_entropy, optimizer, loader, start_lr=1e-5, end_lr=10,
+                     num_iter=args.num_iter)
+    suggestion = result.suggested_lr
+    print(f"tried {len(result.lrs)} learning rates from {result.lrs[0]:.1e} to "
+          f"{result.lrs[-1]:.1e}; suggested lr: {suggestion}")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        result.plot(args.out / "lr_finder.png")
+        print(f"wrote {args.out / 'lr_finder.png'}")
+    except RuntimeError as error:  # matplotlib is the optional `plot` extra
+        print(f"no picture: {error}")
 
     if suggestion is not None:
         for group in optimizer.param_groups:
@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> dict | None:
     fit(model, loss.cross_entropy, optimizer, loader, epochs=1, progress=not args.quick)
     test_loader = DataLoader(TensorDataset(test_x, test_y), batch_size=1000)
     metrics = evaluate(model, test_loader, loss.cross_entropy)
-    print(f"one epoch at lr {suggestion}: test {metrics}")
+    used = optimizer.param_groups[0]["lr"]  # the suggestion, or the original lr without one
+    print(f"one epoch at lr {used:.3g}: test accuracy {metrics['accuracy']:.2%}, "
+          f"loss {metrics['loss']:.4f}")
     return {"suggestion": suggestion, "metrics": metrics}
 
 

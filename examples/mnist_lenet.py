@@ -76,8 +76,10 @@ def main(argv: list[str] | None = None) -> dict | None:
     history = fit(model, loss.cross_entropy, optimizer, train_loader, epochs=args.epochs,
                   scheduler=scheduler, val_loader=test_loader, progress=not args.quick)
     metrics = evaluate(model, test_loader, loss.cross_entropy)
-    print(f"{sum(p.size for p in model.parameters()):,} parameters; per-epoch validation "
-          f"accuracy {history.val_accuracy}; test: {metrics}")
+    per_epoch = ", ".join(f"{a:.2%}" for a in history.val_accuracy)
+    print(f"LeNet-5, {sum(p.size for p in model.parameters()):,} parameters: test accuracy "
+          f"after each epoch {per_epoch}; final {metrics['accuracy']:.2%}, "
+          f"loss {metrics['loss']:.4f}")
     return metrics
 
 

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     fit(model, loss.cross_entropy, optimizer, train_loader, epochs=args.epochs,
         progress=not args.quick)
     metrics = evaluate(model, test_loader, loss.cross_entropy)
-    print(f"test: {metrics}")
+    print(f"test accuracy {metrics['accuracy']:.2%}, loss {metrics['loss']:.4f}")
     return metrics
 
 
