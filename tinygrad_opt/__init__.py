@@ -1,5 +1,9 @@
 """tinygrad_opt: a small deep-learning framework for CPUs (numpy autograd, Numba optimizers)."""
 
+# isort: off
+from . import thread_pools  # noqa: F401  (must run before numpy and Numba load)
+
+# isort: on
 from . import data as data
 from . import datasets as datasets
 from . import loss as loss
