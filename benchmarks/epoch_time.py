@@ -47,7 +47,7 @@ def _recipe(name: str, batches: int):
     model = models.lenet5()
     optimizer = optim.AdamW(model.parameters(), lr=3e-3)
     scheduler = lr_scheduler.get_cosine_schedule_with_warmup(
-        optimizer, max(1, batches // 10), batches
+        optimizer, max(1, batches // 20), batches
     )
     return model, optimizer, scheduler
 
