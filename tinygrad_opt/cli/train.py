@@ -166,8 +166,10 @@ def run(args: argparse.Namespace) -> int:
         losses = [float(v) for v in np.asarray(checkpoint["losses"]).ravel()]
         epoch_rows = [list(map(float, row)) for row in np.asarray(checkpoint["epoch_rows"])]
         if start_epoch >= args.epochs:
-            raise CLIError(f"--resume: {args.resume} has already trained {start_epoch} epochs; "
-                           f"ask for more with --epochs (got {args.epochs})")
+            more = ("ask for more with --epochs" if args.schedule == "none" else
+                    "its schedule is complete (a scheduled run cannot be extended)")
+            raise CLIError(f"--resume: {args.resume} has already trained {start_epoch} of "
+                           f"{args.epochs} epochs; {more}")
         print(f"resuming {args.resume} after epoch {start_epoch}")
 
     n_params = sum(p.size for p in model.parameters())
