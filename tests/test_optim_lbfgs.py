@@ -110,6 +110,27 @@ def test_works_through_autograd_and_treats_missing_grads_as_zero():
     np.testing.assert_array_equal(unused.data, [7.0, 8.0])
 
 
+@pytest.mark.parametrize("line_search_fn, lr", [(None, 0.1), ("strong_wolfe", 1.0)])
+def test_autograd_closure_whose_grads_all_land_in_the_flat_buffer(line_search_fn, lr):
+    # Every parameter gets its gradient through backward(), straight into the optimizer's
+    # buffer: the common case, which once crashed (sync() reports it as None).
+    p = Tensor(np.array([-1.5, 2.0]), requires_grad=True)
+    opt = LBFGS([p], lr=lr, max_iter=200, history_size=10, line_search_fn=line_search_fn)
+
+    def closure():
+        opt.zero_grad()
+        x, y = p[0], p[1]
+        loss = (1 - x) ** 2 + 100 * (y - x * x) ** 2
+        loss.backward()
+        return loss
+
+    first = opt.step(closure)
+    np.testing.assert_allclose(first.item(), rosenbrock(np.array([-1.5, 2.0])))
+    for _ in range(4):
+        opt.step(closure)
+    np.testing.assert_allclose(p.data, [1.0, 1.0], atol=1e-3)
+
+
 def test_max_eval_bounds_closure_calls_per_step():
     hessian, b, _ = quadratic()
     x = Tensor(np.zeros(12), requires_grad=True)

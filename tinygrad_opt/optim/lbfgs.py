@@ -261,8 +261,8 @@ class LBFGS(Optimizer):
         with enable_grad():
             raw = closure()
         buffer = self._buffer
-        active = buffer.sync()
-        for i, has_grad in enumerate(active):
+        active = buffer.sync()  # None: every gradient is already in the buffer
+        for i, has_grad in enumerate(active or ()):
             if not has_grad:
                 buffer.grad[buffer.offsets[i] : buffer.offsets[i + 1]] = 0
         loss = raw.item() if isinstance(raw, Tensor) else raw
