@@ -14,47 +14,11 @@ Typical use, stepped once per batch:
         ...; optimizer.step(); scheduler.step()
 """
 
-from .schedulers import (
-    ChainedScheduler,
-    ConstantLR,
-    CosineAnnealingLR,
-    CosineAnnealingWarmRestarts,
-    CyclicLR,
-    ExponentialLR,
-    LambdaLR,
-    LinearLR,
-    LRScheduler,
-    MultiplicativeLR,
-    MultiStepLR,
-    OneCycleLR,
-    PolynomialLR,
-    ReduceLROnPlateau,
-    SequentialLR,
-    StepLR,
-    get_cosine_schedule_with_warmup,
-    get_linear_schedule_with_warmup,
-)
+from .schedulers import *  # noqa: F403  (the list of names lives once, in schedulers/)
+from .schedulers import LRScheduler
+from .schedulers import __all__ as _schedulers_all
 
 # PyTorch's old name for the base class, still used by some training loops
 _LRScheduler = LRScheduler
 
-__all__ = [
-    "LRScheduler",
-    "LambdaLR",
-    "MultiplicativeLR",
-    "StepLR",
-    "MultiStepLR",
-    "ConstantLR",
-    "LinearLR",
-    "ExponentialLR",
-    "PolynomialLR",
-    "CosineAnnealingLR",
-    "CosineAnnealingWarmRestarts",
-    "OneCycleLR",
-    "CyclicLR",
-    "SequentialLR",
-    "ChainedScheduler",
-    "ReduceLROnPlateau",
-    "get_linear_schedule_with_warmup",
-    "get_cosine_schedule_with_warmup",
-]
+__all__ = list(_schedulers_all)
