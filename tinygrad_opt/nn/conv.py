@@ -121,7 +121,7 @@ def conv2d(
         # Add the bias over whole output rows (OH*OW*O values per sample, the bias tiled):
         # broadcasting a short (O,) vector over N*OH*OW rows runs an inner loop of only O
         # per row (measured 10x slower for O = 6).
-        sample_rows = out2.reshape(n, out_h * out_w * out_ch)  # a view: out2 is a fresh contiguous product
+        sample_rows = out2.reshape(n, out_h * out_w * out_ch)  # a view of the fresh product
         sample_rows += np.tile(bias.data.astype(dtype, copy=False), out_h * out_w)
     out = out2.reshape(n, out_h, out_w, out_ch).transpose(0, 3, 1, 2)
     if unbatched:
