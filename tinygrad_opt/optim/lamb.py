@@ -13,7 +13,7 @@ from ..jit import kernel
 from .flat_buffer import Run
 from .optimizer import Optimizer, check_betas, check_number
 from .registry import register
-from .segments import CHUNK, chunk_table, sum_by_segment
+from .segments import BLOCK, CHUNK, chunk_table, sum_by_segment
 
 
 @kernel
@@ -26,30 +26,39 @@ def _lamb_kernel(
 
     Sweep 1 updates m and v and sums ||p||^2 and ||r + wd p||^2 per chunk; the partials are
     added per tensor; sweep 2 recomputes the same update from m, v and p (cheaper than
-    storing it) and applies it scaled by the tensor's trust ratio. Norms accumulate in
-    float64 whatever the dtype. Bias corrections come as reciprocals: one division per
-    element instead of three.
+    storing it) and applies it scaled by the tensor's trust ratio. Norms are summed in the
+    dtype over blocks of BLOCK elements and in float64 across blocks (segments.py says why).
+    Bias corrections come as reciprocals: one division per element instead of three.
     """
     starts, ends, segment = chunk_table(offsets, chunk)
     n_chunks = starts.size
     partials = np.empty((n_chunks, 2), dtype=np.float64)
+    zero = sign - sign  # 0 in the arrays' dtype
     for c in prange(n_chunks):
-        # slices indexed from 0 let Numba drop negative-index checks, so the loop vectorises
         lo, hi = starts[c], ends[c]
-        ps, gs, ms, vs = param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi]
         w_sum = 0.0
         u_sum = 0.0
-        for i in range(ps.size):
-            p = ps[i]
-            g = sign * gs[i]
-            m = beta1 * ms[i] + one_minus_beta1 * g
-            v = beta2 * vs[i] + one_minus_beta2 * g * g
-            ms[i] = m
-            vs[i] = v
-            u = m * inv_bias_correction1 / (math.sqrt(v) * inv_bias_correction2_sqrt + eps)
-            u = u + weight_decay * p
-            w_sum += np.float64(p) * np.float64(p)
-            u_sum += np.float64(u) * np.float64(u)
+        for b in range(lo, hi, BLOCK):
+            # slices indexed from 0 let Numba drop negative-index checks, so the loop
+            # vectorises; sums stay in the dtype within a block so it runs at the dtype's
+            # full vector width (a float64 accumulator halves float32's), then go float64
+            e = min(b + BLOCK, hi)
+            ps, gs, ms, vs = param[b:e], grad[b:e], exp_avg[b:e], exp_avg_sq[b:e]
+            w_block = zero
+            u_block = zero
+            for i in range(ps.size):
+                p = ps[i]
+                g = sign * gs[i]
+                m = beta1 * ms[i] + one_minus_beta1 * g
+                v = beta2 * vs[i] + one_minus_beta2 * g * g
+                ms[i] = m
+                vs[i] = v
+                u = m * inv_bias_correction1 / (math.sqrt(v) * inv_bias_correction2_sqrt + eps)
+                u = u + weight_decay * p
+                w_block += p * p
+                u_block += u * u
+            w_sum += np.float64(w_block)
+            u_sum += np.float64(u_block)
         partials[c, 0] = w_sum
         partials[c, 1] = u_sum
     totals = sum_by_segment(partials, segment, offsets.size - 1)

@@ -14,6 +14,12 @@ import numpy as np
 from ..jit import kernel
 
 CHUNK = 16384  # elements per chunk: a few L2-sized tiles, and many chunks for load balance
+# Elements per inner block of a norm: summed in the parameters' dtype, then added in float64.
+# A float64 accumulator in a float32 loop makes LLVM vectorise the whole loop 4 wide (the
+# width of float64 in a 256-bit register), halving the float32 divisions and square roots
+# per instruction; a float32 sum of 256 squares loses at most ~256 * 2**-24 relative (far
+# less in practice: the vectorised sum has 8+ independent lanes).
+BLOCK = 256
 
 
 @kernel(parallel=False)
