@@ -110,7 +110,8 @@ def conv2d(
             else:
                 padded = x_nhwc
             rows = cols6.reshape(n, out_h, out_w, kh, kw * in_ch)
-            _im2col_rows(padded.reshape(n, height + 2 * ph, -1), rows, kh, sh, sw, dh, in_ch)
+            padded_rows = padded.reshape(n, height + 2 * ph, (width + 2 * pw) * in_ch)
+            _im2col_rows(padded_rows, rows, kh, sh, sw, dh, in_ch)
         else:
             _im2col(x_nhwc, cols6, kh, kw, sh, sw, ph, pw, dh, dw)
         cols = cols6.reshape(n * out_h * out_w, kh * kw * in_ch)
