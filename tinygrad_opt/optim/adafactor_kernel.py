@@ -13,7 +13,10 @@ partials, ||p||^2, vector variances (and a vector's ||u||^2, its v_hat being fin
 matrix: column partials -> col_var and the mean of row_var (serial: it is small); (3) a
 matrix's ||u||^2 with u = g / max(sqrt(v_hat), eps1);
 (4) p = p * decay - alpha / max(1, RMS(u) / d) * u. u is recomputed rather than stored, so
-memory stays sublinear, which is Adafactor's point. Sums are float64 whatever the dtype.
+memory stays sublinear, which is Adafactor's point. Sums are float64 whatever the dtype,
+except the ||p||^2 and ||u||^2 of sweeps 1 and 3, summed in the dtype over blocks of
+segments.BLOCK elements and in float64 across blocks (a float64 accumulator halves the
+vector width of a float32 loop, and these loops divide and take square roots).
 Inner loops run over slices indexed from 0, which lets Numba drop negative-index checks and
 vectorise (10x faster than indexing the flat arrays at an offset).
 """
@@ -26,6 +29,7 @@ import numpy as np
 from numba import prange
 
 from ..jit import kernel
+from .segments import BLOCK
 
 # columns of the layout table
 P_OFF, FACTORED, BATCH, ROWS, COLS, ROW_OFF, COL_OFF, VAR_OFF = range(8)
@@ -108,6 +112,7 @@ def adafactor_kernel(
     p_partial = np.zeros(n_tasks, dtype=np.float64)
     u_partial = np.zeros(n_tasks, dtype=np.float64)
     row_var_mean = np.empty(mats.shape[0], dtype=param.dtype)
+    zero = sign - sign  # 0 in the arrays' dtype
 
     # (1) row sums of g^2 -> row_var; column partials; ||p||^2; vector variances
     for t in prange(n_tasks):
@@ -136,17 +141,25 @@ def adafactor_kernel(
         else:
             lo, hi = tasks[t, 2], tasks[t, 3]
             voff = layout[k, VAR_OFF] - layout[k, P_OFF]
-            gs, ps, vs = grad[lo:hi], param[lo:hi], variance[lo + voff : hi + voff]
             u_sum = 0.0
-            for i in range(gs.size):
-                g = sign * gs[i]
-                v = vs[i] + one_minus_beta2 * (g * g - vs[i])
-                vs[i] = v
-                p = np.float64(ps[i])
-                p_sum += p * p
-                # a vector's v_hat is final here, so ||u||^2 needs no extra sweep
-                u = g / max(math.sqrt(v), eps1)
-                u_sum += np.float64(u) * np.float64(u)
+            for b0 in range(lo, hi, BLOCK):
+                # sums in the dtype within a block, float64 across (see segments.BLOCK)
+                b1 = min(b0 + BLOCK, hi)
+                gs, ps = grad[b0:b1], param[b0:b1]
+                vs = variance[b0 + voff : b1 + voff]
+                p_block = zero
+                u_block = zero
+                for i in range(gs.size):
+                    g = sign * gs[i]
+                    v = vs[i] + one_minus_beta2 * (g * g - vs[i])
+                    vs[i] = v
+                    p = ps[i]
+                    p_block += p * p
+                    # a vector's v_hat is final here, so ||u||^2 needs no extra sweep
+                    u = g / max(math.sqrt(v), eps1)
+                    u_block += u * u
+                p_sum += np.float64(p_block)
+                u_sum += np.float64(u_block)
             u_partial[t] = u_sum
         p_partial[t] = p_sum
 
@@ -187,14 +200,18 @@ def adafactor_kernel(
             base = layout[k, P_OFF] + b * rows * cols
             coff = layout[k, COL_OFF] + b * cols
             rvm = row_var_mean[tasks[t, 5]]
-            cvs = col_var[coff : coff + cols]
             for r in range(tasks[t, 2], tasks[t, 3]):
                 start = base + r * cols
-                gs = grad[start : start + cols]
                 row_scale = row_var[layout[k, ROW_OFF] + b * rows + r] / rvm
-                for c in range(cols):
-                    u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
-                    u_sum += np.float64(u) * np.float64(u)
+                for c0 in range(0, cols, BLOCK):
+                    # sums in the dtype within a block, float64 across (see segments.BLOCK)
+                    c1 = min(c0 + BLOCK, cols)
+                    gs, cvs = grad[start + c0 : start + c1], col_var[coff + c0 : coff + c1]
+                    u_block = zero
+                    for c in range(gs.size):
+                        u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
+                        u_block += u * u
+                    u_sum += np.float64(u_block)
             u_partial[t] = u_sum
     u_total = np.zeros(n_seg, dtype=np.float64)
     for t in range(n_tasks):
