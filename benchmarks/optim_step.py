@@ -61,10 +61,14 @@ TORCH_NAMES = {
 #   v and writes m, v; pass 2 reads p, m, v and writes p: 10 (one pass would be 7).
 # - LARS: the local lr needs ||p|| and ||g|| first. Pass 1 reads p, g; pass 2 reads p, g,
 #   buf and writes buf, p: 7 (one pass would be 5).
-# - Adafactor: RMS(u) needs the new column statistics, which need every row of g. Pass 1
-#   reads g (and p, for RMS(p)); pass 2 reads g for ||u||; pass 3 reads g, p and writes p:
-#   6 (one pass would be 3; its factored state is sublinear and not counted).
-MIN_PASS_ARRAYS = {"lamb": (2, 10), "lars": (2, 7), "adafactor": (3, 6)}
+# - Adafactor, a factored (>= 2-D) tensor: RMS(u) needs the new column statistics, which
+#   need every row of g. Pass 1 reads g and p (for RMS(p)); pass 2 reads g for ||u||; pass
+#   3 reads g, p and writes p: 6 (one pass would be 3; the factored state is sublinear).
+#   An unfactored (1-D) tensor: pass 1 reads g, p, variance and writes variance (v_hat is
+#   final, so ||u|| comes too); pass 2 reads g, p, variance and writes p: 8 (one pass: 5).
+#   The benchmark's tensors are 1-D, as make_params builds them.
+MIN_PASS_ARRAYS = {"lamb": (2, 10), "lars": (2, 7)}
+ADAFACTOR_ARRAYS = {"factored": (3, 6), "unfactored": (2, 8)}
 
 
 @kernel
@@ -143,29 +147,33 @@ def interleaved(fn, triad: Triad, repeats: int) -> tuple[float, float]:
 
 
 def round_robin(
-    steps: dict[str, Callable[[], object]], triad: Triad, rounds: int
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Seconds of every step function, and of the triad timed right after it, per round.
+    steps: dict[str, tuple[Callable[[], object], Callable[[], object] | None]],
+    triad: Triad,
+    rounds: int,
+) -> dict[str, np.ndarray]:
+    """Seconds per round of each name's (ours, torch) steps, with a triad between them.
 
-    Each round calls every function once, in an order rotated by one each round, each
-    followed by a triad. A function's triads are as many as its own samples and taken at
-    the same moments, so its best-of-N meets a best-of-N bandwidth under the same load
-    (the best over all triads would have N times more chances to catch a quiet moment).
+    Each round visits every name once, in an order rotated by one each round, and times
+    ours, the triad, then torch (if any) back to back: the three samples of a visit are
+    milliseconds apart, so their ratios cancel the load of the moment, and every name's
+    samples are spread over the whole run. Returns an array of shape (rounds, 3) per name
+    (NaN where there is no torch step).
     """
     names = list(steps)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    triads: dict[str, list[float]] = {name: [] for name in names}
+    times = {name: np.full((rounds, 3), np.nan) for name in names}
     for r in range(rounds):
         shift = r % len(names) if names else 0
         for name in names[shift:] + names[:shift]:
+            ours, theirs = steps[name]
             start = time.perf_counter()
-            steps[name]()
-            times[name].append(time.perf_counter() - start)
-            triads[name].append(triad.best_seconds())
-    return (
-        {k: np.array(v) for k, v in times.items()},
-        {k: np.array(v) for k, v in triads.items()},
-    )
+            ours()
+            times[name][r, 0] = time.perf_counter() - start
+            times[name][r, 1] = triad.best_seconds()
+            if theirs is not None:
+                start = time.perf_counter()
+                theirs()
+                times[name][r, 2] = time.perf_counter() - start
+    return times
 
 
 def make_params(sizes: list[int], rng: np.random.Generator) -> list[Tensor]:
@@ -188,12 +196,25 @@ def bytes_per_step(opt: optim.Optimizer) -> int:
 
 
 def min_pass_bytes(name: str, opt: optim.Optimizer) -> tuple[int, int]:
-    """(passes, bytes) of the fewest passes `name`'s rule allows (MIN_PASS_ARRAYS); one pass
-    and bytes_per_step for rules that need no statistics first."""
-    if name not in MIN_PASS_ARRAYS:
-        return 1, bytes_per_step(opt)
-    passes, arrays = MIN_PASS_ARRAYS[name]
+    """(passes, bytes) of the fewest passes `name`'s rule allows (MIN_PASS_ARRAYS,
+    ADAFACTOR_ARRAYS); one pass and bytes_per_step for rules that need no statistics first."""
     single = bytes_per_step(opt)
+    if name == "adafactor":
+        passes, total = 1, 0
+        for buffer in opt.flat_buffers():
+            item = buffer.dtype.itemsize
+            unfactored = buffer.state["variance"].size
+            factored = buffer.data.size - unfactored
+            small = buffer.state["row_var"].size + buffer.state["col_var"].size
+            for count, kind in ((factored, "factored"), (unfactored, "unfactored")):
+                if count:
+                    passes = max(passes, ADAFACTOR_ARRAYS[kind][0])
+                    total += ADAFACTOR_ARRAYS[kind][1] * count * item
+            total += 2 * small * item
+        return passes, total
+    if name not in MIN_PASS_ARRAYS:
+        return 1, single
+    passes, arrays = MIN_PASS_ARRAYS[name]
     per_param = sum(b.data.size * b.dtype.itemsize for b in opt.flat_buffers())
     return passes, single + (arrays - round(single / per_param)) * per_param
 
@@ -277,43 +298,51 @@ def step_table(total: int, rounds: int, names: list[str] | None = None) -> None:
     names = [n for n in (names or optim.available()) if n not in CLOSURE_BASED]
     ours = {name: build(name, sizes) for name in names}
     torch_paths = {name: build_torch(name, sizes) for name in names}
-    steps: dict[str, Callable[[], object]] = {name: opt.step for name, opt in ours.items()}
-    for name, path in torch_paths.items():
-        if path is not None:
-            steps[f"torch {name}"] = path[1]
-    times, triads = round_robin(steps, triad, rounds)
-    every_triad = np.concatenate(list(triads.values()))
+    steps = {
+        name: (ours[name].step, None if torch_paths[name] is None else torch_paths[name][1])
+        for name in names
+    }
+    times = round_robin(steps, triad, rounds)
+    every_triad = np.concatenate([t[:, 1] for t in times.values()])
 
     print(f"{total:,} float32 parameters in {len(sizes)} tensors "
-          f"({min(sizes):,} .. {max(sizes):,} each); best of {rounds} round-robin rounds")
+          f"({min(sizes):,} .. {max(sizes):,} each); {rounds} round-robin rounds")
     print(f"triad bandwidth over the run: best {triad.bytes / every_triad.min() / 1e9:.1f} "
           f"GB/s, median {triad.bytes / np.median(every_triad) / 1e9:.1f}, worst "
           f"{triad.bytes / every_triad.max() / 1e9:.1f}\n")
-    header = (f"{'optimizer':<11} {'ms/step':>8} {'spread':>7} {'triad GB/s':>10} "
-              f"{'bound ms':>9} {'% bound':>8} {'passes':>7} {'% k-pass':>9} "
+    header = (f"{'optimizer':<11} {'ms/step':>8} {'spread':>7} {'GB/s':>6} {'bound ms':>9} "
+              f"{'% bound':>8} {'paired':>7} {'passes':>7} {'% k-pass':>9} "
               f"{'torch ms':>9} {'torch/ours':>10}")
     print(header)
     print("-" * len(header))
     for name in names:
-        seconds = times[name].min()
-        bandwidth = triad.bytes / triads[name].min()
-        bound = bytes_per_step(ours[name]) / bandwidth
+        t = times[name]
+        seconds = t[:, 0].min()
+        scale = bytes_per_step(ours[name]) / triad.bytes  # bound = scale * triad seconds
+        bound = scale * t[:, 1].min()
+        paired = np.median(scale * t[:, 1] / t[:, 0])
         passes, pass_bytes = min_pass_bytes(name, ours[name])
-        pass_text = f"{100 * pass_bytes / bandwidth / seconds:.0f}%" if passes > 1 else "-"
+        pass_paired = np.median(pass_bytes / triad.bytes * t[:, 1] / t[:, 0])
+        pass_text = f"{100 * pass_paired:.0f}%" if passes > 1 else "-"
         path = torch_paths[name]
-        torch_best = None if path is None else times[f"torch {name}"].min()
-        torch_text = "-" if path is None else f"{torch_best * 1e3:.2f} {path[0][:2]}"
-        ratio_text = "-" if path is None else f"{torch_best / seconds:.2f}x"
-        print(f"{name:<11} {seconds * 1e3:8.2f} {100 * spread(times[name]):6.0f}% "
-              f"{bandwidth / 1e9:10.1f} {bound * 1e3:9.2f} {100 * bound / seconds:7.0f}% "
-              f"{passes:>7} {pass_text:>9} {torch_text:>9} {ratio_text:>10}")
+        torch_text = ratio_text = "-"
+        if path is not None:
+            torch_text = f"{t[:, 2].min() * 1e3:.2f} {path[0][:2]}"
+            ratio_text = f"{np.median(t[:, 2] / t[:, 0]):.2f}x"
+        print(f"{name:<11} {seconds * 1e3:8.2f} {100 * spread(t[:, 0]):6.0f}% "
+              f"{triad.bytes / t[:, 1].min() / 1e9:6.1f} {bound * 1e3:9.2f} "
+              f"{100 * bound / seconds:7.0f}% {100 * paired:6.0f}% {passes:>7} "
+              f"{pass_text:>9} {torch_text:>9} {ratio_text:>10}")
     print(
-        "\nbound: bytes of one pass (params r/w, grads r, each state r/w) / the best of the "
-        "triads timed\nright after this row's steps (same count, same moments). spread: "
-        "median / best - 1 of the\nrow's steps. k-pass: LAMB, LARS and Adafactor need "
-        "per-tensor statistics before they update;\n% of the bound of the fewest passes "
-        "their rule allows (MIN_PASS_ARRAYS). torch: the faster\nof fused (fu) / foreach "
-        "(fo), same hyperparameters, timed in the same rounds; torch/ours > 1:\nours is faster."
+        "\nms/step, torch ms: best of the rounds. spread: median / best - 1 of our steps. "
+        "GB/s: best of\nthe triads timed right after this row's steps. bound: bytes of one "
+        "pass (params r/w, grads r,\neach state r/w) at that bandwidth; % bound = bound / "
+        "ms/step (bests). paired: the median\nover rounds of the same ratio taken within "
+        "each visit (robust to load that comes and goes).\nk-pass: LAMB, LARS and Adafactor "
+        "need per-tensor statistics before they update: paired % of\nthe bound of the "
+        "fewest passes their rule allows (MIN_PASS_ARRAYS, ADAFACTOR_ARRAYS).\ntorch: the "
+        "faster of fused (fu) / foreach (fo), same hyperparameters; torch/ours: median of\n"
+        "the per-visit ratios, > 1 means ours is faster."
     )
 
 
