@@ -168,3 +168,30 @@ def _im2col_rows(xp, cols, kh, sh, sw, dh, channels):
                     for t in range(run):
                         cols[n, oh, ow, i, t] = xp[n, row, start + t]
 
+
+
+@kernel
+def _max_pool_backward_tiled(g, argmax, dx, kh, kw):
+    """_max_pool_backward for windows that tile the input (stride == kernel, no padding), in
+    one pass: each covered pixel is written once (g where it won its window, else 0) and the
+    rows and columns past the last window are zeroed, instead of zeroing dx then scattering."""
+    n_batch, height, width, channels = dx.shape
+    out_h, out_w = g.shape[1], g.shape[2]
+    for n in prange(n_batch):
+        for oh in range(out_h):
+            for i in range(kh):
+                ih = oh * kh + i
+                for ow in range(out_w):
+                    for j in range(kw):
+                        iw = ow * kw + j
+                        flat = ih * width + iw
+                        for c in range(channels):
+                            won = argmax[n, oh, ow, c] == flat
+                            dx[n, ih, iw, c] = g[n, oh, ow, c] if won else 0.0
+                for iw in range(out_w * kw, width):
+                    for c in range(channels):
+                        dx[n, ih, iw, c] = 0.0
+        for ih in range(out_h * kh, height):
+            for iw in range(width):
+                for c in range(channels):
+                    dx[n, ih, iw, c] = 0.0
