@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -22,7 +24,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if len(shape) == 0:
         new_shape: tuple[int, ...] = (1,)
     else:
-        new_shape = (*shape[:start], int(np.prod(shape[start : end + 1])), *shape[end + 1 :])
+        # math.prod on the shape tuple: np.prod converts it to an array first (~5 us a call).
+        new_shape = (*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
     return _reshape(input, new_shape)
 
 
