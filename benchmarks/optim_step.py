@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import subprocess
 import sys
 import time
@@ -233,6 +234,12 @@ def build_torch(name: str, sizes: list[int]) -> tuple[str, Callable[[], object]]
     without a torch counterpart."""
     if importlib.util.find_spec("torch") is None or name not in TORCH_NAMES:
         return None
+    # torch's OpenMP workers spin after each parallel region by default. On this shared
+    # 2-core box that made torch's fused Adam ~10x slower under load (109 vs 15 ms) and the
+    # step timed after it ~4% slower; waiting passively (as our Numba workers do, see
+    # thread_pools.py) is the fair setting. Read when torch loads; OMP_WAIT_POLICY=ACTIVE
+    # in the environment keeps torch's default.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     cls = getattr(torch.optim, TORCH_NAMES[name], None)
