@@ -18,6 +18,10 @@ each pool steals the cores the other needs next (measured here: 5x the CPU time 
 step). This script therefore defaults to OPENBLAS_THREAD_TIMEOUT=4 (workers sleep almost at
 once) and Numba's workqueue threading layer (no spinning), set before numpy and Numba load;
 set the variables yourself to override. Neither affects torch's own thread pool.
+
+--threads N sets the thread count of BOTH sides: torch.set_num_threads(N) and, for ours,
+OpenBLAS's and Numba's pools (thread_pools.set_num_threads). Before, it set torch only, so the
+"1 thread" comparison timed ours on all cores against torch on one.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tinygrad_opt import Tensor, loss, manual_seed, models, nn, optim  # noqa: E402
+from tinygrad_opt.thread_pools import set_num_threads  # noqa: E402
 
 BATCH = {"mlp": 128, "lenet5": 64, "keras_cnn": 128, "bn_cnn": 128}
 GOAL = {"mlp": 0.6, "lenet5": 1.0, "keras_cnn": 1.0, "bn_cnn": 1.0}
@@ -140,15 +145,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="few steps (a smoke run)")
     parser.add_argument("--models", nargs="+", default=list(BATCH), choices=list(BATCH))
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="torch.set_num_threads for the comparison (default: all cores)")
+                        help="threads for ours (OpenBLAS + Numba) and torch (default: all cores)")
     args = parser.parse_args(argv)
+    openblas_set = set_num_threads(args.threads)
     warmup, steps = (2, 5) if args.quick else (5, 30)
     have_torch = importlib.util.find_spec("torch") is not None
     print(f"train step = fwd + bwd + AdamW step, median of {steps} steps; "
           f"{os.cpu_count()} cores; torch {'found' if have_torch else 'not installed'}")
     print(f"NUMBA_THREADING_LAYER={os.environ.get('NUMBA_THREADING_LAYER')} "
           f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT')} "
-          f"torch threads={args.threads}")
+          f"threads={args.threads} (ours: Numba"
+          f"{' + OpenBLAS' if openblas_set else ', OpenBLAS not found: its default'}; torch)")
     header = f"{'model':<10} {'batch':>5} {'ours ms':>9} {'(cpu ms)':>9}"
     if have_torch:
         header += f" {'torch ms':>9} {'ratio':>6} {'goal':>5}"

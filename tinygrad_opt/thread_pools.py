@@ -20,6 +20,9 @@ Set TINYGRAD_OPT_KEEP_MEMORY=0 (or any MALLOC_*_ variable, which glibc reads its
 keep glibc's defaults.
 
 All are defaults: a variable the user already set is left alone.
+
+`set_num_threads(n)` changes both pools' thread counts at run time (OPENBLAS_NUM_THREADS and
+NUMBA_NUM_THREADS only act when the libraries load), e.g. to time a step on one core.
 """
 
 from __future__ import annotations
@@ -43,6 +46,58 @@ def configure_thread_pools() -> None:
         # Numba was imported first and read no variable; the layer is chosen at the first
         # parallel launch, so setting the config now still counts.
         numba.config.THREADING_LAYER = os.environ["NUMBA_THREADING_LAYER"]
+
+
+# OpenBLAS's thread-count setter under the names numpy's bundled builds export (scipy-openblas
+# wheels prefix the symbols, 64-bit-integer builds add a suffix) and a plain build's name.
+_OPENBLAS_SETTERS = (
+    "scipy_openblas_set_num_threads64_",
+    "openblas_set_num_threads64_",
+    "openblas_set_num_threads",
+)
+
+
+def _openblas_libraries() -> list[str]:
+    """Paths of the OpenBLAS libraries mapped into this process (numpy's bundled one)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    except OSError:  # not Linux
+        return []
+    return sorted(path for path in paths if path.startswith("/"))
+
+
+def set_num_threads(threads: int) -> bool:
+    """Use `threads` threads in numpy's OpenBLAS and in Numba's parallel kernels from now on.
+
+    Numba cannot go above the count it started with (NUMBA_NUM_THREADS, default: all cores).
+    Returns True if OpenBLAS was found and set too (Linux, numpy imported); False means only
+    Numba changed.
+    """
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"set_num_threads: threads must be a positive int, got {threads!r}")
+    import numba
+    import numpy  # noqa: F401  (loads OpenBLAS, so it can be found below)
+
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        raise ValueError(
+            f"set_num_threads: Numba started with {numba.config.NUMBA_NUM_THREADS} threads "
+            f"(NUMBA_NUM_THREADS) and cannot use {threads}"
+        )
+    numba.set_num_threads(threads)
+    for path in _openblas_libraries():
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in _OPENBLAS_SETTERS:
+            setter = getattr(library, symbol, None)
+            if setter is not None:
+                setter.argtypes = (ctypes.c_int,)
+                setter.restype = None
+                setter(threads)
+                return True
+    return False
 
 
 def keep_freed_memory() -> bool:
