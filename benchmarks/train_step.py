@@ -21,7 +21,8 @@ set the variables yourself to override. Neither affects torch's own thread pool.
 
 --threads N sets the thread count of BOTH sides: torch.set_num_threads(N) and, for ours,
 OpenBLAS's and Numba's pools (thread_pools.set_num_threads). Before, it set torch only, so the
-"1 thread" comparison timed ours on all cores against torch on one.
+"1 thread" comparison timed ours on all cores against torch on one. Without --threads, torch
+uses all cores and ours whatever OPENBLAS_NUM_THREADS / NUMBA_NUM_THREADS say (default: all).
 """
 
 from __future__ import annotations
@@ -144,18 +145,22 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few steps (a smoke run)")
     parser.add_argument("--models", nargs="+", default=list(BATCH), choices=list(BATCH))
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+    parser.add_argument("--threads", type=int, default=None,
                         help="threads for ours (OpenBLAS + Numba) and torch (default: all cores)")
     args = parser.parse_args(argv)
-    openblas_set = set_num_threads(args.threads)
+    if args.threads is None:
+        args.threads = os.cpu_count() or 1
+        ours_threads = "env defaults"
+    else:
+        openblas_set = set_num_threads(args.threads)
+        ours_threads = "Numba + OpenBLAS" if openblas_set else "Numba only, OpenBLAS not found"
     warmup, steps = (2, 5) if args.quick else (5, 30)
     have_torch = importlib.util.find_spec("torch") is not None
     print(f"train step = fwd + bwd + AdamW step, median of {steps} steps; "
           f"{os.cpu_count()} cores; torch {'found' if have_torch else 'not installed'}")
     print(f"NUMBA_THREADING_LAYER={os.environ.get('NUMBA_THREADING_LAYER')} "
           f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT')} "
-          f"threads={args.threads} (ours: Numba"
-          f"{' + OpenBLAS' if openblas_set else ', OpenBLAS not found: its default'}; torch)")
+          f"threads={args.threads} (ours: {ours_threads}; torch)")
     header = f"{'model':<10} {'batch':>5} {'ours ms':>9} {'(cpu ms)':>9}"
     if have_torch:
         header += f" {'torch ms':>9} {'ratio':>6} {'goal':>5}"
