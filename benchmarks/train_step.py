@@ -12,12 +12,12 @@ the Numba kernels). When torch is importable, the same architecture with the sam
 weights runs in torch with torch.set_num_threads(threads), and the ratio ours / PyTorch is
 printed (goals: MLP <= 0.6, each CNN <= 1.0).
 
-Threads: numpy's OpenBLAS and Numba each keep their own pool. By default OpenBLAS workers
-busy-wait ~0.1 s after every product and Numba's OpenMP workers spin too, so on 2 cores
-each pool steals the cores the other needs next (measured here: 5x the CPU time per LeNet
-step). This script therefore defaults to OPENBLAS_THREAD_TIMEOUT=4 (workers sleep almost at
-once) and Numba's workqueue threading layer (no spinning), set before numpy and Numba load;
-set the variables yourself to override. Neither affects torch's own thread pool.
+Threads: numpy's OpenBLAS and Numba each keep their own pool; importing tinygrad_opt makes
+both sleep instead of spinning between calls (see tinygrad_opt/thread_pools.py: spinning
+pools steal the cores the other needs next). Set the variables yourself to override.
+Numba's OpenMP layer and torch share one libgomp in a process (same soname), and our
+OMP_WAIT_POLICY=PASSIVE default made torch ~1.3x slower on the small models; so torch is
+timed in a child process that imports torch first, without the variables we defaulted.
 
 --threads N sets the thread count of BOTH sides: torch.set_num_threads(N) and, for ours,
 OpenBLAS's and Numba's pools (thread_pools.set_num_threads). Before, it set torch only, so the
@@ -27,20 +27,19 @@ uses all cores and ours whatever OPENBLAS_NUM_THREADS / NUMBA_NUM_THREADS say (d
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+import numpy as np
 
-import argparse  # noqa: E402  (after the thread settings, which must precede numpy/Numba)
-import importlib.util  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from tinygrad_opt import Tensor, loss, manual_seed, models, nn, optim  # noqa: E402
-from tinygrad_opt.thread_pools import set_num_threads  # noqa: E402
+from tinygrad_opt import Tensor, loss, manual_seed, models, nn, optim
+from tinygrad_opt.thread_pools import applied_defaults, set_num_threads
 
 BATCH = {"mlp": 128, "lenet5": 64, "keras_cnn": 128, "bn_cnn": 128}
 GOAL = {"mlp": 0.6, "lenet5": 1.0, "keras_cnn": 1.0, "bn_cnn": 1.0}
@@ -141,6 +140,37 @@ def torch_step_ms(name: str, model: nn.Module, warmup: int, steps: int, threads:
     return time_steps(step, warmup, steps)[0]
 
 
+def torch_step_ms_isolated(name: str, warmup: int, steps: int, threads: int) -> float:
+    """torch_step_ms in a fresh process that loads torch (and its OpenMP runtime) before
+    tinygrad_opt, with the environment minus the variables tinygrad_opt defaulted. The model
+    is rebuilt there from the same seed, so it starts from the same weights."""
+    env = {k: v for k, v in os.environ.items() if k not in applied_defaults}
+    code = "import torch, sys; from benchmarks.train_step import _torch_child; _torch_child()"
+    args = [sys.executable, "-c", code, name, str(warmup), str(steps), str(threads)]
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(args, env=env, cwd=root, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"torch timing of {name} failed:\n{result.stderr}")
+    return float(result.stdout.split()[-1])
+
+
+def _torch_child() -> None:
+    name, warmup, steps, threads = sys.argv[1], *map(int, sys.argv[2:5])
+    manual_seed(0)  # as ours_step_times: the same initial weights
+    model = models.create(name)
+    print(torch_step_ms(name, model, warmup, steps, threads))
+
+
+def numba_layer() -> str:
+    """The threading layer Numba chose (known after the first parallel kernel ran)."""
+    import numba
+
+    try:
+        return numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet
+        return "not chosen yet"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few steps (a smoke run)")
@@ -158,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     have_torch = importlib.util.find_spec("torch") is not None
     print(f"train step = fwd + bwd + AdamW step, median of {steps} steps; "
           f"{os.cpu_count()} cores; torch {'found' if have_torch else 'not installed'}")
-    print(f"NUMBA_THREADING_LAYER={os.environ.get('NUMBA_THREADING_LAYER')} "
+    print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} "
           f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT')} "
           f"threads={args.threads} (ours: {ours_threads}; torch)")
     header = f"{'model':<10} {'batch':>5} {'ours ms':>9} {'(cpu ms)':>9}"
@@ -170,9 +200,10 @@ def main(argv: list[str] | None = None) -> None:
         (ours, ours_cpu), model = ours_step_times(name, warmup, steps)
         row = f"{name:<10} {BATCH[name]:>5} {ours:>9.2f} {ours_cpu:>9.2f}"
         if have_torch:
-            theirs = torch_step_ms(name, model, warmup, steps, args.threads)
+            theirs = torch_step_ms_isolated(name, warmup, steps, args.threads)
             row += f" {theirs:>9.2f} {ours / theirs:>6.2f} {GOAL[name]:>5.1f}"
         print(row, flush=True)
+    print(f"Numba threading layer: {numba_layer()}")
 
 
 if __name__ == "__main__":
