@@ -9,8 +9,9 @@ from typing import Any
 from numba import prange
 
 from ..jit import kernel
+from .adam import check_adam_group
 from .flat_buffer import Run
-from .optimizer import Optimizer, check_betas, check_number
+from .optimizer import Optimizer
 from .registry import register
 
 
@@ -89,10 +90,7 @@ class RAdam(Optimizer):
         super().__init__(params, defaults, skip_nonfinite=skip_nonfinite)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        check_number("lr", group["lr"], low=0.0)
-        check_number("eps", group["eps"], low=0.0)
-        check_betas(group["betas"])
-        check_number("weight_decay", group["weight_decay"], low=0.0)
+        check_adam_group(group)
 
     def _state_init(self, group: dict[str, Any]) -> dict[str, float]:
         return {"exp_avg": 0.0, "exp_avg_sq": 0.0}
