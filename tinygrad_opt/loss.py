@@ -46,18 +46,22 @@ def _check_reduction(reduction: str, who: str) -> None:
         raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _reduce(values: np.ndarray, reduction: str) -> np.ndarray:
+def _reduce(values: np.ndarray, reduction: str, denom=None) -> np.ndarray:
+    """'mean' divides by `denom` (default: the element count; class-weighted losses pass the
+    summed weights of the counted targets, as PyTorch)."""
     if reduction == "none":
         return values
     total = values.sum(dtype=values.dtype)
-    return np.asarray(total / values.size if reduction == "mean" else total, dtype=values.dtype)
+    if reduction == "mean":
+        total = total / (values.size if denom is None else denom)
+    return np.asarray(total, dtype=values.dtype)
 
 
-def _upstream(g: np.ndarray, reduction: str, size: int) -> np.ndarray | float:
-    """The gradient reaching each element of the unreduced loss."""
+def _upstream(g: np.ndarray, reduction: str, denom) -> np.ndarray | float:
+    """The gradient reaching each element of the unreduced loss (`denom` as in _reduce)."""
     if reduction == "none":
         return g
-    return g / size if reduction == "mean" else g
+    return g / denom if reduction == "mean" else g
 
 
 def _weight_array(weight, like: np.ndarray, who: str) -> np.ndarray | None:
@@ -248,21 +252,13 @@ def _cross_entropy_indices(input, x, t, logp, w, ignore_index, reduction, eps, n
     if eps:
         smooth = -(logp * w).sum(axis=1) if w is not None else -logp.sum(axis=1)
         per_row = per_row + smooth * valid * (eps / num_classes)
-    if reduction == "mean":
-        denom = w_label.sum()
-        out = np.asarray(per_row.sum() / denom, dtype=x.dtype)
-    elif reduction == "sum":
-        out = np.asarray(per_row.sum(), dtype=x.dtype)
-    else:
-        out = per_row.reshape(t.shape).astype(x.dtype, copy=False)
+    denom = w_label.sum()
+    out = _reduce(per_row.astype(x.dtype, copy=False), reduction, denom).reshape(
+        t.shape if reduction == "none" else ()
+    )
 
     def backward(g):
-        if reduction == "none":
-            coef = g.reshape(-1, 1)
-        elif reduction == "mean":
-            coef = np.full((labels.shape[0], 1), g / denom, dtype=x.dtype)
-        else:
-            coef = np.full((labels.shape[0], 1), g, dtype=x.dtype)
+        coef = np.asarray(_upstream(g, reduction, denom), dtype=x.dtype).reshape(-1, 1)
         p = np.exp(logp)
         gz = p * (w_label * (1 - eps))[:, None]
         gz[rows, labels] -= w_label * (1 - eps)
@@ -297,21 +293,13 @@ def nll_loss(
     rows = np.arange(labels.shape[0])
     w_label = (w[labels] if w is not None else np.ones(labels.shape, x.dtype)) * valid
     per_row = -z[rows, labels] * w_label
-    if reduction == "mean":
-        denom = w_label.sum()
-        out = np.asarray(per_row.sum() / denom, dtype=x.dtype)
-    elif reduction == "sum":
-        out = np.asarray(per_row.sum(), dtype=x.dtype)
-    else:
-        out = per_row.reshape(t.shape).astype(x.dtype, copy=False)
+    denom = w_label.sum()
+    out = _reduce(per_row.astype(x.dtype, copy=False), reduction, denom).reshape(
+        t.shape if reduction == "none" else ()
+    )
 
     def backward(g):
-        if reduction == "none":
-            coef = g.reshape(-1)
-        elif reduction == "mean":
-            coef = g / denom
-        else:
-            coef = g
+        coef = np.asarray(_upstream(g, reduction, denom), dtype=x.dtype).reshape(-1)
         gz = np.zeros_like(z)
         gz[rows, labels] = -w_label * coef
         return (_classes_back(gz, x.shape),)
