@@ -13,7 +13,7 @@ from ..jit import kernel
 from .flat_buffer import Run
 from .optimizer import Optimizer, check_number, required
 from .registry import register
-from .segments import CHUNK, chunk_table, sum_by_segment
+from .segments import BLOCK, CHUNK, chunk_table, sum_by_segment
 
 
 @kernel
@@ -29,16 +29,23 @@ def _lars_kernel(
     starts, ends, segment = chunk_table(offsets, chunk)
     n_chunks = starts.size
     partials = np.empty((n_chunks, 2), dtype=np.float64)
+    zero = sign - sign  # 0 in the arrays' dtype
     for c in prange(n_chunks):
-        # slices indexed from 0 let Numba drop negative-index checks, so the loop vectorises
-        ps, gs = param[starts[c] : ends[c]], grad[starts[c] : ends[c]]
         w_sum = 0.0
         g_sum = 0.0
-        for i in range(ps.size):
-            p = np.float64(ps[i])
-            g = np.float64(gs[i])
-            w_sum += p * p
-            g_sum += g * g
+        for b in range(starts[c], ends[c], BLOCK):
+            # slices indexed from 0 let Numba drop negative-index checks, so the loop
+            # vectorises; sums in the dtype within a block (full vector width), float64
+            # across blocks (segments.BLOCK)
+            e = min(b + BLOCK, ends[c])
+            ps, gs = param[b:e], grad[b:e]
+            w_block = zero
+            g_block = zero
+            for i in range(ps.size):
+                w_block += ps[i] * ps[i]
+                g_block += gs[i] * gs[i]
+            w_sum += np.float64(w_block)
+            g_sum += np.float64(g_block)
         partials[c, 0] = w_sum
         partials[c, 1] = g_sum
     totals = sum_by_segment(partials, segment, offsets.size - 1)
