@@ -1,5 +1,6 @@
 """Adafactor kernel vs the numpy reference of PyTorch's Adafactor, plus behaviour checks."""
 
+import numba
 import numpy as np
 import pytest
 from optim_reference import compare_with_reference
@@ -93,3 +94,38 @@ def test_adafactor_rejects_invalid_hyperparameters(kwargs, message):
 
 def test_adafactor_kernel_compiles_once_per_dtype():
     check_compiles_once_per_dtype("adafactor", adafactor_kernel.adafactor_kernel, {})
+
+
+def _factors(opt, t, eps1):
+    """(v_hat, minimum v_hat of each row) of a factored tensor, from its checked state."""
+    rows, cols = opt.state[t]["row_var"], opt.state[t]["col_var"]
+    rvm = np.maximum(rows.mean(axis=-2, keepdims=True), eps1)
+    return rows * cols / rvm, rows * cols.min(axis=-1, keepdims=True) / rvm
+
+
+def test_clamp_binding_for_some_elements_takes_the_exact_path():
+    """eps1 = 1 is near v_hat ~ 1 here, so the clamp binds for some elements and not others:
+    these matrices must take the exact sweep for ||u||^2 and the clamped update, with rows
+    that cannot clamp still using the multiply-only form."""
+    eps1 = 1.0
+    opt, tensors = compare_with_reference(
+        lambda groups: Adafactor(groups), REFERENCES_B2["adafactor"],
+        [{"eps": (eps1, 1e-3)}, {"eps": (eps1, 1e-2), "lr": 0.03}], shapes=SHAPES,
+    )  # fmt: skip
+    v_hat, row_min = _factors(opt, tensors[0][4], eps1)  # the 40 x 3 matrix
+    assert 0 < (v_hat < eps1**2).mean() < 1
+    assert 0 < (row_min > eps1**2).mean() < 1
+
+
+def test_unclamped_matrix_over_many_row_blocks_takes_the_closed_form():
+    """Default eps1: the clamp binds nowhere, so ||u||^2 comes from sweep 1's column sums;
+    300 rows are more than the kernel's row blocks, so the sums cross task boundaries."""
+    assert 300 > max(8, 2 * numba.get_num_threads())  # adafactor.py's row_blocks
+    opt, tensors = compare_with_reference(
+        lambda groups: Adafactor(groups), REFERENCES_B2["adafactor"],
+        [{}, {"lr": 0.03, "weight_decay": 0.1}], shapes=[[(300, 4), (5,)], [(2, 300, 3)]],
+        steps=20,
+    )  # fmt: skip
+    for t in (tensors[0][0], tensors[1][0]):
+        v_hat, _ = _factors(opt, t, float(np.finfo(np.float64).eps))
+        assert v_hat.min() > 1e-6

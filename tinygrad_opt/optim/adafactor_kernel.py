@@ -8,15 +8,24 @@ PyTorch factors the last two); smaller tensors keep a full `variance`.
 Work is cut into tasks so one `prange` serves tensors of every size: a factored matrix is
 split into at most `row_blocks` blocks of whole rows (a block sums its rows completely and
 writes column partials to a small scratch, O(row_blocks * C) per matrix, never O(R * C));
-a vector is split into chunks. Four sweeps: (1) g^2 row sums -> row_var, column
-partials, ||p||^2, vector variances (and a vector's ||u||^2, its v_hat being final); (2) per
-matrix: column partials -> col_var and the mean of row_var (serial: it is small); (3) a
-matrix's ||u||^2 with u = g / max(sqrt(v_hat), eps1);
-(4) p = p * decay - alpha / max(1, RMS(u) / d) * u. u is recomputed rather than stored, so
-memory stays sublinear, which is Adafactor's point. Sums are float64 whatever the dtype,
-except the ||p||^2 and ||u||^2 of sweeps 1 and 3, summed in the dtype over blocks of
-segments.BLOCK elements and in float64 across blocks (a float64 accumulator halves the
-vector width of a float32 loop, and these loops divide and take square roots).
+a vector is split into chunks. Memory is swept twice, three times for a matrix whose
+clamp may bind:
+(1) g^2 row sums -> row_var (R_r), column partials of g^2 and of S_c = sum_r g^2 / R_r (a
+    second loop over each row while it is in cache: R_r needs the whole row first),
+    ||p||^2, vector variances (and a vector's ||u||^2, its v_hat being final);
+(2) per matrix, serial (it is small): column partials -> col_var (C_c), rvm = max(mean R,
+    eps1), b_c = 1 / sqrt(C_c), a_r = sqrt(rvm / R_r). v_hat = R_r * C_c / rvm, so if
+    min R * min C / rvm is above eps1^2 (with CLAMP_MARGIN for rounding) the clamp binds
+    nowhere, u = g * a_r * b_c and ||u||^2 = rvm * sum_c S_c / C_c: no sweep over g;
+(3) only for a matrix where the clamp may bind (or a factor is not finite): ||u||^2 over g,
+    exact, u = g / max(sqrt(v_hat), eps1) where a row's smallest v_hat may be clamped;
+(4) p = p * decay - alpha / max(1, RMS(u) / d) * u; u = g * a_r * b_c (multiplies only) in a
+    row that cannot clamp, the clamped form otherwise.
+u is recomputed rather than stored, so memory stays sublinear, which is Adafactor's point.
+Sums are float64 whatever the dtype, except the norms (||p||^2, ||u||^2 and S_c, which only
+feeds ||u||^2): summed in the dtype over blocks of segments.BLOCK elements (rows for S_c)
+and in float64 across blocks (a float64 accumulator halves the vector width of a float32
+loop, and these loops divide and take square roots).
 Inner loops run over slices indexed from 0, which lets Numba drop negative-index checks and
 vectorise (10x faster than indexing the flat arrays at an offset).
 """
@@ -33,6 +42,8 @@ from .segments import BLOCK
 
 # columns of the layout table
 P_OFF, FACTORED, BATCH, ROWS, COLS, ROW_OFF, COL_OFF, VAR_OFF = range(8)
+# relative margin above eps1^2 before a v_hat is trusted not to be clamped (see sweep 2)
+CLAMP_MARGIN = 1e-4
 
 
 @kernel(parallel=False)
@@ -107,14 +118,27 @@ def adafactor_kernel(
     """One Adafactor step in place over a run of tensors; see the module docstring."""
     tasks, mats, scratch_size = _tasks(layout, chunk, row_blocks)
     n_tasks = tasks.shape[0]
+    n_mats = mats.shape[0]
     n_seg = layout.shape[0]
-    col_partial = np.zeros(scratch_size, dtype=np.float64)
+    col_partial = np.zeros(scratch_size, dtype=np.float64)  # per task: sum_r g^2
+    s_partial = np.zeros(scratch_size, dtype=np.float64)  # per task: S_c = sum_r g^2 / R_r
+    s_block = np.zeros(scratch_size, dtype=param.dtype)  # S_c over <= BLOCK rows, in dtype
+    col_inv = np.empty(col_var.size, dtype=param.dtype)  # b_c = 1 / sqrt(C_c)
+    row_inv = np.empty(row_var.size, dtype=param.dtype)  # a_r = sqrt(rvm / R_r)
     p_partial = np.zeros(n_tasks, dtype=np.float64)
     u_partial = np.zeros(n_tasks, dtype=np.float64)
-    row_var_mean = np.empty(mats.shape[0], dtype=param.dtype)
+    row_var_mean = np.empty(n_mats, dtype=param.dtype)
+    min_col = np.empty(n_mats, dtype=np.float64)  # min_c C_c, NaN if some C_c is not finite
+    closed = np.zeros(n_mats, dtype=np.bool_)  # ||u||^2 came in closed form (no sweep 3)
+    u_mat = np.zeros(n_mats, dtype=np.float64)
     zero = sign - sign  # 0 in the arrays' dtype
+    e1 = np.float64(eps1)
+    # v_hat above this cannot be clamped: the margin covers the rounding of the dtype's
+    # R_r / rvm * C_c (a few ulps, <= 1e-6 relative in float32) in the exact form
+    no_clamp = e1 * e1 * (1.0 + CLAMP_MARGIN)
 
-    # (1) row sums of g^2 -> row_var; column partials; ||p||^2; vector variances
+    # (1) row sums of g^2 -> row_var; column partials of g^2 and of g^2 / R_r; ||p||^2;
+    # vector variances
     for t in prange(n_tasks):
         k = tasks[t, 0]
         p_sum = 0.0
@@ -125,6 +149,8 @@ def adafactor_kernel(
             base = layout[k, P_OFF] + b * rows * cols
             scr = tasks[t, 4]
             partial = col_partial[scr : scr + cols]
+            s_part = s_partial[scr : scr + cols]
+            s_blk = s_block[scr : scr + cols]
             for r in range(tasks[t, 2], tasks[t, 3]):
                 start = base + r * cols
                 gs, ps = grad[start : start + cols], param[start : start + cols]
@@ -138,6 +164,19 @@ def adafactor_kernel(
                 j = layout[k, ROW_OFF] + b * rows + r
                 rv = row_var[j]
                 row_var[j] = rv + one_minus_beta2 * (row_sum / cols - rv)
+                # S_c = sum_r g^2 / R_r needs this row's new R_r, known only now: a second
+                # loop over the row, which is still in cache, saves a sweep over g later.
+                # S_c only feeds ||u||^2, so it is summed like the other norms: in the dtype
+                # over <= BLOCK rows, then in float64 (a float64 loop here cost as much as
+                # the whole memory-bound loop above). R_r = 0 gives NaN, but then the clamp
+                # may bind and S is not used.
+                inv_r = (sign * sign) / row_var[j]
+                for c in range(cols):
+                    s_blk[c] += gs[c] * gs[c] * inv_r
+                if (r - tasks[t, 2] + 1) % BLOCK == 0 or r == tasks[t, 3] - 1:
+                    for c in range(cols):
+                        s_part[c] += np.float64(s_blk[c])
+                        s_blk[c] = zero
         else:
             lo, hi = tasks[t, 2], tasks[t, 3]
             voff = layout[k, VAR_OFF] - layout[k, P_OFF]
@@ -163,25 +202,53 @@ def adafactor_kernel(
             u_partial[t] = u_sum
         p_partial[t] = p_sum
 
-    # (2) per matrix: column means -> col_var; mean of the updated row_var. Serial: this is
-    # O(row_blocks * C) per matrix, and a parallel region costs more than it saves here.
-    for m in range(mats.shape[0]):
+    # (2) per matrix: column means -> col_var; mean of the updated row_var; ||u||^2 in closed
+    # form when no v_hat can be clamped. Serial: this is O(row_blocks * C + R) per matrix,
+    # and a parallel region costs more than it saves here.
+    for m in range(n_mats):
         k = mats[m, 0]
         b = mats[m, 1]
         rows = layout[k, ROWS]
         cols = layout[k, COLS]
         coff = layout[k, COL_OFF] + b * cols
+        col_total = 0.0
+        col_min = np.inf
         for c in range(cols):
             total = 0.0
             for t in range(mats[m, 2], mats[m, 3]):
                 total += col_partial[tasks[t, 4] + c]
             cv = col_var[coff + c]
             col_var[coff + c] = cv + one_minus_beta2 * (total / rows - cv)
+            cv64 = np.float64(col_var[coff + c])
+            col_total += cv64
+            col_min = min(col_min, cv64)
+            col_inv[coff + c] = 1.0 / math.sqrt(cv64)
         roff = layout[k, ROW_OFF] + b * rows
         total = 0.0
+        row_min = np.inf
         for r in range(rows):
-            total += row_var[roff + r]
+            rv64 = np.float64(row_var[roff + r])
+            total += rv64
+            row_min = min(row_min, rv64)
         row_var_mean[m] = max(total / rows, eps1)
+        rvm = np.float64(row_var_mean[m])
+        for r in range(rows):
+            row_inv[roff + r] = math.sqrt(rvm / np.float64(row_var[roff + r]))
+        # a non-finite factor (NaN, Inf) sends the matrix down the exact path: the minima
+        # would skip a NaN, so they are trusted only when the totals are finite
+        min_col[m] = col_min if math.isfinite(col_total) else np.nan
+        # v_hat[r, c] = R_r * C_c / rvm >= min R * min C / rvm: if that is above eps1^2 the
+        # clamp binds nowhere, u = g * sqrt(rvm / R_r) / sqrt(C_c), and
+        # ||u||^2 = rvm * sum_c S_c / C_c with S_c = sum_r g^2 / R_r from sweep 1
+        if math.isfinite(total) and row_min * min_col[m] / rvm > no_clamp:
+            closed[m] = True
+            u_sum = 0.0
+            for c in range(cols):
+                s_c = 0.0
+                for t in range(mats[m, 2], mats[m, 3]):
+                    s_c += s_partial[tasks[t, 4] + c]
+                u_sum += s_c / np.float64(col_var[coff + c])
+            u_mat[m] = u_sum * rvm
 
     # alpha = max(eps2, RMS(p)) * rho per tensor (p before weight decay, as PyTorch)
     sizes = layout[:, BATCH] * layout[:, ROWS] * layout[:, COLS]
@@ -189,33 +256,51 @@ def adafactor_kernel(
     for t in range(n_tasks):
         p_total[tasks[t, 0]] += p_partial[t]
 
-    # (3) ||u||^2 per matrix task, u = g / max(sqrt(v_hat), eps1) (vectors did it in (1))
-    for t in prange(n_tasks if mats.shape[0] > 0 else 0):  # no parallel region without any
+    # (3) only for a matrix where the clamp may bind somewhere: ||u||^2 per task, exact.
+    # A row whose smallest v_hat is above eps1^2 still takes the multiply-only form.
+    n_open = 0
+    for m in range(n_mats):
+        n_open += not closed[m]
+    for t in prange(n_tasks if n_open > 0 else 0):  # no parallel region without any
         k = tasks[t, 0]
-        u_sum = 0.0
-        if tasks[t, 1] >= 0:
+        if tasks[t, 1] >= 0 and not closed[tasks[t, 5]]:
+            m = tasks[t, 5]
             b = tasks[t, 1]
             rows = layout[k, ROWS]
             cols = layout[k, COLS]
             base = layout[k, P_OFF] + b * rows * cols
             coff = layout[k, COL_OFF] + b * cols
-            rvm = row_var_mean[tasks[t, 5]]
+            rvm = row_var_mean[m]
+            rvm64 = np.float64(rvm)
+            u_sum = 0.0
             for r in range(tasks[t, 2], tasks[t, 3]):
                 start = base + r * cols
-                row_scale = row_var[layout[k, ROW_OFF] + b * rows + r] / rvm
+                rv = row_var[layout[k, ROW_OFF] + b * rows + r]
+                row_scale = rv / rvm
+                row_fast = np.float64(rv) * min_col[m] / rvm64 > no_clamp
+                a2 = rvm64 / np.float64(rv)  # a_r^2
                 for c0 in range(0, cols, BLOCK):
                     # sums in the dtype within a block, float64 across (see segments.BLOCK)
                     c1 = min(c0 + BLOCK, cols)
                     gs, cvs = grad[start + c0 : start + c1], col_var[coff + c0 : coff + c1]
                     u_block = zero
-                    for c in range(gs.size):
-                        u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
-                        u_block += u * u
-                    u_sum += np.float64(u_block)
+                    if row_fast:
+                        cis = col_inv[coff + c0 : coff + c1]
+                        for c in range(gs.size):
+                            u = gs[c] * cis[c]
+                            u_block += u * u
+                        u_sum += np.float64(u_block) * a2
+                    else:
+                        for c in range(gs.size):
+                            u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
+                            u_block += u * u
+                        u_sum += np.float64(u_block)
             u_partial[t] = u_sum
     u_total = np.zeros(n_seg, dtype=np.float64)
     for t in range(n_tasks):
         u_total[tasks[t, 0]] += u_partial[t]
+    for m in range(n_mats):
+        u_total[mats[m, 0]] += u_mat[m]
     scale = np.zeros(n_seg, dtype=param.dtype)
     for k in range(n_seg):
         if sizes[k] > 0:
@@ -227,20 +312,32 @@ def adafactor_kernel(
         k = tasks[t, 0]
         step = scale[k]
         if tasks[t, 1] >= 0:
+            m = tasks[t, 5]
             b = tasks[t, 1]
             rows = layout[k, ROWS]
             cols = layout[k, COLS]
             base = layout[k, P_OFF] + b * rows * cols
             coff = layout[k, COL_OFF] + b * cols
-            rvm = row_var_mean[tasks[t, 5]]
+            rvm = row_var_mean[m]
+            rvm64 = np.float64(rvm)
             cvs = col_var[coff : coff + cols]
+            cis = col_inv[coff : coff + cols]
             for r in range(tasks[t, 2], tasks[t, 3]):
                 start = base + r * cols
                 gs, ps = grad[start : start + cols], param[start : start + cols]
-                row_scale = row_var[layout[k, ROW_OFF] + b * rows + r] / rvm
-                for c in range(cols):
-                    u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
-                    ps[c] = ps[c] * decay_factor - step * u
+                j = layout[k, ROW_OFF] + b * rows + r
+                rv = row_var[j]
+                if np.float64(rv) * min_col[m] / rvm64 > no_clamp:
+                    # no clamp in this row: u = g * a_r * b_c, multiplies only, so the loop
+                    # runs at memory speed instead of on a sqrt and a division per element
+                    coef = step * sign * row_inv[j]  # in the dtype, to keep the loop's width
+                    for c in range(cols):
+                        ps[c] = ps[c] * decay_factor - coef * gs[c] * cis[c]
+                else:
+                    row_scale = rv / rvm
+                    for c in range(cols):
+                        u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
+                        ps[c] = ps[c] * decay_factor - step * u
         else:
             lo, hi = tasks[t, 2], tasks[t, 3]
             voff = layout[k, VAR_OFF] - layout[k, P_OFF]
