@@ -4,6 +4,7 @@ float32, plus the shape errors each layer raises."""
 import numpy as np
 import pytest
 
+import tinygrad_opt.nn.conv as conv_module
 import tinygrad_opt.nn.functional as F
 from tinygrad_opt import Tensor, nn
 
@@ -68,12 +69,22 @@ CONV_CASES = [
     ((3, 1), (0, 1), (1, 1), (2, 4)),
     ((1, 1), (0, 0), (1, 1), (1, 1)),
     ((2, 1), (1, 1), (2, 1), (3, 3)),
+    ((1, 1), (2, 1), (1, 1), (3, 5)),  # kernel widths 5 and 7: taps in groups of 3 plus
+    ((1, 1), (0, 3), (1, 1), (2, 7)),  # a remainder in the direct kernels
 ]
+
+
+@pytest.fixture(params=["im2col", "direct"])
+def conv_path(request, monkeypatch):
+    """Run a test once with im2col + BLAS and once with the direct kernels wherever they
+    apply (stride 1, no dilation), whatever the layer size would pick."""
+    monkeypatch.setattr(conv_module, "_DIRECT_MAX_TAPS", 0 if request.param == "im2col" else 10**9)
+    return request.param
 
 
 @pytest.mark.parametrize("channels", [3, 9])  # few channels take the row-copy im2col
 @pytest.mark.parametrize("stride,padding,dilation,kernel", CONV_CASES)
-def test_conv2d_matches_naive_loops(stride, padding, dilation, kernel, channels):
+def test_conv2d_matches_naive_loops(stride, padding, dilation, kernel, channels, conv_path):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, channels, 9, 8))
     w = rng.standard_normal((4, channels, *kernel))
@@ -88,7 +99,7 @@ def test_conv2d_matches_naive_loops(stride, padding, dilation, kernel, channels)
                                rtol=1e-4, atol=1e-4)
 
 
-def test_conv_chain_reads_channels_last_output_correctly():
+def test_conv_chain_reads_channels_last_output_correctly(conv_path):
     # the second conv consumes the first one's NHWC-backed output: compare the chain
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 2, 7, 7))
