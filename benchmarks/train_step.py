@@ -1,16 +1,17 @@
 """Training-step time (forward + backward + AdamW step) of the four reference models.
 
-    python -m benchmarks.train_step            # 30 timed steps per model
-    python -m benchmarks.train_step --quick    # 5 timed steps per model
+    python -m benchmarks.train_step            # 7 rounds of 10 steps per model and side
+    python -m benchmarks.train_step --quick    # 1 round of 5 steps
     python -m benchmarks.train_step --models lenet5 bn_cnn --threads 2
 
 Models (tinygrad_opt.models), all on 28x28x1 input with 10 classes: MLP 784-256-128-10
 (batch 128), LeNet-5 (batch 64), a Keras-style CNN (batch 128) and a BatchNorm CNN (batch
 128). Each step is zero_grad, forward, cross-entropy, backward and AdamW(lr=1e-3).step().
-The time is the median over the timed steps after warm-up steps (which also compile or load
-the Numba kernels). When torch is importable, the same architecture with the same initial
-weights runs in torch with torch.set_num_threads(threads), and the ratio ours / PyTorch is
-printed (goals: MLP <= 0.6, each CNN <= 1.0).
+After warm-up steps (which also compile or load the Numba kernels), ours and torch take turns:
+each round times 10 steps of ours, then 10 of torch's (the same architecture with the same
+initial weights, torch.set_num_threads(threads), in a child process that stays up), so load
+from other processes on a shared machine hits both alike. Printed: medians over the rounds,
+and the median of the per-round ratios ours / PyTorch (goals: MLP <= 0.6, each CNN <= 1.0).
 
 Threads: numpy's OpenBLAS and Numba each keep their own pool; importing tinygrad_opt makes
 both sleep instead of spinning between calls (see tinygrad_opt/thread_pools.py: spinning
@@ -36,10 +37,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-from tinygrad_opt import Tensor, loss, manual_seed, models, nn, optim
+# isort: off
+from tinygrad_opt import Tensor, loss, manual_seed, models, nn, optim  # before numpy loads
 from tinygrad_opt.thread_pools import applied_defaults, set_num_threads
+import numpy as np
+# isort: on
 
 BATCH = {"mlp": 128, "lenet5": 64, "keras_cnn": 128, "bn_cnn": 128}
 GOAL = {"mlp": 0.6, "lenet5": 1.0, "keras_cnn": 1.0, "bn_cnn": 1.0}
@@ -75,6 +77,12 @@ def ours_step_ms(name: str, warmup: int, steps: int) -> tuple[float, nn.Module]:
 
 def ours_step_times(name: str, warmup: int, steps: int) -> tuple[tuple[float, float], nn.Module]:
     """(median wall ms, median process-CPU ms) per train step, and the model."""
+    step, model = ours_stepper(name)
+    return time_steps(step, warmup, steps), model
+
+
+def ours_stepper(name: str):
+    """A function running one train step of model `name` (fresh, seed 0), and the model."""
     manual_seed(0)
     model = models.create(name)
     model.train()
@@ -88,7 +96,7 @@ def ours_step_times(name: str, warmup: int, steps: int) -> tuple[tuple[float, fl
         out.backward()
         optimizer.step()
 
-    return time_steps(step, warmup, steps), model
+    return step, model
 
 
 def torch_model_like(model: nn.Module):
@@ -121,7 +129,7 @@ def torch_model_like(model: nn.Module):
     return torch_model
 
 
-def torch_step_ms(name: str, model: nn.Module, warmup: int, steps: int, threads: int) -> float:
+def torch_stepper(name: str, model: nn.Module, threads: int):
     import torch
 
     torch.set_num_threads(threads)
@@ -137,28 +145,47 @@ def torch_step_ms(name: str, model: nn.Module, warmup: int, steps: int, threads:
         out.backward()
         optimizer.step()
 
-    return time_steps(step, warmup, steps)[0]
+    return step
 
 
-def torch_step_ms_isolated(name: str, warmup: int, steps: int, threads: int) -> float:
-    """torch_step_ms in a fresh process that loads torch (and its OpenMP runtime) before
-    tinygrad_opt, with the environment minus the variables tinygrad_opt defaulted. The model
-    is rebuilt there from the same seed, so it starts from the same weights."""
-    env = {k: v for k, v in os.environ.items() if k not in applied_defaults}
-    code = "import torch, sys; from benchmarks.train_step import _torch_child; _torch_child()"
-    args = [sys.executable, "-c", code, name, str(warmup), str(steps), str(threads)]
-    root = Path(__file__).resolve().parents[1]
-    result = subprocess.run(args, env=env, cwd=root, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"torch timing of {name} failed:\n{result.stderr}")
-    return float(result.stdout.split()[-1])
+class TorchChild:
+    """torch's train step in a child process that loads torch (and its OpenMP runtime)
+    before tinygrad_opt, with the environment minus the variables tinygrad_opt defaulted.
+    The model is rebuilt there from the same seed, so it starts from the same weights. The
+    child stays up so its timings can alternate with ours: `time(steps)` -> median ms."""
+
+    def __init__(self, name: str, warmup: int, threads: int) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in applied_defaults}
+        code = "import torch, sys; from benchmarks.train_step import _torch_child; _torch_child()"
+        args = [sys.executable, "-c", code, name, str(warmup), str(threads)]
+        root = Path(__file__).resolve().parents[1]
+        self.name = name
+        self.process = subprocess.Popen(args, env=env, cwd=root, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True)
+
+    def time(self, steps: int) -> float:
+        self.process.stdin.write(f"{steps}\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"torch timing of {self.name} failed:\n"
+                               f"{self.process.stderr.read()}")
+        return float(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
 
 
 def _torch_child() -> None:
-    name, warmup, steps, threads = sys.argv[1], *map(int, sys.argv[2:5])
-    manual_seed(0)  # as ours_step_times: the same initial weights
-    model = models.create(name)
-    print(torch_step_ms(name, model, warmup, steps, threads))
+    name, warmup, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    manual_seed(0)  # as ours_stepper: the same initial weights
+    step = torch_stepper(name, models.create(name), threads)
+    for _ in range(warmup):
+        step()
+    for line in sys.stdin:
+        print(time_steps(step, 0, int(line))[0], flush=True)
 
 
 def numba_layer() -> str:
@@ -175,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few steps (a smoke run)")
     parser.add_argument("--models", nargs="+", default=list(BATCH), choices=list(BATCH))
+    parser.add_argument("--rounds", type=int, default=7, help="alternations of ours and torch")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for ours (OpenBLAS + Numba) and torch (default: all cores)")
     args = parser.parse_args(argv)
@@ -184,25 +212,43 @@ def main(argv: list[str] | None = None) -> None:
     else:
         openblas_set = set_num_threads(args.threads)
         ours_threads = "Numba + OpenBLAS" if openblas_set else "Numba only, OpenBLAS not found"
-    warmup, steps = (2, 5) if args.quick else (5, 30)
+    warmup, steps, rounds = (2, 5, 1) if args.quick else (5, 10, args.rounds)
     have_torch = importlib.util.find_spec("torch") is not None
-    print(f"train step = fwd + bwd + AdamW step, median of {steps} steps; "
-          f"{os.cpu_count()} cores; torch {'found' if have_torch else 'not installed'}")
+    print(f"train step = fwd + bwd + AdamW step; {rounds} rounds of {steps} steps, ours and "
+          f"torch alternating; {os.cpu_count()} cores; "
+          f"torch {'found' if have_torch else 'not installed'}")
     print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} "
           f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT')} "
           f"threads={args.threads} (ours: {ours_threads}; torch)")
     header = f"{'model':<10} {'batch':>5} {'ours ms':>9} {'(cpu ms)':>9}"
     if have_torch:
-        header += f" {'torch ms':>9} {'ratio':>6} {'goal':>5}"
+        header += f" {'torch ms':>9} {'ratio':>6} {'range':>11} {'goal':>5}"
     print(header)
     print("-" * len(header))
     for name in args.models:
-        (ours, ours_cpu), model = ours_step_times(name, warmup, steps)
-        row = f"{name:<10} {BATCH[name]:>5} {ours:>9.2f} {ours_cpu:>9.2f}"
-        if have_torch:
-            theirs = torch_step_ms_isolated(name, warmup, steps, args.threads)
-            row += f" {theirs:>9.2f} {ours / theirs:>6.2f} {GOAL[name]:>5.1f}"
+        step, _ = ours_stepper(name)
+        child = TorchChild(name, warmup, args.threads) if have_torch else None
+        for _ in range(warmup):
+            step()
+        ours, ours_cpu, theirs = [], [], []
+        for _ in range(rounds):
+            wall, cpu = time_steps(step, 0, steps)
+            ours.append(wall)
+            ours_cpu.append(cpu)
+            if child is not None:
+                theirs.append(child.time(steps))
+        row = (f"{name:<10} {BATCH[name]:>5} {statistics.median(ours):>9.2f} "
+               f"{statistics.median(ours_cpu):>9.2f}")
+        if child is not None:
+            child.close()
+            ratios = sorted(a / b for a, b in zip(ours, theirs))
+            spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
+            row += (f" {statistics.median(theirs):>9.2f} {statistics.median(ratios):>6.2f} "
+                    f"{spread:>11} {GOAL[name]:>5.1f}")
         print(row, flush=True)
+    print("ms: median over the rounds of each round's median step; ratio: median of the "
+          "per-round\nratios ours / torch (range: lowest-highest), robust to load that comes "
+          "and goes.")
     print(f"Numba threading layer: {numba_layer()}")
 
 
