@@ -68,7 +68,7 @@ TORCH_NAMES = {
 #   5 (one pass would be 3; the factored state is sublinear).
 #   An unfactored (1-D) tensor: pass 1 reads g, p, variance and writes variance (v_hat is
 #   final, so ||u|| comes too); pass 2 reads g, p, variance and writes p: 8 (one pass: 5).
-#   The benchmark's tensors are 1-D, as make_params builds them.
+#   The benchmark's weight tensors are matrices and its biases vectors (param_shape).
 MIN_PASS_ARRAYS = {"lamb": (2, 10), "lars": (2, 7)}
 ADAFACTOR_ARRAYS = {"factored": (2, 5), "unfactored": (2, 8)}
 
@@ -85,12 +85,30 @@ def _triad_in_place(a, b, s):
         a[i] = a[i] + s * b[i]
 
 
+# Width of the benchmark's weight matrices (see param_shape).
+MATRIX_COLS = 512
+
+
 def mixed_sizes(total: int, count: int = 20) -> list[int]:
-    """`count` tensor sizes summing to `total`: a few big matrices, medium ones, small biases."""
+    """`count` tensor sizes summing to `total`: a few big matrices, medium ones, small biases.
+    Matrix sizes (every index not divisible by 3) are whole rows of MATRIX_COLS when they
+    have at least 8 rows; index 0, a vector, takes up the difference."""
     weights = np.array([0.5 ** (i % 7) * (1.0 if i % 3 else 0.05) for i in range(count)])
     sizes = np.maximum((weights / weights.sum() * total).astype(np.int64), 1)
+    for i in range(count):
+        if i % 3 and sizes[i] >= 8 * MATRIX_COLS:
+            sizes[i] -= sizes[i] % MATRIX_COLS
     sizes[0] += total - sizes.sum()
     return [int(s) for s in sizes]
+
+
+def param_shape(index: int, size: int) -> tuple[int, ...]:
+    """The shape of tensor `index` of mixed_sizes: (size / MATRIX_COLS, MATRIX_COLS) for the
+    weight matrices, (size,) for the vectors. Only Adafactor sees the difference: it keeps
+    factored row/column statistics for matrices, a full second moment for vectors."""
+    if index % 3 and size >= 8 * MATRIX_COLS and size % MATRIX_COLS == 0:
+        return (size // MATRIX_COLS, MATRIX_COLS)
+    return (size,)
 
 
 def timeit(fn, repeats: int) -> float:
@@ -180,9 +198,10 @@ def round_robin(
 
 def make_params(sizes: list[int], rng: np.random.Generator) -> list[Tensor]:
     params = []
-    for size in sizes:
-        p = Tensor(rng.standard_normal(size, dtype=np.float32), requires_grad=True)
-        p.grad = rng.standard_normal(size, dtype=np.float32)
+    for index, size in enumerate(sizes):
+        shape = param_shape(index, size)
+        p = Tensor(rng.standard_normal(shape, dtype=np.float32), requires_grad=True)
+        p.grad = rng.standard_normal(shape, dtype=np.float32)
         params.append(p)
     return params
 
@@ -246,7 +265,7 @@ def build_torch(name: str, sizes: list[int]) -> tuple[str, Callable[[], object]]
     cls = getattr(torch.optim, TORCH_NAMES[name], None)
     if cls is None:
         return None
-    params = [torch.randn(s, requires_grad=True) for s in sizes]
+    params = [torch.randn(*param_shape(i, s), requires_grad=True) for i, s in enumerate(sizes)]
     for p in params:
         p.grad = torch.randn_like(p)
     steps = {}

@@ -123,6 +123,7 @@ def adafactor_kernel(
     col_partial = np.zeros(scratch_size, dtype=np.float64)  # per task: sum_r g^2
     s_partial = np.zeros(scratch_size, dtype=np.float64)  # per task: S_c = sum_r g^2 / R_r
     s_block = np.zeros(scratch_size, dtype=param.dtype)  # S_c over <= BLOCK rows, in dtype
+    c_block = np.zeros(scratch_size, dtype=param.dtype)  # sum_r g^2 over <= BLOCK rows, dtype
     col_inv = np.empty(col_var.size, dtype=param.dtype)  # b_c = 1 / sqrt(C_c)
     row_inv = np.empty(row_var.size, dtype=param.dtype)  # a_r = sqrt(rvm / R_r)
     p_partial = np.zeros(n_tasks, dtype=np.float64)
@@ -151,16 +152,25 @@ def adafactor_kernel(
             partial = col_partial[scr : scr + cols]
             s_part = s_partial[scr : scr + cols]
             s_blk = s_block[scr : scr + cols]
+            c_blk = c_block[scr : scr + cols]
             for r in range(tasks[t, 2], tasks[t, 3]):
                 start = base + r * cols
                 gs, ps = grad[start : start + cols], param[start : start + cols]
+                # sums in the dtype over <= BLOCK values, then float64 (as segments.BLOCK):
+                # float64 arithmetic here made this memory-bound loop compute-bound
                 row_sum = 0.0
-                for c in range(cols):
-                    g = np.float64(gs[c])
-                    p = np.float64(ps[c])
-                    row_sum += g * g
-                    partial[c] += g * g
-                    p_sum += p * p
+                for c0 in range(0, cols, BLOCK):
+                    c1 = min(c0 + BLOCK, cols)
+                    gb, pb, cb = gs[c0:c1], ps[c0:c1], c_blk[c0:c1]
+                    r_block = zero
+                    p_block = zero
+                    for c in range(gb.size):
+                        g2 = gb[c] * gb[c]
+                        r_block += g2
+                        cb[c] += g2
+                        p_block += pb[c] * pb[c]
+                    row_sum += np.float64(r_block)
+                    p_sum += np.float64(p_block)
                 j = layout[k, ROW_OFF] + b * rows + r
                 rv = row_var[j]
                 row_var[j] = rv + one_minus_beta2 * (row_sum / cols - rv)
@@ -177,6 +187,8 @@ def adafactor_kernel(
                     for c in range(cols):
                         s_part[c] += np.float64(s_blk[c])
                         s_blk[c] = zero
+                        partial[c] += np.float64(c_blk[c])
+                        c_blk[c] = zero
         else:
             lo, hi = tasks[t, 2], tasks[t, 3]
             voff = layout[k, VAR_OFF] - layout[k, P_OFF]
