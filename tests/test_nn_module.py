@@ -7,6 +7,7 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 
+import tinygrad_opt.nn.functional as F
 from tinygrad_opt import Tensor, manual_seed, nn
 
 
@@ -278,6 +279,26 @@ def test_embedding_lookup_padding_and_range_check():
     np.testing.assert_array_equal(emb.weight.grad[:, 0], [0, 2, 0, 0, 1])
     with pytest.raises(ValueError, match="out of range"):
         emb(np.array([5]))
+
+
+def test_embedding_gradient_sums_repeated_rows_like_a_naive_loop():
+    manual_seed(0)
+    emb = nn.Embedding(7, 4, padding_idx=3)
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, 7, (5, 6))
+    g = rng.standard_normal((5, 6, 4)).astype(np.float32)
+    emb(idx).backward(gradient=g)
+    expected = np.zeros((7, 4))
+    for position, row in np.ndenumerate(idx):
+        if row != 3:
+            expected[row] += g[position]
+    np.testing.assert_allclose(emb.weight.grad, expected, rtol=1e-6, atol=1e-6)
+    # no indices, or zero-width rows (functional form): a zero gradient, not a crash
+    for shape, indices in (((5, 3), np.zeros((0, 2), np.int64)), ((5, 0), np.array([1, 2]))):
+        weight = Tensor(np.ones(shape, np.float32), requires_grad=True)
+        out = F.embedding(indices, weight)
+        out.backward(gradient=np.ones(out.shape, np.float32))
+        np.testing.assert_array_equal(weight.grad, np.zeros(shape))
 
 
 def test_flatten_module():

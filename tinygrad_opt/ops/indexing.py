@@ -29,6 +29,8 @@ def _add_rows(target, rows, values):
 def scatter_add_rows(target: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """`np.add.at(target, rows, values)` for a 1-D integer `rows` indexing target's first axis
     (indices already checked to be in [-n, n)); `target` must be C-contiguous."""
+    if rows.size == 0 or target.size == 0:
+        return  # nothing to add (and reshape(0, -1) would be ambiguous)
     n = target.shape[0]
     _add_rows(
         target.reshape(n, -1),
