@@ -5,7 +5,9 @@ a plain NCHW array), patches are gathered into `cols` of shape (N*OH*OW, KH*KW*C
 `cols @ W^T` gives (N*OH*OW, O), which IS the NHWC output; the NCHW-shaped result is a
 transposed view of it, so no output transpose copy is made. Backward: dW = g^T cols and
 dcols = g W (BLAS), then a Numba col2im scatter-adds dcols into dx. A 1x1, stride-1,
-unpadded convolution skips im2col/col2im entirely.
+unpadded convolution skips im2col/col2im entirely. Small stride-1 layers (at most
+_DIRECT_MAX_TAPS weights per output channel, e.g. a network's first layer) skip the patch
+matrix too and convolve with the direct kernels of conv_direct.py, also as one graph node.
 """
 
 from __future__ import annotations
