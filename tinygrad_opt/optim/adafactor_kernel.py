@@ -44,6 +44,8 @@ from .segments import BLOCK
 P_OFF, FACTORED, BATCH, ROWS, COLS, ROW_OFF, COL_OFF, VAR_OFF = range(8)
 # relative margin above eps1^2 before a v_hat is trusted not to be clamped (see sweep 2)
 CLAMP_MARGIN = 1e-4
+# Rows whose column sums sweep 1 adds in one pass (BLOCK must be a multiple of it).
+ROW_GROUP = 4
 
 
 @kernel(parallel=False)
@@ -153,37 +155,62 @@ def adafactor_kernel(
             s_part = s_partial[scr : scr + cols]
             s_blk = s_block[scr : scr + cols]
             c_blk = c_block[scr : scr + cols]
-            for r in range(tasks[t, 2], tasks[t, 3]):
+            inv = np.empty(ROW_GROUP, dtype=param.dtype)  # 1 / R_r of a group's rows
+            first, last = tasks[t, 2], tasks[t, 3]
+            r = first
+            while r < last:
+                n_rows = min(ROW_GROUP, last - r)
+                # (a) each row's sums: g^2 -> R_r, p^2. Sums in the dtype over <= BLOCK
+                # values, then float64 (as segments.BLOCK): float64 arithmetic made this
+                # memory-bound loop compute-bound
+                for q in range(n_rows):
+                    start = base + (r + q) * cols
+                    gs, ps = grad[start : start + cols], param[start : start + cols]
+                    row_sum = 0.0
+                    for c0 in range(0, cols, BLOCK):
+                        c1 = min(c0 + BLOCK, cols)
+                        gb, pb = gs[c0:c1], ps[c0:c1]
+                        r_block = zero
+                        p_block = zero
+                        for c in range(gb.size):
+                            r_block += gb[c] * gb[c]
+                            p_block += pb[c] * pb[c]
+                        row_sum += np.float64(r_block)
+                        p_sum += np.float64(p_block)
+                    j = layout[k, ROW_OFF] + b * rows + r + q
+                    rv = row_var[j]
+                    row_var[j] = rv + one_minus_beta2 * (row_sum / cols - rv)
+                    # R_r = 0 gives NaN below, but then the clamp may bind and S is unused
+                    inv[q] = (sign * sign) / row_var[j]
+                # (b) the column sums of g^2 and S_c = sum_r g^2 / R_r (which needs the
+                # rows' new R_r, known only now) over the group's rows, still in cache:
+                # one load and store of each column accumulator per ROW_GROUP rows. S_c
+                # only feeds ||u||^2 and, like the column sums, is summed in the dtype over
+                # <= BLOCK rows, then in float64.
                 start = base + r * cols
-                gs, ps = grad[start : start + cols], param[start : start + cols]
-                # sums in the dtype over <= BLOCK values, then float64 (as segments.BLOCK):
-                # float64 arithmetic here made this memory-bound loop compute-bound
-                row_sum = 0.0
-                for c0 in range(0, cols, BLOCK):
-                    c1 = min(c0 + BLOCK, cols)
-                    gb, pb, cb = gs[c0:c1], ps[c0:c1], c_blk[c0:c1]
-                    r_block = zero
-                    p_block = zero
-                    for c in range(gb.size):
-                        g2 = gb[c] * gb[c]
-                        r_block += g2
-                        cb[c] += g2
-                        p_block += pb[c] * pb[c]
-                    row_sum += np.float64(r_block)
-                    p_sum += np.float64(p_block)
-                j = layout[k, ROW_OFF] + b * rows + r
-                rv = row_var[j]
-                row_var[j] = rv + one_minus_beta2 * (row_sum / cols - rv)
-                # S_c = sum_r g^2 / R_r needs this row's new R_r, known only now: a second
-                # loop over the row, which is still in cache, saves a sweep over g later.
-                # S_c only feeds ||u||^2, so it is summed like the other norms: in the dtype
-                # over <= BLOCK rows, then in float64 (a float64 loop here cost as much as
-                # the whole memory-bound loop above). R_r = 0 gives NaN, but then the clamp
-                # may bind and S is not used.
-                inv_r = (sign * sign) / row_var[j]
-                for c in range(cols):
-                    s_blk[c] += gs[c] * gs[c] * inv_r
-                if (r - tasks[t, 2] + 1) % BLOCK == 0 or r == tasks[t, 3] - 1:
+                if n_rows == ROW_GROUP:
+                    g0 = grad[start : start + cols]
+                    g1 = grad[start + cols : start + 2 * cols]
+                    g2 = grad[start + 2 * cols : start + 3 * cols]
+                    g3 = grad[start + 3 * cols : start + 4 * cols]
+                    i0, i1, i2, i3 = inv[0], inv[1], inv[2], inv[3]
+                    for c in range(cols):
+                        a0 = g0[c] * g0[c]
+                        a1 = g1[c] * g1[c]
+                        a2 = g2[c] * g2[c]
+                        a3 = g3[c] * g3[c]
+                        c_blk[c] += (a0 + a1) + (a2 + a3)
+                        s_blk[c] += (a0 * i0 + a1 * i1) + (a2 * i2 + a3 * i3)
+                else:
+                    for q in range(n_rows):
+                        gs = grad[start + q * cols : start + (q + 1) * cols]
+                        iq = inv[q]
+                        for c in range(cols):
+                            a = gs[c] * gs[c]
+                            c_blk[c] += a
+                            s_blk[c] += a * iq
+                r += n_rows
+                if (r - first) % BLOCK == 0 or r == last:
                     for c in range(cols):
                         s_part[c] += np.float64(s_blk[c])
                         s_blk[c] = zero
