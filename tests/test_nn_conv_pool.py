@@ -3,6 +3,7 @@ float32, plus the shape errors each layer raises."""
 
 import numpy as np
 import pytest
+from conv_paths import PATHS, use_conv_path
 
 import tinygrad_opt.nn.conv as conv_module
 import tinygrad_opt.nn.functional as F
@@ -74,11 +75,9 @@ CONV_CASES = [
 ]
 
 
-@pytest.fixture(params=["im2col", "direct"])
+@pytest.fixture(params=PATHS)
 def conv_path(request, monkeypatch):
-    """Run a test once with im2col + BLAS and once with the direct kernels wherever they
-    apply (stride 1, no dilation), whatever the layer size would pick."""
-    monkeypatch.setattr(conv_module, "_DIRECT_MAX_TAPS", 0 if request.param == "im2col" else 10**9)
+    use_conv_path(monkeypatch, request.param)
     return request.param
 
 
@@ -97,6 +96,55 @@ def test_conv2d_matches_naive_loops(stride, padding, dilation, kernel, channels,
     assert out32.dtype == np.float32
     np.testing.assert_allclose(out32.data, naive_conv2d(x, w, None, stride, padding, dilation),
                                rtol=1e-4, atol=1e-4)
+
+
+def naive_conv2d_grads(x, w, g, stride, padding):
+    """(dx, dw) of naive_conv2d (dilation 1) for the output gradient g, by the same loops."""
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
+    xp[:, :, ph:ph + h, pw:pw + wd] = x
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    for i in range(n):
+        for f in range(o):
+            for y in range(g.shape[2]):
+                for z in range(g.shape[3]):
+                    rows, cols = slice(y * sh, y * sh + kh), slice(z * sw, z * sw + kw)
+                    window = (i, slice(None), rows, cols)
+                    dw[f] += g[i, f, y, z] * xp[window]
+                    dxp[window] += g[i, f, y, z] * w[f]
+    return dxp[:, :, ph:ph + h, pw:pw + wd], dw
+
+
+# one sample per chunk (a thread's share takes several chunks), or a whole share per chunk
+@pytest.mark.parametrize("chunk_bytes", [1, 1 << 30])
+def test_blocked_conv_chunks_match_naive_loops(chunk_bytes, monkeypatch):
+    use_conv_path(monkeypatch, "blocked")
+    monkeypatch.setattr(conv_module, "_CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 3, 9, 8))  # 5 samples: uneven shares on 2 or 4 threads
+    w = rng.standard_normal((4, 3, 3, 2))
+    b = rng.standard_normal(4)
+    g = rng.standard_normal((5, 4, 5, 11))
+    xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    out = F.conv2d(xt, wt, bt, stride=(2, 1), padding=(1, 2))
+    np.testing.assert_allclose(out.data, naive_conv2d(x, w, b, (2, 1), (1, 2), (1, 1)),
+                               rtol=1e-10, atol=1e-10)
+    out.backward(gradient=g)
+    dx, dw = naive_conv2d_grads(x, w, g, (2, 1), (1, 2))
+    np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
+
+
+def test_blocked_conv_gives_openblas_its_thread_count_back(monkeypatch):
+    use_conv_path(monkeypatch, "blocked")
+    _, get_threads, _ = conv_module.blas._openblas()
+    before = get_threads()
+    x = Tensor(np.ones((2, 3, 6, 6), np.float32), requires_grad=True)
+    F.conv2d(x, Tensor(np.ones((4, 3, 3, 3), np.float32), requires_grad=True)).sum().backward()
+    assert get_threads() == before
 
 
 def test_conv_chain_reads_channels_last_output_correctly(conv_path):

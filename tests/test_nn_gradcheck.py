@@ -7,8 +7,8 @@ scalar, element by element. Other nn test files import it from here.
 
 import numpy as np
 import pytest
+from conv_paths import PATHS, use_conv_path
 
-import tinygrad_opt.nn.conv as conv_module
 import tinygrad_opt.nn.functional as F
 from tinygrad_opt import Tensor, manual_seed, nn
 from tinygrad_opt.nn.lora import _lora_linear
@@ -57,9 +57,9 @@ def test_linear_grads_with_and_without_bias():
     [(1, 0, 1), (2, 1, 1), ((2, 1), (0, 2), 1), (1, 1, 2), (3, 2, 1), (1, "same", 1),
      (1, 1, (2, 1))],
 )
-@pytest.mark.parametrize("max_taps", [0, 10**9], ids=["im2col", "direct"])
-def test_conv2d_grads(stride, padding, dilation, max_taps, monkeypatch):
-    monkeypatch.setattr(conv_module, "_DIRECT_MAX_TAPS", max_taps)
+@pytest.mark.parametrize("path", PATHS)
+def test_conv2d_grads(stride, padding, dilation, path, monkeypatch):
+    use_conv_path(monkeypatch, path)
     check_grads(
         lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation),
         randn(2, 3, 6, 7), randn(4, 3, 3, 3, seed=2), randn(4, seed=3),
@@ -71,9 +71,9 @@ def test_conv2d_grads_with_many_channels():
                 randn(2, 9, 3, 3, seed=2))
 
 
-@pytest.mark.parametrize("max_taps", [0, 10**9], ids=["im2col", "direct"])
-def test_conv2d_pointwise_and_unbatched_grads(max_taps, monkeypatch):
-    monkeypatch.setattr(conv_module, "_DIRECT_MAX_TAPS", max_taps)
+@pytest.mark.parametrize("path", PATHS)
+def test_conv2d_pointwise_and_unbatched_grads(path, monkeypatch):
+    use_conv_path(monkeypatch, path)
     check_grads(lambda x, w: F.conv2d(x, w), randn(2, 3, 4, 4), randn(5, 3, 1, 1, seed=2))
     check_grads(lambda x, w: F.conv2d(x, w, padding=1), randn(2, 5, 5), randn(3, 2, 3, 2, seed=2))
 

@@ -18,9 +18,10 @@ import numba
 import numpy as np
 
 from ..tensor import Tensor
-from . import init
+from . import blas, init
 from ._layout import channels_last, float_data, pair
 from ._workspace import scratch
+from .conv_blocked import conv_backward_blocked, conv_forward_blocked
 from .conv_direct import conv_planes_forward, conv_planes_weight_grad
 from .conv_kernels import _col2im, _im2col, _im2col_rows
 from .module import Module, Parameter
@@ -34,6 +35,13 @@ _FEW_CHANNELS = 8
 # layers keep im2col + BLAS, which is 2-3x faster there (measured on 3x3/5x5 layers of 6-32
 # input channels).
 _DIRECT_MAX_TAPS = 32
+# Other layers run im2col + BLAS in per-thread chunks of samples (conv_blocked.py) when
+# numpy's OpenBLAS can be called from Numba (blas.py); False forces the one-product path.
+_BLOCKED = True
+# Patch bytes per chunk: a few samples' patches stay in a core's L2 (2 MB here) next to the
+# product's packed panels. The Keras CNN's second layer (663 KB of patches per sample) was
+# fastest at one sample per chunk; smaller layers take several.
+_CHUNK_BYTES = 1 << 19
 
 
 def _padded_planes(a: np.ndarray, pad_h: int, pad_w: int) -> np.ndarray:
@@ -42,6 +50,68 @@ def _padded_planes(a: np.ndarray, pad_h: int, pad_w: int) -> np.ndarray:
     out = np.zeros((n, c, h + 2 * pad_h, w + 2 * pad_w), dtype=a.dtype)
     out[:, :, pad_h : pad_h + h, pad_w : pad_w + w] = a
     return out
+
+
+def _conv2d_blocked(input, weight, bias, x, dtype, stride, padding, dilation_h, out_size):
+    """conv2d as im2col + BLAS in per-thread, cache-sized chunks (see _BLOCKED)."""
+    w = weight.data
+    out_ch, in_ch, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padding
+    n, _, height, width = x.shape
+    out_h, out_w = out_size
+    x_nhwc = channels_last(x.astype(dtype, copy=False))
+    if ph or pw:
+        xp = np.zeros((n, height + 2 * ph, width + 2 * pw, in_ch), dtype=dtype)
+        xp[:, ph : ph + height, pw : pw + width] = x_nhwc
+    else:
+        xp = x_nhwc
+    w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1), dtype=dtype).reshape(out_ch, -1)
+    w_t = np.ascontiguousarray(w_mat.T)
+    b = np.zeros(out_ch, dtype) if bias is None else bias.data.astype(dtype, copy=False)
+    item = np.dtype(dtype).itemsize
+    chunk = max(1, _CHUNK_BYTES // max(1, out_h * out_w * w_mat.shape[1] * item))
+    threads = numba.get_num_threads()
+    address = blas.gemm_address(dtype)
+    one, zero = np.dtype(dtype).type(1), np.dtype(dtype).type(0)
+    out_nhwc = np.empty((n, out_h, out_w, out_ch), dtype=dtype)
+    with blas.single_threaded():
+        conv_forward_blocked(xp, w_t, b, out_nhwc, kh, kw, sh, sw, dilation_h, chunk, threads,
+                             address, one, zero)
+
+    def backward(g: np.ndarray):
+        g_nhwc = channels_last(g.astype(dtype, copy=False))
+        want_w = weight.requires_grad
+        want_dx = input.requires_grad
+        gx = gw = gb = None
+        if want_w or want_dx:
+            dx = np.empty((n if want_dx else 0, height, width, in_ch), dtype=dtype)
+            with blas.single_threaded():
+                dw = conv_backward_blocked(xp, w_mat, g_nhwc, want_dx, dx, kh, kw, sh, sw, ph,
+                                           pw, dilation_h, chunk, threads, address, one, zero)
+            if want_w:
+                gw = dw.T.reshape(out_ch, kh, kw, in_ch).transpose(0, 3, 1, 2)
+            if want_dx:
+                gx = dx.transpose(0, 3, 1, 2)
+        if bias is not None and bias.requires_grad:
+            # a BLAS matrix-vector product (numpy's axis-0 sum of a tall, narrow matrix runs
+            # a short inner loop per row)
+            g2 = g_nhwc.reshape(-1, out_ch)
+            gb = np.ones(g2.shape[0], dtype=dtype) @ g2
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+    out = out_nhwc.transpose(0, 3, 1, 2)
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    return out, parents, backward
+
+
+def _unbatched(out, backward):
+    """The output and backward of a batch-of-one convolution for an unbatched input."""
+
+    def unbatched_backward(g: np.ndarray):
+        grads = backward(g[None])
+        return (None if grads[0] is None else grads[0][0], *grads[1:])
+
+    return out[0], unbatched_backward
 
 
 def _conv2d_direct(input, weight, bias, x, dtype, padding):
@@ -157,19 +227,19 @@ def conv2d(
         and ph < kh
         and pw < kw
     )
-    if direct:
-        out, parents, backward = _conv2d_direct(input, weight, bias, x, dtype, (ph, pw))
+    pointwise = kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0
+    blocked = _BLOCKED and dw == 1 and not pointwise and blas.gemm_address(dtype) is not None
+    if direct or blocked:
+        if direct:
+            out, parents, backward = _conv2d_direct(input, weight, bias, x, dtype, (ph, pw))
+        else:
+            out, parents, backward = _conv2d_blocked(
+                input, weight, bias, x, dtype, (sh, sw), (ph, pw), dh, (out_h, out_w)
+            )
         if unbatched:
-            out = out[0]
-            inner = backward
-
-            def backward(g: np.ndarray):
-                grads = inner(g[None])
-                return (None if grads[0] is None else grads[0][0], *grads[1:])
-
+            out, backward = _unbatched(out, backward)
         return Tensor.make(out, parents, backward)
     x_nhwc = channels_last(x.astype(dtype, copy=False))
-    pointwise = kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0
     if pointwise:
         cols = x_nhwc.reshape(-1, in_ch)
     else:
