@@ -1,13 +1,18 @@
-"""`Conv2d`: im2col on channels-last memory plus ONE BLAS matrix product, as one graph node.
+"""`Conv2d`: a convolution as one graph node, by one of three routes.
 
-Layout: the input is read as NHWC (free when it came from another conv, one copy when it is
-a plain NCHW array), patches are gathered into `cols` of shape (N*OH*OW, KH*KW*C), and
-`cols @ W^T` gives (N*OH*OW, O), which IS the NHWC output; the NCHW-shaped result is a
-transposed view of it, so no output transpose copy is made. Backward: dW = g^T cols and
-dcols = g W (BLAS), then a Numba col2im scatter-adds dcols into dx. A 1x1, stride-1,
-unpadded convolution skips im2col/col2im entirely. Small stride-1 layers (at most
-_DIRECT_MAX_TAPS weights per output channel, e.g. a network's first layer) skip the patch
-matrix too and convolve with the direct kernels of conv_direct.py, also as one graph node.
+1. Small stride-1 layers (at most _DIRECT_MAX_TAPS weights per output channel, e.g. a
+   network's first layer) convolve directly (conv_direct.py).
+2. Other layers run im2col + BLAS in per-thread chunks of samples that stay in cache
+   (conv_blocked.py), calling numpy's OpenBLAS from inside the Numba kernel (blas.py).
+3. Where that is not possible (width dilation, or a numpy whose OpenBLAS is not the known
+   ILP64 build), im2col + ONE product: the input is read as NHWC (free when it came from
+   another conv, one copy when it is a plain NCHW array), patches are gathered into `cols`
+   of shape (N*OH*OW, KH*KW*C), and `cols @ W^T` gives (N*OH*OW, O), which IS the NHWC
+   output. Backward: dW = g^T cols and dcols = g W (BLAS), then a Numba col2im
+   scatter-adds dcols into dx. A 1x1, stride-1, unpadded convolution is one plain product.
+
+Every route returns the NCHW-shaped output as a transposed view of NHWC memory, so no
+output transpose copy is made and the next layer reads it channels-last for free.
 """
 
 from __future__ import annotations
