@@ -242,3 +242,20 @@ def test_pooling_signatures_follow_pytorch_positional_order():
         nn.MaxPool2d(2, dilation=2)
     with pytest.raises(ValueError, match="return_indices"):
         F.max_pool2d(x, 2, return_indices=True)
+
+
+def test_openblas_hold_nests_and_restores_the_thread_count():
+    blas = conv_module.blas
+    if blas._openblas() is None:
+        pytest.skip("numpy's OpenBLAS cannot be called from Numba here")
+    _, get_threads, _ = blas._openblas()
+    before = get_threads()
+    with blas.single_threaded():
+        assert get_threads() == 1
+        with blas.single_threaded():
+            assert get_threads() == 1
+        assert get_threads() == 1  # the inner hold ends, the outer one still holds
+    assert get_threads() == before
+    with pytest.raises(RuntimeError), blas.single_threaded():
+        raise RuntimeError("a failing kernel")
+    assert get_threads() == before

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import threading
 
 import numpy as np
 from llvmlite import ir
@@ -79,20 +80,34 @@ def gemm_address(dtype) -> int | None:
     return None
 
 
+_hold_lock = threading.Lock()
+_hold = {"depth": 0, "before": 1}
+
+
 @contextlib.contextmanager
 def single_threaded():
-    """Hold OpenBLAS at one thread for the block, then restore its thread count."""
+    """Hold OpenBLAS at one thread for the block, then restore its thread count.
+
+    Nested or concurrent holds (from several Python threads) share one hold: the first
+    saves the count, the last restores it. Products numpy runs elsewhere meanwhile use one
+    thread."""
     found = _openblas()
     if found is None:
         yield
         return
     _, getter, setter = found
-    before = getter()
-    setter(1)
+    with _hold_lock:
+        if _hold["depth"] == 0:
+            _hold["before"] = getter()
+            setter(1)
+        _hold["depth"] += 1
     try:
         yield
     finally:
-        setter(before)
+        with _hold_lock:
+            _hold["depth"] -= 1
+            if _hold["depth"] == 0:
+                setter(_hold["before"])
 
 
 @intrinsic
