@@ -9,8 +9,8 @@ multiplies them at once with a single-threaded OpenBLAS product (blas.py) and mo
 backward pass gathers the patches again (cheaper than keeping them: they come from cache)
 and, per chunk, adds patches^T g into the thread's partial weight gradient and turns
 g W into the input gradient while it is still in cache. Measured on the Keras CNN's second
-layer at 2 threads: forward 27 -> 16 ms, backward 52 -> 36 ms; nothing of size N*OH*OW*K is
-allocated.
+layer at 2 threads (batch 128): forward 30 -> 21 ms, forward + backward 89 -> 71 ms, and the
+training step's peak memory 492 -> 309 MB; nothing of size N*OH*OW*K is allocated.
 
 Layouts: `xp` is the zero-padded input, channels-last (N, Hp, Wp, C). A window row of the
 padded input is one contiguous run of KW*C values (dilation along the width must be 1), so
