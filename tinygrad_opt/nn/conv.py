@@ -56,30 +56,50 @@ _BLOCKED = True
 _CHUNK_BYTES = 1 << 17
 
 
-def _padded_planes(a: np.ndarray, pad_h: int, pad_w: int) -> np.ndarray:
-    """(N, C, H, W) -> a C-contiguous (N, C, H + 2 pad_h, W + 2 pad_w) copy, zeros around."""
-    n, c, h, w = a.shape
-    out = np.zeros((n, c, h + 2 * pad_h, w + 2 * pad_w), dtype=a.dtype)
-    out[:, :, pad_h : pad_h + h, pad_w : pad_w + w] = a
+def _zero_padded(a: np.ndarray, pad_h: int, pad_w: int, h_axis: int) -> np.ndarray:
+    """`a` with pad_h / pad_w zeros around its spatial axes (h_axis, h_axis + 1), as a
+    C-contiguous array; no copy when there is no padding and `a` already is contiguous."""
+    if not (pad_h or pad_w):
+        return np.ascontiguousarray(a)
+    shape = list(a.shape)
+    shape[h_axis] += 2 * pad_h
+    shape[h_axis + 1] += 2 * pad_w
+    out = np.zeros(shape, dtype=a.dtype)
+    inside = [slice(None)] * a.ndim
+    inside[h_axis] = slice(pad_h, pad_h + a.shape[h_axis])
+    inside[h_axis + 1] = slice(pad_w, pad_w + a.shape[h_axis + 1])
+    out[tuple(inside)] = a
     return out
 
 
+def _weight_channels_last(w: np.ndarray, dtype) -> np.ndarray:
+    """The (O, C, KH, KW) weight as a contiguous (O, KH, KW, C) array: rows of the
+    (i, j, c) order every route reads patches in."""
+    return np.ascontiguousarray(w.transpose(0, 2, 3, 1), dtype=dtype)
+
+
+def _bias_vector(bias: Tensor | None, out_ch: int, dtype) -> np.ndarray:
+    return np.zeros(out_ch, dtype) if bias is None else bias.data.astype(dtype, copy=False)
+
+
+def _bias_grad(g2: np.ndarray, dtype) -> np.ndarray:
+    """Column sums of the (rows, O) output gradient as a BLAS matrix-vector product: numpy's
+    sum over axis 0 of a tall, narrow matrix runs a short inner loop per row (measured 3-6x
+    slower)."""
+    return np.ones(g2.shape[0], dtype=dtype) @ g2
+
+
 def _conv2d_blocked(input, weight, bias, x, dtype, stride, padding, dilation_h, out_size):
-    """conv2d as im2col + BLAS in per-thread, cache-sized chunks (see _BLOCKED)."""
+    """conv2d as im2col + BLAS in per-thread, cache-sized chunks (see _BLOCKED):
+    (NCHW-shaped output, backward)."""
     w = weight.data
     out_ch, in_ch, kh, kw = w.shape
     (sh, sw), (ph, pw) = stride, padding
     n, _, height, width = x.shape
     out_h, out_w = out_size
-    x_nhwc = channels_last(x.astype(dtype, copy=False))
-    if ph or pw:
-        xp = np.zeros((n, height + 2 * ph, width + 2 * pw, in_ch), dtype=dtype)
-        xp[:, ph : ph + height, pw : pw + width] = x_nhwc
-    else:
-        xp = x_nhwc
-    w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1), dtype=dtype).reshape(out_ch, -1)
+    xp = _zero_padded(channels_last(x.astype(dtype, copy=False)), ph, pw, 1)
+    w_mat = _weight_channels_last(w, dtype).reshape(out_ch, -1)
     w_t = np.ascontiguousarray(w_mat.T)
-    b = np.zeros(out_ch, dtype) if bias is None else bias.data.astype(dtype, copy=False)
     item = np.dtype(dtype).itemsize
     chunk = max(1, _CHUNK_BYTES // max(1, out_h * out_w * w_mat.shape[1] * item))
     threads = numba.get_num_threads()
@@ -87,8 +107,8 @@ def _conv2d_blocked(input, weight, bias, x, dtype, stride, padding, dilation_h, 
     one, zero = np.dtype(dtype).type(1), np.dtype(dtype).type(0)
     out_nhwc = np.empty((n, out_h, out_w, out_ch), dtype=dtype)
     with blas.single_threaded():
-        conv_forward_blocked(xp, w_t, b, out_nhwc, kh, kw, sh, sw, dilation_h, chunk, threads,
-                             address, one, zero)
+        conv_forward_blocked(xp, w_t, _bias_vector(bias, out_ch, dtype), out_nhwc, kh, kw, sh,
+                             sw, dilation_h, chunk, threads, address, one, zero)
 
     def backward(g: np.ndarray):
         g_nhwc = channels_last(g.astype(dtype, copy=False))
@@ -105,15 +125,10 @@ def _conv2d_blocked(input, weight, bias, x, dtype, stride, padding, dilation_h, 
             if want_dx:
                 gx = dx.transpose(0, 3, 1, 2)
         if bias is not None and bias.requires_grad:
-            # a BLAS matrix-vector product (numpy's axis-0 sum of a tall, narrow matrix runs
-            # a short inner loop per row)
-            g2 = g_nhwc.reshape(-1, out_ch)
-            gb = np.ones(g2.shape[0], dtype=dtype) @ g2
+            gb = _bias_grad(g_nhwc.reshape(-1, out_ch), dtype)
         return (gx, gw) if bias is None else (gx, gw, gb)
 
-    out = out_nhwc.transpose(0, 3, 1, 2)
-    parents = (input, weight) if bias is None else (input, weight, bias)
-    return out, parents, backward
+    return out_nhwc.transpose(0, 3, 1, 2), backward
 
 
 def _unbatched(out, backward):
@@ -127,17 +142,17 @@ def _unbatched(out, backward):
 
 
 def _conv2d_direct(input, weight, bias, x, dtype, padding):
-    """conv2d for small stride-1 layers without a patch matrix (see _DIRECT_MAX_TAPS)."""
+    """conv2d for small stride-1 layers without a patch matrix (see _DIRECT_MAX_TAPS):
+    (NCHW-shaped output, backward)."""
     w = weight.data
     out_ch, in_ch, kh, kw = w.shape
     ph, pw = padding
     n, _, height, width = x.shape
-    xp = _padded_planes(x.astype(dtype, copy=False), ph, pw)
-    w_k = np.ascontiguousarray(w.transpose(0, 2, 3, 1), dtype=dtype)  # (O, KH, KW, C)
-    b = np.zeros(out_ch, dtype) if bias is None else bias.data.astype(dtype, copy=False)
+    xp = _zero_padded(x.astype(dtype, copy=False), ph, pw, 2)
     out_h, out_w = height + 2 * ph - kh + 1, width + 2 * pw - kw + 1
     out_nhwc = np.empty((n, out_h, out_w, out_ch), dtype=dtype)
-    conv_planes_forward(xp, w_k, b, out_nhwc)
+    conv_planes_forward(xp, _weight_channels_last(w, dtype), _bias_vector(bias, out_ch, dtype),
+                        out_nhwc)
 
     def backward(g: np.ndarray):
         g_nhwc = channels_last(g.astype(dtype, copy=False))
@@ -148,16 +163,68 @@ def _conv2d_direct(input, weight, bias, x, dtype, padding):
         if input.requires_grad:
             # a stride-1 convolution's input gradient: the output gradient padded by
             # (K - 1 - pad) convolved with the flipped kernel, in and out channels swapped
-            gp = _padded_planes(g_nhwc.transpose(0, 3, 1, 2), kh - 1 - ph, kw - 1 - pw)
+            gp = _zero_padded(g_nhwc.transpose(0, 3, 1, 2), kh - 1 - ph, kw - 1 - pw, 2)
             w_flip = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 2, 3, 0), dtype=dtype)
             dx = np.empty((n, height, width, in_ch), dtype=dtype)
             conv_planes_forward(gp, w_flip, np.zeros(in_ch, dtype), dx)
             gx = dx.transpose(0, 3, 1, 2)
         return (gx, gw) if bias is None else (gx, gw, gb)
 
-    out = out_nhwc.transpose(0, 3, 1, 2)
-    parents = (input, weight) if bias is None else (input, weight, bias)
-    return out, parents, backward
+    return out_nhwc.transpose(0, 3, 1, 2), backward
+
+
+def _conv2d_im2col(
+    input, weight, bias, x, dtype, stride, padding, dilation, out_size, pointwise
+):  # fmt: skip
+    """conv2d as im2col + ONE BLAS product (route 3 of the module docstring), a plain
+    product for a pointwise (1x1, stride-1, unpadded) one: (NCHW-shaped output, backward)."""
+    w = weight.data
+    out_ch, in_ch, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    n, _, height, width = x.shape
+    out_h, out_w = out_size
+    x_nhwc = channels_last(x.astype(dtype, copy=False))
+    if pointwise:
+        cols = x_nhwc.reshape(-1, in_ch)
+    else:
+        cols6 = scratch((n, out_h, out_w, kh, kw, in_ch), dtype)
+        if in_ch < _FEW_CHANNELS and dw == 1:
+            padded = _zero_padded(x_nhwc, ph, pw, 1)
+            rows = cols6.reshape(n, out_h, out_w, kh, kw * in_ch)
+            padded_rows = padded.reshape(n, height + 2 * ph, (width + 2 * pw) * in_ch)
+            _im2col_rows(padded_rows, rows, kh, sh, sw, dh, in_ch)
+        else:
+            _im2col(x_nhwc, cols6, kh, kw, sh, sw, ph, pw, dh, dw)
+        cols = cols6.reshape(n * out_h * out_w, kh * kw * in_ch)
+    w_mat = _weight_channels_last(w, dtype).reshape(out_ch, -1)  # a small copy
+    out2 = cols @ w_mat.T
+    if bias is not None:
+        # Add the bias over whole output rows (OH*OW*O values per sample, the bias tiled):
+        # broadcasting a short (O,) vector over N*OH*OW rows runs an inner loop of only O
+        # per row (measured 10x slower for O = 6).
+        sample_rows = out2.reshape(n, out_h * out_w * out_ch)  # a view of the fresh product
+        sample_rows += np.tile(bias.data.astype(dtype, copy=False), out_h * out_w)
+
+    def backward(g: np.ndarray):
+        g2 = channels_last(g.astype(dtype, copy=False)).reshape(-1, out_ch)
+        gx = gw = gb = None
+        if weight.requires_grad:
+            # (cols^T g)^T rather than g^T cols: the same product, but OpenBLAS threads the
+            # long reduction over N*OH*OW far better in this orientation (measured 2-5x).
+            gw = (cols.T @ g2).T.reshape(out_ch, kh, kw, in_ch).transpose(0, 3, 1, 2)
+        if bias is not None and bias.requires_grad:
+            gb = _bias_grad(g2, dtype)
+        if input.requires_grad:
+            dcols = np.matmul(g2, w_mat, out=scratch((g2.shape[0], w_mat.shape[1]), dtype))
+            if pointwise:
+                dx = dcols.reshape(n, height, width, in_ch)
+            else:
+                dx = np.empty((n, height, width, in_ch), dtype=dtype)
+                _col2im(dcols.reshape(cols6.shape), dx, kh, kw, sh, sw, ph, pw, dh, dw)
+            gx = dx.transpose(0, 3, 1, 2)
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+    return out2.reshape(n, out_h, out_w, out_ch).transpose(0, 3, 1, 2), backward
 
 
 def _conv_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
@@ -242,70 +309,18 @@ def conv2d(
         and pw < kw
         and (out_ch <= _DIRECT_MAX_OUT_CHANNELS or not blocked)
     )
-    if direct or blocked:
-        if direct:
-            out, parents, backward = _conv2d_direct(input, weight, bias, x, dtype, (ph, pw))
-        else:
-            out, parents, backward = _conv2d_blocked(
-                input, weight, bias, x, dtype, (sh, sw), (ph, pw), dh, (out_h, out_w)
-            )
-        if unbatched:
-            out, backward = _unbatched(out, backward)
-        return Tensor.make(out, parents, backward)
-    x_nhwc = channels_last(x.astype(dtype, copy=False))
-    if pointwise:
-        cols = x_nhwc.reshape(-1, in_ch)
+    if direct:
+        out, backward = _conv2d_direct(input, weight, bias, x, dtype, (ph, pw))
+    elif blocked:
+        out, backward = _conv2d_blocked(
+            input, weight, bias, x, dtype, (sh, sw), (ph, pw), dh, (out_h, out_w)
+        )
     else:
-        cols6 = scratch((n, out_h, out_w, kh, kw, in_ch), dtype)
-        if in_ch < _FEW_CHANNELS and dw == 1:
-            if ph or pw:
-                padded = np.zeros((n, height + 2 * ph, width + 2 * pw, in_ch), dtype=dtype)
-                padded[:, ph : ph + height, pw : pw + width] = x_nhwc
-            else:
-                padded = x_nhwc
-            rows = cols6.reshape(n, out_h, out_w, kh, kw * in_ch)
-            padded_rows = padded.reshape(n, height + 2 * ph, (width + 2 * pw) * in_ch)
-            _im2col_rows(padded_rows, rows, kh, sh, sw, dh, in_ch)
-        else:
-            _im2col(x_nhwc, cols6, kh, kw, sh, sw, ph, pw, dh, dw)
-        cols = cols6.reshape(n * out_h * out_w, kh * kw * in_ch)
-    # Weight rows reordered to (kh, kw, c) to match the patch layout; a small copy.
-    w_mat = np.ascontiguousarray(w.transpose(0, 2, 3, 1), dtype=dtype).reshape(out_ch, -1)
-    out2 = cols @ w_mat.T
-    if bias is not None:
-        # Add the bias over whole output rows (OH*OW*O values per sample, the bias tiled):
-        # broadcasting a short (O,) vector over N*OH*OW rows runs an inner loop of only O
-        # per row (measured 10x slower for O = 6).
-        sample_rows = out2.reshape(n, out_h * out_w * out_ch)  # a view of the fresh product
-        sample_rows += np.tile(bias.data.astype(dtype, copy=False), out_h * out_w)
-    out = out2.reshape(n, out_h, out_w, out_ch).transpose(0, 3, 1, 2)
+        out, backward = _conv2d_im2col(
+            input, weight, bias, x, dtype, (sh, sw), (ph, pw), (dh, dw), (out_h, out_w), pointwise
+        )
     if unbatched:
-        out = out[0]
-
-    def backward(g: np.ndarray):
-        g4 = g[None] if unbatched else g
-        g2 = channels_last(g4.astype(dtype, copy=False)).reshape(-1, out_ch)
-        gx = gw = gb = None
-        if weight.requires_grad:
-            # (cols^T g)^T rather than g^T cols: the same product, but OpenBLAS threads the
-            # long reduction over N*OH*OW far better in this orientation (measured 2-5x).
-            gw = (cols.T @ g2).T.reshape(out_ch, kh, kw, in_ch).transpose(0, 3, 1, 2)
-        if bias is not None and bias.requires_grad:
-            # A BLAS matrix-vector product: numpy's sum over axis 0 of a tall, narrow matrix
-            # runs a short inner loop per row (measured 3-6x slower).
-            gb = np.ones(g2.shape[0], dtype=dtype) @ g2
-        if input.requires_grad:
-            dcols = np.matmul(g2, w_mat, out=scratch((g2.shape[0], w_mat.shape[1]), dtype))
-            if pointwise:
-                dx = dcols.reshape(n, height, width, in_ch)
-            else:
-                dx = np.empty((n, height, width, in_ch), dtype=dtype)
-                _col2im(dcols.reshape(cols6.shape), dx, kh, kw, sh, sw, ph, pw, dh, dw)
-            gx = dx.transpose(0, 3, 1, 2)
-            if unbatched:
-                gx = gx[0]
-        return (gx, gw) if bias is None else (gx, gw, gb)
-
+        out, backward = _unbatched(out, backward)
     parents = (input, weight) if bias is None else (input, weight, bias)
     return Tensor.make(out, parents, backward)
 
