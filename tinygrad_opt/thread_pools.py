@@ -92,6 +92,15 @@ def _openblas_libraries() -> list[str]:
     return sorted(path for path in paths if path.startswith("/"))
 
 
+def openblas_handles():
+    """A ctypes handle of each OpenBLAS library mapped into this process, in path order."""
+    for path in _openblas_libraries():
+        try:
+            yield ctypes.CDLL(path)
+        except OSError:
+            continue
+
+
 def restart_openblas_threads() -> bool:
     """Make an OpenBLAS that loaded before tinygrad_opt take OPENBLAS_THREAD_TIMEOUT: re-read
     its environment and stop its workers, which it restarts (with the new timeout) at its
@@ -102,11 +111,7 @@ def restart_openblas_threads() -> bool:
     measured on a LeNet-5 step at 2 threads: the worker used 5x the CPU and the step took
     ~8.5 instead of ~6 ms. Uses OpenBLAS's exported openblas_read_env and
     blas_thread_shutdown_; returns False where a build lacks them."""
-    for path in _openblas_libraries():
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
+    for library in openblas_handles():
         read_env = getattr(library, "openblas_read_env", None)
         shutdown = getattr(library, "blas_thread_shutdown_", None)
         if read_env is None or shutdown is None:
@@ -137,11 +142,7 @@ def set_num_threads(threads: int) -> bool:
             f"(NUMBA_NUM_THREADS) and cannot use {threads}"
         )
     numba.set_num_threads(threads)
-    for path in _openblas_libraries():
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
+    for library in openblas_handles():
         for symbol in _OPENBLAS_SETTERS:
             setter = getattr(library, symbol, None)
             if setter is not None:

@@ -27,7 +27,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from ..thread_pools import _openblas_libraries
+from ..thread_pools import openblas_handles
 
 # CBLAS enum values (cblas.h)
 NO_TRANS = 111
@@ -50,11 +50,7 @@ def _openblas():
     """(library, get_num_threads, set_num_threads) of numpy's ILP64 OpenBLAS, or None."""
     import numpy  # noqa: F401  (maps OpenBLAS into the process)
 
-    for path in _openblas_libraries():
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
+    for library in openblas_handles():
         for get_name, set_name in _THREAD_SYMBOLS:
             getter = getattr(library, get_name, None)
             setter = getattr(library, set_name, None)
