@@ -44,10 +44,7 @@ def _col2im(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw):
     n_batch, height, width, channels = dx.shape
     out_h, out_w = cols.shape[1], cols.shape[2]
     for n in prange(n_batch):
-        for ih in range(height):
-            for iw in range(width):
-                for c in range(channels):
-                    dx[n, ih, iw, c] = 0.0
+        dx[n] = 0.0
         for oh in range(out_h):
             for ow in range(out_w):
                 for i in range(kh):
@@ -94,10 +91,7 @@ def _max_pool_backward(g, argmax, dx):
     n_batch, height, width, channels = dx.shape
     out_h, out_w = g.shape[1], g.shape[2]
     for n in prange(n_batch):
-        for ih in range(height):
-            for iw in range(width):
-                for c in range(channels):
-                    dx[n, ih, iw, c] = 0.0
+        dx[n] = 0.0
         for oh in range(out_h):
             for ow in range(out_w):
                 for c in range(channels):
@@ -134,10 +128,7 @@ def _avg_pool_backward(g, dx, divisors, kh, kw, sh, sw, ph, pw):
     n_batch, height, width, channels = dx.shape
     out_h, out_w = g.shape[1], g.shape[2]
     for n in prange(n_batch):
-        for ih in range(height):
-            for iw in range(width):
-                for c in range(channels):
-                    dx[n, ih, iw, c] = 0.0
+        dx[n] = 0.0
         for oh in range(out_h):
             h0 = max(oh * sh - ph, 0)
             h1 = min(oh * sh - ph + kh, height)
@@ -188,10 +179,5 @@ def _max_pool_backward_tiled(g, argmax, dx, kh, kw):
                         for c in range(channels):
                             won = argmax[n, oh, ow, c] == flat
                             dx[n, ih, iw, c] = g[n, oh, ow, c] if won else 0.0
-                for iw in range(out_w * kw, width):
-                    for c in range(channels):
-                        dx[n, ih, iw, c] = 0.0
-        for ih in range(out_h * kh, height):
-            for iw in range(width):
-                for c in range(channels):
-                    dx[n, ih, iw, c] = 0.0
+                dx[n, ih, out_w * kw :] = 0.0
+        dx[n, out_h * kh :] = 0.0
