@@ -128,6 +128,7 @@ def adafactor_kernel(
     c_block = np.zeros(scratch_size, dtype=param.dtype)  # sum_r g^2 over <= BLOCK rows, dtype
     col_inv = np.empty(col_var.size, dtype=param.dtype)  # b_c = 1 / sqrt(C_c)
     row_inv = np.empty(row_var.size, dtype=param.dtype)  # a_r = sqrt(rvm / R_r)
+    row_free = np.empty(row_var.size, dtype=np.bool_)  # no v_hat of row r can be clamped
     p_partial = np.zeros(n_tasks, dtype=np.float64)
     u_partial = np.zeros(n_tasks, dtype=np.float64)
     row_var_mean = np.empty(n_mats, dtype=param.dtype)
@@ -271,11 +272,15 @@ def adafactor_kernel(
             row_min = min(row_min, rv64)
         row_var_mean[m] = max(total / rows, eps1)
         rvm = np.float64(row_var_mean[m])
-        for r in range(rows):
-            row_inv[roff + r] = math.sqrt(rvm / np.float64(row_var[roff + r]))
         # a non-finite factor (NaN, Inf) sends the matrix down the exact path: the minima
         # would skip a NaN, so they are trusted only when the totals are finite
         min_col[m] = col_min if math.isfinite(col_total) else np.nan
+        for r in range(rows):
+            rv64 = np.float64(row_var[roff + r])
+            row_inv[roff + r] = math.sqrt(rvm / rv64)
+            # v_hat[r, c] >= R_r * min C / rvm: above eps1^2, the row takes the
+            # multiply-only form in sweeps 3 and 4
+            row_free[roff + r] = rv64 * min_col[m] / rvm > no_clamp
         # v_hat[r, c] = R_r * C_c / rvm >= min R * min C / rvm: if that is above eps1^2 the
         # clamp binds nowhere, u = g * sqrt(rvm / R_r) / sqrt(C_c), and
         # ||u||^2 = rvm * sum_c S_c / C_c with S_c = sum_r g^2 / R_r from sweep 1
@@ -314,9 +319,10 @@ def adafactor_kernel(
             u_sum = 0.0
             for r in range(tasks[t, 2], tasks[t, 3]):
                 start = base + r * cols
-                rv = row_var[layout[k, ROW_OFF] + b * rows + r]
+                j = layout[k, ROW_OFF] + b * rows + r
+                rv = row_var[j]
                 row_scale = rv / rvm
-                row_fast = np.float64(rv) * min_col[m] / rvm64 > no_clamp
+                row_fast = row_free[j]
                 a2 = rvm64 / np.float64(rv)  # a_r^2
                 for c0 in range(0, cols, BLOCK):
                     # sums in the dtype within a block, float64 across (see segments.BLOCK)
@@ -358,7 +364,6 @@ def adafactor_kernel(
             base = layout[k, P_OFF] + b * rows * cols
             coff = layout[k, COL_OFF] + b * cols
             rvm = row_var_mean[m]
-            rvm64 = np.float64(rvm)
             cvs = col_var[coff : coff + cols]
             cis = col_inv[coff : coff + cols]
             for r in range(tasks[t, 2], tasks[t, 3]):
@@ -366,7 +371,7 @@ def adafactor_kernel(
                 gs, ps = grad[start : start + cols], param[start : start + cols]
                 j = layout[k, ROW_OFF] + b * rows + r
                 rv = row_var[j]
-                if np.float64(rv) * min_col[m] / rvm64 > no_clamp:
+                if row_free[j]:
                     # no clamp in this row: u = g * a_r * b_c, multiplies only, so the loop
                     # runs at memory speed instead of on a sqrt and a division per element
                     coef = step * sign * row_inv[j]  # in the dtype, to keep the loop's width
