@@ -71,14 +71,8 @@ def time_steps(step, warmup: int, steps: int) -> tuple[float, float]:
 def ours_step_ms(name: str, warmup: int, steps: int) -> tuple[float, nn.Module]:
     """Median wall ms per train step of model `name`, and the model (used by `tinygrad-opt
     bench`: keep this signature)."""
-    (wall, _), model = ours_step_times(name, warmup, steps)
-    return wall, model
-
-
-def ours_step_times(name: str, warmup: int, steps: int) -> tuple[tuple[float, float], nn.Module]:
-    """(median wall ms, median process-CPU ms) per train step, and the model."""
     step, model = ours_stepper(name)
-    return time_steps(step, warmup, steps), model
+    return time_steps(step, warmup, steps)[0], model
 
 
 def ours_stepper(name: str):
