@@ -38,7 +38,7 @@ import numpy as np
 from numba import prange
 
 from ..jit import kernel
-from .segments import BLOCK
+from .segments import BLOCK, sums_of_squares
 
 # columns of the layout table
 P_OFF, FACTORED, BATCH, ROWS, COLS, ROW_OFF, COL_OFF, VAR_OFF = range(8)
@@ -161,23 +161,14 @@ def adafactor_kernel(
             r = first
             while r < last:
                 n_rows = min(ROW_GROUP, last - r)
-                # (a) each row's sums: g^2 -> R_r, p^2. Sums in the dtype over <= BLOCK
-                # values, then float64 (as segments.BLOCK): float64 arithmetic made this
-                # memory-bound loop compute-bound
+                # (a) each row's sums: g^2 -> R_r, p^2 (in the dtype per block: float64
+                # arithmetic made this memory-bound loop compute-bound)
                 for q in range(n_rows):
                     start = base + (r + q) * cols
-                    gs, ps = grad[start : start + cols], param[start : start + cols]
-                    row_sum = 0.0
-                    for c0 in range(0, cols, BLOCK):
-                        c1 = min(c0 + BLOCK, cols)
-                        gb, pb = gs[c0:c1], ps[c0:c1]
-                        r_block = zero
-                        p_block = zero
-                        for c in range(gb.size):
-                            r_block += gb[c] * gb[c]
-                            p_block += pb[c] * pb[c]
-                        row_sum += np.float64(r_block)
-                        p_sum += np.float64(p_block)
+                    row_sum, row_p = sums_of_squares(
+                        grad[start : start + cols], param[start : start + cols], zero
+                    )
+                    p_sum += row_p
                     j = layout[k, ROW_OFF] + b * rows + r + q
                     rv = row_var[j]
                     row_var[j] = rv + one_minus_beta2 * (row_sum / cols - rv)

@@ -13,7 +13,7 @@ from ..jit import kernel
 from .flat_buffer import Run
 from .optimizer import Optimizer, check_number, required
 from .registry import register
-from .segments import BLOCK, CHUNK, chunk_table, sum_by_segment
+from .segments import CHUNK, chunk_table, sum_by_segment, sums_of_squares
 
 
 @kernel
@@ -31,23 +31,8 @@ def _lars_kernel(
     partials = np.empty((n_chunks, 2), dtype=np.float64)
     zero = sign - sign  # 0 in the arrays' dtype
     for c in prange(n_chunks):
-        w_sum = 0.0
-        g_sum = 0.0
-        for b in range(starts[c], ends[c], BLOCK):
-            # slices indexed from 0 let Numba drop negative-index checks, so the loop
-            # vectorises; sums in the dtype within a block (full vector width), float64
-            # across blocks (segments.BLOCK)
-            e = min(b + BLOCK, ends[c])
-            ps, gs = param[b:e], grad[b:e]
-            w_block = zero
-            g_block = zero
-            for i in range(ps.size):
-                w_block += ps[i] * ps[i]
-                g_block += gs[i] * gs[i]
-            w_sum += np.float64(w_block)
-            g_sum += np.float64(g_block)
-        partials[c, 0] = w_sum
-        partials[c, 1] = g_sum
+        lo, hi = starts[c], ends[c]
+        partials[c, 0], partials[c, 1] = sums_of_squares(param[lo:hi], grad[lo:hi], zero)
     totals = sum_by_segment(partials, segment, offsets.size - 1)
     scale = np.empty(offsets.size - 1, dtype=param.dtype)
     for s in range(scale.size):

@@ -52,3 +52,22 @@ def sum_by_segment(partials, segment, n_seg):
         for k in range(partials.shape[1]):
             totals[segment[c], k] += partials[c, k]
     return totals
+
+
+@kernel(parallel=False)
+def sums_of_squares(a, b, zero):
+    """(sum of a**2, sum of b**2) over two 1-D arrays of one length, as float64: summed in
+    the arrays' dtype (`zero` is its 0) over blocks of BLOCK elements, in float64 across."""
+    a_sum = 0.0
+    b_sum = 0.0
+    for lo in range(0, a.size, BLOCK):
+        # slices indexed from 0 let Numba drop negative-index checks, so the loop vectorises
+        a_block_values, b_block_values = a[lo : lo + BLOCK], b[lo : lo + BLOCK]
+        a_block = zero
+        b_block = zero
+        for i in range(a_block_values.size):
+            a_block += a_block_values[i] * a_block_values[i]
+            b_block += b_block_values[i] * b_block_values[i]
+        a_sum += np.float64(a_block)
+        b_sum += np.float64(b_block)
+    return a_sum, b_sum
