@@ -244,6 +244,62 @@ def test_grad_storage_hook_writes_into_the_optimizer_buffer():
     np.testing.assert_allclose(flat, [0, 3, 3, 3, 0])
 
 
+def _linear_weight_grad_reference(x: np.ndarray, w: np.ndarray, uses: int) -> np.ndarray:
+    """d/dW of sum(x W^T) applied `uses` times in a chain: x_{k+1} = x_k W^T (float64)."""
+    xs = [x]
+    for _ in range(uses):
+        xs.append(xs[-1] @ w.T)
+    grad_out = np.ones_like(xs[-1])
+    total = np.zeros_like(w)
+    for k in range(uses, 0, -1):
+        total += grad_out.T @ xs[k - 1]
+        grad_out = grad_out @ w
+    return total
+
+
+@pytest.mark.parametrize("uses", [1, 2, 3])
+def test_ops_write_weight_gradients_into_the_buffer_and_shared_weights_still_sum(uses):
+    from tinygrad_opt import nn
+
+    rng = np.random.default_rng(uses)
+    x = rng.standard_normal((5, 4))
+    layer = nn.Linear(4, 4, bias=False, dtype=np.float64)
+    flat = np.full(20, np.nan)
+    layer.weight._grad_storage = flat[2:18].reshape(4, 4)
+    out = Tensor(x)
+    for _ in range(uses):  # the same weight in every layer of the chain
+        out = layer(out)
+    out.sum().backward()
+    assert layer.weight.grad is layer.weight._grad_storage
+    expected = _linear_weight_grad_reference(x, layer.weight.data, uses)
+    np.testing.assert_allclose(layer.weight.grad, expected, rtol=1e-12)
+    assert np.isnan(flat[:2]).all() and np.isnan(flat[18:]).all()  # nothing outside its view
+
+
+def test_gradient_buffer_is_handed_out_once_per_pass_and_only_while_grad_is_none():
+    from tinygrad_opt.tensor import gradient_buffer
+
+    w = Tensor(np.ones(3), requires_grad=True)
+    w._grad_storage = np.zeros(3)
+    assert gradient_buffer(w) is None  # outside backward
+    seen = []
+
+    def probe(t):
+        def backward(g):
+            seen.append(gradient_buffer(w))
+            return (g,)
+
+        return Tensor.make(t.data.copy(), (t,), backward)
+
+    (probe(w) + probe(w)).sum().backward()
+    assert seen[0] is w._grad_storage and seen[1] is None
+    np.testing.assert_allclose(w.grad, [2, 2, 2])
+    seen.clear()
+    probe(w).sum().backward()  # .grad is set: its buffer holds what is accumulated into
+    assert seen == [None]
+    np.testing.assert_allclose(w.grad, [3, 3, 3])
+
+
 def test_backward_never_mutates_the_incoming_gradient():
     seen = []
 

@@ -54,6 +54,26 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 _new_tensor = object.__new__
 
+# ids of the leaves whose flat gradient buffer an op of the running backward pass has
+# claimed (see `gradient_buffer`); None outside backward.
+_claimed_buffers: set[int] | None = None
+
+
+def gradient_buffer(leaf: Tensor) -> np.ndarray | None:
+    """The optimizer's buffer view that `leaf`'s gradient will be copied into, for an op's
+    backward to write its gradient to directly (e.g. `np.matmul(..., out=...)`), or None.
+
+    Saves one copy of the gradient per step. Only the first op of a backward pass to ask for
+    a leaf gets its buffer (a weight used twice must not have its first contribution
+    overwritten by the second), and only while `.grad` is None (otherwise the buffer holds
+    the gradient being accumulated into)."""
+    claimed = _claimed_buffers
+    storage = leaf._grad_storage
+    if claimed is None or storage is None or leaf.grad is not None or id(leaf) in claimed:
+        return None
+    claimed.add(id(leaf))
+    return storage
+
 
 class Tensor:
     """An n-dimensional array that can record the ops applied to it and backpropagate.
@@ -185,6 +205,15 @@ class Tensor:
                 )
             seed = seed.astype(self.data.dtype, copy=False)
 
+        global _claimed_buffers
+        outer_claims = _claimed_buffers
+        _claimed_buffers = set()
+        try:
+            self._run_backward(seed, retain_graph)
+        finally:
+            _claimed_buffers = outer_claims
+
+    def _run_backward(self, seed: np.ndarray, retain_graph: bool) -> None:
         grads: dict[int, np.ndarray] = {id(self): seed}
         # Keys whose summed gradient is an array this loop allocated (safe to add into in
         # place); any other array may be shared with an op's output or another gradient.
@@ -228,7 +257,8 @@ class Tensor:
         if self.grad is None:
             storage = self._grad_storage
             if storage is not None:  # a view into an optimizer's flat gradient buffer
-                np.copyto(storage, grad)
+                if grad is not storage:  # else an op wrote it there (`gradient_buffer`)
+                    np.copyto(storage, grad)
                 self.grad = storage
             else:
                 self.grad = np.array(grad, dtype=self.data.dtype, copy=True)

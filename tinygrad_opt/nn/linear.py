@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, gradient_buffer
 from . import init
 from ._layout import float_data
 from .module import Module, Parameter
@@ -30,10 +30,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     def backward(g: np.ndarray):
         g2 = g.reshape(-1, out_features)
         gx = (g2 @ w).reshape(x.shape) if input.requires_grad else None
-        gw = g2.T @ x2 if weight.requires_grad else None
+        gw = np.matmul(g2.T, x2, out=gradient_buffer(weight)) if weight.requires_grad else None
         if bias is None:
             return gx, gw
-        gb = g2.sum(axis=0) if bias.requires_grad else None
+        gb = g2.sum(axis=0, out=gradient_buffer(bias)) if bias.requires_grad else None
         return gx, gw, gb
 
     parents = (input, weight) if bias is None else (input, weight, bias)
