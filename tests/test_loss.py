@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from test_nn_gradcheck import check_grads
 
-from tinygrad_opt import Tensor, loss, nn
+from tinygrad_opt import Tensor, loss, loss_kernels, nn
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((5, 4))
@@ -82,9 +82,17 @@ CE_CASES = [
 ]
 
 
+@pytest.fixture(params=["serial", "parallel"])
+def ce_rows_route(request, monkeypatch):
+    """Run the class-index kernels on one thread and, forced by a zero threshold, parallel."""
+    if request.param == "parallel":
+        monkeypatch.setattr(loss_kernels, "PARALLEL_MIN_LOGITS", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("kwargs", CE_CASES)
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_cross_entropy_class_indices(kwargs, reduction):
+def test_cross_entropy_class_indices(kwargs, reduction, ce_rows_route):
     got = loss.cross_entropy(Tensor(X), LABELS, reduction=reduction, **kwargs).data
     want = ref_cross_entropy(X, LABELS, kwargs.get("weight"), kwargs.get("ignore_index", -100),
                              kwargs.get("label_smoothing", 0.0), reduction)
@@ -182,9 +190,37 @@ def test_penalties_and_their_gradients():
         loss.l2_penalty([])
 
 
-def test_cross_entropy_bad_targets():
+@pytest.mark.parametrize("dtype", [np.float32, np.int32])
+def test_cross_entropy_float32_logits_and_other_label_dtypes(dtype, ce_rows_route):
+    """float32 logits (the training dtype) against the float64 reference; int32 labels."""
+    z = RNG.standard_normal((37, 11)).astype(np.float32) * 4
+    y = RNG.integers(0, 11, 37).astype(np.int32 if dtype is np.int32 else np.int64)
+    y[5] = -100
+    w = RNG.uniform(0.5, 2.0, 11).astype(np.float32)
+    x = Tensor(z, requires_grad=True)
+    out = loss.cross_entropy(x, y, weight=w, label_smoothing=0.05)
+    out.backward()
+    want = ref_cross_entropy(z.astype(np.float64), y, w.astype(np.float64), -100, 0.05)
+    assert out.dtype == np.float32 and x.grad.dtype == np.float32
+    np.testing.assert_allclose(out.item(), want, rtol=1e-5)
+    w64 = w.astype(np.float64)
+    ref_grad = np.zeros((37, 11))
+    step = 1e-6
+    for i, j in np.ndindex(37, 11):  # central differences of the float64 reference
+        plus, minus = z.astype(np.float64), z.astype(np.float64)
+        plus[i, j] += step
+        minus[i, j] -= step
+        ref_grad[i, j] = (ref_cross_entropy(plus, y, w64, -100, 0.05)
+                          - ref_cross_entropy(minus, y, w64, -100, 0.05)) / (2 * step)
+    np.testing.assert_allclose(x.grad, ref_grad, rtol=1e-4, atol=1e-7)
+    assert not x.grad[5].any()  # the ignored row
+
+
+def test_cross_entropy_bad_targets(ce_rows_route):
     with pytest.raises(ValueError, match="out of range"):
         loss.cross_entropy(Tensor(X), np.array([0, 1, 2, 3, 4]))
+    with pytest.raises(ValueError, match=r"target class -1 is out of range"):
+        loss.cross_entropy(Tensor(X), np.array([0, 1, -1, 3, 0]))
     with pytest.raises(ValueError, match="shape"):
         loss.cross_entropy(Tensor(X), np.array([0, 1]))
     with pytest.raises(ValueError, match="weight"):

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from . import loss_kernels
 from .nn.module import Module
 from .tensor import Tensor
 
@@ -156,15 +157,19 @@ def _classes_back(m: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.moveaxis(m.reshape(moved), -1, 1)
 
 
-def _index_target(
-    t: np.ndarray, x_shape: tuple[int, ...], num_classes: int, ignore_index: int, who: str
-):
+def _check_index_target_shape(t: np.ndarray, x_shape: tuple[int, ...], who: str) -> None:
     expected = () if len(x_shape) == 1 else (x_shape[0], *x_shape[2:])
     if t.shape != expected:
         raise ValueError(
             f"{who}: class-index target must have shape {expected} for input of shape "
             f"{x_shape}, got {t.shape}"
         )
+
+
+def _index_target(
+    t: np.ndarray, x_shape: tuple[int, ...], num_classes: int, ignore_index: int, who: str
+):
+    _check_index_target_shape(t, x_shape, who)
     flat = t.reshape(-1).astype(np.int64, copy=False)
     valid = flat != ignore_index
     bad = valid & ((flat < 0) | (flat >= num_classes))
@@ -208,12 +213,12 @@ def cross_entropy(
     w = _weight_array(weight, x, who)
     if w is not None and w.shape != (num_classes,):
         raise ValueError(f"{who}: weight must have shape ({num_classes},), got {w.shape}")
-    logp = _log_softmax_rows(z)
     eps = label_smoothing
     if t.dtype.kind in "iu":
         return _cross_entropy_indices(
-            input, x, t, logp, w, ignore_index, reduction, eps, num_classes, who
+            input, x, t, z, w, ignore_index, reduction, eps, num_classes, who
         )
+    logp = _log_softmax_rows(z)
     if t.dtype.kind != "f":
         raise TypeError(f"{who}: target must hold class indices (int) or probabilities (float)")
     if t.shape != x.shape:
@@ -244,30 +249,29 @@ def cross_entropy(
     return Tensor.make(out, parents, backward)
 
 
-def _cross_entropy_indices(input, x, t, logp, w, ignore_index, reduction, eps, num_classes, who):
-    labels, valid = _index_target(t, x.shape, num_classes, ignore_index, who)
-    rows = np.arange(labels.shape[0])
-    w_label = (w[labels] if w is not None else np.ones(labels.shape, x.dtype)) * valid
-    per_row = -logp[rows, labels] * w_label * (1 - eps)
-    if eps:
-        smooth = -(logp * w).sum(axis=1) if w is not None else -logp.sum(axis=1)
-        per_row = per_row + smooth * valid * (eps / num_classes)
-    denom = w_label.sum()
-    out = _reduce(per_row.astype(x.dtype, copy=False), reduction, denom).reshape(
-        t.shape if reduction == "none" else ()
+def _cross_entropy_indices(input, x, t, z, w, ignore_index, reduction, eps, num_classes, who):
+    """Class-index targets: one Numba pass for the loss and one for the gradient
+    (loss_kernels.py has the rule)."""
+    _check_index_target_shape(t, x.shape, who)
+    z = np.ascontiguousarray(z)
+    labels = np.ascontiguousarray(t.reshape(-1), dtype=np.int64)
+    class_weight = np.ones(num_classes, x.dtype) if w is None else np.ascontiguousarray(w)
+    logp, row_weight, per_row, bad = loss_kernels.rows_forward(
+        z, labels, ignore_index, class_weight, eps
     )
+    if bad >= 0:
+        raise ValueError(
+            f"{who}: target class {int(labels[bad])} is out of range [0, {num_classes}) "
+            f"(ignore_index={ignore_index})"
+        )
+    denom = row_weight.sum()
+    out = _reduce(per_row, reduction, denom).reshape(t.shape if reduction == "none" else ())
 
     def backward(g):
-        coef = np.asarray(_upstream(g, reduction, denom), dtype=x.dtype).reshape(-1, 1)
-        p = np.exp(logp)
-        gz = p * (w_label * (1 - eps))[:, None]
-        gz[rows, labels] -= w_label * (1 - eps)
-        if eps:
-            total_w = w.sum() if w is not None else num_classes
-            gz += (
-                (eps / num_classes) * valid[:, None] * (p * total_w - (w if w is not None else 1.0))
-            )
-        gz *= coef
+        upstream = _upstream(g, reduction, denom)
+        rows = np.empty(labels.shape[0], x.dtype)
+        rows[...] = np.reshape(upstream, -1) if reduction == "none" else upstream
+        gz = loss_kernels.rows_backward(logp, labels, ignore_index, class_weight, eps, rows)
         return (_classes_back(gz, x.shape),)
 
     return Tensor.make(out, (input,), backward)
