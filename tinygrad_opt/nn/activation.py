@@ -62,7 +62,8 @@ def _flat_views(*arrays: np.ndarray) -> list[np.ndarray] | None:
     if any(a.strides != first.strides or a.dtype != first.dtype for a in arrays):
         return None
     flats = [a.ravel(order="K") for a in arrays]
-    if not all(np.shares_memory(f, a) for f, a in zip(flats, arrays)):
+    # ravel copies (into an array that owns its data) unless the memory is one block
+    if any(f.base is None for f in flats):
         return None
     return flats
 
