@@ -129,3 +129,51 @@ def test_unclamped_matrix_over_many_row_blocks_takes_the_closed_form():
     for t in (tensors[0][0], tensors[1][0]):
         v_hat, _ = _factors(opt, t, float(np.finfo(np.float64).eps))
         assert v_hat.min() > 1e-6
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 5, 40])
+def test_threads_get_contiguous_task_shares_balanced_by_elements(parts):
+    """_tasks cuts the task list into `parts` contiguous shares by element count: together
+    they cover every task once, and no share exceeds an even split by more than one task."""
+    from tinygrad_opt.optim.adafactor_kernel import COLS, _tasks
+
+    # rows: param offset, factored, batch, rows, cols, row_var / col_var / variance offsets
+    layout = np.array([
+        [0, 1, 1, 300, 64, 0, 0, 0],
+        [19200, 0, 1, 1, 5000, 0, 0, 0],
+        [24200, 1, 2, 9, 7, 300, 64, 5000],
+        [24326, 0, 1, 1, 37, 0, 0, 5000],
+    ], dtype=np.int64)  # fmt: skip
+    tasks, _, _, bounds = _tasks(layout, 512, 8, parts)
+    work = [(hi - lo) * (layout[k, COLS] if b >= 0 else 1) for k, b, lo, hi, _, _ in tasks]
+    assert sum(work) == 300 * 64 + 5000 + 2 * 9 * 7 + 37
+    assert bounds[0] == 0 and bounds[-1] == len(tasks) and len(bounds) == parts + 1
+    assert all(np.diff(bounds) >= 0)
+    shares = [sum(work[bounds[i] : bounds[i + 1]]) for i in range(parts)]
+    assert max(shares) <= sum(work) / parts + max(work)
+
+
+def test_one_thread_and_two_give_bit_identical_steps():
+    """Each task's partial sums are added in task order whatever thread ran it, so the
+    split of the tasks over threads cannot change a single bit."""
+    rng = np.random.default_rng(5)
+    shapes = [(300, 16), (1000,), (4, 9, 7), (37,)]
+    results = []
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            params = [Tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+                      for s in shapes]  # fmt: skip
+            grads = np.random.default_rng(6)
+            opt = Adafactor(params, lr=0.02)
+            for _ in range(3):
+                for p in params:
+                    p.grad = grads.standard_normal(p.shape).astype(np.float32)
+                opt.step()
+            results.append([p.data.copy() for p in params])
+            rng = np.random.default_rng(5)
+    finally:
+        numba.set_num_threads(before)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)

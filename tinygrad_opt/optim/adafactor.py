@@ -153,6 +153,7 @@ class Adafactor(Optimizer):
             run.param, run.grad,
             run.state["row_var"], run.state["col_var"], run.state["variance"],
             self._layout(run), CHUNK, max(8, 2 * numba.get_num_threads()),
+            numba.get_num_threads(),
             s(-1.0 if group["maximize"] else 1.0), s(float(t) ** group["beta2_decay"]),
             float(min(lr, 1.0 / math.sqrt(t))), s(eps1), float(eps2), float(group["d"]),
             s(1.0 - lr * group["weight_decay"]),

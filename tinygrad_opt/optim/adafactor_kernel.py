@@ -8,8 +8,9 @@ PyTorch factors the last two); smaller tensors keep a full `variance`.
 Work is cut into tasks so one `prange` serves tensors of every size: a factored matrix is
 split into at most `row_blocks` blocks of whole rows (a block sums its rows completely and
 writes column partials to a small scratch, O(row_blocks * C) per matrix, never O(R * C));
-a vector is split into chunks. Memory is swept twice, three times for a matrix whose
-clamp may bind:
+a vector is split into chunks. Each thread takes a contiguous share of the tasks holding
+an equal number of elements (`_tasks`). Memory is swept twice, three times for a matrix
+whose clamp may bind:
 (1) g^2 row sums -> row_var (R_r), column partials of g^2 and of S_c = sum_r g^2 / R_r (a
     second loop over each row while it is in cache: R_r needs the whole row first),
     ||p||^2, vector variances (and a vector's ||u||^2, its v_hat being final);
@@ -49,11 +50,16 @@ ROW_GROUP = 4
 
 
 @kernel(parallel=False)
-def _tasks(layout, chunk, row_blocks):
-    """Task table: (tensor, matrix index or -1, lo, hi, scratch offset, matrix slot) rows.
+def _tasks(layout, chunk, row_blocks, parts):
+    """Task table: (tensor, matrix index or -1, lo, hi, scratch offset, matrix slot) rows,
+    the matrix slots, the scratch size, and `bounds`: thread th takes tasks
+    bounds[th]:bounds[th + 1].
 
     For a factored task lo:hi are rows of matrix b; for a vector task, flat offsets. Matrix
-    slots number the (tensor, b) pairs, each with the range of its tasks.
+    slots number the (tensor, b) pairs, each with the range of its tasks. Tasks differ in
+    size (a matrix has row_blocks of them whatever its size), so the threads' shares are cut
+    by element count: prange's equal task counts gave one of two threads 60% of the
+    elements of the benchmark's 20 tensors.
     """
     n_tasks = 0
     n_mats = 0
@@ -109,16 +115,35 @@ def _tasks(layout, chunk, row_blocks):
                 tasks[t, 5] = -1
                 lo += chunk
                 t += 1
-    return tasks[:t], mats, scratch
+    tasks = tasks[:t]
+    work = np.empty(t, dtype=np.int64)
+    for i in range(t):
+        k = tasks[i, 0]
+        width = layout[k, COLS] if tasks[i, 1] >= 0 else 1
+        work[i] = (tasks[i, 3] - tasks[i, 2]) * width
+    total = work.sum()
+    bounds = np.empty(parts + 1, dtype=np.int64)
+    bounds[0] = 0
+    done = 0
+    i = 0
+    for th in range(1, parts):
+        # a task goes to the earlier thread if most of it lies before the cut
+        while i < t and 2 * (done + work[i]) - work[i] <= 2 * total * th // parts:
+            done += work[i]
+            i += 1
+        bounds[th] = i
+    bounds[parts] = t
+    return tasks, mats, scratch, bounds
 
 
 @kernel
 def adafactor_kernel(
-    param, grad, row_var, col_var, variance, layout, chunk, row_blocks,
+    param, grad, row_var, col_var, variance, layout, chunk, row_blocks, parts,
     sign, one_minus_beta2, rho, eps1, eps2, d, decay_factor,
 ):  # fmt: skip
-    """One Adafactor step in place over a run of tensors; see the module docstring."""
-    tasks, mats, scratch_size = _tasks(layout, chunk, row_blocks)
+    """One Adafactor step in place over a run of tensors, its tasks shared by `parts`
+    threads; see the module docstring."""
+    tasks, mats, scratch_size, bounds = _tasks(layout, chunk, row_blocks, parts)
     n_tasks = tasks.shape[0]
     n_mats = mats.shape[0]
     n_seg = layout.shape[0]
@@ -143,95 +168,96 @@ def adafactor_kernel(
 
     # (1) row sums of g^2 -> row_var; column partials of g^2 and of g^2 / R_r; ||p||^2;
     # vector variances
-    for t in prange(n_tasks):
-        k = tasks[t, 0]
-        p_sum = 0.0
-        if tasks[t, 1] >= 0:
-            b = tasks[t, 1]
-            rows = layout[k, ROWS]
-            cols = layout[k, COLS]
-            base = layout[k, P_OFF] + b * rows * cols
-            scr = tasks[t, 4]
-            partial = col_partial[scr : scr + cols]
-            s_part = s_partial[scr : scr + cols]
-            s_blk = s_block[scr : scr + cols]
-            c_blk = c_block[scr : scr + cols]
-            inv = np.empty(ROW_GROUP, dtype=param.dtype)  # 1 / R_r of a group's rows
-            first, last = tasks[t, 2], tasks[t, 3]
-            r = first
-            while r < last:
-                n_rows = min(ROW_GROUP, last - r)
-                # (a) each row's sums: g^2 -> R_r, p^2 (in the dtype per block: float64
-                # arithmetic made this memory-bound loop compute-bound)
-                for q in range(n_rows):
-                    start = base + (r + q) * cols
-                    row_sum, row_p = sums_of_squares(
-                        grad[start : start + cols], param[start : start + cols], zero
-                    )
-                    p_sum += row_p
-                    j = layout[k, ROW_OFF] + b * rows + r + q
-                    rv = row_var[j]
-                    row_var[j] = rv + one_minus_beta2 * (row_sum / cols - rv)
-                    # R_r = 0 gives NaN below, but then the clamp may bind and S is unused
-                    inv[q] = (sign * sign) / row_var[j]
-                # (b) the column sums of g^2 and S_c = sum_r g^2 / R_r (which needs the
-                # rows' new R_r, known only now) over the group's rows, still in cache:
-                # one load and store of each column accumulator per ROW_GROUP rows. S_c
-                # only feeds ||u||^2 and, like the column sums, is summed in the dtype over
-                # <= BLOCK rows, then in float64.
-                start = base + r * cols
-                if n_rows == ROW_GROUP:
-                    g0 = grad[start : start + cols]
-                    g1 = grad[start + cols : start + 2 * cols]
-                    g2 = grad[start + 2 * cols : start + 3 * cols]
-                    g3 = grad[start + 3 * cols : start + 4 * cols]
-                    i0, i1, i2, i3 = inv[0], inv[1], inv[2], inv[3]
-                    for c in range(cols):
-                        a0 = g0[c] * g0[c]
-                        a1 = g1[c] * g1[c]
-                        a2 = g2[c] * g2[c]
-                        a3 = g3[c] * g3[c]
-                        c_blk[c] += (a0 + a1) + (a2 + a3)
-                        s_blk[c] += (a0 * i0 + a1 * i1) + (a2 * i2 + a3 * i3)
-                else:
+    for th in prange(parts):
+        for t in range(bounds[th], bounds[th + 1]):
+            k = tasks[t, 0]
+            p_sum = 0.0
+            if tasks[t, 1] >= 0:
+                b = tasks[t, 1]
+                rows = layout[k, ROWS]
+                cols = layout[k, COLS]
+                base = layout[k, P_OFF] + b * rows * cols
+                scr = tasks[t, 4]
+                partial = col_partial[scr : scr + cols]
+                s_part = s_partial[scr : scr + cols]
+                s_blk = s_block[scr : scr + cols]
+                c_blk = c_block[scr : scr + cols]
+                inv = np.empty(ROW_GROUP, dtype=param.dtype)  # 1 / R_r of a group's rows
+                first, last = tasks[t, 2], tasks[t, 3]
+                r = first
+                while r < last:
+                    n_rows = min(ROW_GROUP, last - r)
+                    # (a) each row's sums: g^2 -> R_r, p^2 (in the dtype per block: float64
+                    # arithmetic made this memory-bound loop compute-bound)
                     for q in range(n_rows):
-                        gs = grad[start + q * cols : start + (q + 1) * cols]
-                        iq = inv[q]
+                        start = base + (r + q) * cols
+                        row_sum, row_p = sums_of_squares(
+                            grad[start : start + cols], param[start : start + cols], zero
+                        )
+                        p_sum += row_p
+                        j = layout[k, ROW_OFF] + b * rows + r + q
+                        rv = row_var[j]
+                        row_var[j] = rv + one_minus_beta2 * (row_sum / cols - rv)
+                        # R_r = 0 gives NaN below, but then the clamp may bind and S is unused
+                        inv[q] = (sign * sign) / row_var[j]
+                    # (b) the column sums of g^2 and S_c = sum_r g^2 / R_r (which needs the
+                    # rows' new R_r, known only now) over the group's rows, still in cache:
+                    # one load and store of each column accumulator per ROW_GROUP rows. S_c
+                    # only feeds ||u||^2 and, like the column sums, is summed in the dtype over
+                    # <= BLOCK rows, then in float64.
+                    start = base + r * cols
+                    if n_rows == ROW_GROUP:
+                        g0 = grad[start : start + cols]
+                        g1 = grad[start + cols : start + 2 * cols]
+                        g2 = grad[start + 2 * cols : start + 3 * cols]
+                        g3 = grad[start + 3 * cols : start + 4 * cols]
+                        i0, i1, i2, i3 = inv[0], inv[1], inv[2], inv[3]
                         for c in range(cols):
-                            a = gs[c] * gs[c]
-                            c_blk[c] += a
-                            s_blk[c] += a * iq
-                r += n_rows
-                if (r - first) % BLOCK == 0 or r == last:
-                    for c in range(cols):
-                        s_part[c] += np.float64(s_blk[c])
-                        s_blk[c] = zero
-                        partial[c] += np.float64(c_blk[c])
-                        c_blk[c] = zero
-        else:
-            lo, hi = tasks[t, 2], tasks[t, 3]
-            voff = layout[k, VAR_OFF] - layout[k, P_OFF]
-            u_sum = 0.0
-            for b0 in range(lo, hi, BLOCK):
-                # sums in the dtype within a block, float64 across (see segments.BLOCK)
-                b1 = min(b0 + BLOCK, hi)
-                gs, ps = grad[b0:b1], param[b0:b1]
-                vs = variance[b0 + voff : b1 + voff]
-                p_block = zero
-                u_block = zero
-                for i in range(gs.size):
-                    g = sign * gs[i]
-                    v = vs[i] + one_minus_beta2 * (g * g - vs[i])
-                    vs[i] = v
-                    p = ps[i]
-                    p_block += p * p
-                    # a vector's v_hat is final here, so ||u||^2 needs no extra sweep
-                    u = g / max(math.sqrt(v), eps1)
-                    u_block += u * u
-                p_sum += np.float64(p_block)
-                u_sum += np.float64(u_block)
-            u_partial[t] = u_sum
-        p_partial[t] = p_sum
+                            a0 = g0[c] * g0[c]
+                            a1 = g1[c] * g1[c]
+                            a2 = g2[c] * g2[c]
+                            a3 = g3[c] * g3[c]
+                            c_blk[c] += (a0 + a1) + (a2 + a3)
+                            s_blk[c] += (a0 * i0 + a1 * i1) + (a2 * i2 + a3 * i3)
+                    else:
+                        for q in range(n_rows):
+                            gs = grad[start + q * cols : start + (q + 1) * cols]
+                            iq = inv[q]
+                            for c in range(cols):
+                                a = gs[c] * gs[c]
+                                c_blk[c] += a
+                                s_blk[c] += a * iq
+                    r += n_rows
+                    if (r - first) % BLOCK == 0 or r == last:
+                        for c in range(cols):
+                            s_part[c] += np.float64(s_blk[c])
+                            s_blk[c] = zero
+                            partial[c] += np.float64(c_blk[c])
+                            c_blk[c] = zero
+            else:
+                lo, hi = tasks[t, 2], tasks[t, 3]
+                voff = layout[k, VAR_OFF] - layout[k, P_OFF]
+                u_sum = 0.0
+                for b0 in range(lo, hi, BLOCK):
+                    # sums in the dtype within a block, float64 across (see segments.BLOCK)
+                    b1 = min(b0 + BLOCK, hi)
+                    gs, ps = grad[b0:b1], param[b0:b1]
+                    vs = variance[b0 + voff : b1 + voff]
+                    p_block = zero
+                    u_block = zero
+                    for i in range(gs.size):
+                        g = sign * gs[i]
+                        v = vs[i] + one_minus_beta2 * (g * g - vs[i])
+                        vs[i] = v
+                        p = ps[i]
+                        p_block += p * p
+                        # a vector's v_hat is final here, so ||u||^2 needs no extra sweep
+                        u = g / max(math.sqrt(v), eps1)
+                        u_block += u * u
+                    p_sum += np.float64(p_block)
+                    u_sum += np.float64(u_block)
+                u_partial[t] = u_sum
+            p_partial[t] = p_sum
 
     # (2) per matrix: column means -> col_var; mean of the updated row_var; ||u||^2 in closed
     # form when no v_hat can be clamped. Serial: this is O(row_blocks * C + R) per matrix,
@@ -296,42 +322,43 @@ def adafactor_kernel(
     n_open = 0
     for m in range(n_mats):
         n_open += not closed[m]
-    for t in prange(n_tasks if n_open > 0 else 0):  # no parallel region without any
-        k = tasks[t, 0]
-        if tasks[t, 1] >= 0 and not closed[tasks[t, 5]]:
-            m = tasks[t, 5]
-            b = tasks[t, 1]
-            rows = layout[k, ROWS]
-            cols = layout[k, COLS]
-            base = layout[k, P_OFF] + b * rows * cols
-            coff = layout[k, COL_OFF] + b * cols
-            rvm = row_var_mean[m]
-            rvm64 = np.float64(rvm)
-            u_sum = 0.0
-            for r in range(tasks[t, 2], tasks[t, 3]):
-                start = base + r * cols
-                j = layout[k, ROW_OFF] + b * rows + r
-                rv = row_var[j]
-                row_scale = rv / rvm
-                row_fast = row_free[j]
-                a2 = rvm64 / np.float64(rv)  # a_r^2
-                for c0 in range(0, cols, BLOCK):
-                    # sums in the dtype within a block, float64 across (see segments.BLOCK)
-                    c1 = min(c0 + BLOCK, cols)
-                    gs, cvs = grad[start + c0 : start + c1], col_var[coff + c0 : coff + c1]
-                    u_block = zero
-                    if row_fast:
-                        cis = col_inv[coff + c0 : coff + c1]
-                        for c in range(gs.size):
-                            u = gs[c] * cis[c]
-                            u_block += u * u
-                        u_sum += np.float64(u_block) * a2
-                    else:
-                        for c in range(gs.size):
-                            u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
-                            u_block += u * u
-                        u_sum += np.float64(u_block)
-            u_partial[t] = u_sum
+    for th in prange(parts if n_open > 0 else 0):  # no parallel region without any
+        for t in range(bounds[th], bounds[th + 1]):
+            k = tasks[t, 0]
+            if tasks[t, 1] >= 0 and not closed[tasks[t, 5]]:
+                m = tasks[t, 5]
+                b = tasks[t, 1]
+                rows = layout[k, ROWS]
+                cols = layout[k, COLS]
+                base = layout[k, P_OFF] + b * rows * cols
+                coff = layout[k, COL_OFF] + b * cols
+                rvm = row_var_mean[m]
+                rvm64 = np.float64(rvm)
+                u_sum = 0.0
+                for r in range(tasks[t, 2], tasks[t, 3]):
+                    start = base + r * cols
+                    j = layout[k, ROW_OFF] + b * rows + r
+                    rv = row_var[j]
+                    row_scale = rv / rvm
+                    row_fast = row_free[j]
+                    a2 = rvm64 / np.float64(rv)  # a_r^2
+                    for c0 in range(0, cols, BLOCK):
+                        # sums in the dtype within a block, float64 across (see segments.BLOCK)
+                        c1 = min(c0 + BLOCK, cols)
+                        gs, cvs = grad[start + c0 : start + c1], col_var[coff + c0 : coff + c1]
+                        u_block = zero
+                        if row_fast:
+                            cis = col_inv[coff + c0 : coff + c1]
+                            for c in range(gs.size):
+                                u = gs[c] * cis[c]
+                                u_block += u * u
+                            u_sum += np.float64(u_block) * a2
+                        else:
+                            for c in range(gs.size):
+                                u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
+                                u_block += u * u
+                            u_sum += np.float64(u_block)
+                u_partial[t] = u_sum
     u_total = np.zeros(n_seg, dtype=np.float64)
     for t in range(n_tasks):
         u_total[tasks[t, 0]] += u_partial[t]
@@ -344,39 +371,40 @@ def adafactor_kernel(
             scale[k] = alpha / max(1.0, math.sqrt(u_total[k] / sizes[k]) / d)
 
     # (4) p = p * (1 - lr * weight_decay) - scale * u
-    for t in prange(n_tasks):
-        k = tasks[t, 0]
-        step = scale[k]
-        if tasks[t, 1] >= 0:
-            m = tasks[t, 5]
-            b = tasks[t, 1]
-            rows = layout[k, ROWS]
-            cols = layout[k, COLS]
-            base = layout[k, P_OFF] + b * rows * cols
-            coff = layout[k, COL_OFF] + b * cols
-            rvm = row_var_mean[m]
-            cvs = col_var[coff : coff + cols]
-            cis = col_inv[coff : coff + cols]
-            for r in range(tasks[t, 2], tasks[t, 3]):
-                start = base + r * cols
-                gs, ps = grad[start : start + cols], param[start : start + cols]
-                j = layout[k, ROW_OFF] + b * rows + r
-                rv = row_var[j]
-                if row_free[j]:
-                    # no clamp in this row: u = g * a_r * b_c, multiplies only, so the loop
-                    # runs at memory speed instead of on a sqrt and a division per element
-                    coef = step * sign * row_inv[j]  # in the dtype, to keep the loop's width
-                    for c in range(cols):
-                        ps[c] = ps[c] * decay_factor - coef * gs[c] * cis[c]
-                else:
-                    row_scale = rv / rvm
-                    for c in range(cols):
-                        u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
-                        ps[c] = ps[c] * decay_factor - step * u
-        else:
-            lo, hi = tasks[t, 2], tasks[t, 3]
-            voff = layout[k, VAR_OFF] - layout[k, P_OFF]
-            gs, ps, vs = grad[lo:hi], param[lo:hi], variance[lo + voff : hi + voff]
-            for i in range(gs.size):
-                u = sign * gs[i] / max(math.sqrt(vs[i]), eps1)
-                ps[i] = ps[i] * decay_factor - step * u
+    for th in prange(parts):
+        for t in range(bounds[th], bounds[th + 1]):
+            k = tasks[t, 0]
+            step = scale[k]
+            if tasks[t, 1] >= 0:
+                m = tasks[t, 5]
+                b = tasks[t, 1]
+                rows = layout[k, ROWS]
+                cols = layout[k, COLS]
+                base = layout[k, P_OFF] + b * rows * cols
+                coff = layout[k, COL_OFF] + b * cols
+                rvm = row_var_mean[m]
+                cvs = col_var[coff : coff + cols]
+                cis = col_inv[coff : coff + cols]
+                for r in range(tasks[t, 2], tasks[t, 3]):
+                    start = base + r * cols
+                    gs, ps = grad[start : start + cols], param[start : start + cols]
+                    j = layout[k, ROW_OFF] + b * rows + r
+                    rv = row_var[j]
+                    if row_free[j]:
+                        # no clamp in this row: u = g * a_r * b_c, multiplies only, so the loop
+                        # runs at memory speed instead of on a sqrt and a division per element
+                        coef = step * sign * row_inv[j]  # in the dtype, to keep the loop's width
+                        for c in range(cols):
+                            ps[c] = ps[c] * decay_factor - coef * gs[c] * cis[c]
+                    else:
+                        row_scale = rv / rvm
+                        for c in range(cols):
+                            u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
+                            ps[c] = ps[c] * decay_factor - step * u
+            else:
+                lo, hi = tasks[t, 2], tasks[t, 3]
+                voff = layout[k, VAR_OFF] - layout[k, P_OFF]
+                gs, ps, vs = grad[lo:hi], param[lo:hi], variance[lo + voff : hi + voff]
+                for i in range(gs.size):
+                    u = sign * gs[i] / max(math.sqrt(vs[i]), eps1)
+                    ps[i] = ps[i] * decay_factor - step * u
