@@ -68,6 +68,37 @@ def _flat_views(*arrays: np.ndarray) -> list[np.ndarray] | None:
     return flats
 
 
+def relu_in_place(out: np.ndarray) -> None:
+    """out = max(out, 0) in place (NaN stays), on the array's own memory order. For a layer
+    that applies a following ReLU to its own fresh output (`Module._takes_relu`)."""
+    flats = _flat_views(out)
+    if flats is not None and out.size:
+        kernel = _relu_forward if out.size >= _RELU_PARALLEL_MIN else _relu_forward_serial
+        kernel(flats[0], flats[0])  # elementwise, so reading and writing one array is safe
+    else:
+        np.maximum(out, 0, out=out)
+
+
+def relu_grad(out: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """ReLU's backward from its output: g where out > 0, else 0."""
+    gx = np.empty_like(out)
+    flats = _flat_views(out, g, gx)
+    if flats is not None and out.size:
+        (_relu_backward if out.size >= _RELU_PARALLEL_MIN else _relu_backward_serial)(*flats)
+        return gx
+    return g * (out > 0)
+
+
+def behind_relu(out: np.ndarray, backward):
+    """The backward of an op whose output `out` had ReLU applied in place: ReLU's backward,
+    then the op's."""
+
+    def relu_then_backward(g: np.ndarray):
+        return backward(relu_grad(out, g))
+
+    return relu_then_backward
+
+
 def relu(input: Tensor) -> Tensor:
     """max(x, 0); gradient 0 at x = 0, as PyTorch. A Numba kernel runs on the arrays' own
     memory order (e.g. channels-last conv output), with a numpy fallback for other layouts."""
@@ -80,12 +111,7 @@ def relu(input: Tensor) -> Tensor:
         np.maximum(x, 0, out=out)
 
     def backward(g):
-        gx = np.empty_like(out)
-        flats = _flat_views(out, g, gx)
-        if flats is not None and out.size:
-            (_relu_backward if out.size >= _RELU_PARALLEL_MIN else _relu_backward_serial)(*flats)
-            return (gx,)
-        return (g * (out > 0),)
+        return (relu_grad(out, g),)
 
     return Tensor.make(out, (input,), backward)
 

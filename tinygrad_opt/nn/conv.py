@@ -27,6 +27,7 @@ from ..tensor import Tensor
 from . import blas, init
 from ._layout import channels_last, float_data, pair
 from ._workspace import scratch
+from .activation import ReLU, behind_relu, relu_in_place
 from .conv_blocked import conv_backward_blocked, conv_forward_blocked
 from .conv_direct import conv_planes_forward, conv_planes_weight_grad
 from .conv_kernels import _col2im, _im2col, _im2col_rows
@@ -89,9 +90,11 @@ def _bias_grad(g2: np.ndarray, dtype) -> np.ndarray:
     return np.ones(g2.shape[0], dtype=dtype) @ g2
 
 
-def _conv2d_blocked(input, weight, bias, x, dtype, stride, padding, dilation_h, out_size):
-    """conv2d as im2col + BLAS in per-thread, cache-sized chunks (see _BLOCKED):
-    (NCHW-shaped output, backward)."""
+def _conv2d_blocked(
+    input, weight, bias, x, dtype, stride, padding, dilation_h, out_size, relu
+):  # fmt: skip
+    """conv2d as im2col + BLAS in per-thread, cache-sized chunks (see _BLOCKED), with
+    max(y, 0) in the kernel if `relu`: (NCHW-shaped output, backward, ReLU applied)."""
     w = weight.data
     out_ch, in_ch, kh, kw = w.shape
     (sh, sw), (ph, pw) = stride, padding
@@ -108,7 +111,7 @@ def _conv2d_blocked(input, weight, bias, x, dtype, stride, padding, dilation_h, 
     out_nhwc = np.empty((n, out_h, out_w, out_ch), dtype=dtype)
     with blas.single_threaded():
         conv_forward_blocked(xp, w_t, _bias_vector(bias, out_ch, dtype), out_nhwc, kh, kw, sh,
-                             sw, dilation_h, chunk, threads, address, one, zero)
+                             sw, dilation_h, relu, chunk, threads, address, one, zero)
 
     def backward(g: np.ndarray):
         g_nhwc = channels_last(g.astype(dtype, copy=False))
@@ -128,7 +131,7 @@ def _conv2d_blocked(input, weight, bias, x, dtype, stride, padding, dilation_h, 
             gb = _bias_grad(g_nhwc.reshape(-1, out_ch), dtype)
         return (gx, gw) if bias is None else (gx, gw, gb)
 
-    return out_nhwc.transpose(0, 3, 1, 2), backward
+    return out_nhwc.transpose(0, 3, 1, 2), backward, relu
 
 
 def _unbatched(out, backward):
@@ -268,10 +271,15 @@ def conv2d(
     Supports stride, zero padding (int, pair, 'same', 'valid') and dilation; groups must be 1.
     An unbatched (C, H, W) input gives a (O, OH, OW) output.
     """
-    x = float_data(input, "conv2d")
-    w = weight.data
     if groups != 1:
         raise ValueError(f"conv2d: only groups=1 is supported, got groups={groups}")
+    return _conv2d(input, weight, bias, stride, padding, dilation, relu=False)
+
+
+def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool) -> Tensor:
+    """`conv2d` (groups=1), then max(y, 0) on its fresh output when `relu` (one node)."""
+    x = float_data(input, "conv2d")
+    w = weight.data
     if w.ndim != 4:
         raise ValueError(f"conv2d: weight must be 4-D (out, in, kH, kW), got shape {w.shape}")
     out_ch, in_ch, kh, kw = w.shape
@@ -309,16 +317,21 @@ def conv2d(
         and pw < kw
         and (out_ch <= _DIRECT_MAX_OUT_CHANNELS or not blocked)
     )
+    relu_done = False
     if direct:
         out, backward = _conv2d_direct(input, weight, bias, x, dtype, (ph, pw))
     elif blocked:
-        out, backward = _conv2d_blocked(
-            input, weight, bias, x, dtype, (sh, sw), (ph, pw), dh, (out_h, out_w)
+        out, backward, relu_done = _conv2d_blocked(
+            input, weight, bias, x, dtype, (sh, sw), (ph, pw), dh, (out_h, out_w), relu
         )
     else:
         out, backward = _conv2d_im2col(
             input, weight, bias, x, dtype, (sh, sw), (ph, pw), (dh, dw), (out_h, out_w), pointwise
         )
+    if relu:
+        if not relu_done:
+            relu_in_place(out)  # every route's output is a fresh array
+        backward = behind_relu(out, backward)
     if unbatched:
         out, backward = _unbatched(out, backward)
     parents = (input, weight) if bias is None else (input, weight, bias)
@@ -383,13 +396,24 @@ class Conv2d(Module):
             bound = 1.0 / math.sqrt(fan_in)
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _check_input(self, x: Tensor) -> None:
         if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
             raise ValueError(
                 f"Conv2d: expected input of shape (N, {self.in_channels}, H, W) or "
                 f"({self.in_channels}, H, W), got {tuple(x.shape)}"
             )
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check_input(x)
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+
+    def _takes_relu(self, following: Module) -> bool:
+        return type(self) is Conv2d and type(following) is ReLU
+
+    def _forward_relu(self, x: Tensor) -> Tensor:
+        self._check_input(x)
+        return _conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                       relu=True)  # fmt: skip
 
     def extra_repr(self) -> str:
         text = (

@@ -66,9 +66,10 @@ def _scatter(buf, b, dxp, kh, sh, sw, dh, channels):
 
 @kernel
 def conv_forward_blocked(
-    xp, w_t, bias, out, kh, kw, sh, sw, dh, chunk, n_threads, gemm_address, one, zero,
+    xp, w_t, bias, out, kh, kw, sh, sw, dh, relu, chunk, n_threads, gemm_address, one, zero,
 ):  # fmt: skip
-    """out (N, OH, OW, O) = patches of xp times w_t (K, O), plus bias (O,).
+    """out (N, OH, OW, O) = patches of xp times w_t (K, O), plus bias (O,); then max(out, 0)
+    if `relu` (a following ReLU layer, applied while the rows are in cache).
 
     Thread `th` takes samples [th*N/n_threads, (th+1)*N/n_threads) in chunks of `chunk`;
     call inside blas.single_threaded()."""
@@ -88,10 +89,15 @@ def conv_forward_blocked(
             dst = out_rows[n0 * per_sample : n1 * per_sample]
             gemm(gemm_address, NO_TRANS, NO_TRANS, rows, out_ch, k, one,
                  buf.ctypes.data, k, w_t.ctypes.data, out_ch, zero, dst.ctypes.data, out_ch)
-            for r in range(rows):  # the bias, while the rows are in cache
+            for r in range(rows):  # the bias (and ReLU), while the rows are in cache
                 row = dst[r]
-                for q in range(out_ch):
-                    row[q] += bias[q]
+                if relu:
+                    for q in range(out_ch):
+                        v = row[q] + bias[q]
+                        row[q] = 0.0 if v < 0 else v  # NaN passes, as torch.relu
+                else:
+                    for q in range(out_ch):
+                        row[q] += bias[q]
 
 
 @kernel

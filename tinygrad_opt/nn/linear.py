@@ -9,11 +9,17 @@ import numpy as np
 from ..tensor import Tensor, gradient_buffer
 from . import init
 from ._layout import float_data
+from .activation import ReLU, behind_relu, relu_in_place
 from .module import Module, Parameter
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight.T + bias over the last axis; weight is (out_features, in_features)."""
+    return _linear(input, weight, bias, relu=False)
+
+
+def _linear(input: Tensor, weight: Tensor, bias: Tensor | None, relu: bool) -> Tensor:
+    """`linear`, then max(y, 0) on its fresh output in place when `relu` (one node)."""
     x = float_data(input, "linear")
     w = weight.data
     if w.ndim != 2:
@@ -36,6 +42,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         gb = g2.sum(axis=0, out=gradient_buffer(bias)) if bias.requires_grad else None
         return gx, gw, gb
 
+    if relu:
+        relu_in_place(out2)
+        backward = behind_relu(out, backward)
     parents = (input, weight) if bias is None else (input, weight, bias)
     return Tensor.make(out, parents, backward)
 
@@ -71,11 +80,20 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
+        return self._forward(x, relu=False)
+
+    def _forward(self, x: Tensor, relu: bool) -> Tensor:
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear: expected input of shape (*, {self.in_features}), got {tuple(x.shape)}"
             )
-        return linear(x, self.weight, self.bias)
+        return _linear(x, self.weight, self.bias, relu)
+
+    def _takes_relu(self, following: Module) -> bool:
+        return type(self) is Linear and type(following) is ReLU
+
+    def _forward_relu(self, x: Tensor) -> Tensor:
+        return self._forward(x, relu=True)
 
     def extra_repr(self) -> str:
         return (

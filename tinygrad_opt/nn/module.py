@@ -155,6 +155,14 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
+    def _takes_relu(self, following: Module) -> bool:
+        """True if this layer can apply the ReLU module `following` to its own output
+        (`_forward_relu`); Sequential then runs the two as one graph node."""
+        return False
+
+    def _forward_relu(self, x):
+        raise NotImplementedError(f"{type(self).__name__} cannot take a following ReLU")
+
     # ------------------------------------------------------------------ traversal
     def named_modules(
         self, memo: set | None = None, prefix: str = ""
@@ -364,8 +372,19 @@ class Sequential(Module):
                 self.add_module(str(index), module)
 
     def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
+        # A Linear or Conv2d followed by a ReLU runs as one node that applies max(y, 0) to
+        # its fresh output in place (a blocked convolution, in its kernel while the rows
+        # are in cache): the same values and gradients, without ReLU's pass over memory.
+        modules = list(self._modules.values())
+        i = 0
+        while i < len(modules):
+            module = modules[i]
+            if i + 1 < len(modules) and module._takes_relu(modules[i + 1]):
+                x = module._forward_relu(x)
+                i += 2
+            else:
+                x = module(x)
+                i += 1
         return x
 
     def __len__(self) -> int:
