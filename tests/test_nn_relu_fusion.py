@@ -88,6 +88,16 @@ def test_a_subclass_with_its_own_forward_is_not_fused():
     np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
+def test_a_forward_set_on_the_instance_is_not_bypassed():
+    manual_seed(0)
+    layer, act = nn.Linear(4, 3), nn.ReLU()
+    calls = []
+    plain_forward = act.forward
+    act.forward = lambda x: (calls.append(1), plain_forward(x))[1]
+    nn.Sequential(layer, act)(Tensor(np.ones((2, 4), dtype=np.float32)))
+    assert calls == [1]
+
+
 @pytest.fixture(params=PATHS)
 def conv_path(request, monkeypatch):
     use_conv_path(monkeypatch, request.param)

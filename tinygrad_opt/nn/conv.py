@@ -31,7 +31,7 @@ from .activation import ReLU, behind_relu, relu_in_place
 from .conv_blocked import conv_backward_blocked, conv_forward_blocked
 from .conv_direct import conv_planes_forward, conv_planes_weight_grad
 from .conv_kernels import _col2im, _im2col, _im2col_rows
-from .module import Module, Parameter
+from .module import Module, Parameter, is_plain
 
 # Below this many input channels, im2col copies whole window rows (see _im2col_rows).
 _FEW_CHANNELS = 8
@@ -408,7 +408,7 @@ class Conv2d(Module):
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
     def _takes_relu(self, following: Module) -> bool:
-        return type(self) is Conv2d and type(following) is ReLU
+        return is_plain(self, Conv2d) and is_plain(following, ReLU)
 
     def _forward_relu(self, x: Tensor) -> Tensor:
         self._check_input(x)

@@ -10,7 +10,7 @@ from ..tensor import Tensor, gradient_buffer
 from . import init
 from ._layout import float_data
 from .activation import ReLU, behind_relu, relu_in_place
-from .module import Module, Parameter
+from .module import Module, Parameter, is_plain
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -90,7 +90,7 @@ class Linear(Module):
         return _linear(x, self.weight, self.bias, relu)
 
     def _takes_relu(self, following: Module) -> bool:
-        return type(self) is Linear and type(following) is ReLU
+        return is_plain(self, Linear) and is_plain(following, ReLU)
 
     def _forward_relu(self, x: Tensor) -> Tensor:
         return self._forward(x, relu=True)

@@ -354,6 +354,12 @@ class Module:
         return f"{type(self).__name__}(\n  {body}\n)"
 
 
+def is_plain(module, cls: type) -> bool:
+    """`module` is exactly a `cls` running cls's own forward: no subclass and no forward set
+    on the instance, either of which fusing it with a neighbour would bypass."""
+    return type(module) is cls and "forward" not in module.__dict__
+
+
 class Sequential(Module):
     """Modules applied in order; `Sequential(m0, m1, ...)` or `Sequential(OrderedDict)`."""
 
