@@ -300,6 +300,57 @@ def test_gradient_buffer_is_handed_out_once_per_pass_and_only_while_grad_is_none
     np.testing.assert_allclose(w.grad, [3, 3, 3])
 
 
+def _on_backward(t: Tensor, action) -> Tensor:
+    """t's value as a new node whose backward calls action() then passes g through."""
+
+    def backward(g):
+        action()
+        return (g,)
+
+    return Tensor.make(t.data.copy(), (t,), backward)
+
+
+def test_gradient_buffer_claims_are_per_thread():
+    """Thread A's backward pauses between the two uses of a shared weight while thread B is
+    in the middle of its own backward: A must still see its own claims (the buffer was
+    already handed out), so the weight's two contributions are summed, not overwritten."""
+    import threading
+
+    from tinygrad_opt import nn
+
+    a_paused, b_mid_pass, a_done = threading.Event(), threading.Event(), threading.Event()
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    shared = nn.Linear(4, 4, bias=False, dtype=np.float64)
+    shared.weight._grad_storage = np.zeros((4, 4))
+    other = nn.Linear(4, 4, bias=False, dtype=np.float64)
+    other.weight._grad_storage = np.zeros((4, 4))
+
+    def wait_for_b():
+        a_paused.set()
+        b_mid_pass.wait(10)
+
+    def hold_b():
+        b_mid_pass.set()
+        a_done.wait(10)
+
+    def run_a():
+        # backward order: the second use (claims the buffer), the pause, the first use
+        shared(_on_backward(shared(Tensor(x)), wait_for_b)).sum().backward()
+        a_done.set()
+
+    def run_b():
+        a_paused.wait(10)
+        _on_backward(other(Tensor(x)), hold_b).sum().backward()
+
+    threads = [threading.Thread(target=run_a), threading.Thread(target=run_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    expected = _linear_weight_grad_reference(x, shared.weight.data, 2)
+    np.testing.assert_allclose(shared.weight.grad, expected, rtol=1e-12)
+
+
 def test_backward_never_mutates_the_incoming_gradient():
     seen = []
 

@@ -23,6 +23,7 @@ bound as methods and operators in `ops/__init__.py`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -54,9 +55,16 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 _new_tensor = object.__new__
 
-# ids of the leaves whose flat gradient buffer an op of the running backward pass has
-# claimed (see `gradient_buffer`); None outside backward.
-_claimed_buffers: set[int] | None = None
+
+class _BackwardClaims(threading.local):
+    """Per thread: ids of the leaves whose flat gradient buffer an op of the running
+    backward pass has claimed (see `gradient_buffer`); None outside backward. Per thread so
+    that two backward passes running at once never share (or reset) each other's claims."""
+
+    claimed: set[int] | None = None
+
+
+_claims = _BackwardClaims()
 
 
 def gradient_buffer(leaf: Tensor) -> np.ndarray | None:
@@ -67,7 +75,7 @@ def gradient_buffer(leaf: Tensor) -> np.ndarray | None:
     a leaf gets its buffer (a weight used twice must not have its first contribution
     overwritten by the second), and only while `.grad` is None (otherwise the buffer holds
     the gradient being accumulated into)."""
-    claimed = _claimed_buffers
+    claimed = _claims.claimed
     storage = leaf._grad_storage
     if claimed is None or storage is None or leaf.grad is not None or id(leaf) in claimed:
         return None
@@ -205,13 +213,12 @@ class Tensor:
                 )
             seed = seed.astype(self.data.dtype, copy=False)
 
-        global _claimed_buffers
-        outer_claims = _claimed_buffers
-        _claimed_buffers = set()
+        outer_claims = _claims.claimed
+        _claims.claimed = set()
         try:
             self._run_backward(seed, retain_graph)
         finally:
-            _claimed_buffers = outer_claims
+            _claims.claimed = outer_claims
 
     def _run_backward(self, seed: np.ndarray, retain_graph: bool) -> None:
         grads: dict[int, np.ndarray] = {id(self): seed}
