@@ -138,6 +138,24 @@ def test_blocked_conv_chunks_match_naive_loops(chunk_bytes, monkeypatch):
     np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("out_ch", [4, 12])  # both ways of spacing g (conv_direct.py)
+@pytest.mark.parametrize("kernel_width", [2, 4, 5, 7])  # taps in 3s, then 2 or 1 left
+def test_direct_conv_gradients_match_naive_loops(out_ch, kernel_width, monkeypatch):
+    use_conv_path(monkeypatch, "direct")
+    rng = np.random.default_rng(kernel_width)
+    x = rng.standard_normal((3, 2, 8, 9))
+    w = rng.standard_normal((out_ch, 2, 3, kernel_width))
+    b = rng.standard_normal(out_ch)
+    xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    out = F.conv2d(xt, wt, bt, padding=(1, 1))
+    g = rng.standard_normal(out.shape)
+    out.backward(gradient=g)
+    dx, dw = naive_conv2d_grads(x, w, g, (1, 1), (1, 1))
+    np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
+
+
 def test_blocked_conv_gives_openblas_its_thread_count_back(monkeypatch):
     use_conv_path(monkeypatch, "blocked")
     _, get_threads, _ = conv_module.blas._openblas()
