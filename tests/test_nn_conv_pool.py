@@ -156,6 +156,20 @@ def test_direct_conv_gradients_match_naive_loops(out_ch, kernel_width, monkeypat
     np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
 
 
+def test_frozen_conv_weight_still_gives_the_input_gradient(conv_path):
+    """A weight that does not require grad (a frozen layer): no weight gradient is made, and
+    the input gradient still matches the naive loops."""
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((3, 3, 9, 8)), rng.standard_normal((5, 3, 3, 3))
+    xt, wt = Tensor(x, requires_grad=True), Tensor(w)
+    out = F.conv2d(xt, wt, None, stride=(1, 1), padding=(1, 1))
+    g = rng.standard_normal(out.shape)
+    out.backward(gradient=g)
+    dx, _ = naive_conv2d_grads(x, w, g, (1, 1), (1, 1))
+    np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
+    assert wt.grad is None
+
+
 def test_blocked_conv_gives_openblas_its_thread_count_back(monkeypatch):
     use_conv_path(monkeypatch, "blocked")
     _, get_threads, _ = conv_module.blas._openblas()

@@ -121,8 +121,9 @@ def _conv2d_blocked(
         if want_w or want_dx:
             dx = np.empty((n if want_dx else 0, height, width, in_ch), dtype=dtype)
             with blas.single_threaded():
-                dw = conv_backward_blocked(xp, w_mat, g_nhwc, want_dx, dx, kh, kw, sh, sw, ph,
-                                           pw, dilation_h, chunk, threads, address, one, zero)
+                dw = conv_backward_blocked(xp, w_mat, g_nhwc, want_w, want_dx, dx, kh, kw, sh,
+                                           sw, ph, pw, dilation_h, chunk, threads, address, one,
+                                           zero)  # fmt: skip
             if want_w:
                 gw = dw.T.reshape(out_ch, kh, kw, in_ch).transpose(0, 3, 1, 2)
             if want_dx:

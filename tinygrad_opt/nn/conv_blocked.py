@@ -102,13 +102,13 @@ def conv_forward_blocked(
 
 @kernel
 def conv_backward_blocked(
-    xp, w_mat, g, want_dx, dx, kh, kw, sh, sw, ph, pw, dh, chunk, n_threads, gemm_address,
-    one, zero,
+    xp, w_mat, g, want_dw, want_dx, dx, kh, kw, sh, sw, ph, pw, dh, chunk, n_threads,
+    gemm_address, one, zero,
 ):  # fmt: skip
-    """dW as (K, O) = sum over chunks of patches^T g; if want_dx, dx (N, H, W, C) = the
-    patches' adjoint of g w_mat (w_mat is (O, K)). g is the output gradient (N, OH, OW, O),
-    C-contiguous. Each thread adds into its own partial dW; the partials are summed at the
-    end. Call inside blas.single_threaded()."""
+    """If want_dw, dW as (K, O) = sum over chunks of patches^T g (zeros otherwise); if
+    want_dx, dx (N, H, W, C) = the patches' adjoint of g w_mat (w_mat is (O, K)). g is the
+    output gradient (N, OH, OW, O), C-contiguous. Each thread adds into its own partial dW;
+    the partials are summed at the end. Call inside blas.single_threaded()."""
     n_batch, out_h, out_w, out_ch = g.shape
     channels = xp.shape[3]
     height, width = dx.shape[1], dx.shape[2]
@@ -124,13 +124,15 @@ def conv_backward_blocked(
         dw = partial[th]
         for n0 in range(first, last, chunk):
             n1 = min(n0 + chunk, last)
-            for n in range(n0, n1):
-                _gather(xp, n, buf, n - n0, kh, sh, sw, dh)
             rows = (n1 - n0) * per_sample
             g_rows = g_all[n0 * per_sample : n1 * per_sample]
-            # dW (K x O) += patches^T (K x rows) g (rows x O)
-            gemm(gemm_address, TRANS, NO_TRANS, k, out_ch, rows, one,
-                 buf.ctypes.data, k, g_rows.ctypes.data, out_ch, one, dw.ctypes.data, out_ch)
+            if want_dw:
+                for n in range(n0, n1):
+                    _gather(xp, n, buf, n - n0, kh, sh, sw, dh)
+                # dW (K x O) += patches^T (K x rows) g (rows x O)
+                gemm(gemm_address, TRANS, NO_TRANS, k, out_ch, rows, one,
+                     buf.ctypes.data, k, g_rows.ctypes.data, out_ch, one, dw.ctypes.data,
+                     out_ch)  # fmt: skip
             if want_dx:
                 # patch gradients (rows x K) = g (rows x O) w_mat (O x K), into buf
                 gemm(gemm_address, NO_TRANS, NO_TRANS, rows, k, out_ch, one,
