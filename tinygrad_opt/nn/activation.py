@@ -68,15 +68,20 @@ def _flat_views(*arrays: np.ndarray) -> list[np.ndarray] | None:
     return flats
 
 
-def relu_in_place(out: np.ndarray) -> None:
-    """out = max(out, 0) in place (NaN stays), on the array's own memory order. For a layer
-    that applies a following ReLU to its own fresh output (`Module._takes_relu`)."""
-    flats = _flat_views(out)
-    if flats is not None and out.size:
-        kernel = _relu_forward if out.size >= _RELU_PARALLEL_MIN else _relu_forward_serial
-        kernel(flats[0], flats[0])  # elementwise, so reading and writing one array is safe
+def _relu_into(x: np.ndarray, out: np.ndarray) -> None:
+    """out = max(x, 0) (NaN stays) on the arrays' own memory order; `out` may be `x`."""
+    flats = _flat_views(x, out)
+    if flats is not None and x.size:
+        (_relu_forward if x.size >= _RELU_PARALLEL_MIN else _relu_forward_serial)(*flats)
     else:
-        np.maximum(out, 0, out=out)
+        np.maximum(x, 0, out=out)
+
+
+def relu_in_place(out: np.ndarray) -> None:
+    """out = max(out, 0) in place. For a layer that applies a following ReLU to its own
+    fresh output (`Module._takes_relu`); elementwise, so reading and writing one array is
+    safe."""
+    _relu_into(out, out)
 
 
 def relu_grad(out: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -104,11 +109,7 @@ def relu(input: Tensor) -> Tensor:
     memory order (e.g. channels-last conv output), with a numpy fallback for other layouts."""
     x = float_data(input, "relu")
     out = np.empty_like(x)
-    flats = _flat_views(x, out)
-    if flats is not None and x.size:
-        (_relu_forward if x.size >= _RELU_PARALLEL_MIN else _relu_forward_serial)(*flats)
-    else:
-        np.maximum(x, 0, out=out)
+    _relu_into(x, out)
 
     def backward(g):
         return (relu_grad(out, g),)

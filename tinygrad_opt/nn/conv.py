@@ -94,7 +94,7 @@ def _conv2d_blocked(
     input, weight, bias, x, dtype, stride, padding, dilation_h, out_size, relu
 ):  # fmt: skip
     """conv2d as im2col + BLAS in per-thread, cache-sized chunks (see _BLOCKED), with
-    max(y, 0) in the kernel if `relu`: (NCHW-shaped output, backward, ReLU applied)."""
+    max(y, 0) in the kernel if `relu`: (NCHW-shaped output, backward)."""
     w = weight.data
     out_ch, in_ch, kh, kw = w.shape
     (sh, sw), (ph, pw) = stride, padding
@@ -132,7 +132,7 @@ def _conv2d_blocked(
             gb = _bias_grad(g_nhwc.reshape(-1, out_ch), dtype)
         return (gx, gw) if bias is None else (gx, gw, gb)
 
-    return out_nhwc.transpose(0, 3, 1, 2), backward, relu
+    return out_nhwc.transpose(0, 3, 1, 2), backward
 
 
 def _unbatched(out, backward):
@@ -318,13 +318,14 @@ def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool) -> Tenso
         and pw < kw
         and (out_ch <= _DIRECT_MAX_OUT_CHANNELS or not blocked)
     )
-    relu_done = False
+    relu_done = False  # the blocked route applies the ReLU in its kernel
     if direct:
         out, backward = _conv2d_direct(input, weight, bias, x, dtype, (ph, pw))
     elif blocked:
-        out, backward, relu_done = _conv2d_blocked(
+        out, backward = _conv2d_blocked(
             input, weight, bias, x, dtype, (sh, sw), (ph, pw), dh, (out_h, out_w), relu
         )
+        relu_done = relu
     else:
         out, backward = _conv2d_im2col(
             input, weight, bias, x, dtype, (sh, sw), (ph, pw), (dh, dw), (out_h, out_w), pointwise

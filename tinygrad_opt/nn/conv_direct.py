@@ -148,14 +148,13 @@ def conv_planes_weight_grad(xp, g, kh, kw, n_tasks):
                             dw[o, i, j, c] += t0
                             dw[o, i, j + 1, c] += t1
                             j += 2
-                        while j < kw:
+                        if j < kw:  # one tap left
                             at = i * width + j
                             xs = plane[at : at + span]
                             total = gs[0] - gs[0]
                             for q in range(span):
                                 total += gs[q] * xs[q]
                             dw[o, i, j, c] += total
-                            j += 1
     dw_total = np.zeros((out_ch, kh, kw, channels), dtype=g.dtype)
     db_total = np.zeros(out_ch, dtype=g.dtype)
     for task in range(n_tasks):

@@ -160,7 +160,6 @@ def _im2col_rows(xp, cols, kh, sh, sw, dh, channels):
                         cols[n, oh, ow, i, t] = xp[n, row, start + t]
 
 
-
 @kernel
 def _max_pool_backward_tiled(g, argmax, dx, kh, kw):
     """_max_pool_backward for windows that tile the input (stride == kernel, no padding), in
