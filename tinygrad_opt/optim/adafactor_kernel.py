@@ -136,6 +136,20 @@ def _tasks(layout, chunk, row_blocks, parts):
     return tasks, mats, scratch, bounds
 
 
+@kernel(parallel=False)
+def _matrix(layout, k, b):
+    """(rows, cols, param offset, row_var offset, col_var offset) of matrix b of tensor k."""
+    rows = layout[k, ROWS]
+    cols = layout[k, COLS]
+    return (
+        rows,
+        cols,
+        layout[k, P_OFF] + b * rows * cols,
+        layout[k, ROW_OFF] + b * rows,
+        layout[k, COL_OFF] + b * cols,
+    )
+
+
 @kernel
 def adafactor_kernel(
     param, grad, row_var, col_var, variance, layout, chunk, row_blocks, parts,
@@ -173,10 +187,7 @@ def adafactor_kernel(
             k = tasks[t, 0]
             p_sum = 0.0
             if tasks[t, 1] >= 0:
-                b = tasks[t, 1]
-                rows = layout[k, ROWS]
-                cols = layout[k, COLS]
-                base = layout[k, P_OFF] + b * rows * cols
+                _, cols, base, roff, _ = _matrix(layout, k, tasks[t, 1])
                 scr = tasks[t, 4]
                 partial = col_partial[scr : scr + cols]
                 s_part = s_partial[scr : scr + cols]
@@ -195,7 +206,7 @@ def adafactor_kernel(
                             grad[start : start + cols], param[start : start + cols], zero
                         )
                         p_sum += row_p
-                        j = layout[k, ROW_OFF] + b * rows + r + q
+                        j = roff + r + q
                         rv = row_var[j]
                         row_var[j] = rv + one_minus_beta2 * (row_sum / cols - rv)
                         # R_r = 0 gives NaN below, but then the clamp may bind and S is unused
@@ -263,11 +274,7 @@ def adafactor_kernel(
     # form when no v_hat can be clamped. Serial: this is O(row_blocks * C + R) per matrix,
     # and a parallel region costs more than it saves here.
     for m in range(n_mats):
-        k = mats[m, 0]
-        b = mats[m, 1]
-        rows = layout[k, ROWS]
-        cols = layout[k, COLS]
-        coff = layout[k, COL_OFF] + b * cols
+        rows, cols, _, roff, coff = _matrix(layout, mats[m, 0], mats[m, 1])
         col_total = 0.0
         col_min = np.inf
         for c in range(cols):
@@ -280,7 +287,6 @@ def adafactor_kernel(
             col_total += cv64
             col_min = min(col_min, cv64)
             col_inv[coff + c] = 1.0 / math.sqrt(cv64)
-        roff = layout[k, ROW_OFF] + b * rows
         total = 0.0
         row_min = np.inf
         for r in range(rows):
@@ -327,17 +333,13 @@ def adafactor_kernel(
             k = tasks[t, 0]
             if tasks[t, 1] >= 0 and not closed[tasks[t, 5]]:
                 m = tasks[t, 5]
-                b = tasks[t, 1]
-                rows = layout[k, ROWS]
-                cols = layout[k, COLS]
-                base = layout[k, P_OFF] + b * rows * cols
-                coff = layout[k, COL_OFF] + b * cols
+                _, cols, base, roff, coff = _matrix(layout, k, tasks[t, 1])
                 rvm = row_var_mean[m]
                 rvm64 = np.float64(rvm)
                 u_sum = 0.0
                 for r in range(tasks[t, 2], tasks[t, 3]):
                     start = base + r * cols
-                    j = layout[k, ROW_OFF] + b * rows + r
+                    j = roff + r
                     rv = row_var[j]
                     row_scale = rv / rvm
                     row_fast = row_free[j]
@@ -377,18 +379,14 @@ def adafactor_kernel(
             step = scale[k]
             if tasks[t, 1] >= 0:
                 m = tasks[t, 5]
-                b = tasks[t, 1]
-                rows = layout[k, ROWS]
-                cols = layout[k, COLS]
-                base = layout[k, P_OFF] + b * rows * cols
-                coff = layout[k, COL_OFF] + b * cols
+                _, cols, base, roff, coff = _matrix(layout, k, tasks[t, 1])
                 rvm = row_var_mean[m]
                 cvs = col_var[coff : coff + cols]
                 cis = col_inv[coff : coff + cols]
                 for r in range(tasks[t, 2], tasks[t, 3]):
                     start = base + r * cols
                     gs, ps = grad[start : start + cols], param[start : start + cols]
-                    j = layout[k, ROW_OFF] + b * rows + r
+                    j = roff + r
                     rv = row_var[j]
                     if row_free[j]:
                         # no clamp in this row: u = g * a_r * b_c, multiplies only, so the loop
