@@ -16,7 +16,7 @@ the same hyperparameters on the same sizes. Then the cost of many small tensors 
 1,000 vs one 1,000,000) and the first step in a new process with Numba's cache warm.
 
 How it stays honest on a shared, noisy machine: every optimizer (ours and torch's) and the
-triad are built once, then timed round-robin for many rounds (the order rotates each round),
+triad are built once, then timed round-robin for many rounds (in a new shuffled order each round),
 so a burst of load from another process hits every row alike instead of ruining one. Each
 figure is the best (minimum) over the rounds, as STREAM reports; the bandwidth is the best
 triad over the whole run, so every row is held to the same bound. The spread column
@@ -173,17 +173,19 @@ def round_robin(
 ) -> dict[str, np.ndarray]:
     """Seconds per round of each name's (ours, torch) steps, with a triad between them.
 
-    Each round visits every name once, in an order rotated by one each round, and times
-    ours, the triad, then torch (if any) back to back: the three samples of a visit are
-    milliseconds apart, so their ratios cancel the load of the moment, and every name's
-    samples are spread over the whole run. Returns an array of shape (rounds, 3) per name
-    (NaN where there is no torch step).
+    Each round visits every name once, in an order shuffled anew each round (seeded, so runs
+    repeat), and times ours, the triad, then torch (if any) back to back: the three samples
+    of a visit are milliseconds apart, so their ratios cancel the load of the moment, and
+    every name's samples are spread over the whole run. Shuffled, not rotated: rotating
+    keeps each name's predecessor, and what ran just before skews a step on this machine
+    (rows that always followed a name without a torch step paired ~10% lower, run after run).
+    Returns an array of shape (rounds, 3) per name (NaN where there is no torch step).
     """
     names = list(steps)
     times = {name: np.full((rounds, 3), np.nan) for name in names}
+    order = np.random.default_rng(0)
     for r in range(rounds):
-        shift = r % len(names) if names else 0
-        for name in names[shift:] + names[:shift]:
+        for name in order.permutation(names):
             ours, theirs = steps[name]
             start = time.perf_counter()
             ours()
