@@ -19,8 +19,12 @@ import numba
 FASTMATH_FLAGS = frozenset({"contract", "nsz", "reassoc"})
 
 
-def kernel(fn=None, *, parallel: bool = True):
-    """Decorator for a Numba kernel: `@kernel` (parallel) or `@kernel(parallel=False)`."""
+def kernel(fn=None, *, parallel: bool = True, inline: bool = False):
+    """Decorator for a Numba kernel: `@kernel` (parallel) or `@kernel(parallel=False)`.
+
+    `inline=True` makes Numba paste the function into each kernel that calls it instead of
+    calling it: for a helper called in a hot loop with array slices, where a real call costs
+    (measured: Adafactor's step ~4% slower with a call per row of its first sweep)."""
 
     def build(f):
         return numba.njit(
@@ -28,6 +32,7 @@ def kernel(fn=None, *, parallel: bool = True):
             cache=True,
             error_model="numpy",
             fastmath=set(FASTMATH_FLAGS),
+            inline="always" if inline else "never",
         )(f)
 
     return build(fn) if fn is not None else build

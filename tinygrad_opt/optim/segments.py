@@ -54,7 +54,7 @@ def sum_by_segment(partials, segment, n_seg):
     return totals
 
 
-@kernel(parallel=False)
+@kernel(parallel=False, inline=True)
 def sums_of_squares(a, b, zero):
     """(sum of a**2, sum of b**2) over two 1-D arrays of one length, as float64: summed in
     the arrays' dtype (`zero` is its 0) over blocks of BLOCK elements, in float64 across."""
