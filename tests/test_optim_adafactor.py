@@ -22,7 +22,7 @@ OPTIONS = [
     {"eps": (1e-3, 1e-2), "d": 1.5, "beta2_decay": -0.5},
 ]
 # matrices (factored over the last two dims, batched above), vectors, a scalar, empties, and
-# a 40 x 3 matrix split into several row blocks
+# a 40 x 3 matrix (split into several row blocks where a test makes CHUNK small)
 SHAPES = [[(7, 5), (0,), (13,), (3, 0), (40, 3)], [(3, 4, 2), (), (2, 3, 1, 6)]]
 
 
@@ -117,10 +117,15 @@ def test_clamp_binding_for_some_elements_takes_the_exact_path():
     assert 0 < (row_min > eps1**2).mean() < 1
 
 
-def test_unclamped_matrix_over_many_row_blocks_takes_the_closed_form():
+def test_unclamped_matrix_over_many_row_blocks_takes_the_closed_form(monkeypatch):
     """Default eps1: the clamp binds nowhere, so ||u||^2 comes from sweep 1's column sums;
-    300 rows are more than the kernel's row blocks, so the sums cross task boundaries."""
-    assert 300 > max(8, 2 * numba.get_num_threads())  # adafactor.py's row_blocks
+    300 rows are more than the kernel's row blocks, and with a small CHUNK (the least
+    elements per block) each matrix is cut into them, so the sums cross task boundaries."""
+    from tinygrad_opt.optim.adafactor_kernel import _blocks
+
+    monkeypatch.setattr(adafactor, "CHUNK", 16)
+    row_blocks = max(8, 2 * numba.get_num_threads())  # adafactor.py's
+    assert _blocks(300, 4, row_blocks, 16) == _blocks(300, 3, row_blocks, 16) == row_blocks
     opt, tensors = compare_with_reference(
         lambda groups: Adafactor(groups), REFERENCES_B2["adafactor"],
         [{}, {"lr": 0.03, "weight_decay": 0.1}], shapes=[[(300, 4), (5,)], [(2, 300, 3)]],
@@ -153,9 +158,22 @@ def test_threads_get_contiguous_task_shares_balanced_by_elements(parts):
     assert max(shares) <= sum(work) / parts + max(work)
 
 
-def test_one_thread_and_two_give_bit_identical_steps():
+def test_row_blocks_are_never_smaller_than_a_chunk_nor_more_than_rows():
+    from tinygrad_opt.optim.adafactor_kernel import _blocks
+
+    assert _blocks(300, 16, 8, 16384) == 1  # 4,800 elements: one block
+    assert _blocks(4819, 512, 8, 16384) == 8  # 2.5M elements: row_blocks of them
+    assert _blocks(40, 512, 8, 16384) == 1  # 20,480: one block of >= chunk
+    assert _blocks(64, 512, 8, 16384) == 2
+    assert _blocks(3, 100000, 8, 16) == 3  # never more blocks than rows
+    assert _blocks(0, 5, 8, 16) == 1 and _blocks(5, 0, 8, 16) == 1
+
+
+def test_one_thread_and_two_give_bit_identical_steps(monkeypatch):
     """Each task's partial sums are added in task order whatever thread ran it, so the
-    split of the tasks over threads cannot change a single bit."""
+    split of the tasks over threads cannot change a single bit (CHUNK made small so the
+    300 x 16 matrix is cut into several blocks, which the two threads share)."""
+    monkeypatch.setattr(adafactor, "CHUNK", 64)
     rng = np.random.default_rng(5)
     shapes = [(300, 16), (1000,), (4, 9, 7), (37,)]
     results = []
