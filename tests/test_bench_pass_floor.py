@@ -40,7 +40,7 @@ def small_optimizer(name, rng):
     return opt
 
 
-@pytest.mark.parametrize("name", ["lamb", "lars", "adafactor"])
+@pytest.mark.parametrize("name", ["lamb", "lars", "adafactor", "adam"])
 def test_floor_passes_leave_the_optimizer_unchanged(bench, name):
     opt = small_optimizer(name, np.random.default_rng(3))
     buffer = opt.flat_buffers()[0]
@@ -66,7 +66,7 @@ def test_floor_loads_are_real(bench):
 def test_floor_arrays_add_up_to_the_bound_of_each_rule(bench):
     from benchmarks.optim_step import ADAFACTOR_ARRAYS, MIN_PASS_ARRAYS
 
-    expected = dict(MIN_PASS_ARRAYS, adafactor=ADAFACTOR_ARRAYS["factored"])
+    expected = dict(MIN_PASS_ARRAYS, adafactor=ADAFACTOR_ARRAYS["factored"], adam=(1, 7))
     for name in bench.RULES:
         passes, arrays = expected[name]
         assert len(bench.FLOOR_ARRAYS[name]) == passes
@@ -75,5 +75,5 @@ def test_floor_arrays_add_up_to_the_bound_of_each_rule(bench):
 
 def test_floor_passes_refuse_a_rule_without_a_floor(bench):
     opt = small_optimizer("lamb", np.random.default_rng(5))
-    with pytest.raises(ValueError, match="no floor for 'adam'"):
-        bench.floor_passes("adam", opt)
+    with pytest.raises(ValueError, match="no floor for 'sgd'"):
+        bench.floor_passes("sgd", opt)
