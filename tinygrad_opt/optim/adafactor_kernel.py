@@ -67,8 +67,8 @@ def _tasks(layout, chunk, row_blocks, parts):
 
     For a factored task lo:hi are rows of matrix b; for a vector task, flat offsets. Matrix
     slots number the (tensor, b) pairs, each with the range of its tasks. Tasks differ in
-    size (a matrix has row_blocks of them whatever its size), so the threads' shares are cut
-    by element count: prange's equal task counts gave one of two threads 60% of the
+    size (a matrix has up to row_blocks of them, see `_blocks`), so the threads' shares are
+    cut by element count: prange's equal task counts gave one of two threads 60% of the
     elements of the benchmark's 20 tensors.
     """
     n_tasks = 0
