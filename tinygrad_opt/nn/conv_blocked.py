@@ -24,6 +24,7 @@ import numpy as np
 from numba import prange
 
 from ..jit import kernel
+from ..partials import sum_first_axis, zeros
 from .blas import NO_TRANS, TRANS, gemm
 
 
@@ -115,7 +116,7 @@ def conv_backward_blocked(
     k = w_mat.shape[1]
     per_sample = out_h * out_w
     g_all = g.reshape(n_batch * per_sample, out_ch)
-    partial = np.zeros((n_threads, k, out_ch), dtype=xp.dtype)
+    partial = zeros((n_threads, k, out_ch), xp)
     for th in prange(n_threads):
         first = th * n_batch // n_threads
         last = (th + 1) * n_batch // n_threads
@@ -150,7 +151,4 @@ def conv_backward_blocked(
                         dst = dx[n, ih].reshape(width * channels)
                         for t in range(width * channels):
                             dst[t] = src[t]
-    total = np.zeros((k, out_ch), dtype=xp.dtype)
-    for th in range(n_threads):
-        total += partial[th]
-    return total
+    return sum_first_axis(partial)

@@ -24,6 +24,7 @@ import numpy as np
 from numba import prange
 
 from ..jit import kernel
+from ..partials import sum_first_axis, zeros
 
 
 @kernel
@@ -84,8 +85,8 @@ def conv_planes_weight_grad(xp, g, kh, kw, n_tasks):
     channels, height, width = xp.shape[1], xp.shape[2], xp.shape[3]
     span = (out_h - 1) * width + out_w
     n_tasks = max(min(n_batch, n_tasks), 1)
-    partial = np.zeros((n_tasks, out_ch, kh, kw, channels), dtype=g.dtype)
-    partial_b = np.zeros((n_tasks, out_ch), dtype=g.dtype)
+    partial = zeros((n_tasks, out_ch, kh, kw, channels), g)
+    partial_b = zeros((n_tasks, out_ch), g)
     for task in prange(n_tasks):
         spaced = np.zeros((out_ch, span), dtype=g.dtype)  # dropped positions stay 0
         dw = partial[task]
@@ -155,9 +156,4 @@ def conv_planes_weight_grad(xp, g, kh, kw, n_tasks):
                             for q in range(span):
                                 total += gs[q] * xs[q]
                             dw[o, i, j, c] += total
-    dw_total = np.zeros((out_ch, kh, kw, channels), dtype=g.dtype)
-    db_total = np.zeros(out_ch, dtype=g.dtype)
-    for task in range(n_tasks):
-        dw_total += partial[task]
-        db_total += partial_b[task]
-    return dw_total, db_total
+    return sum_first_axis(partial), sum_first_axis(partial_b)

@@ -8,10 +8,10 @@ the rows contiguously.
 
 from __future__ import annotations
 
-import numpy as np
 from numba import get_num_threads, prange
 
 from ..jit import kernel
+from ..partials import sum_first_axis, zeros_float64
 
 
 @kernel
@@ -19,19 +19,24 @@ def _channel_mean_var(x, n_blocks):
     """Per-column mean and biased variance of x (M, C), two-pass in float64."""
     m, c = x.shape
     block = (m + n_blocks - 1) // n_blocks
-    partial = np.zeros((n_blocks, c))
+    partial = zeros_float64((n_blocks, c))
     for b in prange(n_blocks):
         for i in range(b * block, min(m, (b + 1) * block)):
             for j in range(c):
                 partial[b, j] += x[i, j]
-    mean = partial.sum(axis=0) / m
-    partial_sq = np.zeros((n_blocks, c))
+    mean = sum_first_axis(partial)
+    for j in range(c):
+        mean[j] /= m
+    partial_sq = zeros_float64((n_blocks, c))
     for b in prange(n_blocks):
         for i in range(b * block, min(m, (b + 1) * block)):
             for j in range(c):
                 d = x[i, j] - mean[j]
                 partial_sq[b, j] += d * d
-    return mean, partial_sq.sum(axis=0) / m
+    var = sum_first_axis(partial_sq)
+    for j in range(c):
+        var[j] /= m
+    return mean, var
 
 
 @kernel
@@ -48,15 +53,15 @@ def _grad_sums(g, x, mean, inv_std, n_blocks):
     """Per-column sum(g) and sum(g * xhat) with xhat = (x - mean) * inv_std."""
     m, c = g.shape
     block = (m + n_blocks - 1) // n_blocks
-    sum_g = np.zeros((n_blocks, c))
-    sum_gx = np.zeros((n_blocks, c))
+    sum_g = zeros_float64((n_blocks, c))
+    sum_gx = zeros_float64((n_blocks, c))
     for b in prange(n_blocks):
         for i in range(b * block, min(m, (b + 1) * block)):
             for j in range(c):
                 gi = g[i, j]
                 sum_g[b, j] += gi
                 sum_gx[b, j] += gi * (x[i, j] - mean[j]) * inv_std[j]
-    return sum_g.sum(axis=0), sum_gx.sum(axis=0)
+    return sum_first_axis(sum_g), sum_first_axis(sum_gx)
 
 
 @kernel

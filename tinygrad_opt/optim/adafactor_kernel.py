@@ -40,6 +40,7 @@ import numpy as np
 from numba import prange
 
 from ..jit import kernel
+from ..partials import zeros, zeros_float64
 from .segments import BLOCK, sums_of_squares
 
 # columns of the layout table
@@ -172,19 +173,21 @@ def adafactor_kernel(
     n_tasks = tasks.shape[0]
     n_mats = mats.shape[0]
     n_seg = layout.shape[0]
-    col_partial = np.zeros(scratch_size, dtype=np.float64)  # per task: sum_r g^2
-    s_partial = np.zeros(scratch_size, dtype=np.float64)  # per task: S_c = sum_r g^2 / R_r
-    s_block = np.zeros(scratch_size, dtype=param.dtype)  # S_c over <= BLOCK rows, in dtype
-    c_block = np.zeros(scratch_size, dtype=param.dtype)  # sum_r g^2 over <= BLOCK rows, dtype
+    # zeroed arrays come from serial helpers: in this parallel kernel np.zeros would start
+    # the thread pool once per array (see partials.py)
+    col_partial = zeros_float64(scratch_size)  # per task: sum_r g^2
+    s_partial = zeros_float64(scratch_size)  # per task: S_c = sum_r g^2 / R_r
+    s_block = zeros(scratch_size, param)  # S_c over <= BLOCK rows, in dtype
+    c_block = zeros(scratch_size, param)  # sum_r g^2 over <= BLOCK rows, dtype
     col_inv = np.empty(col_var.size, dtype=param.dtype)  # b_c = 1 / sqrt(C_c)
     row_inv = np.empty(row_var.size, dtype=param.dtype)  # a_r = sqrt(rvm / R_r)
     row_free = np.empty(row_var.size, dtype=np.bool_)  # no v_hat of row r can be clamped
-    p_partial = np.zeros(n_tasks, dtype=np.float64)
-    u_partial = np.zeros(n_tasks, dtype=np.float64)
+    p_partial = zeros_float64(n_tasks)
+    u_partial = zeros_float64(n_tasks)
     row_var_mean = np.empty(n_mats, dtype=param.dtype)
     min_col = np.empty(n_mats, dtype=np.float64)  # min_c C_c, NaN if some C_c is not finite
-    closed = np.zeros(n_mats, dtype=np.bool_)  # ||u||^2 came in closed form (no sweep 3)
-    u_mat = np.zeros(n_mats, dtype=np.float64)
+    closed = np.empty(n_mats, dtype=np.bool_)  # ||u||^2 came in closed form (no sweep 3)
+    u_mat = zeros_float64(n_mats)
     zero = sign - sign  # 0 in the arrays' dtype
     e1 = np.float64(eps1)
     # v_hat above this cannot be clamped: the margin covers the rounding of the dtype's
@@ -287,6 +290,7 @@ def adafactor_kernel(
     # and a parallel region costs more than it saves here.
     for m in range(n_mats):
         rows, cols, _, roff, coff = _matrix(layout, mats[m, 0], mats[m, 1])
+        closed[m] = False
         col_total = 0.0
         col_min = np.inf
         for c in range(cols):
@@ -330,8 +334,10 @@ def adafactor_kernel(
             u_mat[m] = u_sum * rvm
 
     # alpha = max(eps2, RMS(p)) * rho per tensor (p before weight decay, as PyTorch)
-    sizes = layout[:, BATCH] * layout[:, ROWS] * layout[:, COLS]
-    p_total = np.zeros(n_seg, dtype=np.float64)
+    sizes = np.empty(n_seg, dtype=np.int64)  # a loop: an array expression is a parallel region
+    for k in range(n_seg):
+        sizes[k] = layout[k, BATCH] * layout[k, ROWS] * layout[k, COLS]
+    p_total = zeros_float64(n_seg)
     for t in range(n_tasks):
         p_total[tasks[t, 0]] += p_partial[t]
 
@@ -340,45 +346,47 @@ def adafactor_kernel(
     n_open = 0
     for m in range(n_mats):
         n_open += not closed[m]
-    for th in prange(parts if n_open > 0 else 0):  # no parallel region without any
-        for t in range(bounds[th], bounds[th + 1]):
-            k = tasks[t, 0]
-            if tasks[t, 1] >= 0 and not closed[tasks[t, 5]]:
-                m = tasks[t, 5]
-                _, cols, base, roff, coff = _matrix(layout, k, tasks[t, 1])
-                rvm = row_var_mean[m]
-                rvm64 = np.float64(rvm)
-                u_sum = 0.0
-                for r in range(tasks[t, 2], tasks[t, 3]):
-                    start = base + r * cols
-                    j = roff + r
-                    rv = row_var[j]
-                    row_scale = rv / rvm
-                    row_fast = row_free[j]
-                    a2 = rvm64 / np.float64(rv)  # a_r^2
-                    for c0 in range(0, cols, BLOCK):
-                        # sums in the dtype within a block, float64 across (see segments.BLOCK)
-                        c1 = min(c0 + BLOCK, cols)
-                        gs, cvs = grad[start + c0 : start + c1], col_var[coff + c0 : coff + c1]
-                        u_block = zero
-                        if row_fast:
-                            cis = col_inv[coff + c0 : coff + c1]
-                            for c in range(gs.size):
-                                u = gs[c] * cis[c]
-                                u_block += u * u
-                            u_sum += np.float64(u_block) * a2
-                        else:
-                            for c in range(gs.size):
-                                u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
-                                u_block += u * u
-                            u_sum += np.float64(u_block)
-                u_partial[t] = u_sum
-    u_total = np.zeros(n_seg, dtype=np.float64)
+    # prange(0) would still start (and wake) the thread pool, ~12-40 us: skip the loop
+    if n_open > 0:
+        for th in prange(parts):
+            for t in range(bounds[th], bounds[th + 1]):
+                k = tasks[t, 0]
+                if tasks[t, 1] >= 0 and not closed[tasks[t, 5]]:
+                    m = tasks[t, 5]
+                    _, cols, base, roff, coff = _matrix(layout, k, tasks[t, 1])
+                    rvm = row_var_mean[m]
+                    rvm64 = np.float64(rvm)
+                    u_sum = 0.0
+                    for r in range(tasks[t, 2], tasks[t, 3]):
+                        start = base + r * cols
+                        j = roff + r
+                        rv = row_var[j]
+                        row_scale = rv / rvm
+                        row_fast = row_free[j]
+                        a2 = rvm64 / np.float64(rv)  # a_r^2
+                        for c0 in range(0, cols, BLOCK):
+                            # sums in the dtype within a block, float64 across (see segments.BLOCK)
+                            c1 = min(c0 + BLOCK, cols)
+                            gs, cvs = grad[start + c0 : start + c1], col_var[coff + c0 : coff + c1]
+                            u_block = zero
+                            if row_fast:
+                                cis = col_inv[coff + c0 : coff + c1]
+                                for c in range(gs.size):
+                                    u = gs[c] * cis[c]
+                                    u_block += u * u
+                                u_sum += np.float64(u_block) * a2
+                            else:
+                                for c in range(gs.size):
+                                    u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
+                                    u_block += u * u
+                                u_sum += np.float64(u_block)
+                    u_partial[t] = u_sum
+    u_total = zeros_float64(n_seg)
     for t in range(n_tasks):
         u_total[tasks[t, 0]] += u_partial[t]
     for m in range(n_mats):
         u_total[mats[m, 0]] += u_mat[m]
-    scale = np.zeros(n_seg, dtype=param.dtype)
+    scale = zeros(n_seg, param)
     for k in range(n_seg):
         if sizes[k] > 0:
             alpha = max(eps2, math.sqrt(p_total[k] / sizes[k])) * rho
