@@ -162,6 +162,18 @@ def _matrix(layout, k, b):
     )
 
 
+@kernel(parallel=False, inline=True)
+def _add_task_rows(partials, tasks, first, last, sums):
+    """sums += the column partials of tasks first..last-1, task by task: each task's row of
+    the scratch is contiguous (a loop over tasks inside one over columns strode through
+    them, ~3x slower at 1M parameters)."""
+    cols = sums.size
+    for t in range(first, last):
+        part = partials[tasks[t, 4] : tasks[t, 4] + cols]
+        for c in range(cols):
+            sums[c] += part[c]
+
+
 @kernel
 def adafactor_kernel(
     param, grad, row_var, col_var, variance, layout, chunk, row_blocks, parts,
@@ -293,13 +305,8 @@ def adafactor_kernel(
     for m in range(n_mats):
         rows, cols, _, roff, coff = _matrix(layout, mats[m, 0], mats[m, 1])
         closed[m] = False
-        # the tasks' column partials added task by task: each task's row is contiguous (a
-        # loop over tasks inside one over columns strode through them, ~3x slower at 1M)
         col_sums = column_sums[coff : coff + cols]
-        for t in range(mats[m, 2], mats[m, 3]):
-            part = col_partial[tasks[t, 4] : tasks[t, 4] + cols]
-            for c in range(cols):
-                col_sums[c] += part[c]
+        _add_task_rows(col_partial, tasks, mats[m, 2], mats[m, 3], col_sums)
         col_total = 0.0
         col_min = np.inf
         for c in range(cols):
@@ -333,10 +340,7 @@ def adafactor_kernel(
         if math.isfinite(total) and row_min * min_col[m] / rvm > no_clamp:
             closed[m] = True
             s_sums = s_column_sums[coff : coff + cols]
-            for t in range(mats[m, 2], mats[m, 3]):
-                part = s_partial[tasks[t, 4] : tasks[t, 4] + cols]
-                for c in range(cols):
-                    s_sums[c] += part[c]
+            _add_task_rows(s_partial, tasks, mats[m, 2], mats[m, 3], s_sums)
             u_sum = 0.0
             for c in range(cols):
                 u_sum += s_sums[c] / np.float64(col_var[coff + c])
