@@ -335,7 +335,8 @@ def step_table(total: int, rounds: int, names: list[str] | None = None) -> None:
     every_triad = np.concatenate([t[:, 1] for t in times.values()])
 
     print(f"{total:,} float32 parameters in {len(sizes)} tensors "
-          f"({min(sizes):,} .. {max(sizes):,} each); {rounds} round-robin rounds")
+          f"({min(sizes):,} .. {max(sizes):,} each); {rounds} rounds, each in a new "
+          f"shuffled order")
     print(f"triad bandwidth over the run: best {triad.bytes / every_triad.min() / 1e9:.1f} "
           f"GB/s, median {triad.bytes / np.median(every_triad) / 1e9:.1f}, worst "
           f"{triad.bytes / every_triad.max() / 1e9:.1f}\n")
@@ -380,7 +381,8 @@ def step_table(total: int, rounds: int, names: list[str] | None = None) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1M parameters, fewer rounds")
-    parser.add_argument("--rounds", type=int, default=None, help="round-robin rounds")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rounds, each visiting every optimizer once")
     parser.add_argument("--only", nargs="+", default=None, metavar="NAME",
                         help="time only these optimizers")
     args = parser.parse_args(argv)
