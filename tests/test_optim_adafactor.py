@@ -14,7 +14,7 @@ from optim_reference_b2 import (
 )
 
 from tinygrad_opt import Tensor
-from tinygrad_opt.optim import Adafactor, adafactor, adafactor_kernel
+from tinygrad_opt.optim import Adafactor, adafactor, adafactor_kernel, optimizer
 
 OPTIONS = [
     {},
@@ -172,8 +172,11 @@ def test_row_blocks_are_never_smaller_than_a_chunk_nor_more_than_rows():
 def test_one_thread_and_two_give_bit_identical_steps(monkeypatch):
     """Each task's partial sums are added in task order whatever thread ran it, so the
     split of the tasks over threads cannot change a single bit (CHUNK made small so the
-    300 x 16 matrix is cut into several blocks, which the two threads share)."""
+    300 x 16 matrix is cut into several blocks, which the two threads share; the minimum
+    size for the thread pool set to 0, else these few thousand elements run on one thread
+    whatever the thread count)."""
     monkeypatch.setattr(adafactor, "CHUNK", 64)
+    monkeypatch.setattr(optimizer, "PARALLEL_MIN_SIZE", 0)
     rng = np.random.default_rng(5)
     shapes = [(300, 16), (1000,), (4, 9, 7), (37,)]
     results = []
@@ -195,3 +198,4 @@ def test_one_thread_and_two_give_bit_identical_steps(monkeypatch):
         numba.set_num_threads(before)
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
+
