@@ -199,3 +199,30 @@ def test_one_thread_and_two_give_bit_identical_steps(monkeypatch):
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
 
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two Numba threads")
+def test_two_threads_match_the_reference_where_a_matrix_is_split_between_them(monkeypatch):
+    """Sweep 2 runs in the thread that summed all of a matrix's rows, or after sweep 1 for a
+    matrix whose row blocks two threads shared: both paths against the reference. CHUNK = 3
+    cuts the 40 x 3 matrix into row blocks that straddle the threads' cut while the 7 x 5
+    one stays whole with the first thread (checked on the task table first)."""
+    from tinygrad_opt.optim.adafactor_kernel import _split_between_threads, _tasks
+
+    monkeypatch.setattr(adafactor, "CHUNK", 3)
+    monkeypatch.setattr(optimizer, "PARALLEL_MIN_SIZE", 0)  # the pool even for these sizes
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        params = [Tensor(np.ones(s), requires_grad=True) for s in SHAPES[0]]
+        opt = Adafactor(params)
+        for p in params:
+            p.grad = np.ones(p.shape)
+        (run,) = opt.flat_buffers()[0].runs(None)
+        row_blocks = max(8, 2 * numba.get_num_threads())  # adafactor.py's
+        _, mats, _, bounds = _tasks(opt._layout(run), 3, row_blocks, 2)
+        split = [_split_between_threads(mats, m, bounds) for m in range(len(mats))]
+        assert any(split) and not all(split)
+        compare_with_reference(lambda groups: Adafactor(groups), REFERENCES_B2["adafactor"],
+                               [{}, {"lr": 0.03}], shapes=SHAPES, steps=10)  # fmt: skip
+    finally:
+        numba.set_num_threads(before)

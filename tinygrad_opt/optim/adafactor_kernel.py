@@ -15,8 +15,10 @@ whose clamp may bind:
 (1) g^2 row sums -> row_var (R_r), column partials of g^2 and of S_c = sum_r g^2 / R_r (a
     second loop over each row while it is in cache: R_r needs the whole row first),
     ||p||^2, vector variances (and a vector's ||u||^2, its v_hat being final);
-(2) per matrix, serial (it is small): column partials -> col_var (C_c), rvm = max(mean R,
-    eps1), b_c = 1 / sqrt(C_c), a_r = sqrt(rvm / R_r). v_hat = R_r * C_c / rvm, so if
+(2) per matrix (`_finish_matrix`), by the thread that summed all its rows, right after its
+    last task (serially after sweep 1 for the few matrices split between threads): column
+    partials -> col_var (C_c), rvm = max(mean R, eps1), b_c = 1 / sqrt(C_c),
+    a_r = sqrt(rvm / R_r). v_hat = R_r * C_c / rvm, so if
     min R * min C / rvm is above eps1^2 (with CLAMP_MARGIN for rounding) the clamp binds
     nowhere, u = g * a_r * b_c and ||u||^2 = rvm * sum_c S_c / C_c: no sweep over g;
 (3) only for a matrix where the clamp may bind (or a factor is not finite): ||u||^2 over g,
@@ -174,6 +176,72 @@ def _add_task_rows(partials, tasks, first, last, sums):
             sums[c] += part[c]
 
 
+@kernel(parallel=False, inline=True)
+def _split_between_threads(mats, m, bounds):
+    """Whether matrix m's tasks fall in more than one thread's share (bounds from _tasks)."""
+    for th in range(1, bounds.size - 1):
+        if mats[m, 2] < bounds[th] < mats[m, 3]:
+            return True
+    return False
+
+
+@kernel(parallel=False)
+def _finish_matrix(
+    m, layout, tasks, mats, row_var, col_var, sums, factors, one_minus_beta2, eps1, no_clamp
+):  # fmt: skip
+    """Sweep 2 for matrix m, once sweep 1 has summed all its rows: column partials ->
+    col_var (C_c), rvm = max(mean R, eps1), b_c = 1 / sqrt(C_c), a_r = sqrt(rvm / R_r), and
+    ||u||^2 in closed form when no v_hat can be clamped. O(row_blocks * C + R).
+
+    sums = (col_partial, s_partial, column_sums, s_column_sums): the tasks' partials and the
+    per-column totals; factors = (col_inv, row_inv, row_free, row_var_mean, min_col, closed,
+    u_mat), the outputs (see adafactor_kernel)."""
+    col_partial, s_partial, column_sums, s_column_sums = sums
+    col_inv, row_inv, row_free, row_var_mean, min_col, closed, u_mat = factors
+    rows, cols, _, roff, coff = _matrix(layout, mats[m, 0], mats[m, 1])
+    closed[m] = False
+    col_sums = column_sums[coff : coff + cols]
+    _add_task_rows(col_partial, tasks, mats[m, 2], mats[m, 3], col_sums)
+    col_total = 0.0
+    col_min = np.inf
+    for c in range(cols):
+        total = col_sums[c]
+        cv = col_var[coff + c]
+        col_var[coff + c] = cv + one_minus_beta2 * (total / rows - cv)
+        cv64 = np.float64(col_var[coff + c])
+        col_total += cv64
+        col_min = min(col_min, cv64)
+        col_inv[coff + c] = 1.0 / math.sqrt(cv64)
+    total = 0.0
+    row_min = np.inf
+    for r in range(rows):
+        rv64 = np.float64(row_var[roff + r])
+        total += rv64
+        row_min = min(row_min, rv64)
+    row_var_mean[m] = max(total / rows, eps1)
+    rvm = np.float64(row_var_mean[m])
+    # a non-finite factor (NaN, Inf) sends the matrix down the exact path: the minima
+    # would skip a NaN, so they are trusted only when the totals are finite
+    min_col[m] = col_min if math.isfinite(col_total) else np.nan
+    for r in range(rows):
+        rv64 = np.float64(row_var[roff + r])
+        row_inv[roff + r] = math.sqrt(rvm / rv64)
+        # v_hat[r, c] >= R_r * min C / rvm: above eps1^2, the row takes the
+        # multiply-only form in sweeps 3 and 4
+        row_free[roff + r] = rv64 * min_col[m] / rvm > no_clamp
+    # v_hat[r, c] = R_r * C_c / rvm >= min R * min C / rvm: if that is above eps1^2 the
+    # clamp binds nowhere, u = g * sqrt(rvm / R_r) / sqrt(C_c), and
+    # ||u||^2 = rvm * sum_c S_c / C_c with S_c = sum_r g^2 / R_r from sweep 1
+    if math.isfinite(total) and row_min * min_col[m] / rvm > no_clamp:
+        closed[m] = True
+        s_sums = s_column_sums[coff : coff + cols]
+        _add_task_rows(s_partial, tasks, mats[m, 2], mats[m, 3], s_sums)
+        u_sum = 0.0
+        for c in range(cols):
+            u_sum += s_sums[c] / np.float64(col_var[coff + c])
+        u_mat[m] = u_sum * rvm
+
+
 @kernel
 def adafactor_kernel(
     param, grad, row_var, col_var, variance, layout, chunk, row_blocks, parts,
@@ -207,6 +275,8 @@ def adafactor_kernel(
     # v_hat above this cannot be clamped: the margin covers the rounding of the dtype's
     # R_r / rvm * C_c (a few ulps, <= 1e-6 relative in float32) in the exact form
     no_clamp = e1 * e1 * (1.0 + CLAMP_MARGIN)
+    sums = (col_partial, s_partial, column_sums, s_column_sums)
+    factors = (col_inv, row_inv, row_free, row_var_mean, min_col, closed, u_mat)
 
     # (1) row sums of g^2 -> row_var; column partials of g^2 and of g^2 / R_r; ||p||^2;
     # vector variances
@@ -274,6 +344,14 @@ def adafactor_kernel(
                             s_blk[c] = zero
                             partial[c] += np.float64(c_blk[c])
                             c_blk[c] = zero
+                # (2) for a matrix whose tasks were all this thread's, right after its last
+                # one, while its partials and row_var are in this core's cache
+                m = tasks[t, 5]
+                if t == mats[m, 3] - 1 and mats[m, 2] >= bounds[th]:
+                    _finish_matrix(
+                        m, layout, tasks, mats, row_var, col_var, sums, factors,
+                        one_minus_beta2, eps1, no_clamp,
+                    )  # fmt: skip
             else:
                 lo, hi = tasks[t, 2], tasks[t, 3]
                 voff = layout[k, VAR_OFF] - layout[k, P_OFF]
@@ -299,52 +377,14 @@ def adafactor_kernel(
                 u_partial[t] = u_sum
             p_partial[t] = p_sum
 
-    # (2) per matrix: column means -> col_var; mean of the updated row_var; ||u||^2 in closed
-    # form when no v_hat can be clamped. Serial: this is O(row_blocks * C + R) per matrix,
-    # and a parallel region costs more than it saves here.
+    # (2) per matrix whose tasks were split between threads: the rest were finished by their
+    # thread in sweep 1, right after their last task
     for m in range(n_mats):
-        rows, cols, _, roff, coff = _matrix(layout, mats[m, 0], mats[m, 1])
-        closed[m] = False
-        col_sums = column_sums[coff : coff + cols]
-        _add_task_rows(col_partial, tasks, mats[m, 2], mats[m, 3], col_sums)
-        col_total = 0.0
-        col_min = np.inf
-        for c in range(cols):
-            total = col_sums[c]
-            cv = col_var[coff + c]
-            col_var[coff + c] = cv + one_minus_beta2 * (total / rows - cv)
-            cv64 = np.float64(col_var[coff + c])
-            col_total += cv64
-            col_min = min(col_min, cv64)
-            col_inv[coff + c] = 1.0 / math.sqrt(cv64)
-        total = 0.0
-        row_min = np.inf
-        for r in range(rows):
-            rv64 = np.float64(row_var[roff + r])
-            total += rv64
-            row_min = min(row_min, rv64)
-        row_var_mean[m] = max(total / rows, eps1)
-        rvm = np.float64(row_var_mean[m])
-        # a non-finite factor (NaN, Inf) sends the matrix down the exact path: the minima
-        # would skip a NaN, so they are trusted only when the totals are finite
-        min_col[m] = col_min if math.isfinite(col_total) else np.nan
-        for r in range(rows):
-            rv64 = np.float64(row_var[roff + r])
-            row_inv[roff + r] = math.sqrt(rvm / rv64)
-            # v_hat[r, c] >= R_r * min C / rvm: above eps1^2, the row takes the
-            # multiply-only form in sweeps 3 and 4
-            row_free[roff + r] = rv64 * min_col[m] / rvm > no_clamp
-        # v_hat[r, c] = R_r * C_c / rvm >= min R * min C / rvm: if that is above eps1^2 the
-        # clamp binds nowhere, u = g * sqrt(rvm / R_r) / sqrt(C_c), and
-        # ||u||^2 = rvm * sum_c S_c / C_c with S_c = sum_r g^2 / R_r from sweep 1
-        if math.isfinite(total) and row_min * min_col[m] / rvm > no_clamp:
-            closed[m] = True
-            s_sums = s_column_sums[coff : coff + cols]
-            _add_task_rows(s_partial, tasks, mats[m, 2], mats[m, 3], s_sums)
-            u_sum = 0.0
-            for c in range(cols):
-                u_sum += s_sums[c] / np.float64(col_var[coff + c])
-            u_mat[m] = u_sum * rvm
+        if _split_between_threads(mats, m, bounds):
+            _finish_matrix(
+                m, layout, tasks, mats, row_var, col_var, sums, factors,
+                one_minus_beta2, eps1, no_clamp,
+            )  # fmt: skip
 
     # alpha = max(eps2, RMS(p)) * rho per tensor (p before weight decay, as PyTorch)
     sizes = np.empty(n_seg, dtype=np.int64)  # a loop: an array expression is a parallel region
