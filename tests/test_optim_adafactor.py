@@ -201,11 +201,16 @@ def test_one_thread_and_two_give_bit_identical_steps(monkeypatch):
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two Numba threads")
-def test_two_threads_match_the_reference_where_a_matrix_is_split_between_them(monkeypatch):
+@pytest.mark.parametrize("eps", [(None, 1e-3), (1.0, 1e-3)])
+def test_two_threads_match_the_reference_where_a_matrix_is_split_between_them(
+    monkeypatch, eps
+):  # fmt: skip
     """Sweep 2 runs in the thread that summed all of a matrix's rows, or after sweep 1 for a
-    matrix whose row blocks two threads shared: both paths against the reference. CHUNK = 3
-    cuts the 40 x 3 matrix into row blocks that straddle the threads' cut while the 7 x 5
-    one stays whole with the first thread (checked on the task table first)."""
+    matrix whose row blocks two threads shared; a tensor whose tasks were all one thread's
+    is updated there too when its ||u||^2 is known (eps1 = 1 makes the clamp bind in some
+    matrices, whose update waits for sweeps 3 and 4): every path against the reference.
+    CHUNK = 3 cuts the 40 x 3 matrix into row blocks that straddle the threads' cut while
+    the 7 x 5 one stays whole with the first thread (checked on the task table first)."""
     from tinygrad_opt.optim.adafactor_kernel import _split_between_threads, _tasks
 
     monkeypatch.setattr(adafactor, "CHUNK", 3)
@@ -223,6 +228,7 @@ def test_two_threads_match_the_reference_where_a_matrix_is_split_between_them(mo
         split = [_split_between_threads(mats, m, bounds) for m in range(len(mats))]
         assert any(split) and not all(split)
         compare_with_reference(lambda groups: Adafactor(groups), REFERENCES_B2["adafactor"],
-                               [{}, {"lr": 0.03}], shapes=SHAPES, steps=10)  # fmt: skip
+                               [{"eps": eps}, {"lr": 0.03, "eps": eps}], shapes=SHAPES,
+                               steps=10)  # fmt: skip
     finally:
         numba.set_num_threads(before)

@@ -23,8 +23,11 @@ whose clamp may bind:
     nowhere, u = g * a_r * b_c and ||u||^2 = rvm * sum_c S_c / C_c: no sweep over g;
 (3) only for a matrix where the clamp may bind (or a factor is not finite): ||u||^2 over g,
     exact, u = g / max(sqrt(v_hat), eps1) where a row's smallest v_hat may be clamped;
-(4) p = p * decay - alpha / max(1, RMS(u) / d) * u; u = g * a_r * b_c (multiplies only) in a
-    row that cannot clamp, the clamped form otherwise.
+(4) p = p * decay - alpha / max(1, RMS(u) / d) * u (`_update_task`); u = g * a_r * b_c
+    (multiplies only) in a row that cannot clamp, the clamped form otherwise. A tensor all
+    of whose tasks were one thread's, with ||u||^2 known after sweep 1 (a vector, or
+    matrices in closed form), is updated by that thread right after its last task, while
+    its rows are still in the core's cache; the others wait for this sweep.
 u is recomputed rather than stored, so memory stays sublinear, which is Adafactor's point.
 Sums are float64 whatever the dtype, except the norms (||p||^2, ||u||^2 and S_c, which only
 feeds ||u||^2): summed in the dtype over blocks of segments.BLOCK elements (rows for S_c)
@@ -242,6 +245,96 @@ def _finish_matrix(
         u_mat[m] = u_sum * rvm
 
 
+@kernel(parallel=False)
+def _tensor_tasks(tasks, n_seg):
+    """(first, last, done) per tensor: its tasks are first..last-1 (first = -1 if it has
+    none, being empty), and done[k] = False (set when sweep 1 has updated it)."""
+    first = np.empty(n_seg, dtype=np.int64)
+    last = np.empty(n_seg, dtype=np.int64)
+    done = np.empty(n_seg, dtype=np.bool_)
+    for k in range(n_seg):
+        first[k] = -1
+        last[k] = -1
+        done[k] = False
+    for t in range(tasks.shape[0]):
+        k = tasks[t, 0]
+        if first[k] < 0:
+            first[k] = t
+        last[k] = t + 1
+    return first, last, done
+
+
+@kernel(parallel=False, inline=True)
+def _all_closed(tasks, first, last, closed):
+    """Whether every matrix among tasks first..last-1 got ||u||^2 in closed form."""
+    for t in range(first, last):
+        if tasks[t, 1] >= 0 and not closed[tasks[t, 5]]:
+            return False
+    return True
+
+
+@kernel(parallel=False)
+def _tensor_scale(
+    k, first_task, last_task, tasks, layout, p_partial, u_partial, u_mat, eps2, rho, d, scale
+):  # fmt: skip
+    """scale[k] = alpha / max(1, RMS(u) / d) with alpha = max(eps2, RMS(p)) * rho (p before
+    weight decay, as PyTorch), from tensor k's task partials and its matrices' closed-form
+    ||u||^2, added task by task, then matrix by matrix."""
+    size = layout[k, BATCH] * layout[k, ROWS] * layout[k, COLS]
+    p_total = 0.0
+    u_total = 0.0
+    for t in range(first_task[k], last_task[k]):
+        p_total += p_partial[t]
+        u_total += u_partial[t]
+    m = -1
+    for t in range(first_task[k], last_task[k]):
+        if tasks[t, 1] >= 0 and tasks[t, 5] != m:
+            m = tasks[t, 5]
+            u_total += u_mat[m]
+    alpha = max(eps2, math.sqrt(p_total / size)) * rho
+    scale[k] = alpha / max(1.0, math.sqrt(u_total / size) / d)
+
+
+@kernel(parallel=False)
+def _update_task(
+    t, tasks, layout, param, grad, variance, row_var, col_var, factors, scale, sign, eps1,
+    decay_factor,
+):  # fmt: skip
+    """Sweep 4 over task t: p = p * (1 - lr * weight_decay) - scale * u."""
+    col_inv, row_inv, row_free, row_var_mean, _, _, _ = factors
+    k = tasks[t, 0]
+    step = scale[k]
+    if tasks[t, 1] >= 0:
+        m = tasks[t, 5]
+        _, cols, base, roff, coff = _matrix(layout, k, tasks[t, 1])
+        rvm = row_var_mean[m]
+        cvs = col_var[coff : coff + cols]
+        cis = col_inv[coff : coff + cols]
+        for r in range(tasks[t, 2], tasks[t, 3]):
+            start = base + r * cols
+            gs, ps = grad[start : start + cols], param[start : start + cols]
+            j = roff + r
+            rv = row_var[j]
+            if row_free[j]:
+                # no clamp in this row: u = g * a_r * b_c, multiplies only, so the loop
+                # runs at memory speed instead of on a sqrt and a division per element
+                coef = step * sign * row_inv[j]  # in the dtype, to keep the loop's width
+                for c in range(cols):
+                    ps[c] = ps[c] * decay_factor - coef * gs[c] * cis[c]
+            else:
+                row_scale = rv / rvm
+                for c in range(cols):
+                    u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
+                    ps[c] = ps[c] * decay_factor - step * u
+    else:
+        lo, hi = tasks[t, 2], tasks[t, 3]
+        voff = layout[k, VAR_OFF] - layout[k, P_OFF]
+        gs, ps, vs = grad[lo:hi], param[lo:hi], variance[lo + voff : hi + voff]
+        for i in range(gs.size):
+            u = sign * gs[i] / max(math.sqrt(vs[i]), eps1)
+            ps[i] = ps[i] * decay_factor - step * u
+
+
 @kernel
 def adafactor_kernel(
     param, grad, row_var, col_var, variance, layout, chunk, row_blocks, parts,
@@ -277,6 +370,8 @@ def adafactor_kernel(
     no_clamp = e1 * e1 * (1.0 + CLAMP_MARGIN)
     sums = (col_partial, s_partial, column_sums, s_column_sums)
     factors = (col_inv, row_inv, row_free, row_var_mean, min_col, closed, u_mat)
+    first_task, last_task, done = _tensor_tasks(tasks, n_seg)
+    scale = zeros(n_seg, param)  # per tensor: alpha / max(1, RMS(u) / d), in the dtype
 
     # (1) row sums of g^2 -> row_var; column partials of g^2 and of g^2 / R_r; ||p||^2;
     # vector variances
@@ -376,6 +471,17 @@ def adafactor_kernel(
                     u_sum += np.float64(u_block)
                 u_partial[t] = u_sum
             p_partial[t] = p_sum
+            # (4) for a tensor all of whose tasks were this thread's and whose ||u||^2 is
+            # known (a vector, or matrices in closed form): its update now, while its rows
+            # are still in this core's cache
+            if t == last_task[k] - 1 and first_task[k] >= bounds[th]:
+                if _all_closed(tasks, first_task[k], last_task[k], closed):
+                    _tensor_scale(k, first_task, last_task, tasks, layout, p_partial,
+                                  u_partial, u_mat, eps2, rho, d, scale)  # fmt: skip
+                    for t2 in range(first_task[k], last_task[k]):
+                        _update_task(t2, tasks, layout, param, grad, variance, row_var,
+                                     col_var, factors, scale, sign, eps1, decay_factor)  # fmt: skip
+                    done[k] = True
 
     # (2) per matrix whose tasks were split between threads: the rest were finished by their
     # thread in sweep 1, right after their last task
@@ -385,14 +491,6 @@ def adafactor_kernel(
                 m, layout, tasks, mats, row_var, col_var, sums, factors,
                 one_minus_beta2, eps1, no_clamp,
             )  # fmt: skip
-
-    # alpha = max(eps2, RMS(p)) * rho per tensor (p before weight decay, as PyTorch)
-    sizes = np.empty(n_seg, dtype=np.int64)  # a loop: an array expression is a parallel region
-    for k in range(n_seg):
-        sizes[k] = layout[k, BATCH] * layout[k, ROWS] * layout[k, COLS]
-    p_total = zeros_float64(n_seg)
-    for t in range(n_tasks):
-        p_total[tasks[t, 0]] += p_partial[t]
 
     # (3) only for a matrix where the clamp may bind somewhere: ||u||^2 per task, exact.
     # A row whose smallest v_hat is above eps1^2 still takes the multiply-only form.
@@ -434,48 +532,17 @@ def adafactor_kernel(
                                     u_block += u * u
                                 u_sum += np.float64(u_block)
                     u_partial[t] = u_sum
-    u_total = zeros_float64(n_seg)
-    for t in range(n_tasks):
-        u_total[tasks[t, 0]] += u_partial[t]
-    for m in range(n_mats):
-        u_total[mats[m, 0]] += u_mat[m]
-    scale = zeros(n_seg, param)
-    for k in range(n_seg):
-        if sizes[k] > 0:
-            alpha = max(eps2, math.sqrt(p_total[k] / sizes[k])) * rho
-            scale[k] = alpha / max(1.0, math.sqrt(u_total[k] / sizes[k]) / d)
 
-    # (4) p = p * (1 - lr * weight_decay) - scale * u
-    for th in prange(parts):
-        for t in range(bounds[th], bounds[th + 1]):
-            k = tasks[t, 0]
-            step = scale[k]
-            if tasks[t, 1] >= 0:
-                m = tasks[t, 5]
-                _, cols, base, roff, coff = _matrix(layout, k, tasks[t, 1])
-                rvm = row_var_mean[m]
-                cvs = col_var[coff : coff + cols]
-                cis = col_inv[coff : coff + cols]
-                for r in range(tasks[t, 2], tasks[t, 3]):
-                    start = base + r * cols
-                    gs, ps = grad[start : start + cols], param[start : start + cols]
-                    j = roff + r
-                    rv = row_var[j]
-                    if row_free[j]:
-                        # no clamp in this row: u = g * a_r * b_c, multiplies only, so the loop
-                        # runs at memory speed instead of on a sqrt and a division per element
-                        coef = step * sign * row_inv[j]  # in the dtype, to keep the loop's width
-                        for c in range(cols):
-                            ps[c] = ps[c] * decay_factor - coef * gs[c] * cis[c]
-                    else:
-                        row_scale = rv / rvm
-                        for c in range(cols):
-                            u = sign * gs[c] / max(math.sqrt(row_scale * cvs[c]), eps1)
-                            ps[c] = ps[c] * decay_factor - step * u
-            else:
-                lo, hi = tasks[t, 2], tasks[t, 3]
-                voff = layout[k, VAR_OFF] - layout[k, P_OFF]
-                gs, ps, vs = grad[lo:hi], param[lo:hi], variance[lo + voff : hi + voff]
-                for i in range(gs.size):
-                    u = sign * gs[i] / max(math.sqrt(vs[i]), eps1)
-                    ps[i] = ps[i] * decay_factor - step * u
+    # (4) p = p * (1 - lr * weight_decay) - scale * u for the tensors sweep 1 did not update
+    n_left = 0
+    for k in range(n_seg):
+        if first_task[k] >= 0 and not done[k]:
+            _tensor_scale(k, first_task, last_task, tasks, layout, p_partial, u_partial, u_mat,
+                          eps2, rho, d, scale)  # fmt: skip
+            n_left += 1
+    if n_left > 0:  # a parallel region wakes the pool even for no work
+        for th in prange(parts):
+            for t in range(bounds[th], bounds[th + 1]):
+                if not done[tasks[t, 0]]:
+                    _update_task(t, tasks, layout, param, grad, variance, row_var, col_var,
+                                 factors, scale, sign, eps1, decay_factor)  # fmt: skip
