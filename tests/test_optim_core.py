@@ -545,7 +545,7 @@ def test_importing_tinygrad_opt_compiles_nothing():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_small_runs_use_one_thread_and_restore_the_thread_count():
+def test_small_runs_use_one_thread_and_restore_the_thread_count(monkeypatch):
     import numba
 
     from tinygrad_opt.optim.parallel import PARALLEL_MIN_SIZE
@@ -553,9 +553,18 @@ def test_small_runs_use_one_thread_and_restore_the_thread_count():
     big = Tensor(np.ones(PARALLEL_MIN_SIZE + 5), requires_grad=True)
     small = Tensor(np.ones(3), requires_grad=True)
     opt = SGD([{"params": [big]}, {"params": [small]}], lr=0.5)
+    threads_by_size = {}
+    update = SGD._update
+
+    def recording_update(self, group, run):
+        threads_by_size[run.param.size] = numba.get_num_threads()
+        update(self, group, run)
+
+    monkeypatch.setattr(SGD, "_update", recording_update)
     before = numba.get_num_threads()
     big.grad, small.grad = np.ones(big.shape), np.ones(3)
     opt.step()
+    assert threads_by_size == {PARALLEL_MIN_SIZE + 5: before, 3: 1}
     assert numba.get_num_threads() == before
     np.testing.assert_array_equal(big.data, 0.5)
     np.testing.assert_array_equal(small.data, 0.5)
