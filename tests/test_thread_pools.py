@@ -24,15 +24,22 @@ def test_set_num_threads_refuses_more_than_numba_started_with():
 
 
 def test_set_num_threads_moves_numba_and_finds_numpys_openblas():
+    from tinygrad_opt.nn.blas import _openblas
+
+    openblas = _openblas()  # (library, get_num_threads, set_num_threads) or None
     before = numba.get_num_threads()
     try:
         found_openblas = thread_pools.set_num_threads(1)
         assert numba.get_num_threads() == 1
         if sys.platform.startswith("linux") and thread_pools._openblas_libraries():
             assert found_openblas
+        if openblas is not None:  # read the count back from OpenBLAS itself
+            assert openblas[1]() == 1
     finally:
         thread_pools.set_num_threads(before)
     assert numba.get_num_threads() == before
+    if openblas is not None:
+        assert openblas[1]() == before
 
 
 OURS = ("OMP_", "OPENBLAS_", "NUMBA_THREADING", "MALLOC_", "TINYGRAD_OPT_")
