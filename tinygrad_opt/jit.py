@@ -7,7 +7,9 @@
 - fastmath is limited to flags that keep NaN and Inf visible (no "nnan"/"ninf"): a diverging
   run must show NaN, not garbage.
 
-Set NUMBA_DISABLE_JIT=1 to run every kernel as plain Python when debugging.
+Set NUMBA_DISABLE_JIT=1 to run every kernel as plain Python when debugging (slowly). The
+blocked convolution then takes numpy's products (its BLAS intrinsic has no Python form),
+and a division by zero raises ZeroDivisionError where a compiled kernel gives inf/nan.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def serial_twin(dispatcher):
     ReLU is faster up to 1.6M elements). Callers pick the twin below a size threshold. The
     twin gets its own qualified name so Numba's on-disk cache keeps the two builds apart.
     """
-    f = dispatcher.py_func
+    f = getattr(dispatcher, "py_func", dispatcher)  # a plain function under NUMBA_DISABLE_JIT
     twin = types.FunctionType(
         f.__code__, f.__globals__, f.__name__ + "_serial", f.__defaults__, f.__closure__
     )

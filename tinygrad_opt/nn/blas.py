@@ -64,7 +64,12 @@ def _openblas():
 
 @functools.cache
 def gemm_address(dtype) -> int | None:
-    """Address of the row-major cblas_?gemm for float32 or float64, or None if unavailable."""
+    """Address of the row-major cblas_?gemm for float32 or float64, or None if unavailable
+    (also under NUMBA_DISABLE_JIT: the `gemm` intrinsic cannot run as plain Python)."""
+    import numba
+
+    if numba.config.DISABLE_JIT:
+        return None
     found = _openblas()
     name = np.dtype(dtype).name
     if found is None or name not in _GEMM_SYMBOLS:
