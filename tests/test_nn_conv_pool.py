@@ -77,8 +77,8 @@ CONV_CASES = [
 
 @pytest.fixture(params=PATHS)
 def conv_path(request, monkeypatch):
-    use_conv_path(monkeypatch, request.param)
-    return request.param
+    """The forced path's record of routes taken (conv_paths.Routes)."""
+    return use_conv_path(monkeypatch, request.param)
 
 
 @pytest.mark.parametrize("channels", [3, 9])  # few channels take the row-copy im2col
@@ -96,6 +96,7 @@ def test_conv2d_matches_naive_loops(stride, padding, dilation, kernel, channels,
     assert out32.dtype == np.float32
     np.testing.assert_allclose(out32.data, naive_conv2d(x, w, None, stride, padding, dilation),
                                rtol=1e-4, atol=1e-4)
+    conv_path.skip_unless_taken()
 
 
 def naive_conv2d_grads(x, w, g, stride, padding):
@@ -120,7 +121,7 @@ def naive_conv2d_grads(x, w, g, stride, padding):
 # one sample per chunk (a thread's share takes several chunks), or a whole share per chunk
 @pytest.mark.parametrize("chunk_bytes", [1, 1 << 30])
 def test_blocked_conv_chunks_match_naive_loops(chunk_bytes, monkeypatch):
-    use_conv_path(monkeypatch, "blocked")
+    routes = use_conv_path(monkeypatch, "blocked")
     monkeypatch.setattr(conv_module, "_CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((5, 3, 9, 8))  # 5 samples: uneven shares on 2 or 4 threads
@@ -136,12 +137,13 @@ def test_blocked_conv_chunks_match_naive_loops(chunk_bytes, monkeypatch):
     np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
+    routes.assert_taken()
 
 
 @pytest.mark.parametrize("out_ch", [4, 12])  # both ways of spacing g (conv_direct.py)
 @pytest.mark.parametrize("kernel_width", [2, 4, 5, 7])  # taps in 3s, then 2 or 1 left
 def test_direct_conv_gradients_match_naive_loops(out_ch, kernel_width, monkeypatch):
-    use_conv_path(monkeypatch, "direct")
+    routes = use_conv_path(monkeypatch, "direct")
     rng = np.random.default_rng(kernel_width)
     x = rng.standard_normal((3, 2, 8, 9))
     w = rng.standard_normal((out_ch, 2, 3, kernel_width))
@@ -154,6 +156,7 @@ def test_direct_conv_gradients_match_naive_loops(out_ch, kernel_width, monkeypat
     np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
+    routes.assert_taken()
 
 
 def test_frozen_conv_weight_still_gives_the_input_gradient(conv_path):
@@ -168,15 +171,17 @@ def test_frozen_conv_weight_still_gives_the_input_gradient(conv_path):
     dx, _ = naive_conv2d_grads(x, w, g, (1, 1), (1, 1))
     np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
     assert wt.grad is None
+    conv_path.assert_taken()
 
 
 def test_blocked_conv_gives_openblas_its_thread_count_back(monkeypatch):
-    use_conv_path(monkeypatch, "blocked")
+    routes = use_conv_path(monkeypatch, "blocked")
     _, get_threads, _ = conv_module.blas._openblas()
     before = get_threads()
     x = Tensor(np.ones((2, 3, 6, 6), np.float32), requires_grad=True)
     F.conv2d(x, Tensor(np.ones((4, 3, 3, 3), np.float32), requires_grad=True)).sum().backward()
     assert get_threads() == before
+    routes.assert_taken()
 
 
 def test_conv_chain_reads_channels_last_output_correctly(conv_path):
@@ -188,6 +193,7 @@ def test_conv_chain_reads_channels_last_output_correctly(conv_path):
     hidden = np.maximum(naive_conv2d(x, w1, None, (1, 1), (1, 1), (1, 1)), 0)
     np.testing.assert_allclose(out.data, naive_conv2d(hidden, w2, None, (2, 2), (0, 0), (1, 1)),
                                rtol=1e-10, atol=1e-10)
+    conv_path.assert_taken()
 
 
 def test_conv2d_module_layout_and_default_init_bounds():

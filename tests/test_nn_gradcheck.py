@@ -59,11 +59,12 @@ def test_linear_grads_with_and_without_bias():
 )
 @pytest.mark.parametrize("path", PATHS)
 def test_conv2d_grads(stride, padding, dilation, path, monkeypatch):
-    use_conv_path(monkeypatch, path)
+    routes = use_conv_path(monkeypatch, path)
     check_grads(
         lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation),
         randn(2, 3, 6, 7), randn(4, 3, 3, 3, seed=2), randn(4, seed=3),
     )
+    routes.skip_unless_taken()
 
 
 def test_conv2d_grads_with_many_channels():
@@ -73,9 +74,12 @@ def test_conv2d_grads_with_many_channels():
 
 @pytest.mark.parametrize("path", PATHS)
 def test_conv2d_pointwise_and_unbatched_grads(path, monkeypatch):
-    use_conv_path(monkeypatch, path)
+    # a pointwise conv is one plain product on every path (conv.py); the unbatched one
+    # takes the forced path
+    routes = use_conv_path(monkeypatch, path)
     check_grads(lambda x, w: F.conv2d(x, w), randn(2, 3, 4, 4), randn(5, 3, 1, 1, seed=2))
     check_grads(lambda x, w: F.conv2d(x, w, padding=1), randn(2, 5, 5), randn(3, 2, 3, 2, seed=2))
+    routes.assert_taken()
 
 
 @pytest.mark.parametrize(

@@ -100,8 +100,8 @@ def test_a_forward_set_on_the_instance_is_not_bypassed():
 
 @pytest.fixture(params=PATHS)
 def conv_path(request, monkeypatch):
-    use_conv_path(monkeypatch, request.param)
-    return request.param
+    """The forced path's record of routes taken (conv_paths.Routes)."""
+    return use_conv_path(monkeypatch, request.param)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -120,3 +120,4 @@ def test_conv_relu_fused_equals_separate_layers(conv_path, dtype, in_ch, out_ch,
     )
     x_np = np.random.default_rng(4).standard_normal(shape).astype(dtype)
     assert_same(run(model, x_np), run(separately(model), x_np))
+    conv_path.skip_unless_taken()
