@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from error_messages import exactly
 
 from tinygrad_opt import Tensor
 from tinygrad_opt.optim import SGD, Adam
@@ -421,46 +422,83 @@ def test_warm_restarts_rejects_negative_epoch():
 
 
 # ------------------------------------------------------------------------------ bad input
+# Each message names the argument, the offending value and what was expected.
 BAD = [
-    (lambda o: S.StepLR(o, step_size=0), ValueError, "step_size"),
-    (lambda o: S.StepLR(o, step_size=2.5), TypeError, "step_size"),
-    (lambda o: S.StepLR(o, step_size=3, gamma=0.0), ValueError, "gamma"),
-    (lambda o: S.ExponentialLR(o, gamma=-0.5), ValueError, "gamma"),
-    (lambda o: S.MultiStepLR(o, milestones=[3, -1]), ValueError, "milestones"),
-    (lambda o: S.ConstantLR(o, factor=1.5), ValueError, "between 0 and 1"),
-    (lambda o: S.LinearLR(o, start_factor=0.0), ValueError, "Starting multiplicative"),
-    (lambda o: S.LinearLR(o, end_factor=2.0), ValueError, "Ending multiplicative"),
-    (lambda o: S.PolynomialLR(o, total_iters=0), ValueError, "total_iters"),
-    (lambda o: S.CosineAnnealingLR(o, T_max=0), ValueError, "T_max"),
-    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=0), ValueError, "T_0"),
-    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=0), ValueError, "T_mult"),
-    (lambda o: S.OneCycleLR(o, max_lr=0.1), ValueError, "total_steps"),
-    (lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=0), ValueError, "total_steps"),
-    (lambda o: S.OneCycleLR(o, 0.1, total_steps=9, pct_start=1.5), ValueError, "pct_start"),
-    (lambda o: S.OneCycleLR(o, 0.1, total_steps=9, anneal_strategy="x"), ValueError, "anneal"),
-    (lambda o: S.OneCycleLR(o, [0.1], total_steps=9), ValueError, "max_lr"),
-    (lambda o: S.CyclicLR(o, 0.01, 0.1, mode="sawtooth"), ValueError, "mode"),
-    (lambda o: S.CyclicLR(o, 0.01, 0.1, step_size_up=0), ValueError, "step_size_up"),
-    (lambda o: S.LambdaLR(o, [lambda t: 1.0]), ValueError, "lr_lambdas"),
-    (lambda o: S.LambdaLR(o, 3.0), TypeError, "callable"),
-    (lambda o: S.SequentialLR(o, [], milestones=[]), ValueError, "at least one"),
-    (lambda o: S.ChainedScheduler([]), ValueError, "at least one"),
-    (lambda o: S.ReduceLROnPlateau(o, factor=1.0), ValueError, "Factor"),
-    (lambda o: S.ReduceLROnPlateau(o, mode="up"), ValueError, "mode"),
-    (lambda o: S.ReduceLROnPlateau(o, threshold_mode="x"), ValueError, "threshold mode"),
-    (lambda o: S.ReduceLROnPlateau(o, patience=-1), ValueError, "patience"),
-    (lambda o: S.ReduceLROnPlateau(o, min_lr=[0.0]), ValueError, "min_lr"),
-    (lambda o: S.get_linear_schedule_with_warmup(o, -1, 10), ValueError, "num_warmup_steps"),
-    (lambda o: S.StepLR(o, 3, last_epoch=-2), ValueError, "last_epoch"),
-    (lambda o: S.StepLR(object(), 3), TypeError, "not an Optimizer"),
-]
+    (lambda o: S.StepLR(o, step_size=0), ValueError,
+     exactly("step_size must be an int >= 1, got 0")),
+    (lambda o: S.StepLR(o, step_size=2.5), TypeError,
+     exactly("step_size must be an int >= 1, got 2.5")),
+    (lambda o: S.StepLR(o, step_size=3, gamma=0.0), ValueError,
+     exactly("gamma must be a finite number in (0.0, inf], got 0.0")),
+    (lambda o: S.ExponentialLR(o, gamma=-0.5), ValueError,
+     exactly("gamma must be a finite number in (0.0, inf], got -0.5")),
+    (lambda o: S.MultiStepLR(o, milestones=[3, -1]), ValueError,
+     exactly("milestones[i] must be an int >= 0, got -1")),
+    (lambda o: S.ConstantLR(o, factor=1.5), ValueError,
+     exactly("Constant multiplicative factor expected to be between 0 and 1, got 1.5")),
+    (lambda o: S.LinearLR(o, start_factor=0.0), ValueError,
+     exactly("Starting multiplicative factor expected to be greater than 0 and less or equal"
+             " to 1, got start_factor=0.0")),
+    (lambda o: S.LinearLR(o, end_factor=2.0), ValueError,
+     exactly("Ending multiplicative factor expected to be between 0 and 1, got end_factor=2.0")),
+    (lambda o: S.PolynomialLR(o, total_iters=0), ValueError,
+     exactly("total_iters must be an int >= 1, got 0")),
+    (lambda o: S.CosineAnnealingLR(o, T_max=0), ValueError,
+     exactly("T_max must be an int >= 1, got 0")),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=0), ValueError,
+     exactly("Expected positive integer T_0, but got 0")),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=0), ValueError,
+     exactly("Expected integer T_mult >= 1, but got 0")),
+    (lambda o: S.OneCycleLR(o, max_lr=0.1), ValueError,
+     exactly("You must define either total_steps OR (epochs AND steps_per_epoch)")),
+    (lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=0), ValueError,
+     exactly("Expected positive integer total_steps, but got 0")),
+    (lambda o: S.OneCycleLR(o, 0.1, total_steps=9, pct_start=1.5), ValueError,
+     exactly("pct_start must be a finite number in [0.0, 1.0], got 1.5")),
+    (lambda o: S.OneCycleLR(o, 0.1, total_steps=9, anneal_strategy="x"), ValueError,
+     exactly("anneal_strategy must be one of 'cos' or 'linear', instead got 'x'")),
+    (lambda o: S.OneCycleLR(o, [0.1], total_steps=9), ValueError,
+     exactly("max_lr must have the same length as optimizer.param_groups: max_lr has 1 values,"
+             " param_groups has 2")),
+    (lambda o: S.CyclicLR(o, 0.01, 0.1, mode="sawtooth"), ValueError,
+     exactly("mode must be one of ('triangular', 'triangular2', 'exp_range') when scale_fn is"
+             " None, got 'sawtooth'")),
+    (lambda o: S.CyclicLR(o, 0.01, 0.1, step_size_up=0), ValueError,
+     exactly("step_size_up must be a finite number in (0.0, inf], got 0.0")),
+    (lambda o: S.LambdaLR(o, [lambda t: 1.0]), ValueError,
+     exactly("Expected 2 lr_lambdas (one per param group), but got 1")),
+    (lambda o: S.LambdaLR(o, 3.0), TypeError,
+     exactly("lr_lambda[0] must be callable, got 3.0")),
+    (lambda o: S.SequentialLR(o, [], milestones=[]), ValueError,
+     exactly("SequentialLR expects at least one scheduler, but got none")),
+    (lambda o: S.ChainedScheduler([]), ValueError,
+     exactly("ChainedScheduler expects at least one scheduler, but got none")),
+    (lambda o: S.ReduceLROnPlateau(o, factor=1.0), ValueError,
+     exactly("Factor should be < 1.0, got 1.0")),
+    (lambda o: S.ReduceLROnPlateau(o, mode="up"), ValueError,
+     exactly("mode 'up' is unknown! Expected 'min' or 'max'")),
+    (lambda o: S.ReduceLROnPlateau(o, threshold_mode="x"), ValueError,
+     exactly("threshold mode 'x' is unknown! Expected 'rel' or 'abs'")),
+    (lambda o: S.ReduceLROnPlateau(o, patience=-1), ValueError,
+     exactly("patience must be an int >= 0, got -1")),
+    (lambda o: S.ReduceLROnPlateau(o, min_lr=[0.0]), ValueError,
+     exactly("min_lr must have the same length as optimizer.param_groups: min_lr has 1 values,"
+             " param_groups has 2")),
+    (lambda o: S.get_linear_schedule_with_warmup(o, -1, 10), ValueError,
+     exactly("num_warmup_steps must be an int >= 0, got -1")),
+    (lambda o: S.StepLR(o, 3, last_epoch=-2), ValueError,
+     exactly("last_epoch must be an int >= -1, got -2")),
+    (lambda o: S.StepLR(object(), 3), TypeError,
+     exactly("object is not an Optimizer: expected an object whose `param_groups` is a list"
+             " of dicts each holding 'lr'")),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize("build, error, words", BAD)
-def test_bad_arguments_raise_and_leave_the_optimizer_alone(build, error, words):
+@pytest.mark.parametrize("build, error, message", BAD)
+def test_bad_arguments_raise_and_leave_the_optimizer_alone(build, error, message):
     optimizer = make_sgd()
     before = [dict(g, params=None) for g in optimizer.param_groups]
-    with pytest.raises(error, match=words):
+    with pytest.raises(error, match=message):
         build(optimizer)
     assert [dict(g, params=None) for g in optimizer.param_groups] == before
 

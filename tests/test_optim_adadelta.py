@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from error_messages import invalid
 from optim_reference import compare_with_reference
 from optim_reference_b2 import (
     REFERENCES_B2,
@@ -57,8 +58,10 @@ def test_adadelta_float32_tracks_float64():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"lr": -1.0}, "lr"), ({"rho": 1.5}, "rho"), ({"eps": -1.0}, "eps"),
-     ({"weight_decay": -1.0}, "weight_decay")],
+    [({"lr": -1.0}, invalid("lr", -1.0, "0.0 <= lr <= inf")),
+     ({"rho": 1.5}, invalid("rho", 1.5, "0.0 <= rho <= 1.0")),
+     ({"eps": -1.0}, invalid("eps", -1.0, "0.0 <= eps <= inf")),
+     ({"weight_decay": -1.0}, invalid("weight_decay", -1.0, "0.0 <= weight_decay <= inf"))],
 )  # fmt: skip
 def test_adadelta_rejects_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -3,6 +3,7 @@
 import numba
 import numpy as np
 import pytest
+from error_messages import invalid
 from optim_reference import compare_with_reference
 from optim_reference_b2 import (
     REFERENCES_B2,
@@ -83,9 +84,13 @@ def test_adafactor_float32_tracks_float64():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"lr": -1.0}, "lr"), ({"beta2_decay": 0.5}, "beta2_decay"), ({"eps": (-1.0, 1e-3)}, "eps1"),
-     ({"eps": (None, -1.0)}, "eps2"), ({"eps": 1e-3}, "eps"), ({"d": 0.5}, "d"),
-     ({"weight_decay": -1.0}, "weight_decay")],
+    [({"lr": -1.0}, invalid("lr", -1.0, "0.0 <= lr <= inf")),
+     ({"beta2_decay": 0.5}, invalid("beta2_decay", 0.5, "-inf <= beta2_decay <= 0.0")),
+     ({"eps": (-1.0, 1e-3)}, invalid("eps1 (eps[0])", -1.0, "0.0 <= eps1 (eps[0]) <= inf")),
+     ({"eps": (None, -1.0)}, invalid("eps2 (eps[1])", -1.0, "0.0 <= eps2 (eps[1]) <= inf")),
+     ({"eps": 1e-3}, invalid("eps", 0.001, "a pair (eps1 or None, eps2)")),
+     ({"d": 0.5}, invalid("d", 0.5, "1.0 <= d <= inf")),
+     ({"weight_decay": -1.0}, invalid("weight_decay", -1.0, "0.0 <= weight_decay <= inf"))],
 )  # fmt: skip
 def test_adafactor_rejects_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):

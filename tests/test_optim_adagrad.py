@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from error_messages import invalid
 from optim_reference import REFERENCES, compare_with_reference
 
 from tinygrad_opt import Tensor
@@ -38,5 +39,5 @@ def test_initial_accumulator_fills_state_before_any_step():
     "name", ["lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"]
 )
 def test_adagrad_rejects_negative_hyperparameters(name):
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=invalid(name, -0.5, f"0.0 <= {name} <= inf")):
         Adagrad([Tensor(np.ones(2), requires_grad=True)], **{name: -0.5})

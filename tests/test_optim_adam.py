@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from error_messages import invalid
 from optim_reference import REFERENCES, compare_with_reference
 
 from tinygrad_opt import Tensor
@@ -77,12 +78,12 @@ def test_amsgrad_keeps_the_running_max():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"lr": -1e-3}, "lr"),
-        ({"eps": -1.0}, "eps"),
-        ({"betas": (1.0, 0.999)}, "index 0"),
-        ({"betas": (0.9, -0.1)}, "index 1"),
-        ({"weight_decay": -0.1}, "weight_decay"),
-        ({"betas": 0.9}, "betas"),
+        ({"lr": -1e-3}, invalid("lr", -0.001, "0.0 <= lr <= inf")),
+        ({"eps": -1.0}, invalid("eps", -1.0, "0.0 <= eps <= inf")),
+        ({"betas": (1.0, 0.999)}, invalid("beta parameter at index 0", 1.0, "0 <= beta < 1")),
+        ({"betas": (0.9, -0.1)}, invalid("beta parameter at index 1", -0.1, "0 <= beta < 1")),
+        ({"weight_decay": -0.1}, invalid("weight_decay", -0.1, "0.0 <= weight_decay <= inf")),
+        ({"betas": 0.9}, invalid("betas", 0.9, "a pair (beta1, beta2)")),
     ],
 )
 @pytest.mark.parametrize("cls", [Adam, AdamW])

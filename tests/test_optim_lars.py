@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from error_messages import invalid
 from optim_reference import compare_with_reference
 from optim_reference_b2 import (
     REFERENCES_B2,
@@ -72,9 +73,12 @@ def test_lars_float32_tracks_float64():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"lr": -1.0}, "lr"), ({"lr": 0.1, "momentum": -0.5}, "momentum"),
-     ({"lr": 0.1, "weight_decay": -1.0}, "weight_decay"),
-     ({"lr": 0.1, "trust_coefficient": 0.0}, "trust_coefficient")],
+    [({"lr": -1.0}, invalid("lr", -1.0, "0.0 <= lr <= inf")),
+     ({"lr": 0.1, "momentum": -0.5}, invalid("momentum", -0.5, "0.0 <= momentum <= inf")),
+     ({"lr": 0.1, "weight_decay": -1.0},
+      invalid("weight_decay", -1.0, "0.0 <= weight_decay <= inf")),
+     ({"lr": 0.1, "trust_coefficient": 0.0},
+      invalid("trust_coefficient", 0.0, "0.0 < trust_coefficient <= inf"))],
 )  # fmt: skip
 def test_lars_rejects_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from error_messages import invalid
 from optim_reference import compare_with_reference
 from optim_reference_b2 import (
     REFERENCES_B2,
@@ -56,8 +57,9 @@ def test_lion_float32_tracks_float64():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"lr": -1.0}, "lr"), ({"betas": (1.0, 0.9)}, "index 0"),
-     ({"weight_decay": -1.0}, "weight_decay")],
+    [({"lr": -1.0}, invalid("lr", -1.0, "0.0 <= lr <= inf")),
+     ({"betas": (1.0, 0.9)}, invalid("beta parameter at index 0", 1.0, "0 <= beta < 1")),
+     ({"weight_decay": -1.0}, invalid("weight_decay", -1.0, "0.0 <= weight_decay <= inf"))],
 )  # fmt: skip
 def test_lion_rejects_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from error_messages import invalid
 from optim_reference import REFERENCES, compare_with_reference
 
 from tinygrad_opt import Tensor
@@ -37,5 +38,5 @@ def test_state_keys_follow_the_options():
 
 @pytest.mark.parametrize("name", ["lr", "alpha", "eps", "weight_decay", "momentum"])
 def test_rmsprop_rejects_negative_hyperparameters(name):
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ValueError, match=invalid(name, -0.5, f"0.0 <= {name} <= inf")):
         RMSprop([Tensor(np.ones(2), requires_grad=True)], **{name: -0.5})

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from error_messages import exactly, invalid
 from optim_reference import REFERENCES, compare_with_reference
 
 from tinygrad_opt import Tensor
@@ -49,16 +50,20 @@ def test_sgd_without_momentum_keeps_no_buffer():
     assert set(opt.state_dict()["state"][0]) == {"step"}
 
 
+NESTEROV = "Nesterov momentum requires a momentum > 0 and zero dampening, "
+
+
 @pytest.mark.parametrize(
-    "kwargs, word",
+    "kwargs, message",
     [
-        ({"lr": -1.0}, "lr"),
-        ({"momentum": -0.1}, "momentum"),
-        ({"weight_decay": -1e-3}, "weight_decay"),
-        ({"nesterov": True}, "Nesterov"),
-        ({"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "Nesterov"),
+        ({"lr": -1.0}, invalid("lr", -1.0, "0.0 <= lr <= inf")),
+        ({"momentum": -0.1}, invalid("momentum", -0.1, "0.0 <= momentum <= inf")),
+        ({"weight_decay": -1e-3}, invalid("weight_decay", -0.001, "0.0 <= weight_decay <= inf")),
+        ({"nesterov": True}, exactly(NESTEROV + "got momentum=0.0 and dampening=0.0")),
+        ({"nesterov": True, "momentum": 0.9, "dampening": 0.1},
+         exactly(NESTEROV + "got momentum=0.9 and dampening=0.1")),
     ],
 )
-def test_sgd_rejects_invalid_hyperparameters(kwargs, word):
-    with pytest.raises(ValueError, match=word):
+def test_sgd_rejects_invalid_hyperparameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         SGD([Tensor(np.ones(2), requires_grad=True)], **kwargs)

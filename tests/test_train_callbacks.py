@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from error_messages import exactly
 from test_train_support import (
     assert_same_parameters,
     blobs,
@@ -108,10 +109,14 @@ def test_early_stopping_names_a_missing_metric():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"patience": -1}, {"min_delta": -0.1}, {"mode": "up"}, {"patience": 1.5}]
-)
-def test_early_stopping_validates(kwargs):
-    with pytest.raises(ValueError):
+    "kwargs, message",
+    [({"patience": -1}, "patience must be an int >= 0, got -1"),
+     ({"min_delta": -0.1}, "min_delta must be a number >= 0, got -0.1"),
+     ({"mode": "up"}, "mode must be 'auto', 'min' or 'max', got 'up'"),
+     ({"patience": 1.5}, "patience must be an int >= 0, got 1.5")],
+)  # fmt: skip
+def test_early_stopping_validates(kwargs, message):
+    with pytest.raises(ValueError, match=exactly(f"EarlyStopping: {message}")):
         EarlyStopping(**kwargs)
 
 

@@ -69,7 +69,9 @@ class CyclicLR(LRScheduler):
         self.total_size = up + down
         self.step_ratio = up / self.total_size
         if mode not in _MODES and scale_fn is None:
-            raise ValueError(f"mode is invalid and scale_fn is None: mode must be one of {_MODES}")
+            raise ValueError(
+                f"mode must be one of {_MODES} when scale_fn is None, got {mode!r}"
+            )
         if scale_fn is not None and not callable(scale_fn):
             raise TypeError(f"scale_fn must be callable, got {scale_fn!r}")
         if scale_mode not in ("cycle", "iterations"):
