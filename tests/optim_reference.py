@@ -130,6 +130,25 @@ REFERENCES = {
 DEFAULT_SHAPES = [[(7, 5), (0,), (150, 120), (13,)], [(3, 4, 2), ()]]
 
 
+def _normalise(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else value
+
+
+def _check_group_options(opt, group_hps):
+    """Every option a test gave a group must be what the optimizer holds for it: the
+    reference reads its hyperparameters from `param_groups`, so an option silently replaced
+    by the constructor's default would otherwise go unnoticed (both sides use the default)."""
+    assert len(opt.param_groups) == len(group_hps)
+    for i, (group, given) in enumerate(zip(opt.param_groups, group_hps)):
+        for key, value in given.items():
+            assert key in group, f"group {i}: option {key!r} missing from param_groups"
+            held = group[key]
+            assert _normalise(held) == _normalise(value), (
+                f"group {i}: option {key!r} was given as {value!r} but the optimizer holds "
+                f"{held!r}"
+            )
+
+
 def compare_with_reference(
     make_optimizer,
     reference,
@@ -157,6 +176,7 @@ def compare_with_reference(
     ref_params = [[t.data.copy() for t in ts] for ts in tensors]
     groups = [{"params": ts, **hp} for ts, hp in zip(tensors, group_hps)]
     opt = make_optimizer(groups)
+    _check_group_options(opt, group_hps)
     hps = [dict(g) for g in opt.param_groups]
     ref_state = [[init(hp, p.shape) for p in ps] for hp, ps in zip(hps, ref_params)]
     ref_steps = [[0 for _ in ps] for ps in ref_params]
