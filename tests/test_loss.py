@@ -1,6 +1,8 @@
 """Losses against plain-numpy versions of PyTorch's documented formulas, finite-difference
 gradients in float64, stability at logits of +-1000, and argument errors."""
 
+import re
+
 import numpy as np
 import pytest
 from test_nn_gradcheck import check_grads
@@ -186,8 +188,10 @@ def test_penalties_and_their_gradients():
         (a**2).sum() + (b**2).sum())
     check_grads(lambda p, q: loss.l1_penalty([p, q]), a, b)
     check_grads(lambda p, q: loss.l2_penalty([p, q]), a, b)
-    with pytest.raises(ValueError):
-        loss.l2_penalty([])
+    for penalty in (loss.l1_penalty, loss.l2_penalty):
+        name = penalty.__name__
+        with pytest.raises(ValueError, match=rf"^{name}: got an empty parameter list$"):
+            penalty([])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.int32])
@@ -225,3 +229,155 @@ def test_cross_entropy_bad_targets(ce_rows_route):
         loss.cross_entropy(Tensor(X), np.array([0, 1]))
     with pytest.raises(ValueError, match="weight"):
         loss.cross_entropy(Tensor(X), LABELS, weight=np.ones(3))
+
+
+# ----------------------------------------------------------------------------- loss modules
+MODULE_RNG = np.random.default_rng(1)  # not RNG: the tests above keep their data
+W4 = np.array([0.5, 2.0, 1.0, 3.0])
+P_T = np.exp(ref_log_softmax(T))  # class-probability targets, rows summing to 1
+Z_SPATIAL = MODULE_RNG.standard_normal((2, 4, 3, 2))
+Y_SPATIAL = MODULE_RNG.integers(0, 4, (2, 3, 2))
+Y_SPATIAL[0, 1, 0] = 2
+P_SPATIAL = np.exp(ref_log_softmax(MODULE_RNG.standard_normal(Z_SPATIAL.shape)))
+P_BCE = 1 / (1 + np.exp(-X))
+T_BCE = MODULE_RNG.random((5, 4))  # soft targets, so the target gradient is exercised too
+W_BCE = MODULE_RNG.random((5, 4))
+
+# (class, its constructor's arguments, function, input, target, target is a Tensor with grad)
+MODULE_CASES = {
+    "ce default": (nn.CrossEntropyLoss, {}, loss.cross_entropy, X, LABELS, False),
+    "ce weight ignore smoothing": (
+        nn.CrossEntropyLoss, {"weight": W4, "ignore_index": 1, "label_smoothing": 0.15},
+        loss.cross_entropy, X, LABELS, False),
+    "ce tensor weight": (nn.CrossEntropyLoss, {"weight": Tensor(W4)}, loss.cross_entropy, X,
+                         LABELS, False),
+    "ce smoothing only": (nn.CrossEntropyLoss, {"label_smoothing": 0.3}, loss.cross_entropy, X,
+                          LABELS, False),
+    "ce ignore only": (nn.CrossEntropyLoss, {"ignore_index": 3}, loss.cross_entropy, X, LABELS,
+                       False),
+    "ce probabilities": (
+        nn.CrossEntropyLoss, {"weight": W4, "label_smoothing": 0.2}, loss.cross_entropy, X, P_T,
+        True),
+    "ce spatial": (
+        nn.CrossEntropyLoss, {"ignore_index": 2, "label_smoothing": 0.1}, loss.cross_entropy,
+        Z_SPATIAL, Y_SPATIAL, False),
+    "bce": (nn.BCELoss, {}, loss.binary_cross_entropy, P_BCE, T_BCE, True),
+    "bce weight": (nn.BCELoss, {"weight": W_BCE}, loss.binary_cross_entropy, P_BCE, T_BCE, True),
+    "huber": (nn.HuberLoss, {}, loss.huber_loss, X, T, True),
+    "huber delta": (nn.HuberLoss, {"delta": 0.3}, loss.huber_loss, X, T, True),
+    "smooth_l1 beta": (nn.SmoothL1Loss, {"beta": 0.4}, loss.smooth_l1_loss, X, T, True),
+}
+
+
+def _value_and_grads(call, x, t, target_grad):
+    """call(input, target) -> loss; its value and the gradients of input (and target) for a
+    fixed upstream gradient."""
+    xt = Tensor(x.copy(), requires_grad=True)
+    tt = Tensor(t.copy(), requires_grad=True) if target_grad else t.copy()
+    out = call(xt, tt)
+    upstream = np.random.default_rng(7).standard_normal(out.shape)
+    out.backward(gradient=upstream)
+    return out.data, xt.grad, (tt.grad if target_grad else None)
+
+
+@pytest.mark.parametrize("case", list(MODULE_CASES))
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_loss_classes_equal_their_functions(case, reduction):
+    """Value and gradients of nn.<Loss>(**args) == the function with the same arguments."""
+    cls, kwargs, fn, x, t, target_grad = MODULE_CASES[case]
+    module = cls(reduction=reduction, **kwargs)
+    got = _value_and_grads(module, x, t, target_grad)
+    want = _value_and_grads(lambda a, b: fn(a, b, reduction=reduction, **kwargs), x, t,
+                            target_grad)
+    assert got[0].shape == want[0].shape
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    if target_grad:
+        np.testing.assert_array_equal(got[2], want[2])
+    # the arguments matter here: the default-argument function gives another value
+    if kwargs:
+        default = fn(Tensor(x), t, reduction=reduction).data
+        assert not np.allclose(got[0], default)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_cross_entropy_against_numpy_for_every_reduction(weighted, reduction):
+    w = W_BCE if weighted else None
+    values = -(T_BCE * np.log(P_BCE) + (1 - T_BCE) * np.log(1 - P_BCE))
+    want = reduce(values * (W_BCE if weighted else 1.0), reduction)
+    got = loss.binary_cross_entropy(Tensor(P_BCE), T_BCE, weight=w, reduction=reduction).data
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    check_grads(lambda p, t: loss.binary_cross_entropy(p, t, weight=w, reduction=reduction),
+                P_BCE, T_BCE, atol=1e-5)
+
+
+def ref_cross_entropy_probs(z, p, weight=None, smoothing=0.0, reduction="mean"):
+    """PyTorch's rule for probability targets on (N, C, ...) logits: -sum_c w_c q_c log s_c
+    per sample with q = (1 - eps) p + eps / C; 'mean' divides by the number of samples."""
+    c = z.shape[1]
+    w = np.ones(c) if weight is None else weight
+    shape = (1, c) + (1,) * (z.ndim - 2)
+    q = (1 - smoothing) * p + smoothing / c
+    losses = -(w.reshape(shape) * q * ref_log_softmax(z, axis=1)).sum(axis=1)
+    return reduce(losses, reduction)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"weight": W4}, {"label_smoothing": 0.25},
+                                    {"weight": W4, "label_smoothing": 1.0}])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_probability_targets_every_reduction(kwargs, reduction):
+    want = ref_cross_entropy_probs(X, P_T, kwargs.get("weight"),
+                                   kwargs.get("label_smoothing", 0.0), reduction)
+    got = loss.cross_entropy(Tensor(X), P_T, reduction=reduction, **kwargs).data
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    check_grads(lambda x, t: loss.cross_entropy(x, t, reduction=reduction, **kwargs), X, P_T)
+    # spatial (N, C, d1, d2) logits with probability targets along axis 1
+    want = ref_cross_entropy_probs(Z_SPATIAL, P_SPATIAL, kwargs.get("weight"),
+                                   kwargs.get("label_smoothing", 0.0), reduction)
+    got = loss.cross_entropy(Tensor(Z_SPATIAL), P_SPATIAL, reduction=reduction, **kwargs).data
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_cross_entropy_label_smoothing_bounds_against_numpy():
+    for eps in (0.0, 1.0):
+        got = loss.cross_entropy(Tensor(X), LABELS, weight=W4, label_smoothing=eps).item()
+        assert got == pytest.approx(ref_cross_entropy(X, LABELS, W4, smoothing=eps), rel=1e-12)
+
+
+@pytest.mark.parametrize("delta", [0.3, 1.0, 2.5])
+def test_huber_is_delta_times_smooth_l1_with_beta_delta(delta):
+    """PyTorch's documented identity, an independent check of both delta and beta."""
+    for reduction in ("mean", "sum", "none"):
+        huber = nn.HuberLoss(reduction, delta)(Tensor(X), T).data
+        smooth = nn.SmoothL1Loss(reduction, beta=delta)(Tensor(X), T).data
+        np.testing.assert_allclose(huber, delta * smooth, rtol=1e-12)
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5])
+def test_invalid_label_smoothing_is_refused(value):
+    message = re.escape(f"cross_entropy: label_smoothing must be in [0, 1], got {value}")
+    with pytest.raises(ValueError, match=message):
+        loss.cross_entropy(Tensor(X), LABELS, label_smoothing=value)
+    with pytest.raises(ValueError, match=message):
+        nn.CrossEntropyLoss(label_smoothing=value)(Tensor(X), LABELS)
+    with pytest.raises(ValueError, match=message):  # probability targets too
+        loss.cross_entropy(Tensor(X), P_T, label_smoothing=value)
+
+
+@pytest.mark.parametrize("beta", [-0.5, -1e-9])
+def test_negative_smooth_l1_beta_is_refused(beta):
+    message = re.escape(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    with pytest.raises(ValueError, match=message):
+        loss.smooth_l1_loss(Tensor(X), T, beta=beta)
+    with pytest.raises(ValueError, match=message):
+        nn.SmoothL1Loss(beta=beta)(Tensor(X), T)
+
+
+@pytest.mark.parametrize("delta", [0.0, -2.0])
+def test_non_positive_huber_delta_is_refused(delta):
+    message = re.escape(f"huber_loss: delta must be > 0, got {delta}")
+    with pytest.raises(ValueError, match=message):
+        loss.huber_loss(Tensor(X), T, delta=delta)
+    with pytest.raises(ValueError, match=message):
+        nn.HuberLoss(delta=delta)(Tensor(X), T)
