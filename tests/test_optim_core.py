@@ -346,16 +346,22 @@ class TinyModel:
 def test_named_parameters_are_recorded_and_checked():
     rng = np.random.default_rng(8)
     model = TinyModel(["fc.weight", "fc.bias"], [(3, 2), (3,)], rng)
-    opt = Adam(model.named_parameters())
+    opt = Adam(model.named_parameters(), lr=0.05)
+    for p in model.parameters():
+        p.grad = np.ones(p.shape)
+    opt.step()  # non-trivial state and another lr: a partial load would show
     saved = opt.state_dict()
     assert saved["param_groups"][0]["param_names"] == ["fc.weight", "fc.bias"]
+    assert saved["state"][0]["step"] == 1
 
     renamed = TinyModel(["fc.weight", "head.bias"], [(3, 2), (3,)], rng)
-    other = Adam(renamed.named_parameters())
+    other = Adam(renamed.named_parameters(), lr=0.5)
     before = snapshot(other)
     with pytest.raises(ValueError, match="head.bias.*fc.bias"):
         other.load_state_dict(saved)
     assert_same_snapshot(before, snapshot(other))
+    assert other.param_groups[0]["lr"] == 0.5
+    assert other.param_groups[0]["param_names"] == ["fc.weight", "head.bias"]
 
 
 def test_shape_mismatch_names_the_parameter_and_changes_nothing():

@@ -74,15 +74,18 @@ def test_strong_wolfe_needs_fewer_evaluations_on_rosenbrock():
 @pytest.mark.parametrize("history_size", [100, 3])
 def test_two_loop_direction_equals_the_dense_bfgs_matrix(history_size):
     """The stored direction d was computed from prev_flat_grad and the stored pairs; the
-    explicit BFGS recursion over the same pairs (H0 = H_diag I) gives the same vector."""
+    explicit BFGS recursion over the same pairs, started at H0 = gamma I with the standard
+    L-BFGS scaling gamma = s.y / y.y of the newest pair (as PyTorch), gives the same vector."""
     hessian, b, _ = quadratic(n=8, seed=1)
     x = Tensor(np.zeros(8), requires_grad=True)
     opt = LBFGS([x], lr=0.5, max_iter=7, history_size=history_size)
     opt.step(quadratic_closure(opt, x, hessian, b))
     state = opt.state[x]
     assert len(state["old_dirs"]) == min(history_size, 6)
+    s, y = state["old_stps"][-1], state["old_dirs"][-1]
+    gamma = float(s @ y) / float(y @ y)
     expected = bfgs_direction(state["prev_flat_grad"], state["old_stps"], state["old_dirs"],
-                              state["H_diag"])  # fmt: skip
+                              gamma)  # fmt: skip
     np.testing.assert_allclose(state["d"], expected, rtol=1e-9, atol=1e-12)
 
 
