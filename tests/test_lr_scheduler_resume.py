@@ -213,12 +213,11 @@ def test_state_dict_is_plain_json_data(name):
     _, schedulers = _advance(make_opt, build, 3)
     for s in schedulers:
         state = s.state_dict()
-        assert json.loads(json.dumps(state)) == state or _has_inf(state)
+        # json writes +-inf as Infinity (allow_nan, the default) and reads it back, and
+        # inf == inf, so ReduceLROnPlateau (mode_worse = +-inf) is checked too; int keys
+        # (json makes them strings) and tuples (lists) fail the comparison.
+        assert json.loads(json.dumps(state)) == state
         assert "optimizer" not in state
-
-
-def _has_inf(state):
-    return any(v in (float("inf"), float("-inf")) for v in state.values() if isinstance(v, float))
 
 
 def test_composite_state_dicts_hold_their_children():

@@ -132,18 +132,52 @@ def test_resume_with_finished_epochs_trains_no_more(script, tmp_path):
 
 def test_resume_refuses_a_mismatched_checkpoint_and_changes_nothing(script, tmp_path):
     _, ns = script
+    import copy
+
+    from tinygrad_opt.loss import cross_entropy
+    from tinygrad_opt.random import get_rng_state
+    from tinygrad_opt.train import fit
+
     checkpoint = tmp_path / "no_scheduler.tgo"
     ns["run"](1, checkpoint=checkpoint, with_scheduler=False)
     model, optimizer, loader, scheduler = ns["build"]()
+    for _ in range(2):  # optimizer state of its own (2 steps; the checkpoint holds 8)
+        for p in model.parameters():
+            p.grad = np.ones_like(p.data)
+        optimizer.step()
+        scheduler.step()
     before = _parameters(model)
-    from tinygrad_opt.loss import cross_entropy
-    from tinygrad_opt.train import fit
+    optimizer_before = copy.deepcopy(optimizer.state_dict())
+    assert optimizer_before["state"][0]["step"] == 2
+    rng_before = copy.deepcopy(get_rng_state())
+    loader_before = copy.deepcopy(loader.state_dict())
 
     with pytest.raises(ValueError, match="no scheduler state"):
         fit(model, cross_entropy, optimizer, loader, 2, scheduler=scheduler,
             resume_from=checkpoint, progress=False)
     for name, value in before.items():
         np.testing.assert_array_equal(_parameters(model)[name], value)
+    _assert_same_state(optimizer.state_dict(), optimizer_before)
+    assert get_rng_state() == rng_before
+    assert loader.state_dict() == loader_before
+
+
+def _assert_same_state(got, want, where="state_dict"):
+    """Exact equality of nested dicts/lists of numbers and arrays (no tolerance)."""
+    assert type(got) is type(want), where
+    if isinstance(want, dict):
+        assert list(got) == list(want), where
+        for key in want:
+            _assert_same_state(got[key], want[key], f"{where}[{key!r}]")
+    elif isinstance(want, (list, tuple)):
+        assert len(got) == len(want), where
+        for i, (a, b) in enumerate(zip(got, want)):
+            _assert_same_state(a, b, f"{where}[{i}]")
+    elif isinstance(want, np.ndarray):
+        assert got.dtype == want.dtype and got.shape == want.shape, where
+        np.testing.assert_array_equal(got, want, err_msg=where)
+    else:
+        assert got == want, where
 
 
 def test_refuses_a_file_that_is_not_a_training_checkpoint(script, tmp_path):

@@ -13,7 +13,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -23,11 +23,13 @@ from tinygrad_opt.serialization import load, save
 
 
 def assert_same(a, b, where="obj"):
-    """Deep equality that also checks Python types, dtypes, shapes and key types exactly."""
+    """Bit-exact deep equality that also checks Python types, dtypes, shapes and key types
+    exactly: arrays and numpy scalars by their bytes, Python floats by float.hex (so -0.0
+    and 0.0 differ; any NaN matches any NaN)."""
     assert type(a) is type(b), f"{where}: {type(a)} vs {type(b)}"
     if isinstance(a, np.ndarray):
         assert a.dtype == b.dtype and a.shape == b.shape, where
-        assert a.tobytes() == b.tobytes(), where
+        assert a.tobytes() == b.tobytes(), where  # the raw bytes: -0.0 != 0.0, NaN payloads
     elif isinstance(a, np.generic):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), where
     elif isinstance(a, dict):
@@ -40,6 +42,8 @@ def assert_same(a, b, where="obj"):
             assert_same(x, y, f"{where}[{i}]")
     elif isinstance(a, float) and math.isnan(a):
         assert math.isnan(b), where
+    elif isinstance(a, float):
+        assert a.hex() == b.hex(), f"{where}: {a!r} vs {b!r}"  # -0.0 vs 0.0 shows
     else:
         assert a == b, where
 
@@ -314,6 +318,7 @@ _trees = st.recursive(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(tree=_trees)
+@example(tree=[-0.0, 0.0, {"z": -0.0}, np.array([-0.0, 0.0]), math.nan])  # signed zeros
 def test_random_trees_round_trip_exactly(tmp_path, tree):
     path = tmp_path / "tree"
     save(tree, path)
