@@ -32,6 +32,11 @@ def test_lora_starts_as_identity_update_and_freezes_base():
     assert names == ["0.lora_A", "0.lora_B", "2.lora_A", "2.lora_B"]
     assert wrapped[0].lora_A.shape == (4, 8) and wrapped[0].lora_B.shape == (32, 4)
     assert np.all(wrapped[0].lora_B.data == 0) and np.any(wrapped[0].lora_A.data != 0)
+    # A is kaiming_uniform(a=sqrt(5)) as peft: U(-1/sqrt(in), 1/sqrt(in)); 32 draws reach
+    # past half the bound unless the distribution is a different one
+    bound = 1 / np.sqrt(8)
+    a = np.abs(wrapped[0].lora_A.data)
+    assert a.max() <= bound and a.max() > 0.5 * bound and a.mean() > 0.35 * bound
     assert wrapped[0].scaling == 2.0
     assert "0.base.weight" in wrapped.state_dict()
     adapters = {"0.lora_A", "0.lora_B", "2.lora_A", "2.lora_B"}
@@ -85,6 +90,41 @@ def test_merge_and_unmerge_are_exact_to_rounding():
     for i, w in zip((0, 2), weights):
         np.testing.assert_allclose(model[i].base.weight.data, w, rtol=0, atol=1e-6)
     np.testing.assert_allclose(model(x).data, unmerged, rtol=1e-5, atol=1e-5)
+
+
+def test_lora_dropout_is_inverted_dropout_on_the_adapter_input_only():
+    """With A = B = I the adapter's output is scaling * dropout(x) element by element, so
+    each output minus the base output must be 0 or scaling / (1 - p), dropped at rate p."""
+    p, scaling = 0.25, 2.0
+    manual_seed(0)
+    layer = nn.LoRALinear(nn.Linear(4, 4, dtype=np.float64), r=4, alpha=8, dropout=p)
+    layer.lora_A.data[:] = np.eye(4)
+    layer.lora_B.data[:] = np.eye(4)
+    x = Tensor(np.ones((2000, 4)))
+    base = x.data @ layer.base.weight.data.T + layer.base.bias.data
+    manual_seed(3)
+    adapter = layer(x).data - base
+    dropped = np.isclose(adapter, 0.0, atol=1e-12)
+    kept = np.isclose(adapter, scaling / (1 - p), rtol=1e-12)
+    assert np.all(dropped | kept)
+    assert abs(dropped.mean() - p) < 0.02  # 8000 draws: std of the rate ~0.005
+    manual_seed(3)
+    np.testing.assert_array_equal(layer(x).data - base, adapter)  # seeded by manual_seed
+    layer.eval()
+    np.testing.assert_allclose(layer(x).data - base, scaling, rtol=1e-12)
+
+
+def test_mark_only_lora_as_trainable_freezes_every_other_layer_and_bias_all():
+    manual_seed(0)
+    model = nn.Sequential(nn.LoRALinear(nn.Linear(3, 4), r=2), nn.LayerNorm(4), nn.Linear(4, 2))
+    nn.lora.mark_only_lora_as_trainable(model)
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable == ["0.lora_A", "0.lora_B"]
+    nn.lora.mark_only_lora_as_trainable(model, bias="all")
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable == ["0.lora_A", "0.lora_B", "0.base.bias", "1.bias", "2.bias"]
+    with pytest.raises(ValueError, match="bias"):
+        nn.lora.mark_only_lora_as_trainable(model, bias="lora_only")
 
 
 def test_lora_dropout_and_bad_arguments():

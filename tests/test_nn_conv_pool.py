@@ -205,6 +205,34 @@ def test_conv2d_module_layout_and_default_init_bounds():
     assert layer(Tensor(np.zeros((2, 3, 9, 9), np.float32))).shape == (2, 8, 5, 4)
 
 
+def test_modules_pass_their_arguments_to_the_layer():
+    """Conv2d, MaxPool2d and AvgPool2d modules with non-default arguments, against the naive
+    loops: every constructor argument must reach the computation."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 9, 8))
+    conv = nn.Conv2d(3, 4, (3, 2), stride=(2, 1), padding=(2, 1), dilation=(2, 3),
+                     dtype=np.float64)
+    want = naive_conv2d(x, conv.weight.data, conv.bias.data, (2, 1), (2, 1), (2, 3))
+    np.testing.assert_allclose(conv(Tensor(x)).data, want, rtol=1e-10, atol=1e-10)
+    no_bias = nn.Conv2d(3, 4, 3, padding=1, bias=False, dtype=np.float64)
+    want = naive_conv2d(x, no_bias.weight.data, None, (1, 1), (1, 1), (1, 1))
+    np.testing.assert_allclose(no_bias(Tensor(x)).data, want, rtol=1e-10, atol=1e-10)
+    got = nn.MaxPool2d(3, 2, 1)(Tensor(x)).data
+    np.testing.assert_array_equal(got, naive_pool(x, (3, 3), (2, 2), (1, 1), "max"))
+    got = nn.MaxPool2d((3, 2), padding=(1, 0), ceil_mode=True)(Tensor(x)).data
+    np.testing.assert_array_equal(got, naive_pool(x, (3, 2), (3, 2), (1, 0), "max", True))
+    for include in (True, False):
+        got = nn.AvgPool2d(3, 2, 1, count_include_pad=include)(Tensor(x)).data
+        want = naive_pool(x, (3, 3), (2, 2), (1, 1), "avg", False, include)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    got = nn.AvgPool2d(2, ceil_mode=True)(Tensor(x)).data
+    want = naive_pool(x, (2, 2), (2, 2), (0, 0), "avg", True)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    got = nn.AvgPool2d(2, divisor_override=3)(Tensor(x)).data  # full 2x2 windows: sum / 3
+    want = naive_pool(x, (2, 2), (2, 2), (0, 0), "avg") * 4 / 3
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
 POOL_CASES = [
     ((2, 2), (2, 2), (0, 0), False),
     ((3, 3), (2, 2), (1, 1), False),
@@ -251,6 +279,7 @@ def test_avg_pool_divisor_override():
         (nn.MaxPool2d(2), (4, 4), "(N, C, H, W)"),
         (nn.AvgPool2d(2), (4,), "(N, C, H, W)"),
         (nn.LayerNorm(6), (2, 5), "(*, 6)"),
+        (nn.LoRALinear(nn.Linear(4, 2)), (1, 3), "(*, 4)"),
     ],
 )
 def test_wrong_input_shape_names_layer_expected_and_received(layer, shape, expected):

@@ -163,6 +163,15 @@ def test_lora_linear_grads():
         randn(4, 5), randn(2, 5, seed=2), randn(3, 2, seed=3),
     )
 
+    def with_dropout(x, a, b):  # the same mask on every call: a fixed function of x, A, B
+        manual_seed(11)
+        return _lora_linear(x, base, a, b, scaling=2.0, p=0.4)
+
+    x, a, b = randn(6, 5), randn(2, 5, seed=2), randn(3, 2, seed=3)
+    no_mask = _lora_linear(Tensor(x), base, Tensor(a), Tensor(b), scaling=2.0, p=0.0)
+    assert not np.allclose(with_dropout(Tensor(x), Tensor(a), Tensor(b)).data, no_mask.data)
+    check_grads(with_dropout, x, a, b)
+
 
 def test_whole_small_cnn_grads_through_channels_last_layouts():
     # conv -> BN -> relu -> pool -> conv -> relu -> avgpool -> flatten -> linear -> CE: the

@@ -38,6 +38,21 @@ def test_state_dict_keys_order_and_layouts_are_pytorchs():
     assert all(isinstance(v, np.ndarray) for v in sd.values())
 
 
+def test_layers_without_optional_parameters_save_no_keys_for_them():
+    # PyTorch registers a disabled bias/affine parameter as None: no key, no parameter
+    cases = [
+        (nn.Linear(3, 2, bias=False), ["weight"]),
+        (nn.Conv2d(1, 2, 3, bias=False), ["weight"]),
+        (nn.BatchNorm1d(2, affine=False), ["running_mean", "running_var", "num_batches_tracked"]),
+        (nn.LayerNorm(4, elementwise_affine=False), []),
+        (nn.LayerNorm(4, bias=False), ["weight"]),
+    ]
+    for layer, keys in cases:
+        assert list(layer.state_dict()) == keys, type(layer).__name__
+        assert [n for n, _ in layer.named_parameters()] == [k for k in keys if "running" not in k
+                                                             and "batches" not in k]
+
+
 def test_state_dict_values_are_copies():
     net = Net()
     sd = net.state_dict()
@@ -69,14 +84,18 @@ def test_load_state_dict_names_every_problem_and_changes_nothing():
     del sd["head.bias"]
     del sd["blocks.1.weight"]
     sd["extra.weight"] = np.zeros(3)
+    sd["extra.bias"] = np.zeros(2)
     sd["head.weight"] = np.zeros((8, 3))
+    sd["blocks.0.bias"] = np.zeros(5)
     with pytest.raises(RuntimeError) as info:
         net.load_state_dict(sd)
     message = str(info.value)
-    for key in ("head.bias", "blocks.1.weight", "extra.weight", "head.weight"):
+    for key in ("head.bias", "blocks.1.weight", "extra.weight", "extra.bias", "head.weight",
+                "blocks.0.bias"):
         assert key in message
     assert "Missing" in message and "Unexpected" in message and "size mismatch" in message
     assert "(8, 3)" in message and "(3, 8)" in message
+    assert "(5,)" in message and "(3,)" in message
     for key, value in net.state_dict().items():
         np.testing.assert_array_equal(value, before[key])
 
@@ -90,8 +109,22 @@ def test_load_state_dict_non_strict_reports_but_still_refuses_shape_mismatch():
     assert result.missing_keys == ["head.bias"] and result.unexpected_keys == ["extra"]
     np.testing.assert_array_equal(net.head.weight.data, sd["head.weight"])
     sd["head.weight"] = np.zeros((1, 1))
+    fresh = Net()  # its values differ from sd's: a partial load would show
+    before = fresh.state_dict()
     with pytest.raises(RuntimeError, match="head.weight"):
-        net.load_state_dict(sd, strict=False)
+        fresh.load_state_dict(sd, strict=False)
+    for key, value in fresh.state_dict().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
+
+
+def test_non_persistent_buffers_are_not_saved_nor_expected():
+    layer = nn.Linear(2, 2)
+    layer.register_buffer("scratch", np.zeros(2), persistent=False)
+    layer.register_buffer("kept", np.ones(2))
+    assert list(layer.state_dict()) == ["weight", "bias", "kept"]
+    assert "scratch" in dict(layer.named_buffers())
+    result = nn.Linear(2, 2).load_state_dict(nn.Linear(2, 2).state_dict(), strict=False)
+    assert result.missing_keys == [] and result.unexpected_keys == []
 
 
 def test_parameters_named_parameters_children_modules():
@@ -157,6 +190,8 @@ def test_linear_default_init_matches_pytorch_bounds_and_is_seeded():
     np.testing.assert_array_equal(a.weight.data, b.weight.data)
     bound = 1 / math.sqrt(100)
     assert np.abs(a.weight.data).max() <= bound and np.abs(a.bias.data).max() <= bound
+    # the bias spans U(-bound, bound) too (50 draws: max |b| < 0.8 bound has p = 1e-5)
+    assert np.abs(a.bias.data).max() > 0.8 * bound
     # U(-b, b) has variance b^2 / 3
     assert abs(a.weight.data.var() - bound**2 / 3) < 0.1 * bound**2 / 3
 
@@ -172,7 +207,11 @@ def test_init_functions_match_their_formulas():
     nn.init.xavier_normal_(w)
     assert abs(w.data.std() - math.sqrt(2 / 700)) < 0.02 * math.sqrt(2 / 700)
     nn.init.kaiming_uniform_(w, a=0.0, nonlinearity="relu")
-    assert np.abs(w.data).max() <= math.sqrt(6 / 300)
+    bound = math.sqrt(6 / 300)  # gain sqrt(2) * sqrt(3 / fan_in)
+    assert np.abs(w.data).max() <= bound and abs(w.data.var() - bound**2 / 3) < 0.02 * bound**2
+    nn.init.kaiming_uniform_(w, mode="fan_out", nonlinearity="tanh")
+    bound = 5 / 3 * math.sqrt(3 / 400)
+    assert np.abs(w.data).max() <= bound and abs(w.data.var() - bound**2 / 3) < 0.02 * bound**2
     nn.init.normal_(w, 1.0, 0.5)
     assert abs(w.data.mean() - 1.0) < 0.01 and abs(w.data.std() - 0.5) < 0.01
     nn.init.uniform_(w, -3, -2)
@@ -185,12 +224,21 @@ def test_init_functions_match_their_formulas():
     with pytest.raises(ValueError):
         nn.init.xavier_uniform_(Tensor(np.zeros(3, np.float32)))
     assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
+    # PyTorch's table
+    assert nn.init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
+    for name, gain in (("linear", 1.0), ("conv2d", 1.0), ("sigmoid", 1.0), ("tanh", 5 / 3),
+                       ("relu", math.sqrt(2)), ("selu", 0.75)):
+        assert nn.init.calculate_gain(name) == pytest.approx(gain), name
+
+
+def channel_axes(x):
+    return (0, *range(2, x.ndim))  # every axis but the channel axis 1
 
 
 def reference_bn_running_stats(batches, momentum):
     mean, var = np.zeros(3), np.ones(3)
     for t, x in enumerate(batches, start=1):
-        axes = (0, 2, 3)
+        axes = channel_axes(x)
         n = x.size / x.shape[1]
         factor = 1 / t if momentum is None else momentum
         mean = (1 - factor) * mean + factor * x.mean(axis=axes)
@@ -198,15 +246,22 @@ def reference_bn_running_stats(batches, momentum):
     return mean, var
 
 
+@pytest.mark.parametrize(
+    "cls,shape", [(nn.BatchNorm2d, (4, 3, 5, 5)), (nn.BatchNorm1d, (7, 3, 6)),
+                  (nn.BatchNorm1d, (9, 3))],
+)
 @pytest.mark.parametrize("momentum", [0.1, 0.5, None])
-def test_batchnorm_running_stats_follow_pytorchs_convention(momentum):
+def test_batchnorm_running_stats_follow_pytorchs_convention(momentum, cls, shape):
     rng = np.random.default_rng(0)
-    batches = [rng.standard_normal((4, 3, 5, 5)) * 2 + 1 for _ in range(3)]
-    layer = nn.BatchNorm2d(3, momentum=momentum, dtype=np.float64)
+    # per-channel scales and offsets: statistics taken over a wrong axis would show
+    scale = np.array([0.5, 2.0, 4.0]).reshape(1, 3, *[1] * (len(shape) - 2))
+    batches = [rng.standard_normal(shape) * scale + 3 * scale for _ in range(3)]
+    layer = cls(3, momentum=momentum, dtype=np.float64)
     for x in batches:
         out = layer(Tensor(x)).data
-        xhat = (x - x.mean(axis=(0, 2, 3), keepdims=True)) / np.sqrt(
-            x.var(axis=(0, 2, 3), keepdims=True) + 1e-5
+        axes = channel_axes(x)
+        xhat = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(
+            x.var(axis=axes, keepdims=True) + 1e-5
         )
         np.testing.assert_allclose(out, xhat, rtol=1e-10, atol=1e-10)
     mean, var = reference_bn_running_stats(batches, momentum)
@@ -215,9 +270,25 @@ def test_batchnorm_running_stats_follow_pytorchs_convention(momentum):
     assert int(layer.num_batches_tracked.data) == 3
     layer.eval()
     x = batches[0]
-    expected = (x - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-5)
+    col = (1, 3, *[1] * (x.ndim - 2))
+    expected = (x - mean.reshape(col)) / np.sqrt(var.reshape(col) + 1e-5)
     np.testing.assert_allclose(layer(Tensor(x)).data, expected, rtol=1e-10, atol=1e-10)
     assert int(layer.num_batches_tracked.data) == 3
+
+
+def test_norm_layers_use_their_eps():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 3)) * 0.05  # variance near eps: eps visibly matters
+    eps = 0.01
+    bn = nn.BatchNorm1d(3, eps=eps, dtype=np.float64)
+    expected = (x - x.mean(0)) / np.sqrt(x.var(0) + eps)
+    np.testing.assert_allclose(bn(Tensor(x)).data, expected, rtol=1e-10, atol=1e-12)
+    bn.eval()
+    rm, rv = bn.running_mean.data, bn.running_var.data
+    np.testing.assert_allclose(bn(Tensor(x)).data, (x - rm) / np.sqrt(rv + eps), rtol=1e-10)
+    ln = nn.LayerNorm(3, eps=eps, dtype=np.float64)
+    mean, var = x.mean(1, keepdims=True), x.var(1, keepdims=True)
+    np.testing.assert_allclose(ln(Tensor(x)).data, (x - mean) / np.sqrt(var + eps), rtol=1e-10)
 
 
 def test_batchnorm_without_running_stats_and_batch_of_one():
@@ -244,6 +315,12 @@ def test_layernorm_and_dropout_behaviour():
     np.testing.assert_array_equal(a, b)
     assert set(np.unique(a)) <= {0.0, np.float32(1 / 0.7)}
     assert abs((a == 0).mean() - 0.3) < 0.01
+    # the mask comes from the manual_seed generator: the next call and another seed differ
+    assert not np.array_equal(drop(ones).data, a)
+    manual_seed(6)
+    assert not np.array_equal(drop(ones).data, a)
+    assert not np.any(F.dropout(ones, p=1.0).data)  # p=1 zeroes everything, as PyTorch
+    assert F.dropout(ones, p=0.3, training=False) is ones
     drop.eval()
     assert drop(ones) is ones
     with pytest.raises(ValueError, match="between 0 and 1"):
@@ -255,13 +332,19 @@ def test_activation_modules_forward_values():
     t = Tensor(x)
     np.testing.assert_allclose(nn.ReLU()(t).data, np.maximum(x, 0))
     np.testing.assert_allclose(nn.LeakyReLU(0.1)(t).data, np.where(x > 0, x, 0.1 * x))
+    np.testing.assert_allclose(nn.LeakyReLU()(t).data, np.where(x > 0, x, 0.01 * x))  # default
     np.testing.assert_allclose(nn.Tanh()(t).data, np.tanh(x))
     np.testing.assert_allclose(nn.Sigmoid()(t).data, 1 / (1 + np.exp(-x)))
     erf = np.vectorize(math.erf)
     np.testing.assert_allclose(nn.GELU()(t).data, 0.5 * x * (1 + erf(x / math.sqrt(2))), rtol=1e-12)
+    tanh_form = 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+    np.testing.assert_allclose(nn.GELU(approximate="tanh")(t).data, tanh_form, rtol=1e-12)
     e = np.exp(x)
     np.testing.assert_allclose(nn.Softmax(dim=1)(t).data, e / e.sum())
     np.testing.assert_allclose(nn.Softmax()(t).data, e / e.sum())  # legacy dim for 2-D: 1
+    cube = np.random.default_rng(0).standard_normal((2, 3, 4))  # legacy dim for 3-D: 0
+    ec = np.exp(cube)
+    np.testing.assert_allclose(nn.Softmax()(Tensor(cube)).data, ec / ec.sum(0), rtol=1e-12)
     np.testing.assert_allclose(nn.LogSoftmax(dim=-1)(t).data, np.log(e / e.sum()))
     big = Tensor(np.array([1000.0, -1000.0]))
     assert np.all(np.isfinite(nn.Sigmoid()(big).data))
@@ -279,6 +362,13 @@ def test_embedding_lookup_padding_and_range_check():
     np.testing.assert_array_equal(emb.weight.grad[:, 0], [0, 2, 0, 0, 1])
     with pytest.raises(ValueError, match="out of range"):
         emb(np.array([5]))
+
+
+def test_embedding_default_init_is_standard_normal():
+    manual_seed(1)
+    weight = nn.Embedding(400, 50).weight.data  # 20000 draws: the mean and std to ~1%
+    assert abs(weight.mean()) < 0.03 and abs(weight.std() - 1.0) < 0.03
+    assert np.abs(weight).max() > 3.0  # normal tails, not a bounded uniform
 
 
 def test_embedding_gradient_sums_repeated_rows_like_a_naive_loop():

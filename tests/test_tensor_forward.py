@@ -45,6 +45,7 @@ def test_unary_and_activations_match_closed_forms():
     close(A.sigmoid(), 1 / (1 + np.exp(-a)))
     close(A.relu(), np.where(a > 0, a, 0))
     close(A.leaky_relu(0.1), np.where(a > 0, a, 0.1 * a))
+    close(A.leaky_relu(), np.where(a > 0, a, 0.01 * a))  # PyTorch's default slope
     close(A.clip(-1, 0.5), np.clip(a, -1, 0.5))
     erf = np.vectorize(math.erf)
     close(A.gelu(), 0.5 * a * (1 + erf(a / math.sqrt(2))), rtol=1e-12, atol=1e-15)
@@ -74,6 +75,10 @@ def test_softmax_is_stable_and_normalised():
     shifted = a - a.max(-1, keepdims=True)
     expected = np.exp(shifted) / np.exp(shifted).sum(-1, keepdims=True)
     np.testing.assert_allclose(s, expected, rtol=1e-6)
+    e = np.exp(shifted)
+    np.testing.assert_allclose(Tensor(a).softmax().numpy(), s, rtol=1e-6)  # default: last axis
+    np.testing.assert_allclose(Tensor(a).log_softmax().numpy(),
+                               shifted - np.log(e.sum(-1, keepdims=True)), rtol=1e-6)
     ls = Tensor(a).log_softmax(dim=1).numpy()
     assert np.all(np.isfinite(ls))
     np.testing.assert_allclose(ls, shifted - np.log(np.exp(shifted).sum(-1, keepdims=True)))
@@ -87,7 +92,11 @@ def test_reductions_match_numpy(axis, keepdims):
     close(A.sum(axis, keepdims), a.sum(axis=axis, keepdims=keepdims))
     close(A.mean(axis=axis, keepdims=keepdims), a.mean(axis=axis, keepdims=keepdims))
     close(A.var(axis, keepdims), a.var(axis=axis, keepdims=keepdims, ddof=1))
+    close(A.std(axis, keepdims), a.std(axis=axis, keepdims=keepdims, ddof=1))  # unbiased
     close(A.std(axis, keepdims, correction=0), a.std(axis=axis, keepdims=keepdims))
+    close(A.var(axis, keepdims, unbiased=False), a.var(axis=axis, keepdims=keepdims))
+    close(A.std(axis, keepdims, unbiased=False), a.std(axis=axis, keepdims=keepdims))
+    close(A.var(axis, keepdims, unbiased=True), a.var(axis=axis, keepdims=keepdims, ddof=1))
     close(A.max(axis, keepdims), a.max(axis=axis, keepdims=keepdims))
     close(A.min(dim=axis, keepdim=keepdims), a.min(axis=axis, keepdims=keepdims))
 
