@@ -294,3 +294,133 @@ def test_train_on_real_mnist_subset(capsys):
     assert "1000 train / 1000 test examples" in out
     accuracy = float(table_rows(out)["1"][0][3].rstrip("%"))
     assert accuracy > 60  # 20 Adam steps of an MLP on MNIST: far above chance (10%)
+
+
+# ------------------------------------------------------------------------------ flags reach the run
+# Each command run in-process against the same run written out with the Python API: a flag
+# that is parsed but not passed on changes the numbers.
+def test_train_flags_all_reach_the_run(tmp_path, capsys, monkeypatch):
+    from tinygrad_opt import manual_seed, optim
+    from tinygrad_opt.cli import schedules, workloads
+    from tinygrad_opt.loss import cross_entropy
+    from tinygrad_opt.train import fit
+
+    monkeypatch.setenv("TINYGRAD_OPT_NO_PLOT", "1")
+    checkpoint = tmp_path / "run.ckpt"
+    code, out, err = run_in_process(
+        ["train", "--dataset", "moons", "--model", "mlp", "--limit", "200", "--epochs", "2",
+         "--optimizer", "sgd", "--lr", "0.2", "--momentum", "0.8", "--weight-decay", "0.01",
+         "--schedule", "cosine", "--warmup", "3", "--batch-size", "16", "--grad-accum", "3",
+         "--max-grad-norm", "0.05", "--seed", "7", "--no-progress",
+         "--checkpoint", str(checkpoint)], capsys)
+    assert code == 0, err
+    saved = load(str(checkpoint))
+    group = saved["optimizer"]["param_groups"][0]
+    assert group["momentum"] == 0.8 and group["weight_decay"] == 0.01
+
+    manual_seed(7)
+    data = workloads.load_data("moons", None, 200, 7)
+    model = workloads.build_model("mlp", data)
+    optimizer = optim.SGD(model.parameters(), lr=0.2, momentum=0.8, weight_decay=0.01)
+    # 200 examples in batches of 16: 13 batches, 5 optimizer steps of 3 per epoch, 10 in all
+    scheduler, interval = schedules.build("cosine", optimizer, 0.2, 10, 5, 3)
+    losses, norms, last_lrs = [], [], []
+    for epoch in range(2):
+        train_loader, _ = workloads.loaders(data, 16, 7, epoch)  # the order of (seed, epoch)
+        history = fit(model, cross_entropy, optimizer, train_loader, scheduler=scheduler,
+                      scheduler_interval=interval, grad_accum_steps=3, max_grad_norm=0.05,
+                      progress=False)
+        losses += history.loss
+        norms += history.grad_norm
+        last_lrs.append(history.lr[-1])
+    assert len(losses) == 10 and min(norms) > 0.05  # clipping is active at every step
+    np.testing.assert_allclose(saved["losses"], losses, rtol=1e-6)
+    for name, value in model.state_dict().items():
+        np.testing.assert_allclose(saved["model"][name], value, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(saved["epoch_rows"][:, 4], last_lrs, rtol=1e-9)
+
+
+def test_train_parses_betas_into_the_optimizer():
+    from tinygrad_opt.cli.main import build_parser
+    from tinygrad_opt.cli.train import optimizer_spec
+
+    args = build_parser().parse_args(["train", "--optimizer", "adam", "--betas", "0.8", "0.95",
+                                      "--opt", "eps=1e-6"])
+    assert optimizer_spec(args).hyperparameters == {"betas": (0.8, 0.95), "eps": 1e-6}
+
+
+def test_lr_find_flags_reach_the_range_test(tmp_path, capsys, monkeypatch):
+    from tinygrad_opt import manual_seed, optim
+    from tinygrad_opt.cli import workloads
+    from tinygrad_opt.loss import cross_entropy
+    from tinygrad_opt.train import lr_find
+
+    monkeypatch.setenv("TINYGRAD_OPT_NO_PLOT", "1")
+    code, out, err = run_in_process(
+        ["lr-find", "--dataset", "blobs", "--limit", "160", "--batch-size", "16",
+         "--optimizer", "sgd", "--momentum", "0.5", "--start-lr", "1e-4", "--end-lr", "1",
+         "--num-iter", "15", "--seed", "2", "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+
+    manual_seed(2)
+    data = workloads.load_data("blobs", None, 160, 2)
+    model = workloads.build_model("mlp", data)
+    optimizer = optim.SGD(model.parameters(), lr=1e-4, momentum=0.5)
+    train_loader, _ = workloads.loaders(data, 16, 2)
+    result = lr_find(model, cross_entropy, optimizer, train_loader, start_lr=1e-4, end_lr=1.0,
+                     num_iter=15)
+    assert len(result.lrs) == 15 and result.suggested_lr is not None
+    assert "15 mini-batches from 0.0001 to 1\n" in out
+    assert f"suggested lr: {result.suggested_lr:.3g}" in out
+    printed = [(float(r[0]), float(r[1])) for r in
+               (cells for key, rows in table_rows(out).items() if key != "lr" for cells in rows)]
+    assert len(printed) == 12
+    sweep = 1e-4 * 1e4 ** (np.arange(15) / 14)  # the exponential sweep, closed form
+    for lr, loss in printed:
+        i = int(np.argmin(np.abs(np.log(sweep / lr))))
+        assert lr == pytest.approx(sweep[i], rel=5e-3)
+        assert loss == pytest.approx(result.losses[i], rel=5e-3)
+
+
+def test_compare_flags_reach_every_run_from_the_same_start(capsys, monkeypatch):
+    from tinygrad_opt import manual_seed, optim
+    from tinygrad_opt.cli import workloads
+    from tinygrad_opt.loss import cross_entropy
+    from tinygrad_opt.train import evaluate, fit
+
+    monkeypatch.setenv("TINYGRAD_OPT_NO_PLOT", "1")
+    code, out, err = run_in_process(
+        ["compare", "--dataset", "blobs", "--model", "mlp", "--limit", "120", "--epochs", "2",
+         "--batch-size", "24", "-o", "sgd:lr=0.05", "adam:lr=0.01", "--seed", "4"], capsys)
+    assert code == 0, err
+    rows = table_rows(out)
+    data = workloads.load_data("blobs", None, 120, 4)
+    for label, build in (("sgd:lr=0.05", lambda p: optim.SGD(p, lr=0.05)),
+                         ("adam:lr=0.01", lambda p: optim.Adam(p, lr=0.01))):
+        manual_seed(4)  # every optimizer starts from the same weights
+        model = workloads.build_model("mlp", data)
+        optimizer = build(model.parameters())
+        for epoch in range(2):
+            train_loader, test_loader = workloads.loaders(data, 24, 4, epoch)
+            history = fit(model, cross_entropy, optimizer, train_loader, progress=False)
+        metrics = evaluate(model, test_loader, cross_entropy)
+        row = rows[label][0]
+        assert float(row[2]) == pytest.approx(history.train_loss[-1], rel=5e-3), label
+        assert float(row[3]) == pytest.approx(metrics["loss"], rel=5e-3), label
+        assert float(row[4].rstrip("%")) == pytest.approx(100 * metrics["accuracy"], abs=0.01)
+
+
+def test_race_steps_and_tolerance_reach_the_race(capsys, monkeypatch):
+    monkeypatch.setenv("TINYGRAD_OPT_NO_PLOT", "1")
+    code, out, err = run_in_process(["race", "-f", "ravine", "-o", "sgd:lr=0.15", "--steps", "40",
+                                     "--tolerance", "7"], capsys)
+    assert code == 0, err
+    # plain gradient descent on x^2 / 20 + 5 y^2 from (-9, 1): gradient (x / 10, 10 y)
+    point, reached = np.array([-9.0, 1.0]), None
+    for step in range(1, 41):
+        point = point - 0.15 * np.array([point[0] / 10, 10 * point[1]])
+        if reached is None and np.hypot(*point) <= 7:
+            reached = step
+    (row,) = table_rows(out)["ravine"]
+    assert reached is not None and row[3] == str(reached)
+    assert row[5] == f"({point[0]:.3f}, {point[1]:.3f})"

@@ -30,10 +30,20 @@ from tinygrad_opt.datasets import (
     resolve_root,
 )
 
-DATA = os.environ.get("TINYGRAD_OPT_DATA")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _data_root() -> str | None:
+    """$TINYGRAD_OPT_DATA, else ../shared/data (as test_cli.py): the folder holding mnist/."""
+    for candidate in (os.environ.get("TINYGRAD_OPT_DATA"), SHARED_DATA):
+        if candidate and os.path.isdir(os.path.join(candidate, "mnist")):
+            return str(candidate)
+    return None
+
+
+DATA = _data_root()
 needs_real_data = pytest.mark.skipif(
-    not DATA or not os.path.isdir(os.path.join(DATA or "", "mnist")),
-    reason="TINYGRAD_OPT_DATA is unset or lacks mnist/ (CI points it at ../shared/data)",
+    DATA is None, reason="neither $TINYGRAD_OPT_DATA nor ../shared/data holds mnist/"
 )
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -128,8 +138,8 @@ def test_real_test_split_matches_the_naive_parser(folder):
     first_50 = images_raw[:4] + struct.pack(">I", 50) + images_raw[8 : 16 + 50 * 784]
     head = naive_idx(first_50)
     loader = load_mnist if folder == "mnist" else load_fashion_mnist
-    images, labels = loader(train=False)
-    raw_images, raw_labels = loader(train=False, scale=False)
+    images, labels = loader(root=DATA, train=False)
+    raw_images, raw_labels = loader(root=DATA, train=False, scale=False)
     np.testing.assert_array_equal(labels, naive_idx(labels_raw))
     np.testing.assert_array_equal(raw_images[:50, 0], head)
     np.testing.assert_array_equal(raw_images.reshape(-1), np.frombuffer(images_raw[16:], np.uint8))
@@ -143,14 +153,14 @@ def test_real_test_split_matches_the_naive_parser(folder):
 
 @needs_real_data
 def test_real_training_splits_and_cached_arrays_are_independent():
-    images, labels = load_mnist(train=True)
+    images, labels = load_mnist(root=DATA, train=True)
     assert images.shape == (60_000, 1, 28, 28) and labels.shape == (60_000,)
     assert labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # the well-known first digits
     images[:] = -1.0
     labels[:] = -1
-    again_images, again_labels = load_mnist(train=True)
+    again_images, again_labels = load_mnist(root=DATA, train=True)
     assert again_images.min() == 0.0 and again_labels.min() == 0
-    f_images, f_labels = load_fashion_mnist(train=True)
+    f_images, f_labels = load_fashion_mnist(root=DATA, train=True)
     assert f_images.shape == (60_000, 1, 28, 28)
     assert np.bincount(f_labels).tolist() == [6000] * 10
 
@@ -348,6 +358,37 @@ def test_download_of_the_real_files_with_the_real_checksums(server, tmp_path, mo
     np.testing.assert_array_equal(labels, expected_labels)
 
 
+def test_local_files_are_verified_by_sha256_and_loads_hand_out_fresh_arrays(tmp_path,
+                                                                           monkeypatch):
+    blobs, table = fake_dataset()
+    use_fake_spec(monkeypatch, ["http://127.0.0.1:9/never-used/"], table)
+    (tmp_path / "mnist").mkdir()
+    for name, blob in blobs.items():
+        (tmp_path / "mnist" / name).write_bytes(blob)
+    expected = naive_idx(gzip.decompress(blobs[FILES[2]]))
+    images, labels = load_mnist(root=tmp_path, train=False, scale=False)
+    np.testing.assert_array_equal(images[:, 0], expected)
+    images[:] = 0  # callers may modify what they get: the next load is unaffected
+    labels[:] = 0
+    images, labels = load_mnist(root=tmp_path, train=False, scale=False)
+    np.testing.assert_array_equal(images[:, 0], expected)
+    np.testing.assert_array_equal(labels, naive_idx(gzip.decompress(blobs[FILES[3]])))
+    # Same size, still a valid gzip of the same IDX data, only the gzip header's timestamp
+    # (bytes 4-7) differs: nothing but the SHA-256 check can tell.
+    path = tmp_path / "mnist" / FILES[3]
+    altered = bytearray(blobs[FILES[3]])
+    altered[4] ^= 0x01
+    path.write_bytes(bytes(altered))
+    mtime = path.stat().st_mtime_ns + 2_000_000_000  # defeat any cache keyed by mtime
+    os.utime(path, ns=(mtime, mtime))
+    assert gzip.decompress(bytes(altered)) == gzip.decompress(blobs[FILES[3]])
+    with pytest.raises(DatasetFileError, match="corrupt") as info:
+        load_mnist(root=tmp_path, train=False)
+    message = str(info.value)
+    assert str(path) in message and table[FILES[3]][1] in message
+    assert hashlib.sha256(bytes(altered)).hexdigest() in message
+
+
 def test_download_file_validates_arguments(tmp_path):
     with pytest.raises(ValueError, match="mirrors"):
         download.download_file("x.gz", [], tmp_path, "0" * 64)
@@ -363,6 +404,11 @@ def test_moons_without_noise_lie_on_the_closed_form_arcs():
     assert outer[:, 1].min() >= -1e-6
     np.testing.assert_allclose(np.hypot(inner[:, 0] - 1.0, inner[:, 1] - 0.5), 1.0, atol=1e-6)
     assert inner[:, 1].max() <= 0.5 + 1e-6
+    # the points themselves: angles evenly spaced over the whole half circle [0, pi]
+    outer_angles = np.sort(np.arctan2(outer[:, 1], outer[:, 0]))
+    inner_angles = np.sort(np.arctan2(0.5 - inner[:, 1], 1.0 - inner[:, 0]))
+    np.testing.assert_allclose(outer_angles, np.linspace(0, np.pi, 50), atol=1e-6)
+    np.testing.assert_allclose(inner_angles, np.linspace(0, np.pi, 51), atol=1e-6)
     noisy, _ = make_moons(2000, noise=0.1, seed=1)
     assert 0.05 < np.abs(noisy).std() < 2.0
 
@@ -384,6 +430,10 @@ def test_blobs_cluster_around_distinct_centres_with_the_given_spread():
         members = x[y == k].astype(np.float64)
         np.testing.assert_allclose(members.std(axis=0), 0.5, rtol=0.1)
         assert np.all(np.abs(members.mean(axis=0)) <= 10.0)
+    # centres are drawn inside center_box: with a box far from the origin, so are the means
+    x, y = make_blobs(3000, centers=3, n_features=2, noise=0.1, center_box=(20.0, 22.0), seed=2)
+    means = np.array([x[y == k].mean(axis=0) for k in range(3)])
+    assert means.min() > 20.0 - 0.05 and means.max() < 22.0 + 0.05
 
 
 def test_shapes_are_the_drawn_classes():
@@ -401,6 +451,23 @@ def test_shapes_are_the_drawn_classes():
             box = (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
             ratios.append(ink.sum() / box)
         assert abs(np.median(ratios) - fill) < 0.12, (SHAPE_CLASSES[label], np.median(ratios))
+    # brightness is random in [0.6, 1]: without noise it is each image's peak value
+    peaks = x.max(axis=(1, 2, 3))
+    assert peaks.min() >= 0.6 - 1e-6 and peaks.max() <= 1.0
+    assert peaks.min() < 0.65 and peaks.max() > 0.95 and np.unique(peaks).size > 300
+
+
+@pytest.mark.parametrize("make, classes", [(make_spirals, 3), (make_moons, 2), (make_blobs, 3),
+                                           (make_shapes, 4)])
+def test_generated_samples_are_shuffled(make, classes):
+    _, y = make(n_samples=200, seed=0)
+    assert np.bincount(y).tolist() == [200 // classes + (k < 200 % classes)
+                                       for k in range(classes)]
+    # neither grouped by class nor in the round-robin order they are generated in
+    assert not np.array_equal(y, np.sort(y))
+    assert not np.array_equal(y, np.arange(200) % classes)
+    first_half = np.bincount(y[:100], minlength=classes)
+    assert first_half.min() >= 100 // classes - 20  # every class turns up early
 
 
 def test_generated_sets_repeat_with_seed_and_with_manual_seed():

@@ -6,7 +6,15 @@ import sys
 
 import numpy as np
 import pytest
-from test_train_support import blobs, loader, mlp, parameters, regression, seeded_linear
+from test_train_support import (
+    blobs,
+    linear_sgd_reference,
+    loader,
+    mlp,
+    parameters,
+    regression,
+    seeded_linear,
+)
 
 import tinygrad_opt as tg
 from tinygrad_opt import optim
@@ -57,17 +65,32 @@ def test_lr_find_restores_model_optimizer_rng_loader_and_modes():
 
 
 def test_lr_find_curve_follows_the_exponential_sweep_and_the_ema():
-    x, y = regression(256)
+    x, y = regression(96)
     model = seeded_linear(3, 1)
+    w0, b0 = model.weight.data.copy(), model.bias.data.copy()
+    for p in model.parameters():  # stale gradients must not leak into the first step
+        p.grad = np.full_like(p.data, 100.0)
     result = lr_find(model, mse_loss, optim.SGD(model.parameters(), lr=0.1), loader(x, y, 16),
-                     start_lr=1e-4, end_lr=1e-1, num_iter=20, smooth_f=0.3, diverge_th=1e9)
-    assert not result.diverged and len(result.lrs) == 20  # the 16-batch loader is cycled
-    np.testing.assert_allclose(result.lrs, 1e-4 * 1000.0 ** (np.arange(20) / 19), rtol=1e-12)
-    smoothed = [result.raw_losses[0]]
-    for raw in result.raw_losses[1:]:
-        smoothed.append(0.3 * raw + 0.7 * smoothed[-1])
-    np.testing.assert_allclose(result.losses, smoothed, rtol=1e-12)
+                     start_lr=1e-4, end_lr=1.0, num_iter=20, smooth_f=0.3, diverge_th=1e9)
+    assert not result.diverged and len(result.lrs) == 20  # the 6-batch loader is cycled
+    lrs = 1e-4 * 1e4 ** (np.arange(20) / 19)
+    np.testing.assert_allclose(result.lrs, lrs, rtol=1e-12)
+    # raw losses: plain-numpy SGD, batch i (cycling) evaluated before its step at lr_i
+    raw = []
+    for i, lr in enumerate(lrs):
+        rows = [list(range(start, start + 16)) for start in range(0, 96, 16)][i % 6]
+        w0, b0, (loss,), _ = linear_sgd_reference(w0, b0, x, y, [rows], lr)
+        raw.append(loss)
+    np.testing.assert_allclose(result.raw_losses, raw, rtol=1e-5)
+    smoothed = [raw[0]]
+    for value in raw[1:]:
+        smoothed.append(0.3 * value + 0.7 * smoothed[-1])
+    np.testing.assert_allclose(result.losses, smoothed, rtol=1e-5)
     assert result.losses[-1] < result.losses[0]  # the sweep trains
+    # the suggestion: steepest fall of the SMOOTHED curve against log10(lr), up to its minimum
+    end = int(np.argmin(smoothed)) + 1
+    slopes = np.gradient(np.array(smoothed[:end]), np.log10(lrs[:end]))
+    assert result.suggested_lr == pytest.approx(lrs[int(np.argmin(slopes))], rel=1e-12)
 
 
 def test_lr_find_stops_when_the_loss_diverges():

@@ -248,3 +248,55 @@ def test_loss_fn_must_return_a_scalar():
     with pytest.raises(ValueError, match="scalar"):
         fit(model, lambda out, t: mse_loss(out, t, reduction="none"),
             optim.SGD(model.parameters(), lr=0.1), loader(x, y, 8), progress=False)
+
+
+class _ModeProbe(nn.Module):
+    """Identity that records the training flag it sees on every forward pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append(self.training)
+        return x
+
+
+def test_fit_trains_in_train_mode_even_if_the_model_was_left_in_eval_mode():
+    x, y = blobs(64)
+    xv, yv = blobs(16, seed=3)
+    tg.manual_seed(0)
+    probe = _ModeProbe()
+    model = nn.Sequential(nn.Linear(4, 8), probe, nn.ReLU(), nn.Linear(8, 3))
+    model.eval()  # e.g. after an evaluate() or lr_find() by the user
+    fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.1), loader(x, y, 16),
+        epochs=2, val_loader=loader(xv, yv, 16), progress=False)
+    # per epoch: 4 training batches in train mode, then 1 validation batch in eval mode
+    assert probe.seen == [True] * 4 + [False] + [True] * 4 + [False]
+
+
+def test_train_accuracy_and_loss_of_a_frozen_model_match_numpy():
+    """With lr=0 the weights never move, so the epoch's train metrics are plain numpy."""
+    x, y = blobs(90)
+    model = seeded_linear(4, 3, seed=2)
+    history = fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.0),
+                  loader(x, y, 16), progress=False)  # a short last batch of 10
+    logits = x.astype(np.float64) @ model.weight.data.T.astype(np.float64) + model.bias.data
+    assert history.epochs["train_accuracy"] == pytest.approx([np.mean(logits.argmax(1) == y)])
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    assert history.train_loss == pytest.approx([-log_probs[np.arange(90), y].mean()], rel=1e-5)
+
+
+def test_stale_gradients_from_before_fit_do_not_leak_into_the_first_step():
+    x, y = regression(64)
+    model = seeded_linear(3, 1)
+    w0, b0 = model.weight.data.copy(), model.bias.data.copy()
+    for p in model.parameters():  # e.g. a manual backward() the user did to inspect gradients
+        p.grad = np.full_like(p.data, 100.0)
+    fit(model, mse_loss, optim.SGD(model.parameters(), lr=0.05), loader(x, y, 16),
+        progress=False)
+    windows = [list(range(i, i + 16)) for i in range(0, 64, 16)]
+    w, b, _, _ = linear_sgd_reference(w0, b0, x, y, windows, 0.05)
+    np.testing.assert_allclose(model.weight.data, w, rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(model.bias.data, b, rtol=2e-5, atol=1e-6)
