@@ -149,3 +149,61 @@ def test_flat_buffer_grads_with_a_gap_clip_exactly_the_present_ones(missing):
             np.testing.assert_array_equal(p._grad_storage, storage[i])  # untouched
         else:
             np.testing.assert_allclose(p.grad, storage[i] * coef, rtol=1e-12)
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 3.0, math.inf, -math.inf])
+def test_non_contiguous_grads_use_the_same_norm(norm_type):
+    """A Fortran-order grad goes through numpy; its norm must be the same p-norm (torch's
+    vector_norm: sum |g|^p ^ 1/p, max |g| for inf, min |g| for -inf)."""
+    rng = np.random.default_rng(6)
+    a = Tensor(np.zeros((4, 6)), requires_grad=True)
+    b = Tensor(np.zeros(5), requires_grad=True)
+    a.grad = np.asfortranarray(rng.normal(size=(4, 6)) * 3.0)
+    b.grad = rng.normal(size=5) * 3.0
+    grads = [a.grad.copy(), b.grad.copy()]
+    flat = np.abs(np.concatenate([g.ravel() for g in grads]))
+    if norm_type == math.inf:
+        expected = flat.max()
+    elif norm_type == -math.inf:
+        expected = flat.min()
+    else:
+        expected = np.sum(flat**norm_type) ** (1.0 / norm_type)
+    total = clip_grad_norm_([a, b], 0.5, norm_type=norm_type)
+    np.testing.assert_allclose(total, expected, rtol=1e-12)
+    coef = min(1.0, 0.5 / (expected + 1e-6))
+    for p, g in zip((a, b), grads):
+        np.testing.assert_allclose(p.grad, g * coef, rtol=1e-12)
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_minus_inf_norm_is_the_smallest_magnitude(flat):
+    rng = np.random.default_rng(7)
+    params = params_with_grads(rng, flat)
+    grads = [p.grad.copy() for p in params]
+    expected = min(np.abs(g).min() for g in grads if g.size)
+    total = clip_grad_norm_(params, 1e-9, norm_type=-math.inf)
+    np.testing.assert_allclose(total, expected, rtol=1e-12)
+    for p, g in zip(params, grads):
+        np.testing.assert_allclose(p.grad, g * (1e-9 / (expected + 1e-6)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("where", [0, 3, 5])
+def test_inf_norm_with_a_nan_anywhere_is_nan(where):
+    """torch's max propagates NaN: the inf-norm is NaN and error_if_nonfinite raises."""
+    rng = np.random.default_rng(8)
+    params = params_with_grads(rng, True)
+    params[where].grad.reshape(-1)[0] = np.nan
+    with pytest.raises(RuntimeError, match="nan"):
+        clip_grad_norm_(params, 1.0, norm_type=math.inf, error_if_nonfinite=True)
+    assert math.isnan(clip_grad_norm_(params, 1.0, norm_type=math.inf))
+
+
+def test_clip_grad_value_clamps_a_non_contiguous_grad_in_place():
+    p = Tensor(np.zeros((3, 4)), requires_grad=True)
+    p.grad = np.asfortranarray(np.linspace(-3.0, 3.0, 12).reshape(3, 4))
+    grad = p.grad
+    expected = np.clip(grad, -1.0, 1.0)
+    clip_grad_value_([p], 1.0)
+    assert p.grad is grad
+    np.testing.assert_array_equal(p.grad, expected)
+

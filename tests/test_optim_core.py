@@ -656,3 +656,89 @@ def test_param_groups_weight_decay_on_a_real_module():
     rebuilt.load_state_dict(saved)  # same model: names match
     assert rebuilt.param_groups[0]["weight_decay"] == 0.1
     assert rebuilt.param_groups[1]["weight_decay"] == 0.0
+
+
+# ------------------------------------------------------------------------ audit additions
+def test_skip_nonfinite_sees_a_nan_in_a_large_parameter():
+    """A NaN in a parameter big enough for the parallel path must skip the step too."""
+    from tinygrad_opt.optim.parallel import PARALLEL_MIN_SIZE
+
+    rng = np.random.default_rng(13)
+    big = Tensor(rng.normal(size=PARALLEL_MIN_SIZE + 7), requires_grad=True)
+    small = Tensor(rng.normal(size=3), requires_grad=True)
+    opt = Adam([{"params": [big]}, {"params": [small]}], lr=0.1, skip_nonfinite=True)
+    big.grad, small.grad = np.ones(big.shape), np.ones(3)
+    opt.step()
+    before = snapshot(opt)
+    big.grad, small.grad = np.ones(big.shape), np.ones(3)
+    big.grad[PARALLEL_MIN_SIZE // 2] = np.nan
+    opt.step()
+    assert opt.skipped_steps == 1
+    assert_same_snapshot(before, snapshot(opt))
+
+
+def test_skip_nonfinite_ignores_the_stale_buffer_of_a_parameter_without_grad():
+    """Only the gradients of this step count: a parameter whose .grad is None is skipped,
+    whatever its slot of the flat buffer still holds from an earlier (skipped) step."""
+    a = Tensor(np.ones(2), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    opt = SGD([a, b], lr=0.5, skip_nonfinite=True)
+    a.grad, b.grad = np.array([np.nan, 1.0]), np.ones(3)
+    opt.step()
+    assert opt.skipped_steps == 1
+    opt.zero_grad()  # set_to_none: a's old NaN stays in the buffer, unused
+    b.grad = np.ones(3)
+    opt.step()
+    assert opt.skipped_steps == 1
+    np.testing.assert_array_equal(b.data, [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(a.data, [1.0, 1.0])
+    assert int(opt.state[a]["step"]) == 0 and int(opt.state[b]["step"]) == 1
+
+
+def test_rebound_data_is_adopted_when_the_grads_came_from_backward():
+    """The common case: backward() wrote every grad into the buffer, only .data was rebound
+    (e.g. a model load); the new values must still be the ones the step updates."""
+    a = Tensor(np.zeros(3), requires_grad=True)
+    b = Tensor(np.zeros(2), requires_grad=True)
+    opt = SGD([a, b], lr=0.5)
+    a.data = np.array([1.0, 2.0, 3.0])
+    ((a * 2.0).sum() + (b * 4.0).sum()).backward()
+    assert a.grad.base is opt.flat_buffers()[0].grad
+    opt.step()
+    np.testing.assert_allclose(a.data, [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(b.data, [-2.0, -2.0])
+    assert a.data.base is opt.flat_buffers()[0].data
+
+
+def test_zero_grad_without_none_zeroes_a_user_assigned_grad():
+    """As PyTorch's p.grad.zero_(): after zero_grad(set_to_none=False) every existing grad
+    reads zero, also one the user assigned since the last step."""
+    p = Tensor(np.ones(3), requires_grad=True)
+    opt = SGD([p], lr=0.1)
+    p.grad = np.full(3, 5.0)
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad, np.zeros(3))
+    opt.step()
+    np.testing.assert_array_equal(p.data, np.ones(3))
+
+
+def test_a_set_inside_a_group_is_refused_and_changes_nothing():
+    a = Tensor(np.ones(2), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(TypeError, match="set"):
+        SGD([{"params": {a}}])
+    assert a._grad_storage is None
+    opt = Adam([a], lr=0.1)
+    before = snapshot(opt)
+    with pytest.raises(TypeError, match="set"):
+        opt.add_param_group({"params": {b}})
+    assert len(opt.param_groups) == 1 and b not in opt.state and b._grad_storage is None
+    assert_same_snapshot(before, snapshot(opt))
+
+
+def test_param_groups_weight_decay_takes_one_string_as_one_token():
+    rng = np.random.default_rng(14)
+    model = TinyModel(["fc.weight", "fc.bias", "emb.table"], [(4, 3), (4,), (5, 2)], rng)
+    decay, exempt = optim.param_groups_weight_decay(model, 0.1, no_decay="table")
+    assert decay["param_names"] == ["fc.weight"]  # not exempt for containing a 't'
+    assert exempt["param_names"] == ["fc.bias", "emb.table"]

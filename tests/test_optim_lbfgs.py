@@ -246,3 +246,60 @@ def test_first_iteration_without_line_search_is_a_scaled_gradient_step():
     t = min(1.0, 1.0 / 5.5) * 0.7
     np.testing.assert_allclose(x.data, [1.0 - 4.0 * t, -2.0 + t, 0.5 - 0.5 * t], rtol=1e-14)
     assert opt.state[x]["t"] == t and opt.state[x]["func_evals"] == 1
+
+
+def _delta_cubic(delta=5e-5):
+    """phi(0) = 0, phi'(0) = -1; at t = 1 the slope is 0 and phi(1) = -delta, a decrease
+    smaller than c1 * t * |phi'(0)| = 1e-4: curvature holds there, sufficient decrease not."""
+    a, b = 2.0 - 3.0 * delta, -1.0 + 2.0 * delta
+    return (lambda t: -t + a * t * t + b * t**3), (lambda t: -1.0 + 2 * a * t + 3 * b * t * t)
+
+
+def _line_problems():
+    square = (lambda x: float(x @ x)), (lambda x: 2.0 * x)
+    cubic_f, cubic_g = _delta_cubic()
+    cubic = (lambda x: cubic_f(x[0])), (lambda x: np.array([cubic_g(x[0])]))
+    rosen = rosenbrock, rosenbrock_grad
+    start = np.array([-1.5, 2.0])
+    rosen_d = -rosenbrock_grad(start) / np.linalg.norm(rosenbrock_grad(start))
+    problems = [(square, np.array([-1.0]), np.array([1.0]), t)
+                for t in (1e-3, 0.01, 0.5, 1.0, 1.95, 1.9999, 5.0, 40.0)]
+    problems += [(cubic, np.array([0.0]), np.array([1.0]), t) for t in (1.0, 0.05, 0.7)]
+    problems += [(rosen, start, rosen_d, t) for t in (1e-3, 0.1, 1.0, 3.0)]
+    return problems
+
+
+@pytest.mark.parametrize("case", range(len(_line_problems())))
+def test_strong_wolfe_returns_a_point_meeting_both_conditions(case):
+    """Nocedal & Wright (3.7): f(x + t d) <= f(x) + c1 t g.d and |g(x + t d).d| <= c2 |g.d|
+    with PyTorch's c1 = 1e-4, c2 = 0.9, checked by evaluating the returned point again."""
+    from tinygrad_opt.optim.lbfgs import strong_wolfe
+
+    (f, grad), x0, d, t0 = _line_problems()[case]
+    loss0, g0 = f(x0), grad(x0)
+    gtd0 = float(g0 @ d)
+    assert gtd0 < 0
+    loss, g, t, evals = strong_wolfe(lambda s: (f(x0 + s * d), grad(x0 + s * d)), t0, d,
+                                     loss0, g0)  # fmt: skip
+    assert 1 <= evals <= 25 and t > 0
+    np.testing.assert_allclose(loss, f(x0 + t * d), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(g, grad(x0 + t * d), rtol=1e-12, atol=1e-15)
+    assert loss <= loss0 + 1e-4 * t * gtd0
+    assert abs(float(g @ d)) <= 0.9 * abs(gtd0)
+
+
+def test_strong_wolfe_accepts_an_acceptable_first_trial_at_once():
+    """Algorithm 3.5 (and PyTorch) stop at the first trial step meeting both conditions:
+    on x^2 from -1 along +1, t = 1.5 gives slope 1 <= 0.9 * 2 and loss 0.25 <= 1 - 3e-4."""
+    from tinygrad_opt.optim.lbfgs import strong_wolfe
+
+    calls = []
+
+    def evaluate(s):
+        calls.append(s)
+        x = -1.0 + s
+        return x * x, np.array([2.0 * x])
+
+    loss, g, t, evals = strong_wolfe(evaluate, 1.5, np.array([1.0]), 1.0, np.array([-2.0]))
+    assert (t, evals, calls) == (1.5, 1, [1.5])
+    assert loss == 0.25 and g[0] == 1.0
