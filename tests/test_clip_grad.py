@@ -207,3 +207,32 @@ def test_clip_grad_value_clamps_a_non_contiguous_grad_in_place():
     assert p.grad is grad
     np.testing.assert_array_equal(p.grad, expected)
 
+
+@pytest.mark.parametrize("flat", [True, False])
+@pytest.mark.parametrize("norm_type", [0, 0.5])
+def test_norm_orders_below_one_follow_pytorchs_norm_of_norms(flat, norm_type):
+    """PyTorch's total is the norm of the per-gradient norms. For p > 0 that is the norm of
+    all entries (here p = 0.5), but for p = 0 it counts the gradients with any nonzero
+    entry: 2 here (one gradient is all zeros, one has zeros in it), not the 35 nonzeros.
+    Checked against torch 2.13: 2.0 for [1, 0, 2, 0, 3], [0, 0, 5], zeros(4)."""
+    grads = [np.zeros((5, 8)), np.zeros(3), np.zeros((2, 2))]
+    grads[0][:] = np.arange(40).reshape(5, 8) % 7  # 34 nonzeros and some zeros
+    grads[1][2] = 5.0
+    params = [Tensor(np.ones(g.shape), requires_grad=True) for g in grads]
+    if flat:
+        SGD(params)
+    for p, g in zip(params, grads):
+        if flat:
+            np.copyto(p._grad_storage, g)
+            p.grad = p._grad_storage
+        else:
+            p.grad = g.copy()
+    per_grad = [np.sum(np.abs(g) ** norm_type) if norm_type else np.count_nonzero(g)
+                for g in grads]  # fmt: skip
+    expected = np.count_nonzero(per_grad) if norm_type == 0 else (
+        np.sum(np.array(per_grad)) ** (1.0 / norm_type)
+    )
+    total = clip_grad_norm_(params, max_norm=1e9, norm_type=norm_type)
+    assert total == pytest.approx(expected, rel=1e-12)
+    if norm_type == 0:
+        assert total == 2.0

@@ -106,7 +106,9 @@ def _norm_type(norm_type: Any) -> float:
     return norm_type
 
 
-def _total_norm(pieces: list[np.ndarray], others: list[np.ndarray], p: float) -> float:
+def _total_norm(
+    grads: list[np.ndarray], pieces: list[np.ndarray], others: list[np.ndarray], p: float
+) -> float:
     if p == math.inf:
         values = [max_abs(x) for x in pieces] + [float(np.max(np.abs(x))) for x in others if x.size]
         if any(math.isnan(v) for v in values):
@@ -118,7 +120,10 @@ def _total_norm(pieces: list[np.ndarray], others: list[np.ndarray], p: float) ->
             return math.nan
         return min(values, default=math.inf)
     if p == 0:
-        return float(sum(np.count_nonzero(x) for x in pieces + others))
+        # PyTorch takes the norm of the per-gradient norms: for every other p that is the
+        # norm of all entries, but for p = 0 it counts the gradients holding a nonzero (or
+        # NaN) entry, not the entries
+        return float(sum(1 for g in grads if np.count_nonzero(g)))
     if p == 2:
         total = sum(sum_squares(x) for x in pieces)
         total += sum(float(np.sum(np.square(x, dtype=np.float64))) for x in others)
@@ -153,12 +158,13 @@ def clip_grad_norm_(
     pieces, others = _contiguous_pieces(grads)
     if sum(x.size for x in pieces) < PARALLEL_MIN_SIZE:
         with single_thread():  # see optim/parallel.py
-            return _clip_norm(pieces, others, p, max_norm, norm_type, error_if_nonfinite)
-    return _clip_norm(pieces, others, p, max_norm, norm_type, error_if_nonfinite)
+            return _clip_norm(grads, pieces, others, p, max_norm, norm_type,
+                              error_if_nonfinite)  # fmt: skip
+    return _clip_norm(grads, pieces, others, p, max_norm, norm_type, error_if_nonfinite)
 
 
-def _clip_norm(pieces, others, p, max_norm, norm_type, error_if_nonfinite) -> np.float64:
-    total = _total_norm(pieces, others, p)
+def _clip_norm(grads, pieces, others, p, max_norm, norm_type, error_if_nonfinite) -> np.float64:
+    total = _total_norm(grads, pieces, others, p)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"the total norm of order {norm_type} of the gradients is {total}, so they cannot "
