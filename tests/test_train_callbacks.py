@@ -59,6 +59,9 @@ def _feed(callback, values, key="val_loss", model=None):
         ([1.0, 1.1], 0, 0.0, 2, 1),  # patience 0 stops at the first bad epoch (Keras)
         ([1.0, 0.95, 0.945, 0.8], 2, 0.06, 3, 1),  # changes below min_delta don't count
         ([1.0, math.nan, 0.5], 3, 0.0, 3, 3),  # NaN is no improvement, and doesn't stop alone
+        ([10.0, 9.95, 9.9], 2, 0.06, 3, 3),  # min_delta is absolute: 9.9 < 10 - 0.06
+        ([1.0, 1.0, 1.0], 2, 0.0, 3, 1),  # an equal value is no improvement
+        ([1.0, 1.1, 0.5], 1, 0.0, 2, 1),  # patience 1 stops at the first bad epoch too
     ],
 )
 def test_early_stopping_rule(values, patience, min_delta, stops_at, best_epoch):
@@ -74,7 +77,19 @@ def test_early_stopping_auto_mode_maximises_accuracy():
     assert callback.best == 0.7
 
 
-def test_early_stopping_in_fit_stops_and_restores_the_best_weights():
+def test_early_stopping_max_mode_needs_a_rise_by_more_than_min_delta():
+    # 0.54 is not above 0.5 + 0.05: one bad epoch, patience 1 stops there
+    callback = EarlyStopping(monitor="val_accuracy", patience=1, min_delta=0.05)
+    assert _feed(callback, [0.5, 0.54, 0.6], key="val_accuracy") == 2
+    assert (callback.best, callback.best_epoch, callback.stopped_epoch) == (0.5, 1, 2)
+    explicit = EarlyStopping(monitor="score", mode="max", patience=1, min_delta=0.05)
+    assert _feed(explicit, [0.5, 0.56, 0.6], key="score") == 3
+    assert (explicit.best, explicit.best_epoch) == (0.56, 2)
+
+
+@pytest.mark.parametrize(("patience", "epochs"), [(2, 20), (50, 4)])
+def test_early_stopping_in_fit_restores_the_best_weights(patience, epochs):
+    # restored at the end of training whether or not it stopped early (documented)
     x, y = blobs(64)
     # validation labels are shifted: the better the model learns, the worse it validates
     xv, yv = x, (y + 1) % 3
@@ -89,14 +104,16 @@ def test_early_stopping_in_fit_stops_and_restores_the_best_weights():
             self.by_epoch[logs["epoch"]] = parameters(state.model)
 
     snapshots = Snapshots()
-    stopper = EarlyStopping(patience=2, restore_best=True)
+    stopper = EarlyStopping(patience=patience, restore_best=True)
     history = fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.1),
-                  loader(x, y, 16), epochs=20, val_loader=loader(xv, yv, 32),
+                  loader(x, y, 16), epochs=epochs, val_loader=loader(xv, yv, 32),
                   callbacks=[snapshots, stopper], progress=False)
-    assert history.stopped_early
-    assert len(history) == stopper.stopped_epoch < 20
+    stops = patience < epochs
+    assert history.stopped_early == stops
+    assert stopper.stopped_epoch == (len(history) if stops else 0)
+    assert len(history) == (len(history.val_loss) if stops else epochs)
     best = int(np.nanargmin(history.val_loss)) + 1
-    assert stopper.best_epoch == best
+    assert stopper.best_epoch == best < len(history)  # the last epoch is not the best
     assert_same_parameters(parameters(model), snapshots.by_epoch[best])
 
 
@@ -133,15 +150,16 @@ def test_checkpoint_every_n_steps_saves_the_state_at_that_step(tmp_path):
             self.by_step[state.global_step] = parameters(state.model)
 
     snapshots = Snapshots()
-    saver = ModelCheckpoint(tmp_path / "ckpt-{step}.tgo", every_n_steps=4)
+    saver = ModelCheckpoint(tmp_path / "ckpt-e{epoch}-s{step}.tgo", every_n_steps=4)
     optimizer = optim.Adam(model.parameters(), lr=1e-2)
-    # 6 batches per epoch, 2 epochs: steps 4, 8 and 12
+    # 6 batches per epoch, 2 epochs: steps 4, 8 and 12, in (1-based) epochs 1, 2 and 2
     fit(model, cross_entropy, optimizer, loader(x, y, 16), epochs=2,
         callbacks=[snapshots, saver], progress=False)
-    assert [p.rsplit("-", 1)[1] for p in saver.saved] == ["4.tgo", "8.tgo", "12.tgo"]
-    for step in (4, 8):
+    names = ["ckpt-e1-s4.tgo", "ckpt-e2-s8.tgo", "ckpt-e2-s12.tgo"]
+    assert saver.saved == [str(tmp_path / name) for name in names]
+    for step, name in ((4, names[0]), (8, names[1])):
         restored = mlp()
-        progress = load_checkpoint(tmp_path / f"ckpt-{step}.tgo", restored,
+        progress = load_checkpoint(tmp_path / name, restored,
                                    optim.Adam(restored.parameters(), lr=1e-2))
         assert progress["global_step"] == step
         assert progress["epoch"] == (step - 1) // 6
@@ -156,10 +174,13 @@ def test_checkpoint_every_epoch_and_best_only(tmp_path):
     model = mlp()
     every = ModelCheckpoint(tmp_path / "epoch-{epoch:02d}.tgo")
     best = ModelCheckpoint(tmp_path / "best.tgo", save_best_only=True)
+    second = ModelCheckpoint(tmp_path / "second-{epoch}.tgo", every_n_epochs=2)
     history = fit(model, cross_entropy, optim.SGD(model.parameters(), lr=1.5),
                   loader(x, y, 16), epochs=5, val_loader=loader(xv, yv, 32),
-                  callbacks=[every, best], progress=False)
+                  callbacks=[every, best, second], progress=False)
     assert [p[-12:] for p in every.saved] == [f"epoch-0{e}.tgo" for e in (1, 2, 3, 4, 5)]
+    assert second.saved == [str(tmp_path / f"second-{e}.tgo") for e in (2, 4)]
+    assert load_checkpoint(tmp_path / "second-2.tgo", mlp())["epoch"] == 2
     improvements = [i for i, v in enumerate(history.val_loss)
                     if v < min(history.val_loss[:i], default=math.inf)]
     assert 1 < len(improvements) < 5  # the data make some epochs better, some worse
@@ -209,6 +230,27 @@ def test_grad_norm_monitor_matches_closed_form_gradients():
     np.testing.assert_allclose(history.grad_norm, joined, rtol=1e-6)
 
 
+def test_grad_norm_monitor_every_n_steps_measures_those_steps_only():
+    x, y = blobs(96)
+    tg.manual_seed(0)
+    model = mlp()
+    monitor = GradNormMonitor(every_n_steps=2)
+    seen = []
+
+    class Logs(Callback):
+        def on_step_end(self, state, logs):
+            seen.append(sorted(k for k in logs if k.startswith("grad_norm/")))
+
+    # 6 steps: measured at 2, 4 and 6; layers "0" and "2" make the global norm
+    history = fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.1),
+                  loader(x, y, 16), callbacks=[monitor, Logs()], progress=False)
+    assert monitor.steps == [2, 4, 6]
+    joined = np.hypot(monitor.norms["0"], monitor.norms["2"])
+    np.testing.assert_allclose(joined, history.grad_norm[1::2], rtol=1e-6)
+    both = ["grad_norm/0", "grad_norm/2"]
+    assert seen == [[], both, [], both, [], both]
+
+
 def test_metrics_logger_csv_and_jsonl_hold_the_history(tmp_path):
     x, y = blobs(64)
     xv, yv = blobs(32, seed=2)
@@ -242,6 +284,22 @@ def test_metrics_logger_starts_afresh_and_writes_nan_as_null(tmp_path):
     assert path.read_text().splitlines() == ['{"epoch": 1, "val_loss": null, "lr": 0.1}']
 
 
+def test_metrics_logger_append_continues_the_file(tmp_path):
+    state = TrainState(model=None, loss_fn=None, optimizer=None, train_loader=None, epochs=1)
+    jsonl = tmp_path / "m.jsonl"
+    jsonl.write_text('{"epoch": 1}\n')
+    logger = MetricsLogger(jsonl, append=True)
+    logger.on_train_begin(state)
+    logger.on_epoch_end(state, {"epoch": 2})
+    assert jsonl.read_text().splitlines() == ['{"epoch": 1}', '{"epoch": 2}']
+    table = tmp_path / "m.csv"
+    table.write_text("epoch,loss\n1,0.5\n")
+    logger = MetricsLogger(table, append=True)
+    logger.on_train_begin(state)
+    logger.on_epoch_end(state, {"epoch": 2, "loss": 0.25, "extra": 7})  # columns kept
+    assert table.read_text().splitlines() == ["epoch,loss", "1,0.5", "2,0.25"]
+
+
 def test_metrics_logger_needs_a_known_format():
     with pytest.raises(ValueError, match="fmt"):
         MetricsLogger("metrics.txt")
@@ -261,3 +319,91 @@ def test_a_callback_can_stop_training_mid_epoch():
     history = fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.1),
                   loader(x, y, 16), epochs=5, callbacks=[StopAtThree()], progress=False)
     assert len(history.loss) == 3 and len(history) == 1 and history.stopped_early
+
+
+class _Trace(Callback):
+    """Records (hook, epoch, global_step, batch_in_epoch, optimizer lr, gradients present)."""
+
+    def __init__(self):
+        self.events = []
+
+    def _record(self, hook, state):
+        grads = any(p.grad is not None and np.any(p.grad) for p in state.model.parameters())
+        self.events.append((hook, state.epoch, state.global_step, state.batch_in_epoch,
+                            state.optimizer.param_groups[0]["lr"], grads))
+
+    def on_train_begin(self, state):
+        self._record("train_begin", state)
+
+    def on_epoch_begin(self, state):
+        self._record("epoch_begin", state)
+
+    def on_before_step(self, state, logs):
+        self._record("before_step", state)
+
+    def on_step_end(self, state, logs):
+        self._record("step_end", state)
+
+    def on_epoch_end(self, state, logs):
+        self._record("epoch_end", state)
+
+    def on_train_end(self, state):
+        self._record("train_end", state)
+
+
+def test_hooks_run_in_the_documented_order_with_a_per_step_scheduler():
+    x, y = blobs(32)
+    tg.manual_seed(0)
+    model = mlp()
+    optimizer = optim.SGD(model.parameters(), lr=0.8)
+    trace = _Trace()
+    fit(model, cross_entropy, optimizer, loader(x, y, 16), epochs=2,
+        scheduler=optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5**step),
+        scheduler_interval="step", callbacks=[trace], progress=False)
+    # on_before_step: gradients final, lr not yet changed; on_step_end: after the scheduler
+    # step; on_epoch_end: state.epoch advanced and the epoch's sums reset
+    assert trace.events == [
+        ("train_begin", 0, 0, 0, 0.8, False),
+        ("epoch_begin", 0, 0, 0, 0.8, False),
+        ("before_step", 0, 0, 1, 0.8, True),
+        ("step_end", 0, 1, 1, 0.4, False),
+        ("before_step", 0, 1, 2, 0.4, True),
+        ("step_end", 0, 2, 2, 0.2, False),
+        ("epoch_end", 1, 2, 0, 0.2, False),
+        ("epoch_begin", 1, 2, 0, 0.2, False),
+        ("before_step", 1, 2, 1, 0.2, True),
+        ("step_end", 1, 3, 1, 0.1, False),
+        ("before_step", 1, 3, 2, 0.1, True),
+        ("step_end", 1, 4, 2, 0.05, False),
+        ("epoch_end", 2, 4, 0, 0.05, False),
+        ("train_end", 2, 4, 0, 0.05, False),
+    ]
+
+
+def test_epoch_end_sees_the_per_epoch_scheduler_already_stepped():
+    x, y = blobs(32)
+    tg.manual_seed(0)
+    model = mlp()
+    optimizer = optim.SGD(model.parameters(), lr=0.8)
+    trace = _Trace()
+    fit(model, cross_entropy, optimizer, loader(x, y, 16), epochs=2,
+        scheduler=optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5),
+        callbacks=[trace], progress=False)
+    lrs = [(hook, lr) for hook, _, _, _, lr, _ in trace.events if hook != "before_step"]
+    assert lrs == [("train_begin", 0.8), ("epoch_begin", 0.8), ("step_end", 0.8),
+                   ("step_end", 0.8), ("epoch_end", 0.4), ("epoch_begin", 0.4),
+                   ("step_end", 0.4), ("step_end", 0.4), ("epoch_end", 0.2),
+                   ("train_end", 0.2)]
+
+
+def test_progress_bar_counts_the_batches_of_each_epoch(capsys):
+    x, y = blobs(48)
+    model = mlp()
+    # 48 samples in batches of 16: 3 batches per epoch, one bar per epoch of 2
+    fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.1), loader(x, y, 16),
+        epochs=2, progress=True)
+    err = capsys.readouterr().err
+    finals = [line for line in err.replace("\r", "\n").splitlines() if "3/3" in line]
+    assert any(line.startswith("epoch 1/2") for line in finals)
+    assert any(line.startswith("epoch 2/2") for line in finals)
+    assert "/6" not in err and "4/3" not in err and "epoch 3/2" not in err

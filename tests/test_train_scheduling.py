@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
-from test_train_support import blobs, loader, mlp
+from test_train_support import blobs, linear_sgd_reference, loader, mlp, regression, seeded_linear
 
 import tinygrad_opt as tg
 from tinygrad_opt import optim
-from tinygrad_opt.loss import cross_entropy
+from tinygrad_opt.loss import cross_entropy, mse_loss
 from tinygrad_opt.optim import lr_scheduler as S
 from tinygrad_opt.train import fit
 from tinygrad_opt.train.scheduling import default_interval
+
+
+def _declared(scheduler, interval):
+    scheduler.interval = interval
+    return scheduler
 
 
 def _optimizer(lr=0.1):
@@ -48,6 +54,8 @@ def _optimizer(lr=0.1):
             ),
             "step",
         ),
+        (lambda o: _declared(S.StepLR(o, step_size=2), "step"), "step"),
+        (lambda o: _declared(S.OneCycleLR(o, max_lr=0.1, total_steps=20), "epoch"), "epoch"),
     ],
 )
 def test_default_interval_rule(build, expected):
@@ -86,6 +94,25 @@ def test_onecycle_is_stepped_once_per_optimizer_step_with_accumulation():
         else:
             expected.append(cos_anneal(0.2, final, (step - 0.8) / (5 - 0.8)))
     assert history.lr == pytest.approx(expected, rel=1e-9)
+
+
+def test_per_step_scheduler_steps_after_the_optimizer_step():
+    # the lr of step k is the schedule's value at k-1: the first step uses the warmup's 0
+    x, y = regression(96, features=3)
+    model = seeded_linear(3, 1)
+    w0, b0 = model.weight.data.copy(), model.bias.data.copy()
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    scheduler = S.get_linear_schedule_with_warmup(optimizer, 2, 6)
+    history = fit(model, mse_loss, optimizer, loader(x, y, 16), scheduler=scheduler,
+                  progress=False)
+    # Hugging Face's closed form: k / warmup while warming up, then (total - k) / (total - warmup)
+    rates = [0.1 * f for f in (0.0, 0.5, 1.0, 0.75, 0.5, 0.25)]
+    assert history.lr == pytest.approx(rates, rel=1e-12)
+    windows = [slice(16 * k, 16 * (k + 1)) for k in range(6)]
+    w, b, losses, _ = linear_sgd_reference(w0, b0, x, y, windows, rates)
+    np.testing.assert_allclose(model.weight.data, w, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.bias.data, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(history.loss, losses, rtol=1e-5)
 
 
 def test_explicit_interval_overrides_the_rule():

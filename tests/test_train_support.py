@@ -51,12 +51,14 @@ def assert_same_parameters(a: dict, b: dict) -> None:
 def linear_sgd_reference(weight, bias, x, y, windows, lr, max_norm=None):
     """Plain-numpy SGD on mean((x W^T + b - y)^2), float64, one step per window of rows.
 
-    Returns the final (weight, bias), and per step the loss before it and the gradient norm.
+    `lr` is one rate for every step or a sequence with one rate per step. Returns the final
+    (weight, bias), and per step the loss before it and the gradient norm.
     """
+    rates = list(lr) if np.ndim(lr) else [lr] * len(windows)
     w = weight.astype(np.float64)
     b = bias.astype(np.float64)
     losses, norms = [], []
-    for rows in windows:
+    for rows, rate in zip(windows, rates, strict=True):
         xs, ys = x[rows].astype(np.float64), y[rows].astype(np.float64)
         residual = xs @ w.T + b - ys
         losses.append(float(np.mean(residual**2)))
@@ -67,7 +69,7 @@ def linear_sgd_reference(weight, bias, x, y, windows, lr, max_norm=None):
         if max_norm is not None:
             scale = min(1.0, max_norm / (norm + 1e-6))  # PyTorch's clip_grad_norm_ rule
             grad_w, grad_b = grad_w * scale, grad_b * scale
-        w, b = w - lr * grad_w, b - lr * grad_b
+        w, b = w - rate * grad_w, b - rate * grad_b
     return w, b, losses, norms
 
 
