@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from exact import assert_same
 from test_train_support import (
     blobs,
     linear_sgd_reference,
@@ -22,21 +23,6 @@ from tinygrad_opt.loss import cross_entropy, mse_loss
 from tinygrad_opt.random import generator
 from tinygrad_opt.train import fit, lr_find
 from tinygrad_opt.train.lr_find import suggest_lr
-
-
-def _assert_equal_trees(a, b, where="state"):
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), where
-        for key in a:
-            _assert_equal_trees(a[key], b[key], f"{where}[{key!r}]")
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
-            _assert_equal_trees(x, y, f"{where}[{i}]")
-    elif isinstance(a, np.ndarray):
-        np.testing.assert_array_equal(a, b, err_msg=where)
-    else:
-        assert a == b, where
 
 
 def test_lr_find_restores_model_optimizer_rng_loader_and_modes():
@@ -56,7 +42,7 @@ def test_lr_find_restores_model_optimizer_rng_loader_and_modes():
 
     for name, value in weights.items():
         np.testing.assert_array_equal(parameters(model)[name], value, err_msg=name)
-    _assert_equal_trees(optimizer.state_dict(), state)
+    assert_same(optimizer.state_dict(), state)
     assert optimizer.param_groups[0]["lr"] == 3e-3
     assert tg.random.get_rng_state() == rng_state
     assert train_loader.state_dict() == loader_state

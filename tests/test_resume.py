@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import pytest
+from exact import assert_same
 
 SCRIPT = r'''
 import sys
@@ -157,27 +158,9 @@ def test_resume_refuses_a_mismatched_checkpoint_and_changes_nothing(script, tmp_
             resume_from=checkpoint, progress=False)
     for name, value in before.items():
         np.testing.assert_array_equal(_parameters(model)[name], value)
-    _assert_same_state(optimizer.state_dict(), optimizer_before)
+    assert_same(optimizer.state_dict(), optimizer_before)
     assert get_rng_state() == rng_before
     assert loader.state_dict() == loader_before
-
-
-def _assert_same_state(got, want, where="state_dict"):
-    """Exact equality of nested dicts/lists of numbers and arrays (no tolerance)."""
-    assert type(got) is type(want), where
-    if isinstance(want, dict):
-        assert list(got) == list(want), where
-        for key in want:
-            _assert_same_state(got[key], want[key], f"{where}[{key!r}]")
-    elif isinstance(want, (list, tuple)):
-        assert len(got) == len(want), where
-        for i, (a, b) in enumerate(zip(got, want)):
-            _assert_same_state(a, b, f"{where}[{i}]")
-    elif isinstance(want, np.ndarray):
-        assert got.dtype == want.dtype and got.shape == want.shape, where
-        np.testing.assert_array_equal(got, want, err_msg=where)
-    else:
-        assert got == want, where
 
 
 def test_refuses_a_file_that_is_not_a_training_checkpoint(script, tmp_path):
