@@ -13,7 +13,9 @@ import argparse
 import subprocess
 import sys
 
-BENCHMARKS = ("op_overhead", "optim_step", "pass_floor", "train_step", "epoch_time")
+BENCHMARKS = (
+    "op_overhead", "optim_step", "pass_floor", "denormals", "train_step", "epoch_time",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from . import loss as loss
 from . import nn as nn
 from . import optim as optim
 from . import train as train
+from .denormals import set_flush_denormal
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .ops import (
     arange,
@@ -40,6 +41,7 @@ __all__ = [
     "nn",
     "optim",
     "save",
+    "set_flush_denormal",
     "train",
     "arange",
     "cat",

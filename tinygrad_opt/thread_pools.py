@@ -111,14 +111,26 @@ def restart_openblas_threads() -> bool:
     measured on a LeNet-5 step at 2 threads: the worker used 5x the CPU and the step took
     ~8.5 instead of ~6 ms. Uses OpenBLAS's exported openblas_read_env and
     blas_thread_shutdown_; returns False where a build lacks them."""
+    return _stop_openblas_workers(read_env=True)
+
+
+def stop_openblas_workers() -> bool:
+    """Stop OpenBLAS's workers; its next threaded call starts new ones from the calling
+    thread, which inherit that thread's floating-point flags (see denormals.py). True if
+    done."""
+    return _stop_openblas_workers(read_env=False)
+
+
+def _stop_openblas_workers(read_env: bool) -> bool:
     for library in openblas_handles():
-        read_env = getattr(library, "openblas_read_env", None)
+        read = getattr(library, "openblas_read_env", None)
         shutdown = getattr(library, "blas_thread_shutdown_", None)
-        if read_env is None or shutdown is None:
+        if shutdown is None or (read_env and read is None):
             continue
-        read_env.restype = None
         shutdown.restype = ctypes.c_int
-        read_env()
+        if read_env:
+            read.restype = None
+            read()
         shutdown()
         return True
     return False
