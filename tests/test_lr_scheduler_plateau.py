@@ -106,3 +106,77 @@ def test_state_dict_resumes_counters():
         resumed = ReduceLROnPlateau(make_sgd(0.1, 0.2), factor=0.3, patience=1, cooldown=1)
         resumed.load_state_dict(first.state_dict())
         assert head + trace(resumed, metrics[k:], group=1) == want
+
+
+def test_default_arguments_are_pytorchs():
+    # factor=0.1, patience=10, threshold=1e-4 'rel', cooldown=0, min_lr=0, eps=1e-8
+    scheduler = ReduceLROnPlateau(make_sgd(0.1, 1e-7))
+    metrics = [1.0, 0.9995] + [0.9995] * 22  # 0.9995 < 1.0 * (1 - 1e-4): an improvement
+    lrs = []
+    for m in metrics:
+        scheduler.step(m)
+        lrs.append([g["lr"] for g in scheduler.optimizer.param_groups])
+    # epochs 3..13 are the 11 bad epochs (> patience 10): cut at epoch 13, then at 24 (no
+    # cooldown); group 1's second cut (1e-8 -> 1e-9, a change of 9e-9 <= eps) is skipped
+    want = [[0.1, 1e-7]] * 12 + [[0.01, 1e-8]] * 11 + [[0.001, 1e-8]]
+    np.testing.assert_allclose(lrs, want, rtol=1e-12)
+
+
+def test_eps_is_a_strict_bound_and_not_a_floor():
+    # PyTorch: the new lr is applied only if old - new > eps (strictly)
+    scheduler = ReduceLROnPlateau(make_sgd(1.0, 2.0), factor=0.5, patience=0, eps=0.5)
+    trace(scheduler, [1.0, 1.0])
+    assert [g["lr"] for g in scheduler.optimizer.param_groups] == [1.0, 1.0]
+    # a cut below eps is still applied: eps is a threshold on the change, not a minimum lr
+    scheduler = ReduceLROnPlateau(make_sgd(0.1), factor=0.001, patience=0, eps=1e-3)
+    assert trace(scheduler, [1.0, 1.0]) == pytest.approx([0.1, 1e-4], rel=1e-12)
+
+
+def test_each_group_floors_at_its_own_min_lr():
+    scheduler = ReduceLROnPlateau(make_sgd(0.1, 0.1), patience=0, min_lr=[0.02, 0.001])
+    lrs = []
+    for _ in range(4):
+        scheduler.step(1.0)
+        lrs.append([g["lr"] for g in scheduler.optimizer.param_groups])
+    want = [[0.1, 0.1], [0.02, 0.01], [0.02, 0.001], [0.02, 0.001]]
+    np.testing.assert_allclose(lrs, want, rtol=1e-12)
+
+
+def test_param_group_added_after_construction():
+    # a scalar min_lr applies to the new group too; per-group min_lrs must then be extended
+    optimizer = make_sgd(0.1)
+    scheduler = ReduceLROnPlateau(optimizer, patience=0, min_lr=0.05)
+    optimizer.add_param_group({"params": [Tensor(np.zeros(2), requires_grad=True)], "lr": 1.0})
+    trace(scheduler, [1.0, 1.0])
+    assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([0.05, 0.1], rel=1e-12)
+
+    optimizer = make_sgd(0.1)
+    scheduler = ReduceLROnPlateau(optimizer, patience=0, min_lr=[0.05])
+    optimizer.add_param_group({"params": [Tensor(np.zeros(2), requires_grad=True)], "lr": 1.0})
+    scheduler.step(1.0)
+    with pytest.raises(RuntimeError, match="param groups"):
+        scheduler.step(1.0)
+
+
+@pytest.mark.parametrize(
+    "mode, threshold_mode, boundary",
+    [
+        # best 1.0, threshold 0.5: exactly at the bound (all exact in binary) is not better
+        ("min", "rel", 0.5),  # needs < 1.0 * (1 - 0.5)
+        ("min", "abs", 0.5),  # needs < 1.0 - 0.5
+        ("max", "rel", 1.5),  # needs > 1.0 * (1 + 0.5)
+        ("max", "abs", 1.5),  # needs > 1.0 + 0.5
+    ],
+)
+def test_a_metric_exactly_at_the_threshold_is_not_an_improvement(mode, threshold_mode, boundary):
+    scheduler = ReduceLROnPlateau(
+        make_sgd(0.1), mode=mode, threshold=0.5, threshold_mode=threshold_mode, patience=0
+    )
+    assert trace(scheduler, [1.0, boundary]) == pytest.approx([0.1, 0.01])
+    assert scheduler.best == 1.0
+
+
+def test_zero_threshold_needs_a_strictly_better_metric():
+    scheduler = ReduceLROnPlateau(make_sgd(0.1), threshold=0.0, patience=0)
+    assert trace(scheduler, [1.0, 1.0, 0.5]) == pytest.approx([0.1, 0.01, 0.01])
+    assert scheduler.best == 0.5

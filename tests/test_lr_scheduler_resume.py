@@ -349,3 +349,52 @@ def test_random_composition_resumes_exactly(parts, composite, gap, resume_at):
         lrs = fresh.get_last_lr()
         np.testing.assert_array_equal(lrs, reference[t])
         np.testing.assert_array_equal(lrs, [g["lr"] for g in fresh_opt.param_groups])
+
+
+def test_load_state_dict_restores_initial_lr_into_the_optimizer():
+    # the state's base lrs become the groups' initial_lr, even if the fresh optimizer was
+    # built with other lrs, so a scheduler built on it afterwards starts from the saved base
+    optimizer = make_sgd()
+    scheduler = S.StepLR(optimizer, step_size=3, gamma=0.5)
+    for _ in range(7):
+        scheduler.step()
+    fresh_opt = make_sgd()
+    for group in fresh_opt.param_groups:
+        group["lr"] = 1.0
+    fresh = S.StepLR(fresh_opt, step_size=3, gamma=0.5)
+    fresh.load_state_dict(scheduler.state_dict())
+    assert [g["initial_lr"] for g in fresh_opt.param_groups] == [0.1, 0.03]
+    assert [g["lr"] for g in fresh_opt.param_groups] == pytest.approx([0.025, 0.0075], rel=1e-15)
+    later = S.ExponentialLR(fresh_opt, gamma=0.9, last_epoch=7)
+    assert later.base_lrs == [0.1, 0.03]
+
+
+class Decay:
+    """A callable-object scale_fn: its attributes travel in CyclicLR's state dict."""
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    def __call__(self, x):
+        return self.rate**x
+
+
+def test_cyclic_scale_fn_state_follows_pytorch():
+    plain = S.CyclicLR(make_sgd(), 0.01, 0.1, scale_fn=lambda x: 1.0)
+    assert plain.state_dict()["_scale_fn_custom"] is None  # a function is code: not saved
+
+    def build(fn):
+        return S.CyclicLR(make_sgd(), 0.01, 0.1, step_size_up=3, scale_fn=fn,
+                          scale_mode="iterations")  # fmt: skip
+
+    fn = Decay(0.9)
+    scheduler = build(fn)
+    fn.rate = 0.8  # a changed attribute travels with the state
+    state = scheduler.state_dict()
+    assert state["_scale_fn_custom"] == {"rate": 0.8}
+    other = Decay(0.5)
+    fresh = build(other)
+    fresh.load_state_dict(state)
+    assert other.rate == 0.8
+    fresh.step()  # step 1: a third of the way up, amplitude 0.8 ** 1
+    assert fresh.get_last_lr() == pytest.approx([0.01 + 0.09 / 3 * 0.8] * 2, rel=1e-12)

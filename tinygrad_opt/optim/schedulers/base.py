@@ -114,6 +114,11 @@ class LRScheduler:
     _not_state: tuple[str, ...] = ("optimizer",)
     # whether this scheduler follows PyTorch's chainable (multiply-the-current-lr) form
     _chainable: bool = False
+    # whether building it with last_epoch=k >= 0 keeps the optimizer's lr, as PyTorch 2.13
+    # does for LinearLR, ExponentialLR, PolynomialLR, CosineAnnealingLR and MultiplicativeLR
+    # (pytorch#102261: a resumed optimizer already holds step k's lr, so the construction
+    # step must not apply one more); its other schedulers still step there
+    _resume_keeps_lr: bool = False
 
     def __init__(self, optimizer: Any, last_epoch: int = -1) -> None:
         check_optimizer(optimizer)
@@ -171,7 +176,13 @@ class LRScheduler:
     # -- stepping --------------------------------------------------------------------------
     def _initial_step(self) -> None:
         self._step_count = 0
-        self.step()
+        if self._resume_keeps_lr and self.last_epoch >= 0:
+            self._step_count = 1
+            self.last_epoch += 1
+            self._set_lrs([group["lr"] for group in self.optimizer.param_groups])
+            self._after_step(self.last_epoch)
+        else:
+            self.step()
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one step, or jump to `epoch` (closed form, as PyTorch's `step(epoch)`)."""

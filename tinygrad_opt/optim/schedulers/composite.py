@@ -43,11 +43,24 @@ def _check_children(owner: str, schedulers: Any, optimizer: Any) -> list[LRSched
     return children
 
 
+def _undo_initial_steps(schedulers: list[LRScheduler]) -> None:
+    """Take back the step each scheduler took when it was built (composites: their children's
+    too), so that a SequentialLR can start each phase afresh."""
+    for child in schedulers:
+        if isinstance(child, _Composite):
+            child._undo_initial_step()
+        if hasattr(child, "last_epoch"):  # a ChainedScheduler keeps no step count of its own
+            child.last_epoch -= 1
+
+
 class _Composite(LRScheduler):
     """State handling shared by the composites: children's states nested under `_schedulers`."""
 
     _not_state = ("optimizer", "_schedulers")
     _schedulers: list[LRScheduler]
+
+    def _undo_initial_step(self) -> None:
+        _undo_initial_steps(self._schedulers)
 
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
@@ -82,6 +95,13 @@ class SequentialLR(_Composite):
     As PyTorch: building it resets the lrs to `initial_lr` and restarts the first scheduler;
     at a milestone the next scheduler is stepped with `step(0)`, which starts its closed form
     from the base lr. Deviation: milestones must be strictly increasing ints >= 1.
+
+    A ChainedScheduler may be one of the schedulers: its phase gives the lrs it gives on its
+    own from its step 0. Deviations: PyTorch 2.13 starts a first-phase ChainedScheduler one
+    step along (its children step from the undone state outside their initial mode, so e.g.
+    an ExponentialLR child has already applied gamma at step 0), and cannot restart one at
+    a later milestone (NotImplementedError); here the lrs at a milestone are the chained
+    schedule's own from step 0, starting from `initial_lr`.
     """
 
     def __init__(
@@ -115,12 +135,6 @@ class SequentialLR(_Composite):
         children[0]._initial_step()
         self._last_lr = children[0].get_last_lr()
 
-    def _undo_initial_step(self) -> None:
-        for child in self._schedulers:
-            if isinstance(child, SequentialLR):
-                child._undo_initial_step()
-            child.last_epoch -= 1
-
     def step(self, epoch: int | None = None) -> None:
         """Advance one step; the scheduler whose milestone interval holds the step acts."""
         if epoch is not None:
@@ -129,7 +143,13 @@ class SequentialLR(_Composite):
         idx = bisect.bisect_right(self._milestones, step)
         child = self._schedulers[idx]
         if idx > 0 and self._milestones[idx - 1] == step:
-            child.step(0)
+            if isinstance(child, ChainedScheduler):
+                # no closed form to jump to: start it afresh from the base lrs
+                for group in self.optimizer.param_groups:
+                    group["lr"] = group["initial_lr"]
+                child._initial_step()
+            else:
+                child.step(0)
         else:
             child.step()
         self.last_epoch = step
@@ -159,6 +179,13 @@ class ChainedScheduler(_Composite):
         self.optimizer = optimizer
         self.base_lrs = [float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
         self._last_lr = [float(g["lr"]) for g in optimizer.param_groups]
+
+    def _initial_step(self) -> None:
+        """Start every child afresh, in order, as when they were built (SequentialLR's phase
+        start, after the children's own initial steps were undone)."""
+        for child in self._schedulers:
+            child._initial_step()
+        self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
 
     def step(self, epoch: int | None = None) -> None:
         """Step every child once, in order."""

@@ -30,6 +30,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     _chainable = True
+    _resume_keeps_lr = True
 
     def __init__(
         self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1

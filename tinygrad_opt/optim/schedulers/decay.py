@@ -120,6 +120,7 @@ class LinearLR(LRScheduler):
     """
 
     _chainable = True
+    _resume_keeps_lr = True
 
     def __init__(
         self,
@@ -162,6 +163,7 @@ class ExponentialLR(LRScheduler):
     """lr = base_lr * gamma ** step. Deviation: gamma must be > 0."""
 
     _chainable = True
+    _resume_keeps_lr = True
 
     def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = check_real("gamma", gamma, low=0.0, low_open=True)
@@ -182,6 +184,7 @@ class PolynomialLR(LRScheduler):
     """
 
     _chainable = True
+    _resume_keeps_lr = True
 
     def __init__(
         self, optimizer: Any, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1

@@ -81,6 +81,8 @@ class MultiplicativeLR(LambdaLR):
     this scheduler alone drives the lr.
     """
 
+    _resume_keeps_lr = True
+
     def lr_at(self, step: int) -> list[float]:
         lrs = []
         for base, fn in zip(self.base_lrs, self.lr_lambdas):
