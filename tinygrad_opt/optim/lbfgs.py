@@ -78,16 +78,17 @@ def _check_int(name: str, value: Any, low: int) -> None:
 
 def _cubic_minimum(x1, f1, g1, x2, f2, g2, low, high):
     """Minimiser of the cubic matching f and f' at x1 and x2 (Nocedal & Wright eq. 3.59),
-    clamped to [low, high]; the midpoint when the cubic has no minimum there."""
+    clamped to [low, high]; the midpoint when the cubic has no minimum. A zero denominator
+    gives an infinite step, clamped to a bound, as PyTorch's interpolation does."""
     d1 = g1 + g2 - 3.0 * (f1 - f2) / (x1 - x2)
     d2_square = d1 * d1 - g1 * g2
     if d2_square >= 0.0:
         d2 = math.copysign(math.sqrt(d2_square), x2 - x1)
-        denom = g2 - g1 + 2.0 * d2
-        if denom != 0.0:
-            t = x2 - (x2 - x1) * (g2 + d2 - d1) / denom
-            if math.isfinite(t):
-                return min(max(t, low), high)
+        with np.errstate(divide="ignore", invalid="ignore"):  # IEEE: x / 0 is +-inf
+            ratio = np.float64(g2 + d2 - d1) / np.float64(g2 - g1 + 2.0 * d2)
+        t = float(x2 - (x2 - x1) * ratio)
+        if not math.isnan(t):
+            return min(max(t, low), high)
     return 0.5 * (low + high)
 
 
@@ -100,65 +101,91 @@ def strong_wolfe(
     c1: float = 1e-4,
     c2: float = 0.9,
     tolerance_change: float = 1e-9,
-    max_evals: int = 25,
+    max_evals: int = 26,
 ) -> tuple[float, np.ndarray, float, int]:
     """Line search for a step satisfying the strong Wolfe conditions (Nocedal & Wright,
-    "Numerical Optimization", 2nd ed., Algorithms 3.5 and 3.6, cubic interpolation).
+    "Numerical Optimization", 2nd ed., Algorithms 3.5 and 3.6), with the choices of
+    PyTorch's search (a port of minFunc's): cubic interpolation, extrapolation within
+    [t + 0.01 (t - t_prev), 10 t], and a trial within 10% of a bracket end taken once, then
+    moved 10% inside the nearer end.
 
-    `evaluate(t)` returns the loss and a gradient copy at x + t d. Returns (loss, grad, t,
-    evaluations). If no acceptable step is found within `max_evals`, the point with the
-    lowest loss seen is returned (t = 0, the start, if nothing improved on it).
+    `evaluate(t)` returns the loss and a gradient copy at x + t d; it is called at most
+    `max_evals` times. Returns (loss, grad, t, evaluations): the step that met both
+    conditions, else the end of the last bracket with the lower loss (t = 0, the start, if
+    the budget ran out before a first bracket and the last trial did not improve on it).
     """
     gtd0 = float(grad @ d)
     d_max = float(np.max(np.abs(d))) if d.size else 0.0
-    best = (loss, grad, 0.0)
-    evals = 0
+    start = (0.0, loss, grad, gtd0)
+    trials = max_evals - 1  # evaluations after the first
 
     def probe(step):
-        nonlocal best, evals
         f, g = evaluate(step)
-        evals += 1
-        if f < best[0]:
-            best = (f, g, step)
-        return f, g, float(g @ d)
+        return (step, f, g, float(g @ d))
 
-    # bracketing phase: grow t until the interval [t_prev, t] must hold an acceptable step
-    prev = (0.0, loss, grad, gtd0)
-    f, g, gtd = probe(t)
-    lo = hi = None
-    while True:
-        if f > loss + c1 * t * gtd0 or (evals > 1 and f >= prev[1]):
-            lo, hi = prev, (t, f, g, gtd)
-            break
-        if abs(gtd) <= -c2 * gtd0:
-            return f, g, t, evals
-        if gtd >= 0:
-            lo, hi = (t, f, g, gtd), prev
-            break
-        if evals >= max_evals:
-            return (*best[:2], best[2], evals)
-        t_next = _cubic_minimum(prev[0], prev[1], prev[3], t, f, gtd,
-                                t + 0.01 * (t - prev[0]), 10.0 * t)  # fmt: skip
-        prev = (t, f, g, gtd)
-        t = t_next
-        f, g, gtd = probe(t)
+    def sufficient_decrease(point):
+        return point[1] <= loss + c1 * point[0] * gtd0
 
-    # zoom phase: shrink [lo, hi]; lo always has the lowest loss satisfying sufficient decrease
-    while evals < max_evals and abs(hi[0] - lo[0]) * d_max >= tolerance_change:
-        a, b = sorted((lo[0], hi[0]))
-        t = _cubic_minimum(lo[0], lo[1], lo[3], hi[0], hi[1], hi[3], a, b)
-        if min(t - a, b - t) < 0.1 * (b - a):  # too close to an end: little progress
-            t = 0.5 * (a + b)
-        f, g, gtd = probe(t)
-        if f > loss + c1 * t * gtd0 or f >= lo[1]:
-            hi = (t, f, g, gtd)
+    def curvature(point):
+        return abs(point[3]) <= -c2 * gtd0
+
+    # bracketing: extrapolate until [previous, current] must hold an acceptable step
+    done = 0  # trials made
+    previous, current = start, probe(t)
+    bracket = None
+    while done < trials:
+        # the "no lower than the previous trial" test starts at the third trial, as PyTorch
+        if not sufficient_decrease(current) or (done > 1 and current[1] >= previous[1]):
+            bracket = [previous, current]
+            break
+        if curvature(current):
+            return current[1], current[2], current[0], done + 1
+        if current[3] >= 0:
+            bracket = [previous, current]
+            break
+        step, prev_step = current[0], previous[0]
+        t = _cubic_minimum(prev_step, previous[1], previous[3], step, current[1], current[3],
+                           step + 0.01 * (step - prev_step), 10.0 * step)  # fmt: skip
+        previous, current = current, probe(t)
+        done += 1
+    if bracket is None:  # out of budget: the start and the last trial
+        bracket = [start, current]
+
+    # zoom: shrink the bracket; `low` is its end with the lower loss (the first on a tie)
+    def ends():
+        return (0, 1) if bracket[0][1] <= bracket[1][1] else (1, 0)
+
+    low, high = ends()
+    insufficient_progress = False
+    while done < trials:
+        a, b = sorted((bracket[0][0], bracket[1][0]))
+        if (b - a) * d_max < tolerance_change:
+            break
+        t = _cubic_minimum(bracket[0][0], bracket[0][1], bracket[0][3],
+                           bracket[1][0], bracket[1][1], bracket[1][3], a, b)  # fmt: skip
+        margin = 0.1 * (b - a)
+        if min(b - t, t - a) < margin:  # near an end: little progress
+            if insufficient_progress or t >= b or t <= a:
+                t = b - margin if abs(t - b) < abs(t - a) else a + margin
+                insufficient_progress = False
+            else:
+                insufficient_progress = True  # allowed once
         else:
-            if abs(gtd) <= -c2 * gtd0:
-                return f, g, t, evals
-            if gtd * (hi[0] - lo[0]) >= 0:
-                hi = lo
-            lo = (t, f, g, gtd)
-    return (*best[:2], best[2], evals)
+            insufficient_progress = False
+        trial = probe(t)
+        done += 1
+        if not sufficient_decrease(trial) or trial[1] >= bracket[low][1]:
+            bracket[high] = trial
+            low, high = ends()
+            continue
+        met = curvature(trial)
+        if not met and trial[3] * (bracket[high][0] - bracket[low][0]) >= 0:
+            bracket[high] = bracket[low]
+        bracket[low] = trial
+        if met:
+            break
+    step, f, g, _ = bracket[low]
+    return f, g, step, done + 1
 
 
 @register("lbfgs")
@@ -182,10 +209,10 @@ class LBFGS(Optimizer):
     As PyTorch: one parameter group only, grads of None count as zeros, state (d, t,
     old_dirs, old_stps, ro, H_diag, prev_flat_grad, prev_loss, func_evals, n_iter) lives in
     state[first parameter]. Deviations: all parameters must share one dtype (they form one
-    flat vector); the strong-Wolfe search is written from Nocedal & Wright (bracketing then
-    zoom with safeguarded cubic interpolation, c1=1e-4, c2=0.9, 25 evaluations), so its
-    trial steps can differ from PyTorch's minFunc port while satisfying the same conditions;
-    `al` (scratch of the recursion) is not part of the state.
+    flat vector); `al` (scratch of the recursion) is not part of the state. The strong-Wolfe
+    search (`strong_wolfe`, c1=1e-4, c2=0.9) makes the trials PyTorch 2.13's makes, within
+    the closure calls max_eval leaves; where a cubic step is NaN (0/0) it takes the middle of
+    the bracket instead of evaluating NaN.
     """
 
     _VECTORS = ("d", "prev_flat_grad")
@@ -329,8 +356,10 @@ class LBFGS(Optimizer):
                     _, value = self._evaluate(closure)
                     return value, buffer.grad.copy()
 
+                # as PyTorch 2.13: the search may use what is left of max_eval (plus one:
+                # its first trial), and its own bracket tolerance, not tolerance_change
                 loss, flat_grad, t, evals = strong_wolfe(
-                    evaluate_at, t, d, loss, flat_grad, tolerance_change=tolerance_change
+                    evaluate_at, t, d, loss, flat_grad, max_evals=max_eval - current_evals + 1
                 )
                 _set_point(x, start, x.dtype.type(t), d)
                 opt_cond = np.max(np.abs(flat_grad)) <= tolerance_grad
@@ -358,16 +387,15 @@ class LBFGS(Optimizer):
 
     @staticmethod
     def _remember(flat_grad, prev_flat_grad, d, t, old_dirs, old_stps, ro, h_diag, size):
-        """Add the newest (s, y) pair if y.s > 1e-10 (curvature); returns the new H_diag."""
-        if len(old_dirs) == size:  # recycle the oldest pair's arrays
-            y, s = old_dirs.pop(0), old_stps.pop(0)
-            ro.pop(0)
-            np.subtract(flat_grad, prev_flat_grad, out=y)
-            np.multiply(d, t, out=s)
-        else:
-            y, s = flat_grad - prev_flat_grad, d * t
+        """Add the newest (s, y) pair if y.s > 1e-10 (curvature), dropping the oldest when
+        the history is full (a rejected pair drops nothing); returns the new H_diag."""
+        y, s = flat_grad - prev_flat_grad, d * t
         ys = float(y @ s)
         if ys > 1e-10:
+            if len(old_dirs) == size:
+                old_dirs.pop(0)
+                old_stps.pop(0)
+                ro.pop(0)
             old_dirs.append(y)
             old_stps.append(s)
             ro.append(1.0 / ys)
