@@ -63,12 +63,14 @@ def test_batch_gd_and_pure_sgd_extremes():
     assert seen == sorted(int(y[i] * 100 + x[i, 0, 0]) for i in range(10))
 
 
-def test_shuffled_batches_are_a_permutation_from_the_seeded_generator():
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_shuffled_batches_are_a_permutation_from_the_seeded_generator(drop_last):
     x, y = make_xy()
-    loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=123)
+    loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=123,
+                        drop_last=drop_last)
     rng = np.random.default_rng(123)  # the documented rule: one permutation per epoch
     for _ in range(3):
-        expected = naive_batches(x, y, rng.permutation(len(x)), 4, False)
+        expected = naive_batches(x, y, rng.permutation(len(x)), 4, drop_last)
         assert_batches_equal(collect(loader), expected)
 
 
@@ -96,6 +98,52 @@ def test_unseeded_shuffle_follows_manual_seed():
     after = tinygrad_opt.random.generator().integers(0, 2**63)
     tinygrad_opt.manual_seed(11)
     assert after == tinygrad_opt.random.generator().integers(0, 2**63)
+
+
+def test_unseeded_shuffle_draws_its_seed_from_the_package_generator():
+    x, y = make_xy(30)
+    for package_seed in (11, 12):
+        # the documented rule: one draw of integers(0, 2**63) from the package generator
+        loader_seed = int(np.random.default_rng(package_seed).integers(0, 2**63))
+        rng = np.random.default_rng(loader_seed)
+        tinygrad_opt.manual_seed(package_seed)
+        loader = DataLoader(TensorDataset(x, y), batch_size=7, shuffle=True)
+        for _ in range(2):
+            expected = naive_batches(x, y, rng.permutation(30), 7, False)
+            assert_batches_equal(collect(loader), expected)
+
+
+def test_numpy_integer_seed_and_batch_size_are_accepted():
+    x, y = make_xy()
+    loader = DataLoader(TensorDataset(x, y), batch_size=np.int64(4), shuffle=True,
+                        seed=np.uint32(123))
+    expected = naive_batches(x, y, np.random.default_rng(123).permutation(len(x)), 4, False)
+    assert_batches_equal(collect(loader), expected)
+    assert len(loader) == 6
+
+
+def test_tensor_dataset_items_are_tuples_of_rows():
+    x, y = make_xy(6)
+    ds = TensorDataset(Tensor(x), y)
+    assert len(ds) == 6
+    item = ds[4]
+    assert type(item) is tuple and len(item) == 2
+    np.testing.assert_array_equal(item[0], x[4])
+    assert item[1] == y[4]
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batches_of_every_dtype_are_copies(shuffle):
+    x = np.arange(12, dtype=np.float64).reshape(6, 2)
+    y = np.arange(6, dtype=np.int64)
+    x_before, y_before = x.copy(), y.copy()
+    loader = DataLoader(TensorDataset(x, y), batch_size=3, shuffle=shuffle, seed=0)
+    for bx, by in loader:
+        assert bx.dtype == np.float64 and by.dtype == np.int64
+        bx.data[...] = -1.0
+        by.data[...] = -1
+    np.testing.assert_array_equal(x, x_before)
+    np.testing.assert_array_equal(y, y_before)
 
 
 def test_tensors_and_float_lists_are_accepted_and_dtypes_kept():
@@ -126,6 +174,8 @@ class SampleDataset(Dataset):
 class BatchDataset(SampleDataset):
     def __getitems__(self, indices):
         self.batch_calls = getattr(self, "batch_calls", 0) + 1
+        # documented: called with a list of ints (as PyTorch's samplers pass)
+        assert type(indices) is list and all(type(i) is int for i in indices), indices
         idx = np.asarray(indices)
         return np.repeat(idx[:, None], 2, axis=1).astype(np.float32), idx, idx / 2
 
@@ -146,6 +196,70 @@ def test_generic_datasets_collate_like_naive_indexing(cls):
     else:
         assert ds.calls == 11
         assert batch[2].dtype == np.float32  # Python floats become float32, as in Tensor
+
+
+def test_list_and_tensor_samples_are_collated_field_by_field():
+    class ListSamples(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):  # a list, as PyTorch's default_collate also accepts
+            return [Tensor(np.full(3, i, dtype=np.float32)), Tensor(np.array(10 + i)), i]
+
+    (bx, by, bi) = next(iter(DataLoader(ListSamples(), batch_size=5)))
+    np.testing.assert_array_equal(bx.numpy(), np.repeat(np.arange(5.0)[:, None], 3, axis=1))
+    np.testing.assert_array_equal(by.numpy(), 10 + np.arange(5))
+    np.testing.assert_array_equal(bi.numpy(), np.arange(5))
+    assert bx.dtype == np.float32 and by.dtype == np.int64 and bi.dtype == np.int64
+    assert bx.shape == (5, 3) and by.shape == (5,)
+
+
+def test_getitems_may_return_one_array_for_one_field():
+    class Rows(Dataset):
+        def __len__(self):
+            return 7
+
+        def __getitem__(self, i):
+            raise AssertionError("__getitems__ should be used")
+
+        def __getitems__(self, indices):
+            return np.stack([np.arange(3) + 10 * i for i in indices])
+
+    batches = list(DataLoader(Rows(), batch_size=3))
+    assert [len(b) for b in batches] == [1, 1, 1]
+    np.testing.assert_array_equal(batches[2][0].numpy(), [[60, 61, 62]])
+    np.testing.assert_array_equal(batches[0][0].numpy(), [[0, 1, 2], [10, 11, 12], [20, 21, 22]])
+
+
+def test_a_dataset_whose_arrays_disagree_with_its_length_is_refused():
+    class Inconsistent(Dataset):
+        def __init__(self):
+            self.arrays = (np.zeros((5, 2)), np.zeros(4))
+
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return tuple(a[i] for a in self.arrays)
+
+    with pytest.raises(ValueError, match=r"dataset\.arrays\[1\] has shape \(4,\)"):
+        DataLoader(Inconsistent(), batch_size=2)
+
+
+def test_numpy_float64_scalar_samples_keep_their_dtype():
+    class Float64Targets(Dataset):
+        y = np.linspace(0.0, 1.0, 4)  # float64; y[i] is a np.float64 scalar
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return np.float32(i), self.y[i]
+
+    (bi, by) = next(iter(DataLoader(Float64Targets(), batch_size=4)))
+    assert bi.dtype == np.float32
+    assert by.dtype == np.float64
+    np.testing.assert_array_equal(by.numpy(), np.linspace(0.0, 1.0, 4))
 
 
 def test_single_field_samples_give_one_tuple():
@@ -192,6 +306,19 @@ def test_resume_mid_epoch_repeats_the_uninterrupted_order(tmp_path, stop_after, 
         assert_batches_equal(collect(resumed), uninterrupted[2])
 
 
+def test_state_dict_counts_epochs_and_batches_handed_out():
+    x, y = make_xy(10)
+    loader = DataLoader(TensorDataset(x, y), batch_size=3, shuffle=True, seed=4)  # 4 batches
+    seen = []
+    for _ in range(2):
+        for _ in loader:
+            state = loader.state_dict()
+            seen.append((state["epoch"], state["position"]))
+    # inside an epoch: (epoch, batches handed out); after its last batch: the next epoch's start
+    assert seen == [(0, 1), (0, 2), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3), (2, 0)]
+    assert loader.state_dict()["epoch"] == 2 and loader.state_dict()["position"] == 0
+
+
 def test_state_between_epochs_and_after_abandoning_an_epoch():
     x, y = make_xy(20)
     loader = DataLoader(TensorDataset(x, y), batch_size=5, shuffle=True, seed=1)
@@ -219,7 +346,11 @@ def test_load_state_dict_rejects_mismatched_loaders_and_leaves_state_alone():
         ({"batch_size": 4}, "batch_size"),
         ({"dataset_size": 21}, "dataset_size"),
         ({"shuffle": False}, "shuffle"),
+        ({"drop_last": True}, "drop_last"),
         ({"position": 9}, "position"),
+        ({"position": 5}, r"position 5 is not in \[0, 4\]"),
+        ({"position": -1}, "position"),
+        ({"position": True}, "position"),
         ({"rng_state": {"bit_generator": "nonsense"}}, "rng_state"),
         ({"epoch": -1}, "epoch"),
         ({"epoch": 1.5}, "epoch"),

@@ -92,9 +92,12 @@ def test_read_idx_refuses_malformed_files(tmp_path):
         "truncated": (raw[:-1], "truncated"),
         "too_long": (raw + b"\x00", "truncated or corrupt"),
         "bad_magic": (b"\x01" + raw[1:], "two zero bytes"),
+        "bad_magic_second_byte": (raw[:1] + b"\x08" + raw[2:], "two zero bytes"),
         "bad_type": (raw[:2] + b"\x07" + raw[3:], "type byte"),
         "short_header": (raw[:6], "header"),
         "bad_gzip": (gzip.compress(raw)[:-8], "gzip"),
+        "bad_gzip_crc": (gzip.compress(raw)[:-8] + bytes(8), "gzip"),  # CRC-32 and size zeroed
+        "bad_gzip_deflate": (gzip.compress(raw)[:10] + b"\xff" * 20, "gzip"),
     }
     for name, (content, message) in cases.items():
         path = tmp_path / name
@@ -389,6 +392,120 @@ def test_local_files_are_verified_by_sha256_and_loads_hand_out_fresh_arrays(tmp_
     assert hashlib.sha256(bytes(altered)).hexdigest() in message
 
 
+def install_local_files(tmp_path, monkeypatch, blobs):
+    """Put `blobs` in <tmp_path>/mnist with a spec whose checksums are theirs: only the IDX
+    contents themselves can then be wrong."""
+    (tmp_path / "mnist").mkdir(exist_ok=True)
+    for name, blob in blobs.items():
+        (tmp_path / "mnist" / name).write_bytes(blob)
+    table = {name: (len(b), hashlib.sha256(b).hexdigest()) for name, b in blobs.items()}
+    use_fake_spec(monkeypatch, ["http://127.0.0.1:9/never-used/"], table)
+
+
+@pytest.mark.parametrize(
+    "which, array, code, message",
+    [
+        pytest.param("labels", np.zeros(4, np.uint8), 8,
+                     r"shape \(4,\); expected uint8 of shape \(3,\)", id="more_labels"),
+        pytest.param("labels", np.zeros(2, np.uint8), 8, r"shape \(2,\)", id="fewer_labels"),
+        pytest.param("images", np.zeros((4, 28, 28), np.uint8), 8, r"shape \(4, 28, 28\)",
+                     id="more_images"),
+        pytest.param("images", np.zeros((3, 28, 27), np.uint8), 8, r"shape \(3, 28, 27\)",
+                     id="narrow_images"),
+        pytest.param("images", np.zeros((3, 784), np.uint8), 8, r"shape \(3, 784\)",
+                     id="flat_images"),
+        pytest.param("labels", np.zeros(3, np.int8), 9, "holds a int8 array", id="int8_labels"),
+        pytest.param("labels", np.zeros(3, np.int32), 12, "holds a int32 array",
+                     id="int32_labels"),
+        pytest.param("labels", np.array([0, 10, 3], np.uint8), 8, "labels outside 0-9",
+                     id="label_10"),
+        pytest.param("labels", np.array([0, 255, 3], np.uint8), 8, "labels outside 0-9",
+                     id="label_255"),
+    ],
+)
+def test_files_with_the_right_checksum_but_wrong_contents_are_refused(tmp_path, monkeypatch,
+                                                                       which, array, code,
+                                                                       message):
+    blobs, _ = fake_dataset()
+    name = FILES[3] if which == "labels" else FILES[2]
+    blobs[name] = gzip.compress(idx_bytes(array, code))
+    install_local_files(tmp_path, monkeypatch, blobs)
+    with pytest.raises(DatasetFileError, match=message) as info:
+        load_mnist(root=tmp_path, train=False)
+    assert str(tmp_path / "mnist" / name) in str(info.value)
+
+
+def test_a_replaced_file_is_read_again(tmp_path, monkeypatch):
+    blobs, _ = fake_dataset(seed=0)
+    install_local_files(tmp_path, monkeypatch, blobs)
+    load_mnist(root=tmp_path, train=False)
+    new_blobs, _ = fake_dataset(seed=1)
+    install_local_files(tmp_path, monkeypatch, new_blobs)
+    for name in FILES[2:]:  # a later modification time, whatever the clock's resolution
+        path = tmp_path / "mnist" / name
+        mtime = path.stat().st_mtime_ns + 2_000_000_000
+        os.utime(path, ns=(mtime, mtime))
+    images, labels = load_mnist(root=tmp_path, train=False, scale=False)
+    np.testing.assert_array_equal(images[:, 0], naive_idx(gzip.decompress(new_blobs[FILES[2]])))
+    np.testing.assert_array_equal(labels, naive_idx(gzip.decompress(new_blobs[FILES[3]])))
+
+
+def test_download_file_reports_short_bodies_and_wrong_sizes(server, tmp_path):
+    blob = b"0123456789" * 100
+    sha = hashlib.sha256(blob).hexdigest()
+    server.routes["/short/f.gz"] = (200, blob[:400], len(blob))  # declares 1000, sends 400
+    server.routes["/full/f.gz"] = (200, blob, None)
+    with pytest.raises(DatasetFileError, match="truncated: got 400 of 1000 bytes"):
+        download.download_file("f.gz", [server.url + "/short"], tmp_path, sha)
+    with pytest.raises(DatasetFileError, match="wrong size: got 1000 bytes, expected 1001"):
+        download.download_file("f.gz", [server.url + "/full"], tmp_path, sha, size=1001)
+    assert os.listdir(tmp_path) == []
+    # a checksum written in upper case is the same checksum
+    path = download.download_file("f.gz", [server.url + "/full"], tmp_path, sha.upper(), 1000)
+    assert path == tmp_path / "f.gz" and path.read_bytes() == blob
+
+
+def test_a_download_only_appears_under_its_name_once_verified(server, tmp_path, monkeypatch):
+    blob = bytes(range(256)) * 40
+    server.routes["/a/f.gz"] = (200, blob, None)
+    real_replace, real_fsync, renames, synced = os.replace, os.fsync, [], []
+
+    def spy_fsync(fd):
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    def spy_replace(src, dst):
+        src, dst = Path(src), Path(dst)
+        renames.append((src.parent, src.name, dst, dst.exists(), src.read_bytes() == blob,
+                        src.stat().st_ino in synced))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(download.os, "replace", spy_replace)
+    monkeypatch.setattr(download.os, "fsync", spy_fsync)
+    download.download_file("f.gz", [server.url + "/a/"], tmp_path, hashlib.sha256(blob).hexdigest())
+    monkeypatch.undo()
+    ((parent, name, dst, existed, complete, fsynced),) = renames
+    assert parent == tmp_path and dst == tmp_path / "f.gz"
+    assert name.startswith(".f.gz.") and name.endswith(".part")  # a hidden temporary
+    assert not existed and complete  # nothing under the real name until the bytes are all in
+    assert fsynced  # and they are on disk before the rename, so a crash cannot leave a stub
+    assert os.listdir(tmp_path) == ["f.gz"]
+
+
+def test_an_unwritable_folder_fails_before_any_request(server, tmp_path, monkeypatch):
+    real_access = os.access
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    # root may write anywhere: make the folder read-only as far as os.access can tell
+    monkeypatch.setattr(download.os, "access",
+                        lambda p, mode: False if Path(p) == folder else real_access(p, mode))
+    server.routes["/a/f.gz"] = (200, b"data", None)
+    with pytest.raises(DatasetFileError, match="not writable") as info:
+        download.download_file("f.gz", [server.url + "/a/"], folder, "0" * 64)
+    assert str(folder) in str(info.value) and "TINYGRAD_OPT_DATA" in str(info.value)
+    assert server.requests == [] and os.listdir(folder) == []
+
+
 def test_download_file_validates_arguments(tmp_path):
     with pytest.raises(ValueError, match="mirrors"):
         download.download_file("x.gz", [], tmp_path, "0" * 64)
@@ -500,6 +617,9 @@ def test_large_shape_sets_are_drawn_in_every_chunk():
         (lambda: make_spirals(10, noise=-1.0), ValueError),
         (lambda: make_spirals(10, n_classes=1), ValueError),
         (lambda: make_blobs(10, centers=0), ValueError),
+        (lambda: make_blobs(10, n_features=0), ValueError),
+        (lambda: make_moons(10, noise=-0.1), ValueError),
+        (lambda: make_blobs(10, noise=-1), ValueError),
         (lambda: make_blobs(10, center_box=(1, 1)), ValueError),
         (lambda: make_shapes(10, image_size=4), ValueError),
         (lambda: make_shapes(2.5), TypeError),
@@ -510,3 +630,20 @@ def test_large_shape_sets_are_drawn_in_every_chunk():
 def test_generated_sets_validate_arguments(call, error):
     with pytest.raises(error):
         call()
+
+
+@pytest.mark.parametrize("make", [make_spirals, make_moons, make_blobs, make_shapes])
+@pytest.mark.parametrize("seed", [-3, 1.5, True])
+def test_generated_sets_refuse_bad_seeds_naming_them(make, seed):
+    with pytest.raises(ValueError, match=f"seed must be a non-negative int or None, got {seed}"):
+        make(n_samples=10, seed=seed)
+
+
+def test_blob_centres_are_drawn_independently_per_coordinate():
+    centers = 300
+    x, y = make_blobs(centers * 4, centers=centers, n_features=2, noise=0.01, seed=6)
+    means = np.array([x[y == k].mean(axis=0) for k in range(centers)], dtype=np.float64)
+    # uniform in (-10, 10) per coordinate: mean 0, std 20 / sqrt(12), coordinates uncorrelated
+    assert means.min() > -10.05 and means.max() < 10.05
+    np.testing.assert_allclose(means.std(axis=0), 20 / np.sqrt(12), rtol=0.15)
+    assert abs(np.corrcoef(means[:, 0], means[:, 1])[0, 1]) < 0.2

@@ -298,3 +298,195 @@ def test_random_trees_round_trip_exactly(tmp_path, tree):
     path = tmp_path / "tree"
     save(tree, path)
     assert_same(tree, load(path))
+
+
+# ------------------------------------------------------------------ the format, from its docs
+def align64(n):
+    return -(-n // 64) * 64
+
+
+def write_by_the_docs(path, root, arrays, edit_entries=None, version=1, header_len_extra=0,
+                      arrays_field=None):
+    """A second writer of the documented layout, independent of `save`: prefix, JSON header,
+    zero padding, each array's C-order bytes on a 64-byte boundary, SHA-256 of all before it.
+    `root` is a node, or its JSON text. `edit_entries` alters the array table written into
+    the header (not where the bytes go), to forge files whose checksum is right but whose
+    header is not."""
+    root_text = root if isinstance(root, str) else json.dumps(root)
+    header_len = 0
+    while True:  # the offsets depend on the header's length and vice versa
+        entries, offset = [], align64(20 + header_len)
+        for a in arrays:
+            entries.append({"dtype": a.dtype.str, "shape": list(a.shape), "offset": offset,
+                            "nbytes": a.nbytes})
+            offset = align64(offset + a.nbytes)
+        placed = [dict(e) for e in entries]
+        if edit_entries is not None:
+            edit_entries(entries)
+        table = entries if arrays_field is None else arrays_field
+        header = f'{{"root": {root_text}, "arrays": {json.dumps(table)}}}'.encode()
+        if len(header) == header_len:
+            break
+        header_len = len(header)
+    body = bytearray(struct.pack("<8sIQ", b"TGOCKPT\x00", version, header_len + header_len_extra))
+    body += header
+    for a, entry in zip(arrays, placed):
+        body += bytes(entry["offset"] - len(body))
+        body += np.ascontiguousarray(a).tobytes()
+    body = bytes(body)
+    path.write_bytes(body + hashlib.sha256(body).digest())
+
+
+def test_a_file_written_by_the_documented_layout_loads(tmp_path):
+    path = tmp_path / "by_hand"
+    w = np.arange(6, dtype=">f8").reshape(2, 3)  # big-endian input, as the header says
+    root = {"t": "dict",
+            "k": [{"t": "str", "v": "w"}, {"t": "int", "v": 7}, {"t": "str", "v": "s"}],
+            "v": [{"t": "array", "i": 0},
+                  {"t": "tuple", "v": [{"t": "bool", "v": False}, {"t": "none"},
+                                       {"t": "float", "v": (-0.0).hex()},
+                                       {"t": "float", "v": float("nan").hex()}]},
+                  {"t": "list", "v": [{"t": "scalar", "i": 1}, {"t": "int", "v": 2**70},
+                                      {"t": "str", "v": "é"}]}]}
+    write_by_the_docs(path, root, [w, np.array(-3, dtype=np.int16)])
+    assert_same(load(path), {"w": w.copy(), 7: (False, None, -0.0, math.nan),
+                             "s": [np.int16(-3), 2**70, "é"]})
+
+
+def test_gaps_in_a_saved_file_are_zero_padding(tmp_path):
+    path = tmp_path / "f"
+    arrays = [np.arange(3, dtype=np.uint8), np.ones(5, np.float32), np.array(True)]
+    save({"a": arrays, "s": "x" * 37}, path)
+    blob = path.read_bytes()
+    _, header_len = struct.unpack_from("<IQ", blob, 8)
+    entries = json.loads(blob[20 : 20 + header_len])["arrays"]
+    assert entries[0]["offset"] == align64(20 + header_len)  # padding up to a multiple of 64
+    covered = np.zeros(len(blob) - 32, dtype=bool)
+    covered[: 20 + header_len] = True
+    for entry in entries:
+        covered[entry["offset"] : entry["offset"] + entry["nbytes"]] = True
+    gaps = np.frombuffer(blob[:-32], dtype=np.uint8)[~covered]
+    assert gaps.size > 0 and not gaps.any()
+
+
+def test_every_memory_layout_is_saved_in_c_order(tmp_path):
+    base = np.arange(24, dtype=np.float64).reshape(4, 6)
+    layouts = {
+        "transposed": base.T,  # Fortran-contiguous
+        "fortran": np.asfortranarray(base),
+        "reversed": base[::-1, ::-2],
+        "big_endian_transposed": base.astype(">f4").T,
+        "broadcast": np.broadcast_to(np.arange(3, dtype=np.int32), (2, 3)),
+    }
+    path = tmp_path / "layouts"
+    save(layouts, path)
+    _, arrays = parse_independently(path.read_bytes())
+    for (name, a), raw in zip(layouts.items(), arrays):
+        assert raw.tobytes() == np.ascontiguousarray(a).tobytes(), name
+    loaded = load(path)
+    for name, a in layouts.items():
+        assert_same(loaded[name], np.ascontiguousarray(a))
+
+
+def test_numpy_integer_keys_come_back_as_int(tmp_path):
+    path = tmp_path / "keys"
+    save({np.int64(3): "a", np.uint8(4): "b", np.int32(-1): {np.int16(0): 1.5}}, path)
+    assert_same(load(path), {3: "a", 4: "b", -1: {0: 1.5}})
+
+
+def test_objects_nested_too_deeply_are_refused_and_nothing_is_written(tmp_path):
+    path = tmp_path / "ck"
+    save({"old": 1}, path)
+    deep = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested too deeply"):
+        save(deep, path)
+    assert load(path) == {"old": 1}
+    assert os.listdir(tmp_path) == ["ck"]
+    forged = tmp_path / "forged"
+    depth = 100_000
+    write_by_the_docs(forged, '{"t": "list", "v": [' * depth + '{"t": "none"}' + "]}" * depth, [])
+    with pytest.raises(ValueError, match="recursion depth|nested too deeply") as info:
+        load(forged)
+    assert str(forged) in str(info.value)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="folders can be fsynced on POSIX only")
+def test_save_fsyncs_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    path = tmp_path / "ck"
+    save({"generation": 1}, path)
+    old_bytes = path.read_bytes()
+    real_fsync, calls = os.fsync, []
+
+    def spy(fd):
+        kind = "folder" if os.path.samestat(os.fstat(fd), os.stat(tmp_path)) else "file"
+        calls.append((kind, path.read_bytes() == old_bytes))
+        real_fsync(fd)
+
+    monkeypatch.setattr(ser.os, "fsync", spy)
+    save({"generation": 2}, path)
+    monkeypatch.undo()
+    # the data is on disk before it replaces the old file; the rename is made durable after
+    assert calls == [("file", True), ("folder", False)]
+    assert load(path) == {"generation": 2}
+
+
+def forged_cases():
+    one = [np.arange(4.0)]
+    array0 = {"t": "array", "i": 0}
+    none = {"t": "none"}
+
+    def nbytes_too_small(entries):
+        entries[0]["nbytes"] = 8  # shape [4] of <f8 needs 32
+
+    def into_the_checksum(entries):
+        entries[0]["offset"] += 32  # 32 bytes past the data: the SHA-256 digest itself
+
+    def shape_dropped(entries):
+        entries[0]["shape"] = [2]
+
+    return {
+        "nbytes": (dict(root=array0, arrays=one, edit_entries=nbytes_too_small), "not fit"),
+        "into_checksum": (dict(root=array0, arrays=one, edit_entries=into_the_checksum),
+                          "not fit"),
+        "shape": (dict(root=array0, arrays=one, edit_entries=shape_dropped), "not fit"),
+        "long_header": (dict(root=none, arrays=[], header_len_extra=10_000), "header longer"),
+        "arrays_not_list": (dict(root=none, arrays=[], arrays_field={}), "not a list"),
+        "bool_key": (dict(root={"t": "dict", "k": [{"t": "bool", "v": True}], "v": [none]},
+                          arrays=[]), "dict key"),
+        "negative_index": (dict(root={"t": "array", "i": -1}, arrays=one), "out of range"),
+        "bool_index": (dict(root={"t": "array", "i": True}, arrays=one), "not an int"),
+        "bool_as_int": (dict(root={"t": "int", "v": True}, arrays=[]), "int node holds bool"),
+        "int_as_str": (dict(root={"t": "str", "v": 3}, arrays=[]), "str node holds int"),
+        "scalar_not_0d": (dict(root={"t": "scalar", "i": 0}, arrays=one), "not 0-d"),
+        "bad_float": (dict(root={"t": "float", "v": 1.5}, arrays=[]), "hex float"),
+        "unknown_tag": (dict(root={"t": "set", "v": []}, arrays=[]), "unknown node tag"),
+        "keys_values": (dict(root={"t": "dict", "k": [], "v": [none]}, arrays=[]),
+                        "mismatched keys"),
+        "version_0": (dict(root=none, arrays=[], version=0), "version 0"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(forged_cases()))
+def test_a_forged_header_with_a_valid_checksum_is_refused_naming_the_file(tmp_path, case):
+    kwargs, message = forged_cases()[case]
+    path = tmp_path / f"forged_{case}"
+    write_by_the_docs(path, **kwargs)
+    with pytest.raises(ValueError, match=message) as info:
+        load(path)
+    assert str(path) in str(info.value)
+
+
+def test_the_forging_writer_makes_loadable_files_when_nothing_is_forged(tmp_path):
+    """The forged cases above differ from a valid file only in what they forge."""
+    path = tmp_path / "valid"
+    write_by_the_docs(path, {"t": "array", "i": 0}, [np.arange(4.0)])
+    assert_same(load(path), np.arange(4.0))
+
+
+def test_float64_numpy_scalars_load_as_numpy_scalars(tmp_path):
+    path = tmp_path / "f64"
+    obj = {"loss": np.float64(0.1) * 3, "nan": np.float64("nan"), "neg0": np.float64(-0.0)}
+    save(obj, path)
+    assert_same(load(path), obj)

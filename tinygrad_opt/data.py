@@ -98,7 +98,8 @@ class TensorDataset(Dataset):
 
 
 def _collate_field(items: list) -> np.ndarray:
-    if all(isinstance(x, float) for x in items):
+    # Python floats become float32; numpy scalars (np.float64 is a float too) keep their dtype
+    if all(isinstance(x, float) and not isinstance(x, np.generic) for x in items):
         return np.asarray(items, dtype=np.float32)
     return np.stack([_to_array(x) if isinstance(x, Tensor) else np.asarray(x) for x in items])
 

@@ -81,6 +81,8 @@ class _Encoder:
     def encode(self, obj: Any, where: str) -> dict:
         if obj is None:
             return {"t": "none"}
+        if isinstance(obj, np.generic):  # first: np.float64 is also a Python float
+            return {"t": "scalar", "i": self._add_array(np.asarray(obj), where)}
         if isinstance(obj, bool):
             return {"t": "bool", "v": obj}
         if isinstance(obj, int):
@@ -93,8 +95,6 @@ class _Encoder:
             return {"t": "array", "i": self._add_array(obj.data, where)}
         if isinstance(obj, np.ndarray):
             return {"t": "array", "i": self._add_array(obj, where)}
-        if isinstance(obj, np.generic):
-            return {"t": "scalar", "i": self._add_array(np.asarray(obj), where)}
         if isinstance(obj, (dict, list, tuple)):
             if id(obj) in self._active:
                 raise ValueError(f"save: the object at {where} contains itself (a cycle)")
