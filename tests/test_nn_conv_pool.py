@@ -1,6 +1,7 @@
 """Conv2d and pooling against naive loop implementations written here, in float64 and
 float32, plus the shape errors each layer raises."""
 
+import numba
 import numpy as np
 import pytest
 from conv_paths import PATHS, use_conv_path
@@ -72,6 +73,7 @@ CONV_CASES = [
     ((2, 1), (1, 1), (2, 1), (3, 3)),
     ((1, 1), (2, 1), (1, 1), (3, 5)),  # kernel widths 5 and 7: taps in groups of 3 plus
     ((1, 1), (0, 3), (1, 1), (2, 7)),  # a remainder in the direct kernels
+    ((1, 1), (1, 2), (1, 1), (1, 1)),  # a padded 1x1 kernel is not a plain product
 ]
 
 
@@ -157,6 +159,105 @@ def test_direct_conv_gradients_match_naive_loops(out_ch, kernel_width, monkeypat
     np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
     routes.assert_taken()
+
+
+@pytest.mark.parametrize("kernel_width", [4, 5])  # taps in 3s, then 1 or 2 left
+def test_direct_conv_gradients_sum_over_several_samples_per_task(kernel_width, monkeypatch):
+    """More samples than the direct weight gradient's tasks (two per thread), so each task
+    adds several samples into its partial dW and db."""
+    routes = use_conv_path(monkeypatch, "direct")
+    n = 4 * numba.get_num_threads() + 1
+    rng = np.random.default_rng(10 + kernel_width)
+    x = rng.standard_normal((n, 2, 5, 7))
+    w = rng.standard_normal((3, 2, 3, kernel_width))
+    b = rng.standard_normal(3)
+    xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    out = F.conv2d(xt, wt, bt, padding=(1, 2))
+    g = rng.standard_normal(out.shape)
+    out.backward(gradient=g)
+    dx, dw = naive_conv2d_grads(x, w, g, (1, 1), (1, 2))
+    np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
+    routes.assert_taken()
+
+
+def test_padding_wider_than_the_kernel_gives_values_and_gradients(conv_path):
+    """PyTorch allows padding >= kernel size (outputs that see only zeros and the bias)."""
+    rng = np.random.default_rng(8)
+    x, w, b = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, 2, 2)), np.ones(4)
+    xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    out = F.conv2d(xt, wt, Tensor(b), padding=(2, 3))
+    np.testing.assert_allclose(out.data, naive_conv2d(x, w, b, (1, 1), (2, 3), (1, 1)),
+                               rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(out.shape)
+    out.backward(gradient=g)
+    dx, dw = naive_conv2d_grads(x, w, g, (1, 1), (2, 3))
+    np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
+    conv_path.skip_unless_taken()
+
+
+@pytest.mark.parametrize("kernel,dilation,pads", [((3, 5), 1, (1, 2)), ((3, 3), (1, 2), (1, 2)),
+                                                  ((5, 1), 1, (2, 0))])
+def test_same_padding_is_worked_out_per_dimension(kernel, dilation, pads, conv_path):
+    rng = np.random.default_rng(9)
+    x, w = rng.standard_normal((2, 3, 7, 8)), rng.standard_normal((4, 3, *kernel))
+    out = F.conv2d(Tensor(x), Tensor(w), padding="same", dilation=dilation)
+    assert out.shape == (2, 4, 7, 8)
+    dil = dilation if isinstance(dilation, tuple) else (dilation, dilation)
+    np.testing.assert_allclose(out.data, naive_conv2d(x, w, None, (1, 1), pads, dil),
+                               rtol=1e-10, atol=1e-10)
+    conv_path.skip_unless_taken()
+
+
+@pytest.mark.parametrize("kernel, dilation", [((2, 4), (1, 1)), ((3, 2), (1, 3)), ((2, 2), (2, 1))])
+def test_same_padding_with_an_odd_total_puts_the_extra_zero_at_the_end(kernel, dilation):
+    """PyTorch: padding='same' whose total d (k - 1) is odd puts the extra zero at the bottom /
+    right. Values against the naive loops on the input padded by hand; gradients by the
+    naive loops (dilation 1) or by finite differences."""
+    rng = np.random.default_rng(12)
+    x, w = rng.standard_normal((2, 3, 6, 7)), rng.standard_normal((4, 3, *kernel))
+    xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    out = F.conv2d(xt, wt, padding="same", dilation=dilation)
+    assert out.shape == (2, 4, 6, 7)
+    (top, bottom), (left, right) = [
+        (d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation)
+    ]
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    np.testing.assert_allclose(out.data, naive_conv2d(xp, w, None, (1, 1), (0, 0), dilation),
+                               rtol=1e-10, atol=1e-10)  # fmt: skip
+    g = rng.standard_normal(out.shape)
+    out.backward(gradient=g)
+    if dilation == (1, 1):
+        dxp, dw = naive_conv2d_grads(xp, w, g, (1, 1), (0, 0))
+        dx = dxp[:, :, top : top + 6, left : left + 7]
+    else:  # central differences of <g, conv(x, w)>
+        def objective(xv, wv):
+            return float(np.sum(g * F.conv2d(Tensor(xv), Tensor(wv), padding="same",
+                                             dilation=dilation).data))  # fmt: skip
+
+        dx, dw = np.zeros_like(x), np.zeros_like(w)
+        for array, grad in ((x, dx), (w, dw)):
+            for i in np.ndindex(array.shape):
+                saved = array[i]
+                array[i] = saved + 1e-6
+                up = objective(x, w)
+                array[i] = saved - 1e-6
+                down = objective(x, w)
+                array[i] = saved
+                grad[i] = (up - down) / 2e-6
+    np.testing.assert_allclose(xt.grad, dx, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(wt.grad, dw, rtol=1e-6, atol=1e-7)
+
+
+def test_conv2d_module_with_same_padding_and_an_even_kernel_keeps_the_size():
+    layer = nn.Conv2d(3, 5, 2, padding="same", dtype=np.float64)
+    x = np.random.default_rng(3).standard_normal((3, 8, 9))  # unbatched
+    out = layer(Tensor(x))
+    xp = np.pad(x[None], ((0, 0), (0, 0), (0, 1), (0, 1)))
+    want = naive_conv2d(xp, layer.weight.data, layer.bias.data, (1, 1), (0, 0), (1, 1))[0]
+    np.testing.assert_allclose(out.data, want, rtol=1e-10, atol=1e-10)
 
 
 def test_frozen_conv_weight_still_gives_the_input_gradient(conv_path):
@@ -250,6 +351,61 @@ def test_pooling_matches_naive_loops(kernel, stride, padding, ceil_mode):
     for include in (True, False):
         got = F.avg_pool2d(Tensor(x), kernel, stride, padding, ceil_mode, include).data
         want = naive_pool(x, kernel, stride, padding, "avg", ceil_mode, include)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def naive_max_pool_grad(x, g, k, s, p):
+    """Input gradient of max pooling by a loop over windows: each output's gradient goes to
+    the FIRST largest input of its window in row-major order (PyTorch's CPU kernel keeps
+    the first maximum: it replaces it only on a strictly greater value); padding never wins."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = k, s, p
+    dx = np.zeros_like(x)
+    for i in range(n):
+        for ch in range(c):
+            for y in range(g.shape[2]):
+                for z in range(g.shape[3]):
+                    h0, w0 = max(y * sh - ph, 0), max(z * sw - pw, 0)
+                    h1, w1 = min(y * sh - ph + kh, h), min(z * sw - pw + kw, w)
+                    window = x[i, ch, h0:h1, w0:w1]
+                    r, q = np.unravel_index(np.argmax(window), window.shape)  # first max
+                    dx[i, ch, h0 + r, w0 + q] += g[i, ch, y, z]
+    return dx
+
+
+@pytest.mark.parametrize(
+    "channels,kernel,stride,padding,ceil_mode",
+    [
+        (3, (2, 2), (2, 2), (0, 0), False),
+        (3, (3, 3), (1, 1), (1, 1), False),  # overlapping windows share winners
+        (16, (2, 2), (2, 2), (0, 0), False),  # tiling windows, many channels: one-pass
+        (16, (2, 2), (2, 2), (1, 1), False),  # ... but padded: not the one-pass backward
+        (16, (3, 2), (3, 2), (1, 1), True),
+    ],
+)
+def test_max_pool_gradient_goes_to_the_first_maximum_of_each_window(
+    channels, kernel, stride, padding, ceil_mode
+):
+    rng = np.random.default_rng(6)
+    x = rng.integers(0, 3, (2, channels, 7, 8)).astype(np.float64)  # many ties
+    t = Tensor(x, requires_grad=True)
+    out = F.max_pool2d(t, kernel, stride, padding, ceil_mode=ceil_mode)
+    np.testing.assert_array_equal(out.data, naive_pool(x, kernel, stride, padding, "max",
+                                                       ceil_mode))  # fmt: skip
+    g = rng.standard_normal(out.shape)
+    out.backward(gradient=g)
+    np.testing.assert_allclose(t.grad, naive_max_pool_grad(x, g, kernel, stride, padding),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_pool_padding_limit_is_half_the_kernel_in_each_dimension():
+    x = np.random.default_rng(5).standard_normal((1, 2, 5, 6))
+    for pool in (F.max_pool2d, F.avg_pool2d):
+        with pytest.raises(ValueError, match="padding should be at most half"):
+            pool(Tensor(x), (4, 2), padding=(0, 2))  # 2 > 2 // 2 in the width
+        got = pool(Tensor(x), (2, 4), padding=(0, 2)).data  # 2 <= 4 // 2: allowed
+        mode = "max" if pool is F.max_pool2d else "avg"
+        want = naive_pool(x, (2, 4), (2, 4), (0, 2), mode)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 

@@ -78,6 +78,8 @@ def test_conv2d_pointwise_and_unbatched_grads(path, monkeypatch):
     # takes the forced path
     routes = use_conv_path(monkeypatch, path)
     check_grads(lambda x, w: F.conv2d(x, w), randn(2, 3, 4, 4), randn(5, 3, 1, 1, seed=2))
+    check_grads(lambda x, w: F.conv2d(x, w, padding=1), randn(1, 3, 3, 4),
+                randn(2, 3, 1, 1, seed=2))  # padded: not a plain product
     check_grads(lambda x, w: F.conv2d(x, w, padding=1), randn(2, 5, 5), randn(3, 2, 3, 2, seed=2))
     routes.assert_taken()
 
@@ -141,6 +143,15 @@ def test_activation_grads(fn):
     check_grads(fn, x)
 
 
+def test_activation_kinks_follow_pytorch():
+    x = Tensor(np.array([-1.0, 0.0, 1.0]), requires_grad=True)
+    F.relu(x).backward(gradient=np.array([1.0, 1.0, 1.0]))
+    np.testing.assert_array_equal(x.grad, [0, 0, 1])  # relu'(0) = 0
+    x.grad = None
+    F.leaky_relu(x, 0.2).backward(gradient=np.array([1.0, 1.0, 1.0]))
+    np.testing.assert_allclose(x.grad, [0.2, 0.2, 1])  # x > 0 ? 1 : slope, so slope at 0
+
+
 def test_dropout_grads_with_a_fixed_mask():
     def seeded_dropout(t):
         manual_seed(7)
@@ -152,6 +163,23 @@ def test_flatten_and_embedding_grads():
     check_grads(lambda t: F.flatten(t, 1), randn(2, 3, 4))
     idx = np.array([[0, 2, 2], [1, 0, 3]])
     check_grads(lambda w: F.embedding(idx, w), randn(4, 3))
+
+
+def test_embedding_padding_row_gets_no_gradient():
+    """As torch.nn.Embedding: a negative padding_idx counts from the end; that row starts at
+    zero and receives no gradient, while repeated indices add up."""
+    manual_seed(0)
+    layer = nn.Embedding(5, 3, padding_idx=-1, dtype=np.float64)
+    assert layer.padding_idx == 4
+    np.testing.assert_array_equal(layer.weight.data[4], 0)
+    idx = np.array([[4, 1, 4], [1, 0, 2]])
+    g = randn(2, 3, 3)
+    layer(Tensor(idx)).backward(gradient=g)
+    expected = np.zeros((5, 3))
+    for (i, j), row in np.ndenumerate(idx):
+        if row != 4:
+            expected[row] += g[i, j]
+    np.testing.assert_allclose(layer.weight.grad, expected, rtol=1e-15)
 
 
 def test_lora_linear_grads():
@@ -171,6 +199,16 @@ def test_lora_linear_grads():
     no_mask = _lora_linear(Tensor(x), base, Tensor(a), Tensor(b), scaling=2.0, p=0.0)
     assert not np.allclose(with_dropout(Tensor(x), Tensor(a), Tensor(b)).data, no_mask.data)
     check_grads(with_dropout, x, a, b)
+
+
+def test_functional_exposes_every_loss_of_the_loss_module():
+    from tinygrad_opt import loss
+
+    for name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy",
+                 "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"):
+        assert getattr(F, name) is getattr(loss, name), name
+    with pytest.raises(AttributeError, match="no attribute 'not_a_loss'"):
+        F.not_a_loss  # noqa: B018
 
 
 def test_whole_small_cnn_grads_through_channels_last_layouts():

@@ -14,6 +14,8 @@ def test_zeros_ones_full_accept_both_size_spellings():
     o = tg.ones(4, dtype=np.float64, requires_grad=True)
     assert o.dtype == np.float64 and o.requires_grad and o.numpy().sum() == 4
     assert tg.full((2,), 7.0).numpy().tolist() == [7.0, 7.0]
+    assert tg.full((2, 3), 0.5).dtype == np.float32  # the default float dtype, as torch
+    assert tg.full(3, 2.0, dtype=np.float64).dtype == np.float64
     assert tg.zeros(()).shape == ()
 
 
@@ -24,6 +26,9 @@ def test_like_functions_keep_shape_and_dtype():
     o = tg.ones_like(x, dtype=np.float32, requires_grad=True)
     assert o.dtype == np.float32 and o.requires_grad and o.numpy().all()
     assert tg.zeros_like(Tensor([1, 2])).dtype == np.int64
+    ones = tg.ones_like(Tensor([1, 2]))
+    assert ones.dtype == np.int64 and ones.numpy().tolist() == [1, 1]
+    assert tg.ones_like(x).dtype == np.float64 and tg.ones_like(x).numpy().all()
 
 
 def test_arange_follows_pytorch():

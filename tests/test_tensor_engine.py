@@ -67,6 +67,26 @@ def test_backward_with_explicit_gradient():
     np.testing.assert_allclose(x.grad, [2.0, 2.0])
 
 
+def test_explicit_gradient_reaches_every_op_in_the_output_dtype():
+    """tensor.py's contract for ops: `g` has the output's dtype, also when backward() is
+    given a float64 or integer gradient for a float32 output (PyTorch casts it too)."""
+    seen = []
+
+    def spy(t):
+        def backward(g):
+            seen.append(g.dtype)
+            return (g * 2,)
+
+        return Tensor.make(t.data * 2, (t,), backward)
+
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    spy(x).backward(gradient=np.array([0.5, 1.5]))
+    spy(x).backward(gradient=np.array([1, 2]))
+    assert seen == [np.float32, np.float32]
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [2 * 0.5 + 2 * 1, 2 * 1.5 + 2 * 2])
+
+
 def test_chain_of_100000_ops_backpropagates_without_recursion():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     y = x
@@ -215,6 +235,16 @@ def test_requires_grad_propagation_and_leaves():
     (c + a).sum().backward()
     assert a.grad is None
     np.testing.assert_allclose(b.grad, [1.0])
+
+
+def test_requires_grad_can_be_switched_off_only_on_leaves():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"only allowed on leaf tensors; use detach\(\)"):
+        y.requires_grad_(False)  # as PyTorch: a computed tensor keeps its graph
+    assert y.requires_grad and not y.is_leaf
+    x.requires_grad_(False)
+    assert not x.requires_grad
 
 
 def test_integer_tensors_refuse_requires_grad():

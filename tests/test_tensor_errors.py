@@ -62,6 +62,8 @@ def test_movement_errors():
         x.transpose(0, 2)
     with pytest.raises(ValueError, match="expand: shape"):
         x.expand(4, 3)
+    with pytest.raises(ValueError, match="expand: -1 is not allowed for new leading dim"):
+        x.expand(-1, 2, 3)  # as torch: -1 only keeps an existing size
     with pytest.raises(ValueError, match="pad: needs an even number"):
         x.pad((1, 2, 3))
     with pytest.raises(ValueError, match="flatten: start_dim"):

@@ -61,6 +61,9 @@ def test_erf_is_accurate_to_float64_over_a_wide_range():
     np.testing.assert_array_max_ulp(erf(x), expected, maxulp=1)
     x32 = x.astype(np.float32)
     assert erf(x32).dtype == np.float32
+    # float32 input is computed in float64 and rounded once (not in float32 arithmetic)
+    expected32 = np.array([math.erf(float(v)) for v in x32]).astype(np.float32)
+    np.testing.assert_array_equal(erf(x32), expected32)
 
 
 def test_sigmoid_is_stable_at_extremes():
@@ -109,6 +112,9 @@ def test_argmax_argmin_and_pytorch_spellings():
     assert A.argmin(axis=0, keepdims=True).numpy().tolist() == [[0, 1, 0]]
     assert A.argmax().dtype == np.int64
     assert A.sum(dim=1, keepdim=True).shape == (2, 1)
+    # no dim with keepdim: the flat index in a tensor of ones of A's rank (torch.argmax)
+    assert A.argmax(keepdim=True).numpy().tolist() == [[3]]
+    assert A.argmin(keepdims=True).numpy().tolist() == [[4]]
 
 
 def test_movement_matches_numpy():
@@ -180,6 +186,8 @@ def test_comparisons_are_boolean_and_outside_the_graph():
         assert result.numpy().tolist() == expected
     assert (~(x > 2)).numpy().tolist() == [True, True, False]
     assert ((x > 1) & (x < 3)).numpy().tolist() == [False, True, False]
+    assert ((x < 2) | (x > 2)).numpy().tolist() == [True, False, True]
+    assert (Tensor([1, 4]) | 2).numpy().tolist() == [3, 6]  # bitwise on integers, as torch
 
 
 # ------------------------------------------------------------------------------ dtype rules
@@ -187,6 +195,8 @@ def test_default_dtypes():
     assert Tensor([1.0, 2.0]).dtype == np.float32
     assert Tensor(1.5).dtype == np.float32
     assert Tensor(np.zeros(3)).dtype == np.float64
+    assert Tensor(np.float64(2.5)).dtype == np.float64  # numpy scalars keep float64 too
+    assert Tensor(np.float32(2.5)).dtype == np.float32
     assert Tensor(np.zeros(3, dtype=np.float16)).dtype == np.float32
     assert Tensor([1, 2]).dtype == np.int64
     assert Tensor([1.0], dtype=np.float64).dtype == np.float64
@@ -196,7 +206,8 @@ def test_default_dtypes():
 def test_python_scalars_never_upcast_float32():
     x = Tensor([1.0, 2.0])
     for result in [x + 1.5, 1.5 + x, x * 2, x - 0.1, 0.1 - x, x / 3.0, 3.0 / x, x**2.5,
-                   2.5**x, x + np.float64(1.0), tg.maximum(x, 0.5), tg.where(x > 1, x, 0.0)]:
+                   2.5**x, x + np.float64(1.0), tg.maximum(x, 0.5), tg.where(x > 1, x, 0.0),
+                   tg.maximum(0.5, x), tg.minimum(0.5, x), tg.where(x > 1, 0.5, x)]:
         assert result.dtype == np.float32, result
 
 
@@ -213,6 +224,45 @@ def test_integer_tensor_rules():
     assert (Tensor([1.0], dtype=np.float32) + Tensor(np.ones(1))).dtype == np.float64
     assert i.sum().dtype == np.int64
     assert Tensor(np.array([True, True])).sum().item() == 2
+
+
+def test_float32_tensor_with_integer_tensor_stays_float32_in_either_order():
+    f = Tensor([1.5, 2.5], requires_grad=True)  # float32
+    i = Tensor([2, 4])  # int64: as torch, the floating operand's dtype wins
+    results = {
+        "f+i": (f + i, [3.5, 6.5]),
+        "i+f": (i + f, [3.5, 6.5]),
+        "f*i": (f * i, [3.0, 10.0]),
+        "f/i": (f / i, [0.75, 0.625]),
+        "i-f": (i - f, [0.5, 1.5]),
+        "maximum": (tg.maximum(f, i), [2.0, 4.0]),
+        "where": (tg.where(np.array([True, False]), f, i), [1.5, 4.0]),
+        "cat": (tg.cat([f, i]), [1.5, 2.5, 2.0, 4.0]),
+        "stack": (tg.stack([i, f]), [[2.0, 4.0], [1.5, 2.5]]),
+    }
+    for name, (result, expected) in results.items():
+        assert result.dtype == np.float32, name
+        np.testing.assert_array_equal(result.numpy(), expected, err_msg=name)
+    (f * i).sum().backward()
+    assert f.grad.dtype == np.float32
+    np.testing.assert_array_equal(f.grad, [2.0, 4.0])
+
+
+def test_math_on_integer_tensors_gives_float32():
+    """As torch.exp(int_tensor): integer input computes in the default float dtype."""
+    i = Tensor([1, 2, 3])
+    a = np.array([1.0, 2.0, 3.0])
+    erf = np.vectorize(math.erf)
+    for name, result, expected in [
+        ("exp", i.exp(), np.exp(a)),
+        ("log", i.log(), np.log(a)),
+        ("sqrt", i.sqrt(), np.sqrt(a)),
+        ("tanh", i.tanh(), np.tanh(a)),
+        ("sigmoid", i.sigmoid(), 1 / (1 + np.exp(-a))),
+        ("gelu", i.gelu(), 0.5 * a * (1 + erf(a / math.sqrt(2)))),
+    ]:
+        assert result.dtype == np.float32, name
+        np.testing.assert_allclose(result.numpy(), expected, rtol=1e-6, err_msg=name)
 
 
 def test_mixed_dtype_gradients_take_each_inputs_dtype():

@@ -202,6 +202,9 @@ MATMUL_SHAPES = [
     ((2, 1, 3, 4), (5, 4, 2)),
     ((4,), (2, 4, 3)),
     ((2, 3, 4), (4,)),
+    ((2, 3, 2, 4), (4, 3)),  # two batch dimensions to sum the right operand's gradient over
+    ((3, 2, 4), (1, 4, 5)),  # a size-1 batch dimension stretched on either side
+    ((1, 2, 4), (3, 4, 5)),
 ]
 
 
@@ -325,6 +328,9 @@ def test_kink_conventions_match_pytorch():
     y = tg.Tensor(np.array([-1.0, 0.0, 1.0, 2.0]), requires_grad=True)
     y.clip(0.0, 1.0).sum().backward()
     np.testing.assert_allclose(y.grad, [0, 1, 1, 0])  # bounds included
+    z = tg.Tensor(np.array([-1.0, 0.0, 1.0]), requires_grad=True)
+    z.leaky_relu(0.2).sum().backward()
+    np.testing.assert_allclose(z.grad, [0.2, 0.2, 1])  # x > 0 ? 1 : slope, so slope at 0
 
 
 def test_pow_edge_cases_follow_pytorch():
@@ -336,6 +342,35 @@ def test_pow_edge_cases_follow_pytorch():
     (base**exponent).sum().backward()
     np.testing.assert_allclose(exponent.grad, [0.0, 8 * np.log(2.0)])
     np.testing.assert_allclose(base.grad, [0.0, 12.0])
+
+
+def test_pow_at_zero_to_the_zero_follows_pytorch():
+    """0 ** 0 with a tensor exponent: PyTorch takes the base gradient exponent * base **
+    (exponent - 1) as 0 where exponent == 0 (not 0 * inf = NaN), and the exponent gradient
+    out * log(base) as 0 where base == 0 and exponent >= 0 (not 1 * -inf)."""
+    base = tg.Tensor(np.array([0.0, 2.0, 0.0]), requires_grad=True)
+    exponent = tg.Tensor(np.array([0.0, 0.0, 2.0]), requires_grad=True)
+    out = base**exponent
+    np.testing.assert_array_equal(out.data, [1.0, 1.0, 0.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(base.grad, [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(exponent.grad, [0.0, np.log(2.0), 0.0], rtol=1e-15)
+
+
+def test_max_over_several_axes_shares_ties_within_each_slice():
+    """As torch.amax: a slice's gradient is split evenly between its tied extremes."""
+    a = np.array([[[1.0, 4.0], [4.0, 2.0]], [[5.0, 0.0], [1.0, 5.0]], [[3.0, 3.0], [3.0, 3.0]]])
+    for keepdims in (False, True):
+        x = tg.Tensor(a, requires_grad=True)
+        g = np.array([2.0, 6.0, 8.0]).reshape((3, 1, 1) if keepdims else (3,))
+        x.max(axis=(1, 2), keepdims=keepdims).backward(gradient=g)
+        expected = [[[0, 1], [1, 0]], [[3, 0], [0, 3]], [[2, 2], [2, 2]]]
+        np.testing.assert_allclose(x.grad, expected, rtol=1e-15)
+    y = tg.Tensor(-a, requires_grad=True)
+    y.min(dim=(2, 1)).sum().backward()
+    np.testing.assert_allclose(
+        y.grad, [[[0, 0.5], [0.5, 0]], [[0.5, 0], [0, 0.5]], [[0.25] * 2] * 2], rtol=1e-15
+    )
 
 
 # ------------------------------------------------------------ property tests: broadcasting

@@ -242,16 +242,8 @@ def _resolve_padding(padding, kernel: tuple[int, int], stride, dilation, who: st
         if padding == "same":
             if stride != (1, 1):
                 raise ValueError(f"{who}: padding='same' is only supported with stride 1")
-            pads = []
-            for k, d in zip(kernel, dilation):
-                total = d * (k - 1)
-                if total % 2:
-                    raise ValueError(
-                        f"{who}: padding='same' needs an even total padding; kernel {k} with "
-                        f"dilation {d} would need asymmetric padding"
-                    )
-                pads.append(total // 2)
-            return pads[0], pads[1]
+            # the leading side's share; an odd total's extra zero goes at the end (_conv2d)
+            return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
         raise ValueError(
             f"{who}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}"
         )
@@ -299,6 +291,13 @@ def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool) -> Tenso
     ph, pw = _resolve_padding(padding, (kh, kw), (sh, sw), (dh, dw), "conv2d")
     if min(ph, pw) < 0:
         raise ValueError(f"conv2d: padding must be >= 0, got {padding}")
+    if isinstance(padding, str) and padding == "same":
+        extra_h, extra_w = dh * (kh - 1) % 2, dw * (kw - 1) % 2
+        if extra_h or extra_w:
+            # an odd total (an even kernel): as PyTorch, the extra zero row / column goes at
+            # the bottom / right; pad for it, then convolve with the symmetric part
+            padded = input.pad((0, extra_w, 0, extra_h))
+            return _conv2d(padded, weight, bias, stride, (ph, pw), dilation, relu)
     n, _, height, width = x.shape
     out_h = _conv_output_size(height, kh, sh, ph, dh)
     out_w = _conv_output_size(width, kw, sw, pw, dw)
