@@ -28,3 +28,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache
+	find tinygrad_opt -name '*.nbi' -delete -o -name '*.nbc' -delete  # Numba's cache

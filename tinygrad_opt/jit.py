@@ -1,7 +1,10 @@
 """Numba compilation flags, kept in one place so every kernel is built the same way.
 
 - `cache=True`: compiled machine code is written next to the source and reused by later
-  processes, so only the first run on a machine pays for compilation.
+  processes, so only the first run on a machine pays for compilation. Numba checks only
+  the cached function's own source file: after editing a helper that kernels in other
+  files inline or call (partials.py, say), their stale builds can crash at run time
+  (seen: "NRT_adapt_ndarray_to_python 'descr' is NULL"); `make clean` deletes the cache.
 - `error_model="numpy"`: division by zero gives inf/nan as numpy does, instead of the
   per-division checks of the default "python" model that stop LLVM from vectorising loops.
 - fastmath is limited to flags that keep NaN and Inf visible (no "nnan"/"ninf"): a diverging
