@@ -237,3 +237,47 @@ def test_two_threads_match_the_reference_where_a_matrix_is_split_between_them(
                                steps=10)  # fmt: skip
     finally:
         numba.set_num_threads(before)
+
+
+def test_relative_step_is_capped_by_one_over_sqrt_t_when_lr_is_large():
+    """rho_t = min(lr, 1 / sqrt(t)): with lr = 1 and a constant gradient, v stays g^2 and
+    u = sign(g) (RMS 1), so step t moves every coordinate by RMS(p_{t-1}) / sqrt(t)."""
+    p0 = np.array([3.0, -4.0, 1.0, 2.0])
+    g = np.array([0.5, -2.0, 1.0, 3.0])
+    p = Tensor(p0.copy(), requires_grad=True)
+    opt = Adafactor([p], lr=1.0)
+    expected = p0.copy()
+    for t in range(1, 7):
+        p.grad = g.copy()
+        opt.step()
+        expected = expected - np.sqrt(np.mean(expected**2)) / np.sqrt(t) * np.sign(g)
+        np.testing.assert_allclose(p.data, expected, rtol=1e-13, atol=1e-15)
+
+
+def test_lr_above_one_over_sqrt_t_matches_reference():
+    """lr = 0.5 binds rho_t for t <= 4, 1 / sqrt(t) binds afterwards."""
+    compare_with_reference(lambda groups: Adafactor(groups), REFERENCES_B2["adafactor"],
+                           [{"lr": 0.5}, {"lr": 2.0, "d": 1.2}], shapes=SHAPES,
+                           steps=12)  # fmt: skip
+
+
+def test_eps1_default_is_float32_machine_epsilon_and_clamps_sqrt_v_not_v():
+    """float32, t = 1, tiny grads: v = g^2, sqrt(v) = |g| < eps1 = finfo(float32).eps, so
+    u = g / eps1 (RMS below 1, no clipping) and p -= lr * RMS(p) * u."""
+    p0 = np.array([3.0, -4.0], dtype=np.float32)
+    g = np.array([1e-9, -2e-9], dtype=np.float32)
+    p = Tensor(p0.copy(), requires_grad=True)
+    opt = Adafactor([p], lr=0.1)
+    p.grad = g.copy()
+    opt.step()
+    eps1 = float(np.finfo(np.float32).eps)
+    u = g.astype(np.float64) / eps1
+    expected = p0 - 0.1 * np.sqrt(12.5) * u
+    np.testing.assert_allclose(p.data, expected, rtol=1e-6)
+    # a matrix: row_var * col_var / mean(row_var) = g^2 is below eps1^2 everywhere as well
+    w0 = np.ones((2, 3), dtype=np.float32)
+    w = Tensor(w0.copy(), requires_grad=True)
+    opt = Adafactor([w], lr=0.1)
+    w.grad = np.full((2, 3), 1e-9, dtype=np.float32)
+    opt.step()
+    np.testing.assert_allclose(w.data, w0 - 0.1 * (1e-9 / eps1), rtol=1e-6)

@@ -1,5 +1,6 @@
 """LARS kernel vs a numpy reference written from the paper, plus behaviour checks."""
 
+import numba
 import numpy as np
 import pytest
 from error_messages import invalid
@@ -14,7 +15,7 @@ from optim_reference_b2 import (
 )
 
 from tinygrad_opt import Tensor
-from tinygrad_opt.optim import LARS, lars
+from tinygrad_opt.optim import LARS, lars, optimizer
 
 OPTIONS = [
     {"lr": 0.1},
@@ -98,3 +99,20 @@ def test_local_lr_is_one_for_a_zero_tensor_or_a_zero_gradient():
     opt.step()
     np.testing.assert_allclose(w.data, -0.5 * np.array([1.0, -2.0]), rtol=1e-14)
     np.testing.assert_allclose(q.data, [3.0, 4.0] - 0.5 * 0.1 * np.array([3.0, 4.0]))
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two Numba threads")
+def test_two_threads_with_many_chunks_match_the_reference(monkeypatch):
+    """Both sweeps' prange loops really on two threads (the pool's minimum size set to 0,
+    else these small runs stay on one thread), chunks of 3 so each tensor's norms merge
+    partials that different threads computed."""
+    monkeypatch.setattr(lars, "CHUNK", 3)
+    monkeypatch.setattr(optimizer, "PARALLEL_MIN_SIZE", 0)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        compare_with_reference(lambda groups: LARS(groups), REFERENCES_B2["lars"],
+                               [OPTIONS[1], {"lr": 0.03}], shapes=SHAPES, steps=10,
+                               none_probability=0.0)  # fmt: skip
+    finally:
+        numba.set_num_threads(before)
