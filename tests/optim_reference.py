@@ -203,3 +203,26 @@ def compare_with_reference(
                         state[name], value, rtol=rtol, atol=atol, err_msg=name
                     )
     return opt, tensors
+
+
+def float32_against_reference(cls, reference, hp, steps=20, size=300):
+    """float32 run vs the float64 numpy reference: parameters and every state array agree to
+    float32 accuracy, and stay float32 (so a dtype-dependent branch can't drift)."""
+    init, ref_step = reference
+    rng = np.random.default_rng(11)
+    start = rng.normal(size=size)
+    p32 = Tensor(start.astype(np.float32), requires_grad=True)
+    opt = cls([p32], **hp)
+    full = dict(opt.param_groups[0])
+    ref_p = start.astype(np.float32).astype(np.float64)
+    ref_state = init(full, ref_p.shape)
+    for t in range(1, steps + 1):
+        g = rng.normal(size=size).astype(np.float32)
+        p32.grad = g
+        opt.step()
+        ref_step(ref_p, g.astype(np.float64), ref_state, t, full)
+    assert p32.data.dtype == np.float32
+    np.testing.assert_allclose(p32.data, ref_p, rtol=2e-4, atol=2e-5)
+    for key, value in ref_state.items():
+        assert opt.state[p32][key].dtype == np.float32, key
+        np.testing.assert_allclose(opt.state[p32][key], value, rtol=2e-4, atol=1e-6, err_msg=key)

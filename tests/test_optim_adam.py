@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 from error_messages import invalid
-from optim_reference import REFERENCES, compare_with_reference
+from optim_reference import REFERENCES, compare_with_reference, float32_against_reference
+from optim_reference_b2 import check_state_dict_round_trip
 
 from tinygrad_opt import Tensor
 from tinygrad_opt.optim import Adam, AdamW, RMSprop
@@ -13,6 +14,8 @@ OPTIONS = [
     {"lr": 0.01, "amsgrad": True},
     {"lr": 0.01, "weight_decay": 0.1, "betas": (0.8, 0.99)},
     {"lr": 0.02, "weight_decay": 0.05, "amsgrad": True, "maximize": True, "eps": 1e-3},
+    # the kernel has separate amsgrad and plain loops: maximize with weight decay in both
+    {"lr": 0.02, "weight_decay": 0.05, "maximize": True, "eps": 1e-3},
 ]
 
 
@@ -107,3 +110,28 @@ def test_torch_implementation_flags_are_accepted():
         p.grad = np.ones(2)
         opt.step()
         assert "fused" not in opt.param_groups[0]
+
+
+def test_amsgrad_max_propagates_nan_as_torch_maximum():
+    """torch.maximum(max_exp_avg_sq, exp_avg_sq) is NaN when exp_avg_sq is NaN; a plain
+    `if v > v_max` comparison would keep the old max and hide the NaN."""
+    p = Tensor(np.zeros(2), requires_grad=True)
+    opt = Adam([p], amsgrad=True)
+    p.grad = np.array([1.0, 1.0])
+    opt.step()
+    p.grad = np.array([np.nan, 1.0])
+    opt.step()
+    max_sq = opt.state[p]["max_exp_avg_sq"]
+    assert np.isnan(max_sq[0])
+    np.testing.assert_allclose(max_sq[1], (1 - 0.999) * (0.999 + 1))
+
+
+@pytest.mark.parametrize("hp", [{"lr": 0.01}, {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}])
+@pytest.mark.parametrize("cls, name", [(Adam, "adam"), (AdamW, "adamw")])
+def test_float32_matches_float64_reference(cls, name, hp):
+    float32_against_reference(cls, REFERENCES[name], hp)
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_state_dict_round_trip_is_bit_identical(name):
+    check_state_dict_round_trip(name, {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1})

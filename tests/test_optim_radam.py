@@ -20,6 +20,7 @@ OPTIONS = [
     {},
     {"lr": 0.01, "weight_decay": 0.1},
     {"lr": 0.02, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True},
+    {"lr": 0.02, "weight_decay": 0.1, "maximize": True},  # coupled: negate, then decay
     {"betas": (0.5, 0.9), "eps": 1e-3},  # rho_inf = 19: the switch happens mid-run
 ]
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 from error_messages import exactly, invalid
-from optim_reference import REFERENCES, compare_with_reference
+from optim_reference import REFERENCES, compare_with_reference, float32_against_reference
+from optim_reference_b2 import check_state_dict_round_trip
 
 from tinygrad_opt import Tensor
 from tinygrad_opt.optim import SGD
@@ -67,3 +68,48 @@ NESTEROV = "Nesterov momentum requires a momentum > 0 and zero dampening, "
 def test_sgd_rejects_invalid_hyperparameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         SGD([Tensor(np.ones(2), requires_grad=True)], **kwargs)
+
+
+def test_momentum_buffer_is_not_scaled_by_lr():
+    """torch keeps b = momentum * b + g and steps p -= lr * b, so an lr changed mid-run
+    (a scheduler) applies to the whole buffer; a buffer holding lr * g would not."""
+    p = Tensor(np.array([1.0]), requires_grad=True)
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    p.grad = np.array([1.0])
+    opt.step()  # b = 1, p = 1 - 0.1
+    opt.param_groups[0]["lr"] = 0.01
+    p.grad = np.array([1.0])
+    opt.step()  # b = 0.9 + 1 = 1.9, p = 0.9 - 0.01 * 1.9
+    np.testing.assert_allclose(opt.state[p]["momentum_buffer"], [1.9], rtol=1e-15)
+    np.testing.assert_allclose(p.data, [0.881], rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "hp", [{"lr": 0.05}, {"lr": 0.02, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}]
+)
+def test_sgd_float32_matches_float64_reference(hp):
+    float32_against_reference(SGD, REFERENCES["sgd"], hp)
+
+
+def test_sgd_state_dict_round_trip_is_bit_identical():
+    check_state_dict_round_trip("sgd", {"lr": 0.02, "momentum": 0.8, "dampening": 0.1})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="KNOWN DEVIATION (documented in sgd.py, left open): momentum switched on mid-run "
+    "starts the buffer at zero, so the first momentum step is (1 - dampening) * g; "
+    "torch.optim.SGD starts a missing buffer at the gradient itself (buf = clone(grad)); "
+    "matching it needs a per-parameter 'buffer started' flag in the flat state",
+)
+def test_momentum_switched_on_mid_run_starts_buffer_at_the_gradient():
+    p = Tensor(np.array([1.0]), requires_grad=True)
+    opt = SGD([p], lr=0.1, dampening=0.5)
+    for momentum in (0.0, 0.0, 0.9, 0.9):
+        opt.param_groups[0]["momentum"] = momentum
+        p.grad = np.array([1.0])
+        opt.step()
+        if momentum and "momentum_buffer" in opt.state[p]:
+            break  # first momentum step: torch sets buf = g = 1, p = 0.8 - 0.1 * 1
+    np.testing.assert_allclose(opt.state[p]["momentum_buffer"], [1.0])
+    np.testing.assert_allclose(p.data, [0.7], rtol=1e-15)
