@@ -95,13 +95,6 @@ def test_sgd_state_dict_round_trip_is_bit_identical():
     check_state_dict_round_trip("sgd", {"lr": 0.02, "momentum": 0.8, "dampening": 0.1})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN DEVIATION (documented in sgd.py, left open): momentum switched on mid-run "
-    "starts the buffer at zero, so the first momentum step is (1 - dampening) * g; "
-    "torch.optim.SGD starts a missing buffer at the gradient itself (buf = clone(grad)); "
-    "matching it needs a per-parameter 'buffer started' flag in the flat state",
-)
 def test_momentum_switched_on_mid_run_starts_buffer_at_the_gradient():
     p = Tensor(np.array([1.0]), requires_grad=True)
     opt = SGD([p], lr=0.1, dampening=0.5)
@@ -113,3 +106,42 @@ def test_momentum_switched_on_mid_run_starts_buffer_at_the_gradient():
             break  # first momentum step: torch sets buf = g = 1, p = 0.8 - 0.1 * 1
     np.testing.assert_allclose(opt.state[p]["momentum_buffer"], [1.0])
     np.testing.assert_allclose(p.data, [0.7], rtol=1e-15)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_toggled_with_none_grads_follows_torchs_rule(nesterov):
+    """torch.optim.SGD's rule, written out: a parameter's buffer is None until its first
+    step with momentum != 0, which sets it to the gradient; later steps damp; a buffer kept
+    while momentum is 0 is resumed when momentum comes back. Parameters without a grad that
+    step miss it, so they start their buffers at different steps (one kernel run split)."""
+    rng = np.random.default_rng(5)
+    shapes = [(3,), (2, 2), (4,)]
+    data = [rng.standard_normal(s) for s in shapes]
+    params = [Tensor(d.copy(), requires_grad=True) for d in data]
+    dampening = 0.0 if nesterov else 0.5
+    opt = SGD(params, lr=0.1, dampening=dampening, nesterov=False)
+    ref = [d.copy() for d in data]
+    bufs = [None, None, None]
+    schedule = [0.0, 0.0, 0.9, 0.9, 0.9, 0.0, 0.8, 0.8]
+    has_grad = [[1, 1, 1], [1, 0, 1], [1, 0, 1], [0, 1, 1], [1, 1, 0], [1, 1, 1], [1, 0, 1],
+                [1, 1, 1]]  # fmt: skip
+    for momentum, active in zip(schedule, has_grad):
+        opt.param_groups[0].update(momentum=momentum, nesterov=nesterov and momentum > 0)
+        for i, p in enumerate(params):
+            p.grad = rng.standard_normal(shapes[i]) if active[i] else None
+            if not active[i]:
+                continue
+            g = p.grad.copy()
+            if momentum != 0:
+                if bufs[i] is None:
+                    bufs[i] = g.copy()
+                else:
+                    bufs[i] = momentum * bufs[i] + (1 - dampening) * g
+                g = g + momentum * bufs[i] if nesterov else bufs[i]
+            ref[i] = ref[i] - 0.1 * g
+        opt.step()
+        for i, p in enumerate(params):
+            np.testing.assert_allclose(p.data, ref[i], rtol=1e-14, atol=1e-15)
+            if bufs[i] is not None:
+                np.testing.assert_allclose(opt.state[p]["momentum_buffer"], bufs[i],
+                                           rtol=1e-14, atol=1e-15)  # fmt: skip

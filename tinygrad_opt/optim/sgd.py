@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from numba import prange
 
 from ..jit import kernel
-from .flat_buffer import Run
+from .flat_buffer import FlatBuffer, Run
 from .optimizer import Optimizer, check_number
 from .registry import register
 
@@ -59,9 +60,11 @@ class SGD(Optimizer):
         p = p - lr * g
 
     As PyTorch's implementation, `maximize` negates the gradient before weight decay. The
-    momentum buffer exists only when momentum != 0 (as PyTorch, where it would be None); if
-    momentum is switched on after some steps, the new buffer starts at zero rather than at
-    the gradient. state['step'] is kept (PyTorch's SGD keeps none) to know the first step.
+    momentum buffer exists only when momentum != 0 (as PyTorch, where it would be None), and
+    a parameter's first momentum step sets it to the gradient, also when momentum is
+    switched on after some steps. state['step'] is kept (PyTorch's SGD keeps none).
+    Deviation: a state_dict saved after momentum was switched on but before a parameter's
+    first momentum step holds a zero buffer for it (PyTorch: None), which loads as started.
 
     `foreach` and `fused` are accepted so torch code ports unchanged, and ignored: every
     step is already one fused kernel per run of parameters.
@@ -85,7 +88,21 @@ class SGD(Optimizer):
             lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
             nesterov=nesterov, maximize=maximize,
         )  # fmt: skip
+        # per FlatBuffer (by id): which parameters have had their first momentum step. An
+        # entry is made when momentum's buffer is created after steps were taken (momentum
+        # switched on); without one, a parameter has started once it has taken a step.
+        self._momentum_started: dict[int, np.ndarray] = {}
         super().__init__(params, defaults, skip_nonfinite=skip_nonfinite)
+
+    def _ensure_state(self, group: dict[str, Any], buffers: list[FlatBuffer]) -> None:
+        new = [b for b in buffers if group["momentum"] != 0 and "momentum_buffer" not in b.state]
+        super()._ensure_state(group, buffers)
+        for buffer in new:
+            self._momentum_started[id(buffer)] = np.zeros(len(buffer.params), dtype=bool)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        self._momentum_started.clear()  # loaded buffers: started where a step was taken
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_number("lr", group["lr"], low=0.0)
@@ -107,8 +124,22 @@ class SGD(Optimizer):
         if group["momentum"] == 0:
             _sgd_kernel(run.param, run.grad, sign, s(group["lr"]), s(group["weight_decay"]))
             return
-        _sgd_momentum_kernel(
-            run.param, run.grad, run.state["momentum_buffer"], sign, s(group["lr"]),
-            s(group["weight_decay"]), s(group["momentum"]), s(1.0 - group["dampening"]),
-            bool(group["nesterov"]), run.step == 1,
-        )  # fmt: skip
+        buffer = run.buffer
+        started = self._momentum_started.get(id(buffer))
+        if started is None:
+            started = buffer.steps > 0
+            self._momentum_started[id(buffer)] = started
+        # a run whose parameters started their buffers at different steps splits in two
+        first = run.first
+        while first < run.last:
+            last = first + 1
+            while last < run.last and started[last] == started[first]:
+                last += 1
+            part = run if (first, last) == (run.first, run.last) else buffer._run(first, last)
+            _sgd_momentum_kernel(
+                part.param, part.grad, part.state["momentum_buffer"], sign, s(group["lr"]),
+                s(group["weight_decay"]), s(group["momentum"]), s(1.0 - group["dampening"]),
+                bool(group["nesterov"]), not started[first],
+            )  # fmt: skip
+            first = last
+        started[run.first : run.last] = True
