@@ -129,17 +129,16 @@ class SGD(Optimizer):
         if started is None:
             started = buffer.steps > 0
             self._momentum_started[id(buffer)] = started
-        # a run whose parameters started their buffers at different steps splits in two
-        first = run.first
-        while first < run.last:
-            last = first + 1
-            while last < run.last and started[last] == started[first]:
-                last += 1
-            part = run if (first, last) == (run.first, run.last) else buffer._run(first, last)
+        flags = started[run.first : run.last]
+        if flags.all() or not flags.any():  # the usual case: one kernel call, checked in C
+            parts = [(run, not flags[0])]
+        else:  # parameters that started their buffers at different steps: split the run
+            edges = [run.first, *(run.first + np.flatnonzero(np.diff(flags)) + 1), run.last]
+            parts = [(buffer._run(a, b), not started[a]) for a, b in zip(edges, edges[1:])]
+        for part, first in parts:
             _sgd_momentum_kernel(
                 part.param, part.grad, part.state["momentum_buffer"], sign, s(group["lr"]),
                 s(group["weight_decay"]), s(group["momentum"]), s(1.0 - group["dampening"]),
-                bool(group["nesterov"]), not started[first],
+                bool(group["nesterov"]), bool(first),
             )  # fmt: skip
-            first = last
-        started[run.first : run.last] = True
+        flags[:] = True
