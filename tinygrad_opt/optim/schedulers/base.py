@@ -177,10 +177,7 @@ class LRScheduler:
     def _initial_step(self) -> None:
         self._step_count = 0
         if self._resume_keeps_lr and self.last_epoch >= 0:
-            self._step_count = 1
-            self.last_epoch += 1
-            self._set_lrs([group["lr"] for group in self.optimizer.param_groups])
-            self._after_step(self.last_epoch)
+            self._commit(self.last_epoch + 1, [g["lr"] for g in self.optimizer.param_groups])
         else:
             self.step()
 
@@ -193,6 +190,10 @@ class LRScheduler:
             step = check_int("epoch", epoch, 0)
             lrs = self.lr_at(step)
         # commit only after everything that can raise has run: bad input changes nothing
+        self._commit(step, lrs)
+
+    def _commit(self, step: int, lrs: list[float]) -> None:
+        """Make `step` the current step, with `lrs` in the optimizer."""
         self._step_count += 1
         self.last_epoch = step
         self._set_lrs(lrs)
