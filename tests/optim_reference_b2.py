@@ -9,6 +9,7 @@ tensor's step number t (from 1). No fusion, no flat buffers, no shared code with
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -365,3 +366,34 @@ def check_compiles_once_per_dtype(name, kernel, hp=None):
             opt.param_groups[0]["lr"] = 1 if t % 2 else 0.5
             opt.step()
     assert len(kernel.signatures) - before <= 2 and len(kernel.signatures) <= 2
+
+
+@contextlib.contextmanager
+def two_threads_for_every_run(monkeypatch):
+    """Numba's pool at two threads and the optimizers' pool threshold at 0, so even the small
+    runs of these tests take the kernels' multi-thread paths; the thread count is restored."""
+    import numba
+
+    from tinygrad_opt.optim import optimizer
+
+    monkeypatch.setattr(optimizer, "PARALLEL_MIN_SIZE", 0)
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def check_chunks_split_between_two_threads(name, module, options, shapes, monkeypatch):
+    """Both sweeps of a two-pass rule (LAMB, LARS) really on two threads, in chunks of 3, so
+    each tensor's norms merge partials that different threads computed: against the
+    reference."""
+    from optim_reference import compare_with_reference
+
+    from tinygrad_opt import optim
+
+    monkeypatch.setattr(module, "CHUNK", 3)
+    with two_threads_for_every_run(monkeypatch):
+        compare_with_reference(lambda groups: optim.create(name, groups), REFERENCES_B2[name],
+                               options, shapes=shapes, steps=10, none_probability=0.0)  # fmt: skip

@@ -12,6 +12,7 @@ from optim_reference_b2 import (
     check_progress_on_rosenbrock,
     check_reduces_regression_loss,
     check_state_dict_round_trip,
+    two_threads_for_every_run,
 )
 
 from tinygrad_opt import Tensor
@@ -219,10 +220,7 @@ def test_two_threads_match_the_reference_where_a_matrix_is_split_between_them(
     from tinygrad_opt.optim.adafactor_kernel import _split_between_threads, _tasks
 
     monkeypatch.setattr(adafactor, "CHUNK", 3)
-    monkeypatch.setattr(optimizer, "PARALLEL_MIN_SIZE", 0)  # the pool even for these sizes
-    before = numba.get_num_threads()
-    numba.set_num_threads(2)
-    try:
+    with two_threads_for_every_run(monkeypatch):
         params = [Tensor(np.ones(s), requires_grad=True) for s in SHAPES[0]]
         opt = Adafactor(params)
         for p in params:
@@ -235,8 +233,6 @@ def test_two_threads_match_the_reference_where_a_matrix_is_split_between_them(
         compare_with_reference(lambda groups: Adafactor(groups), REFERENCES_B2["adafactor"],
                                [{"eps": eps}, {"lr": 0.03, "eps": eps}], shapes=SHAPES,
                                steps=10)  # fmt: skip
-    finally:
-        numba.set_num_threads(before)
 
 
 def test_relative_step_is_capped_by_one_over_sqrt_t_when_lr_is_large():

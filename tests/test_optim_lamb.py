@@ -7,6 +7,7 @@ from error_messages import invalid
 from optim_reference import compare_with_reference
 from optim_reference_b2 import (
     REFERENCES_B2,
+    check_chunks_split_between_two_threads,
     check_compiles_once_per_dtype,
     check_float32_tracks_float64,
     check_progress_on_rosenbrock,
@@ -15,7 +16,7 @@ from optim_reference_b2 import (
 )
 
 from tinygrad_opt import Tensor
-from tinygrad_opt.optim import LAMB, lamb, optimizer
+from tinygrad_opt.optim import LAMB, lamb
 
 OPTIONS = [
     {},
@@ -90,16 +91,5 @@ def test_lamb_kernel_compiles_once_per_dtype():
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two Numba threads")
 def test_two_threads_with_many_chunks_match_the_reference(monkeypatch):
-    """Both sweeps' prange loops really on two threads (the pool's minimum size set to 0,
-    else these small runs stay on one thread), chunks of 3 so each tensor's norms merge
-    partials that different threads computed."""
-    monkeypatch.setattr(lamb, "CHUNK", 3)
-    monkeypatch.setattr(optimizer, "PARALLEL_MIN_SIZE", 0)
-    before = numba.get_num_threads()
-    numba.set_num_threads(2)
-    try:
-        compare_with_reference(lambda groups: LAMB(groups), REFERENCES_B2["lamb"],
-                               [OPTIONS[1], {"lr": 0.03}], shapes=SHAPES, steps=10,
-                               none_probability=0.0)  # fmt: skip
-    finally:
-        numba.set_num_threads(before)
+    check_chunks_split_between_two_threads("lamb", lamb, [OPTIONS[1], {"lr": 0.03}], SHAPES,
+                                           monkeypatch)  # fmt: skip
