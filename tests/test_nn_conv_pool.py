@@ -120,6 +120,16 @@ def naive_conv2d_grads(x, w, g, stride, padding):
     return dxp[:, :, ph:ph + h, pw:pw + wd], dw
 
 
+def assert_grads_match_naive(xt, wt, bt, g, stride, padding):
+    """After a conv2d's backward with gradient g: the input, weight and (if any) bias
+    gradients against the naive loops (dilation 1)."""
+    dx, dw = naive_conv2d_grads(xt.data, wt.data, g, stride, padding)
+    np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
+    if bt is not None:
+        np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
+
+
 # one sample per chunk (a thread's share takes several chunks), or a whole share per chunk
 @pytest.mark.parametrize("chunk_bytes", [1, 1 << 30])
 def test_blocked_conv_chunks_match_naive_loops(chunk_bytes, monkeypatch):
@@ -135,10 +145,7 @@ def test_blocked_conv_chunks_match_naive_loops(chunk_bytes, monkeypatch):
     np.testing.assert_allclose(out.data, naive_conv2d(x, w, b, (2, 1), (1, 2), (1, 1)),
                                rtol=1e-10, atol=1e-10)
     out.backward(gradient=g)
-    dx, dw = naive_conv2d_grads(x, w, g, (2, 1), (1, 2))
-    np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
+    assert_grads_match_naive(xt, wt, bt, g, (2, 1), (1, 2))
     routes.assert_taken()
 
 
@@ -154,10 +161,7 @@ def test_direct_conv_gradients_match_naive_loops(out_ch, kernel_width, monkeypat
     out = F.conv2d(xt, wt, bt, padding=(1, 1))
     g = rng.standard_normal(out.shape)
     out.backward(gradient=g)
-    dx, dw = naive_conv2d_grads(x, w, g, (1, 1), (1, 1))
-    np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
+    assert_grads_match_naive(xt, wt, bt, g, (1, 1), (1, 1))
     routes.assert_taken()
 
 
@@ -175,10 +179,7 @@ def test_direct_conv_gradients_sum_over_several_samples_per_task(kernel_width, m
     out = F.conv2d(xt, wt, bt, padding=(1, 2))
     g = rng.standard_normal(out.shape)
     out.backward(gradient=g)
-    dx, dw = naive_conv2d_grads(x, w, g, (1, 1), (1, 2))
-    np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-10, atol=1e-10)
+    assert_grads_match_naive(xt, wt, bt, g, (1, 1), (1, 2))
     routes.assert_taken()
 
 
@@ -192,9 +193,7 @@ def test_padding_wider_than_the_kernel_gives_values_and_gradients(conv_path):
                                rtol=1e-10, atol=1e-10)
     g = rng.standard_normal(out.shape)
     out.backward(gradient=g)
-    dx, dw = naive_conv2d_grads(x, w, g, (1, 1), (2, 3))
-    np.testing.assert_allclose(xt.grad, dx, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(wt.grad, dw, rtol=1e-10, atol=1e-10)
+    assert_grads_match_naive(xt, wt, None, g, (1, 1), (2, 3))
     conv_path.skip_unless_taken()
 
 
