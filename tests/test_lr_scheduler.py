@@ -44,6 +44,14 @@ def _cos_anneal(base, eta_min, t, period):
     return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / period)) / 2
 
 
+def _chained_cos_anneal(lr, base, eta_min, t, period):
+    """PyTorch's recursive CosineAnnealingLR step: the current `lr` to step t's."""
+    if (t - 1 - period) % (2 * period) == 0:
+        return lr + (base - eta_min) * (1 - math.cos(math.pi / period)) / 2
+    ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
+    return eta_min + (lr - eta_min) * ratio
+
+
 def _sgdr(base, t, t0=10, mult=2, eta_min=1e-4):
     length, cur = t0, t
     while cur >= length:  # walk the periods one by one
@@ -394,11 +402,7 @@ def test_chained_cosine_follows_pytorch_recursive_rule():
         lr, out = base, [base]
         for t in range(1, STEPS):
             lr = lr * 0.5 ** sum(m == t for m in (15, 50))
-            if (t - 1 - 20) % 40 == 0:
-                lr = lr + (base - 0.001) * (1 - math.cos(math.pi / 20)) / 2
-            else:
-                ratio = (1 + math.cos(math.pi * t / 20)) / (1 + math.cos(math.pi * (t - 1) / 20))
-                lr = 0.001 + (lr - 0.001) * ratio
+            lr = _chained_cos_anneal(lr, base, 0.001, t, 20)
             out.append(lr)
         return out
 
@@ -696,11 +700,7 @@ def test_chained_cosine_after_a_warmup_follows_pytorch_recursive_rule():
         for t in range(1, 40):
             if t <= 10:  # LinearLR's documented per-step factor
                 lr = lr * (1 + 0.5 / (10 * 0.5 + (t - 1) * 0.5))
-            if (t - 1 - 12) % 24 == 0:
-                lr = lr + (base - 0.001) * (1 - math.cos(math.pi / 12)) / 2
-            else:
-                ratio = (1 + math.cos(math.pi * t / 12)) / (1 + math.cos(math.pi * (t - 1) / 12))
-                lr = 0.001 + (lr - 0.001) * ratio
+            lr = _chained_cos_anneal(lr, base, 0.001, t, 12)
             out.append(lr)
         return out
 
