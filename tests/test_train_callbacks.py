@@ -351,15 +351,21 @@ class _Trace(Callback):
         self._record("train_end", state)
 
 
-def test_hooks_run_in_the_documented_order_with_a_per_step_scheduler():
+def _traced_fit(make_scheduler, **options) -> _Trace:
+    """Two epochs of two steps (SGD, lr 0.8) under `make_scheduler(optimizer)`, traced."""
     x, y = blobs(32)
     tg.manual_seed(0)
     model = mlp()
     optimizer = optim.SGD(model.parameters(), lr=0.8)
     trace = _Trace()
     fit(model, cross_entropy, optimizer, loader(x, y, 16), epochs=2,
-        scheduler=optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5**step),
-        scheduler_interval="step", callbacks=[trace], progress=False)
+        scheduler=make_scheduler(optimizer), callbacks=[trace], progress=False, **options)
+    return trace
+
+
+def test_hooks_run_in_the_documented_order_with_a_per_step_scheduler():
+    trace = _traced_fit(lambda opt: optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5**step),
+                        scheduler_interval="step")
     # on_before_step: gradients final, lr not yet changed; on_step_end: after the scheduler
     # step; on_epoch_end: state.epoch advanced and the epoch's sums reset
     assert trace.events == [
@@ -381,14 +387,7 @@ def test_hooks_run_in_the_documented_order_with_a_per_step_scheduler():
 
 
 def test_epoch_end_sees_the_per_epoch_scheduler_already_stepped():
-    x, y = blobs(32)
-    tg.manual_seed(0)
-    model = mlp()
-    optimizer = optim.SGD(model.parameters(), lr=0.8)
-    trace = _Trace()
-    fit(model, cross_entropy, optimizer, loader(x, y, 16), epochs=2,
-        scheduler=optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5),
-        callbacks=[trace], progress=False)
+    trace = _traced_fit(lambda opt: optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5))
     lrs = [(hook, lr) for hook, _, _, _, lr, _ in trace.events if hook != "before_step"]
     assert lrs == [("train_begin", 0.8), ("epoch_begin", 0.8), ("step_end", 0.8),
                    ("step_end", 0.8), ("epoch_end", 0.4), ("epoch_begin", 0.4),
