@@ -24,12 +24,13 @@ import argparse
 import importlib.util
 import os
 import statistics
-import time
 
 import numpy as np
 
 from tinygrad_opt import Tensor, optim
 from tinygrad_opt.denormals import set_flush_denormal
+
+from .train_step import time_steps
 
 STUCK = np.float32(3 * 2.0**-149)  # a first moment that beta1 = 0.9 no longer shrinks
 ZERO_FRACTION = 0.25
@@ -87,15 +88,6 @@ def torch_stepper(size: int):
     return torch, opt.step, reset
 
 
-def median_ms(step, steps: int) -> float:
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200k parameters, 3 rounds")
@@ -135,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
                 step = step()
             else:
                 set_flush_denormal(mode)
-            results[name].append(median_ms(step, steps))
+            results[name].append(time_steps(step, 0, steps)[0])
     set_flush_denormal(False)
     if torch_side is not None:
         torch.set_flush_denormal(False)
