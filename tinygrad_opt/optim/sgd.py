@@ -88,9 +88,10 @@ class SGD(Optimizer):
             lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
             nesterov=nesterov, maximize=maximize,
         )  # fmt: skip
-        # per FlatBuffer (by id): which parameters have had their first momentum step. An
-        # entry is made when momentum's buffer is created after steps were taken (momentum
-        # switched on); without one, a parameter has started once it has taken a step.
+        # per FlatBuffer (by id): which parameters have had their first momentum step. All
+        # False when _ensure_state creates the buffer (momentum switched on after building);
+        # otherwise set at first use from the step counts (built with momentum, or loaded:
+        # a parameter that has taken a step has started).
         self._momentum_started: dict[int, np.ndarray] = {}
         super().__init__(params, defaults, skip_nonfinite=skip_nonfinite)
 
