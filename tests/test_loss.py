@@ -381,3 +381,87 @@ def test_non_positive_huber_delta_is_refused(delta):
         loss.huber_loss(Tensor(X), T, delta=delta)
     with pytest.raises(ValueError, match=message):
         nn.HuberLoss(delta=delta)(Tensor(X), T)
+
+
+# ----------------------------------------------------------------------------- edge cases
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cross_entropy_minus_inf_logit_is_a_masked_class(dtype, ce_rows_route):
+    """A -inf logit (a masked-out class) has probability 0: the loss stays finite without
+    label smoothing and becomes inf with it, as -sum_c log p_c then includes log 0."""
+    z = Tensor(np.array([[-np.inf, 0.0, 0.0], [0.0, 1.0, -np.inf]], dtype), requires_grad=True)
+    out = loss.cross_entropy(z, np.array([1, 0]), reduction="none")
+    # row 0: p = (0, 1/2, 1/2); row 1: p_0 = 1 / (1 + e)
+    np.testing.assert_allclose(out.data, [np.log(2.0), np.log1p(np.e)], rtol=1e-6)
+    out.backward(gradient=np.ones(2, dtype))
+    p1 = 1 / (1 + np.e)
+    want = [[0.0, -0.5, 0.5], [p1 - 1, 1 - p1, 0.0]]  # softmax minus one-hot
+    np.testing.assert_allclose(z.grad, want, rtol=1e-6)
+    smoothed = loss.cross_entropy(Tensor(z.data), np.array([1, 0]), label_smoothing=0.1)
+    assert smoothed.item() == np.inf
+
+
+def test_nll_loss_ignored_rows_count_zero_even_at_minus_inf_and_when_all_are_ignored():
+    logp = Tensor(np.array([[-np.inf, 0.0], [-np.inf, 0.0]]), requires_grad=True)
+    out = loss.nll_loss(logp, np.array([-100, 1]), reduction="none")
+    np.testing.assert_array_equal(out.data, [0.0, 0.0])  # -w[y] logp[y] with logp[1] = 0
+    assert loss.nll_loss(logp, np.array([-100, 1])).item() == 0.0
+    # every target ignored: 'mean' is 0 / 0 = NaN, as PyTorch, but no input gets a gradient
+    z = Tensor(ref_log_softmax(X), requires_grad=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = loss.nll_loss(z, np.full(5, -100))
+        out.backward()
+    assert np.isnan(out.item())
+    np.testing.assert_array_equal(z.grad, np.zeros_like(X))
+
+
+@pytest.mark.parametrize("p,t,message", [
+    ([0.5, np.nan], [0.0, 1.0], "input should be between 0 and 1"),
+    ([0.5, 0.5], [1.5, 0.0], "target should be between 0 and 1"),
+    ([0.5, 0.5], [-0.1, 0.0], "target should be between 0 and 1"),
+    ([0.5, 0.5], [np.nan, 0.0], "target should be between 0 and 1"),
+])
+def test_binary_cross_entropy_refuses_nan_input_and_targets_outside_0_1(p, t, message):
+    with pytest.raises(ValueError, match=f"binary_cross_entropy: all elements of {message}"):
+        loss.binary_cross_entropy(Tensor(np.array(p)), np.array(t))
+
+
+@pytest.mark.parametrize("fn,name", [
+    (loss.binary_cross_entropy, "weight"),
+    (loss.binary_cross_entropy_with_logits, "weight"),
+    (loss.binary_cross_entropy_with_logits, "pos_weight"),
+])
+@pytest.mark.parametrize("shape", [(2, 5, 4), (3,), (5, 2)])
+def test_bce_weights_must_broadcast_to_the_input_shape(fn, name, shape):
+    """A weight that would stretch the (5, 4) loss, or does not broadcast at all, is refused;
+    shapes (4,), (5, 1) and (5, 4) work."""
+    with pytest.raises(ValueError, match=re.escape(
+            f"{name} of shape {shape} does not broadcast to the input's shape (5, 4)")):
+        fn(Tensor(P_BCE), T_BCE, **{name: np.ones(shape)})
+    for fits in [(4,), (5, 1), (5, 4)]:
+        assert fn(Tensor(P_BCE), T_BCE, reduction="none", **{name: np.ones(fits)}).shape == (5, 4)
+
+
+def test_bce_with_logits_target_gradient_at_infinite_logits():
+    """d loss / d t = log s(-x) - log s(x) = -x: +inf at x = -inf and -inf at x = +inf."""
+    x = Tensor(np.array([-np.inf, np.inf, -800.0]))
+    t = Tensor(np.array([0.5, 0.5, 0.5]), requires_grad=True)
+    loss.binary_cross_entropy_with_logits(x, t, reduction="none").backward(gradient=np.ones(3))
+    np.testing.assert_array_equal(t.grad, [np.inf, -np.inf, 800.0])
+
+
+@pytest.mark.parametrize("cls,names", [
+    (nn.CrossEntropyLoss, ("weight",)), (nn.NLLLoss, ("weight",)), (nn.BCELoss, ("weight",)),
+    (nn.BCEWithLogitsLoss, ("weight", "pos_weight")),
+])
+def test_loss_class_weights_are_buffers_in_state_dict(cls, names):
+    """As PyTorch: given weights are saved and loaded; absent ones are not saved."""
+    assert list(cls().state_dict()) == []
+    module = cls(**{name: W4.copy() for name in names})  # loading writes into the buffer
+    state = module.state_dict()
+    assert list(state) == list(names)
+    for name in names:
+        np.testing.assert_array_equal(state[name], W4)
+    module.load_state_dict({name: 2 * W4 for name in names})
+    for name in names:
+        np.testing.assert_array_equal(getattr(module, name).data, 2 * W4)
+    assert list(module.parameters()) == []

@@ -72,6 +72,22 @@ def _weight_array(weight, like: np.ndarray, who: str) -> np.ndarray | None:
     return w.astype(like.dtype, copy=False)
 
 
+def _elementwise_weight(weight, like: np.ndarray, who: str, name: str = "weight"):
+    """A weight applied elementwise: it must broadcast to the input's shape (not past it)."""
+    w = _weight_array(weight, like, who)
+    if w is not None:
+        try:
+            fits = np.broadcast_shapes(w.shape, like.shape) == like.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"{who}: {name} of shape {w.shape} does not broadcast to the input's shape "
+                f"{like.shape}"
+            )
+    return w
+
+
 def _elementwise_loss(input, target, reduction, who, value_fn, grad_fn) -> Tensor:
     """A loss l(x, t) applied elementwise then reduced; grad_fn gives dl/dx (dl/dt = -dl/dx
     for every loss that uses it: they depend on x - t only)."""
@@ -296,7 +312,8 @@ def nll_loss(
     labels, valid = _index_target(t, x.shape, num_classes, ignore_index, who)
     rows = np.arange(labels.shape[0])
     w_label = (w[labels] if w is not None else np.ones(labels.shape, x.dtype)) * valid
-    per_row = -z[rows, labels] * w_label
+    # ignored rows count 0 even where their picked log-probability is -inf (0 * -inf is NaN)
+    per_row = -np.where(valid, z[rows, labels], 0) * w_label
     denom = w_label.sum()
     out = _reduce(per_row.astype(x.dtype, copy=False), reduction, denom).reshape(
         t.shape if reduction == "none" else ()
@@ -305,7 +322,8 @@ def nll_loss(
     def backward(g):
         coef = np.asarray(_upstream(g, reduction, denom), dtype=x.dtype).reshape(-1)
         gz = np.zeros_like(z)
-        gz[rows, labels] = -w_label * coef
+        # ignored rows stay 0 even when every target is ignored and 'mean' divides by 0
+        gz[rows, labels] = np.where(valid, -w_label * coef, 0)
         return (_classes_back(gz, x.shape),)
 
     return Tensor.make(out, (input,), backward)
@@ -313,17 +331,22 @@ def nll_loss(
 
 def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
     """-w (t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1]; logs clamped at -100
-    and the gradient's denominator at 1e-12, as PyTorch."""
+    and the gradient's denominator at 1e-12, as PyTorch. Input and target outside [0, 1]
+    (or NaN) are refused. Deviation: the target's gradient log(1 - p) - log p uses the
+    clamped logs, so it is +-100 at p = 0 or 1 where PyTorch's is +-inf."""
     who = "binary_cross_entropy"
     p = _input_array(input, who)
     target_tensor, t = _target(target, who)
     _check_reduction(reduction, who)
     if t.shape != p.shape:
         raise ValueError(f"{who}: target shape {t.shape} differs from input shape {p.shape}")
-    if p.size and (np.nanmin(p) < 0 or np.nanmax(p) > 1):
+    # written so that NaN fails too, as in PyTorch
+    if p.size and not (p.min() >= 0 and p.max() <= 1):
         raise ValueError(f"{who}: all elements of input should be between 0 and 1 (probabilities)")
     t = t.astype(p.dtype, copy=False)
-    w = _weight_array(weight, p, who)
+    if t.size and not (t.min() >= 0 and t.max() <= 1):
+        raise ValueError(f"{who}: all elements of target should be between 0 and 1")
+    w = _elementwise_weight(weight, p, who)
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p), -100)
         log_1mp = np.maximum(np.log1p(-p), -100)
@@ -357,10 +380,12 @@ def binary_cross_entropy_with_logits(
     if t.shape != x.shape:
         raise ValueError(f"{who}: target shape {t.shape} differs from input shape {x.shape}")
     t = t.astype(x.dtype, copy=False)
-    w = _weight_array(weight, x, who)
-    pw = _weight_array(pos_weight, x, who)
-    log_sig_neg = -(np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0))  # log s(x)
-    log_sig_negx = log_sig_neg - x  # log(1 - s(x)) = log s(-x)
+    w = _elementwise_weight(weight, x, who)
+    pw = _elementwise_weight(pos_weight, x, who, "pos_weight")
+    softplus_tail = np.log1p(np.exp(-np.abs(x)))
+    log_sig_neg = -(softplus_tail + np.maximum(-x, 0))  # log s(x)
+    # log(1 - s(x)) = log s(-x), not log s(x) - x: that is inf - inf at x = -inf
+    log_sig_negx = -(softplus_tail + np.maximum(x, 0))
     if pw is None:
         values = -(t * log_sig_neg + (1 - t) * log_sig_negx)
     else:
@@ -433,6 +458,14 @@ class _Loss(Module):
         return f"reduction={self.reduction!r}"
 
 
+class _WeightedLoss(_Loss):
+    """A loss with a `weight` buffer (in state_dict when given, as PyTorch's)."""
+
+    def __init__(self, weight=None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+
+
 class MSELoss(_Loss):
     def forward(self, input: Tensor, target) -> Tensor:
         return mse_loss(input, target, self.reduction)
@@ -461,7 +494,7 @@ class HuberLoss(_Loss):
         return huber_loss(input, target, self.reduction, self.delta)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     def __init__(
         self,
         weight=None,
@@ -469,8 +502,7 @@ class CrossEntropyLoss(_Loss):
         reduction: str = "mean",
         label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(reduction)
-        self.weight = weight
+        super().__init__(weight, reduction)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -480,30 +512,24 @@ class CrossEntropyLoss(_Loss):
         )
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.weight = weight
+        super().__init__(weight, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target) -> Tensor:
         return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
-class BCELoss(_Loss):
-    def __init__(self, weight=None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self.weight = weight
-
+class BCELoss(_WeightedLoss):
     def forward(self, input: Tensor, target) -> Tensor:
         return binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None) -> None:
-        super().__init__(reduction)
-        self.weight = weight
-        self.pos_weight = pos_weight
+        super().__init__(weight, reduction)
+        self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target) -> Tensor:
         return binary_cross_entropy_with_logits(

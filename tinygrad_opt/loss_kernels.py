@@ -55,7 +55,9 @@ def cross_entropy_rows(z, labels, ignore_index, class_weight, eps, logp, row_wei
             row_loss[i] = 0.0
         else:
             row_weight[i] = class_weight[y]
-            row_loss[i] = -(1.0 - eps) * class_weight[y] * logp[i, y] - smoothing * weighted
+            row_loss[i] = -(1.0 - eps) * class_weight[y] * logp[i, y]
+            if eps != 0.0:  # a -inf logit makes `weighted` -inf, and 0 * -inf would be NaN
+                row_loss[i] -= smoothing * weighted
     return -1
 
 
