@@ -407,3 +407,181 @@ def test_to_double_casts_parameters_and_float_buffers_only():
     assert net.float().head.weight.dtype == np.float32
     with pytest.raises(TypeError):
         net.to(np.int32)
+
+
+def test_reassigning_a_parameter_or_child_keeps_its_place():
+    # PyTorch overwrites the entry in place: parameter, state_dict and container order stay.
+    layer = nn.Linear(2, 3)
+    layer.weight = nn.Parameter(np.ones((3, 2), np.float32))
+    assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+    assert list(layer.state_dict()) == ["weight", "bias"]
+    layers = nn.ModuleList([nn.Linear(1, 1), nn.Linear(1, 2), nn.Linear(1, 3)])
+    layers[0] = nn.Linear(1, 4)
+    layers[-1] = nn.Linear(1, 5)
+    assert [m.out_features for m in layers] == [4, 2, 5]
+    assert list(layers.state_dict())[::2] == ["0.weight", "1.weight", "2.weight"]
+    seq = nn.Sequential(nn.Linear(1, 1), nn.ReLU())
+    seq.add_module("0", nn.Linear(1, 7))
+    assert [type(m).__name__ for m in seq] == ["Linear", "ReLU"] and seq[0].out_features == 7
+    bn = nn.BatchNorm1d(2)
+    bn.register_buffer("running_mean", np.ones(2, np.float32))
+    assert list(bn.state_dict())[2:4] == ["running_mean", "running_var"]
+
+
+def test_state_dict_saves_a_child_shared_under_two_names_under_both():
+    # PyTorch's state_dict walks children without de-duplication (parameters() does
+    # de-duplicate): its checkpoint of such a model has both keys and must load here.
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Linear(2, 2)
+            self.decoder = self.encoder
+
+    model = Tied()
+    sd = model.state_dict()
+    assert list(sd) == ["encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"]
+    assert len(list(model.parameters())) == 2
+    sd["decoder.weight"] = np.full((2, 2), 3.0, np.float32)
+    assert tuple(model.load_state_dict(sd)) == ([], [])
+    np.testing.assert_array_equal(model.encoder.weight.data, 3.0)
+
+
+def test_train_and_eval_call_each_childs_own_train():
+    class FrozenNorm(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bn = nn.BatchNorm1d(2)
+            self.modes = []
+
+        def train(self, mode=True):
+            self.modes.append(mode)
+            super().train(mode)
+            self.bn.train(False)  # statistics stay frozen whatever the parent does
+            return self
+
+    net = nn.Sequential(nn.Linear(2, 2), FrozenNorm())
+    assert net.eval() is net and net.train() is net
+    assert net[1].modes == [False, True]
+    assert net.training and net[0].training and net[1].training and not net[1].bn.training
+
+
+def test_batchnorm_rejected_batch_counts_nothing():
+    layer = nn.BatchNorm1d(2, momentum=None, dtype=np.float64)
+    x = np.random.default_rng(3).standard_normal((4, 2))
+    layer(Tensor(x))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        layer(Tensor(np.ones((1, 2))))
+    assert int(layer.num_batches_tracked.data) == 1
+    # the next batch is the second of the cumulative average: factor 1/2
+    y = 2 * x + 1
+    layer(Tensor(y))
+    np.testing.assert_allclose(layer.running_mean.data, (x.mean(0) + y.mean(0)) / 2)
+    np.testing.assert_allclose(layer.running_var.data, (x.var(0, ddof=1) + y.var(0, ddof=1)) / 2)
+
+
+def test_batchnorm_bias_false_keeps_scale_only():
+    layer = nn.BatchNorm1d(2, bias=False, dtype=np.float64)
+    assert layer.bias is None and list(layer.state_dict())[0:2] == ["weight", "running_mean"]
+    layer.weight.data[...] = [2.0, -1.0]
+    x = np.random.default_rng(4).standard_normal((5, 2))
+    xhat = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5)
+    np.testing.assert_allclose(layer(Tensor(x)).data, xhat * [2.0, -1.0], rtol=1e-10)
+
+
+def test_reprs_are_pytorchs():
+    assert repr(nn.GELU()) == "GELU(approximate='none')"
+    assert repr(nn.GELU("tanh")) == "GELU(approximate='tanh')"
+    assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
+    assert repr(nn.LogSoftmax(dim=-1)) == "LogSoftmax(dim=-1)"
+    assert repr(nn.Embedding(3, 2, padding_idx=-1)) == "Embedding(3, 2, padding_idx=2)"
+    assert repr(nn.Embedding(3, 2)) == "Embedding(3, 2)"
+    assert repr(nn.Dropout(0.2)) == "Dropout(p=0.2, inplace=False)"
+    assert repr(nn.LayerNorm(4, bias=False)) == (
+        "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=False)"
+    )
+    assert repr(nn.BatchNorm2d(3, affine=False)) == (
+        "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, "
+        "track_running_stats=True)"
+    )
+    result = nn.Linear(2, 2).load_state_dict(nn.Linear(2, 2).state_dict())
+    assert repr(result) == str(result) == "<All keys matched successfully>"
+    result = nn.Linear(2, 2).load_state_dict({"weight": np.zeros((2, 2))}, strict=False)
+    assert repr(result) == "IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])"
+
+
+def test_dropout_takes_numpy_probabilities():
+    assert nn.Dropout(np.float32(0.25)).p == 0.25
+    assert F.dropout(Tensor(np.ones(3, np.float32)), np.float64(0.0)).data.sum() == 3
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.Dropout(np.float32(1.5))
+
+
+def test_functional_softmax_without_dim_uses_pytorchs_legacy_axis():
+    # torch.nn.functional.softmax(x) with dim=None: axis 0 for 0-, 1- and 3-D input, else 1
+    x = np.random.default_rng(5).standard_normal((2, 3, 4, 5))
+    for ndim, axis in ((1, 0), (2, 1), (3, 0), (4, 1)):
+        a = x[(0,) * (4 - ndim)]
+        e = np.exp(a - a.max(axis, keepdims=True))
+        expected = e / e.sum(axis, keepdims=True)
+        np.testing.assert_allclose(F.softmax(Tensor(a)).data, expected, rtol=1e-12)
+        np.testing.assert_allclose(F.log_softmax(Tensor(a)).data, np.log(expected), rtol=1e-12)
+
+
+def test_functional_activations_and_dropout_accept_inplace():
+    x = Tensor(np.array([-1.0, 2.0]))
+    np.testing.assert_array_equal(F.relu(x, inplace=True).data, [0.0, 2.0])
+    np.testing.assert_array_equal(F.leaky_relu(x, 0.5, inplace=False).data, [-0.5, 2.0])
+    np.testing.assert_allclose(F.silu(x, inplace=False).data, x.data / (1 + np.exp(-x.data)))
+    assert F.dropout(x, 0.5, False, inplace=False) is x
+
+
+def test_registered_names_follow_pytorchs_rules():
+    # "a.b" would make state_dict keys ambiguous ("a.b.weight"); PyTorch raises KeyError
+    layer = nn.Linear(1, 1)
+    layer.note = 3
+    for register, value in ((layer.register_parameter, nn.Parameter(np.zeros(1))),
+                            (layer.register_buffer, np.zeros(1)), (layer.add_module, nn.ReLU())):
+        for name, message in (("a.b", 'contain "\\."'), ("", "empty string"),
+                              ("note", "already exists"), ("train", "already exists")):
+            with pytest.raises(KeyError, match=message):
+                register(name, value)
+        with pytest.raises(TypeError, match="should be a string"):
+            register(1, value)
+    with pytest.raises(KeyError, match="already exists"):
+        layer.register_buffer("weight", np.zeros(1))
+    assert list(layer.state_dict()) == ["weight", "bias"] and layer.note == 3
+    assert not list(layer.children())
+
+
+def test_batchnorm_accepts_eps_zero_as_pytorch():
+    x = np.random.default_rng(6).standard_normal((5, 2))
+    out = nn.BatchNorm1d(2, eps=0.0, dtype=np.float64)(Tensor(x)).data
+    np.testing.assert_allclose(out, (x - x.mean(0)) / x.std(0), rtol=1e-10)
+    with pytest.raises(ValueError, match="eps must be >= 0"):
+        nn.BatchNorm1d(2, eps=-1e-5)
+
+
+def test_init_rejects_an_empty_range_or_negative_std_leaving_the_tensor():
+    t = Tensor(np.full(3, 7.0, np.float32))
+    with pytest.raises(ValueError, match=r"uniform_: expects a <= b .*a=1.0, b=0.0"):
+        nn.init.uniform_(t, 1.0, 0.0)
+    with pytest.raises(ValueError, match=r"normal_: expects std >= 0, got std=-1.0"):
+        nn.init.normal_(t, 0.0, -1.0)
+    np.testing.assert_array_equal(t.data, 7.0)
+    np.testing.assert_array_equal(nn.init.uniform_(t, 0.5, 0.5).data, 0.5)  # a == b is allowed
+
+
+def test_modulelist_repr_folds_identical_runs_as_pytorch():
+    linear = "Linear(in_features=1, out_features=2, bias=True)"
+    layers = nn.ModuleList([nn.Linear(1, 2), nn.Linear(1, 2), nn.ReLU(), nn.Linear(1, 2)])
+    assert repr(layers) == (
+        f"ModuleList(\n  (0-1): 2 x {linear}\n  (2): ReLU()\n  (3): {linear}\n)"
+    )
+    assert repr(nn.ModuleList()) == "ModuleList()"
+
+
+def test_layernorm_takes_a_numpy_int_shape_and_refuses_a_bool():
+    layer = nn.LayerNorm(np.int64(4))
+    assert layer.normalized_shape == (4,) and layer.weight.shape == (4,)
+    with pytest.raises(ValueError, match="normalized_shape must be positive ints"):
+        nn.LayerNorm(True)

@@ -104,9 +104,10 @@ def behind_relu(out: np.ndarray, backward):
     return relu_then_backward
 
 
-def relu(input: Tensor) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0); gradient 0 at x = 0, as PyTorch. A Numba kernel runs on the arrays' own
-    memory order (e.g. channels-last conv output), with a numpy fallback for other layouts."""
+    memory order (e.g. channels-last conv output), with a numpy fallback for other layouts.
+    `inplace` is accepted and ignored (the result is always a new tensor)."""
     x = float_data(input, "relu")
     out = np.empty_like(x)
     _relu_into(x, out)
@@ -117,8 +118,8 @@ def relu(input: Tensor) -> Tensor:
     return Tensor.make(out, (input,), backward)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x if x > 0 else negative_slope * x."""
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x if x > 0 else negative_slope * x (`inplace` accepted and ignored)."""
     x = float_data(input, "leaky_relu")
     positive = x > 0
     out = np.where(positive, x, x * x.dtype.type(negative_slope))
@@ -180,8 +181,8 @@ def sigmoid(input: Tensor) -> Tensor:
     return Tensor.make(out, (input,), backward)
 
 
-def silu(input: Tensor) -> Tensor:
-    """x * sigmoid(x) (also called swish)."""
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (also called swish; `inplace` accepted and ignored)."""
     x = float_data(input, "silu")
     s = _stable_sigmoid(x)
 
@@ -191,9 +192,11 @@ def silu(input: Tensor) -> Tensor:
     return Tensor.make(x * s, (input,), backward)
 
 
-def softmax(input: Tensor, dim: int = -1) -> Tensor:
-    """exp(x - max) / sum(exp(x - max)) along dim."""
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """exp(x - max) / sum(exp(x - max)) along dim; dim=None picks PyTorch's legacy axis."""
     x = float_data(input, "softmax")
+    if dim is None:
+        dim = _legacy_softmax_dim(x.ndim)
     e = np.exp(x - x.max(axis=dim, keepdims=True))
     out = e / e.sum(axis=dim, keepdims=True)
 
@@ -203,9 +206,12 @@ def softmax(input: Tensor, dim: int = -1) -> Tensor:
     return Tensor.make(out, (input,), backward)
 
 
-def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
-    """x - max - log(sum(exp(x - max))) along dim; stable for any finite logits."""
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """x - max - log(sum(exp(x - max))) along dim; stable for any finite logits. dim=None
+    picks PyTorch's legacy axis."""
     x = float_data(input, "log_softmax")
+    if dim is None:
+        dim = _legacy_softmax_dim(x.ndim)
     shifted = x - x.max(axis=dim, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
@@ -250,6 +256,9 @@ class GELU(Module):
     def forward(self, x: Tensor) -> Tensor:
         return gelu(x, self.approximate)
 
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
 
 class Tanh(Module):
     def forward(self, x: Tensor) -> Tensor:
@@ -277,7 +286,10 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return softmax(x, _legacy_softmax_dim(x.ndim) if self.dim is None else self.dim)
+        return softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
@@ -286,4 +298,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return log_softmax(x, _legacy_softmax_dim(x.ndim) if self.dim is None else self.dim)
+        return log_softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

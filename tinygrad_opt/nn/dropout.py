@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..random import generator
@@ -13,13 +15,15 @@ from .module import Module
 
 
 def _check_p(p: float, who: str) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+    # numbers.Real takes numpy scalars too (np.float32(0.1)), as PyTorch does
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"{who}: dropout probability has to be between 0 and 1, but got {p!r}")
     return float(p)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Inverted dropout; returns the input itself when not training or p == 0."""
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Inverted dropout; returns the input itself when not training or p == 0. `inplace` is
+    accepted and ignored."""
     p = _check_p(p, "dropout")
     x = float_data(input, "dropout")
     if not training or p == 0.0:
@@ -42,9 +46,10 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         self.p = _check_p(p, "Dropout")
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
         return dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"

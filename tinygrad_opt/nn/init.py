@@ -78,12 +78,16 @@ def _fill(tensor, values: np.ndarray):
 def uniform_(tensor, a: float = 0.0, b: float = 1.0):
     """Fill with U(a, b)."""
     array = _array(tensor)
+    if not a <= b:
+        raise ValueError(f"uniform_: expects a <= b (a [a, b) range), got a={a}, b={b}")
     return _fill(tensor, generator().uniform(a, b, size=array.shape))
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0):
     """Fill with N(mean, std^2)."""
     array = _array(tensor)
+    if not std >= 0:
+        raise ValueError(f"normal_: expects std >= 0, got std={std}")
     return _fill(tensor, generator().normal(mean, std, size=array.shape))
 
 

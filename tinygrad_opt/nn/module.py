@@ -48,6 +48,16 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (
+            f"IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+            f"unexpected_keys={self.unexpected_keys!r})"
+        )
+
+    __str__ = __repr__
+
 
 class Module:
     """Base class of every layer and model: subclasses set attributes in `__init__` and
@@ -73,11 +83,11 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter):
             self._check_initialised(name)
-            self._discard(name)
+            self._discard(name, keep=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._check_initialised(name)
-            self._discard(name)
+            self._discard(name, keep=self._modules)
             self._modules[name] = value
         elif "_parameters" in self.__dict__ and name in self._parameters:
             if value is not None:
@@ -100,9 +110,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _discard(self, name: str) -> None:
+    def _discard(self, name: str, keep: OrderedDict | None = None) -> None:
+        # `keep` is the store about to receive `name`: leaving its entry there keeps a
+        # reassigned parameter, buffer or child in its place (parameter and state_dict
+        # order, ModuleList order), as PyTorch does.
         for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
+            if store is not keep:
+                store.pop(name, None)
         self.__dict__.pop(name, None)
         self._non_persistent.discard(name)
 
@@ -122,19 +136,33 @@ class Module:
                 return
         object.__delattr__(self, name)
 
+    def _check_name(self, kind: str, name, store: OrderedDict) -> None:
+        """PyTorch's rules (and its KeyError) for a registered name: a non-empty str without
+        "." (which would make state_dict keys ambiguous), not already another attribute."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if not name:
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+        if name not in store and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter('{name}'): expected a Parameter or None")
         self._check_initialised(name)
-        self._discard(name)
+        self._check_name("parameter", name, self._parameters)
+        self._discard(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
         """Add non-trainable state (saved in state_dict unless persistent=False)."""
         self._check_initialised(name)
+        self._check_name("buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(np.asarray(tensor))
-        self._discard(name)
+        self._discard(name, keep=self._buffers)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
@@ -143,7 +171,8 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module('{name}'): {type(module).__name__} is not a Module")
         self._check_initialised(name)
-        self._discard(name)
+        self._check_name("module", name, self._modules)
+        self._discard(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
@@ -231,8 +260,11 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         if not isinstance(mode, bool):
             raise TypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        object.__setattr__(self, "training", mode)
+        # each child's own train() runs, so a subclass that overrides it (e.g. to keep its
+        # batch norms frozen) is obeyed, as in PyTorch
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -273,16 +305,20 @@ class Module:
                 param.grad[...] = 0
 
     # ------------------------------------------------------------------ state
-    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
-        """Every saved (key, tensor) pair, in PyTorch's order (own params, buffers, children)."""
-        for prefix, module in self.named_modules():
-            dot = f"{prefix}." if prefix else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    yield dot + name, param
-            for name, buf in module._buffers.items():
-                if buf is not None and name not in module._non_persistent:
-                    yield dot + name, buf
+    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """Every saved (key, tensor) pair, in PyTorch's order (own params, buffers, children).
+
+        Unlike named_modules(), a child registered under two names is saved under both, as
+        PyTorch's state_dict does, so its checkpoints load here and ours there."""
+        for name, param in self._parameters.items():
+            if param is not None:
+                yield prefix + name, param
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent:
+                yield prefix + name, buf
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child._state_items(f"{prefix}{name}.")
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Copies of every parameter and persistent buffer as numpy arrays, keyed by path."""
@@ -442,6 +478,23 @@ class ModuleList(Module):
         for module in modules:
             self.append(module)
         return self
+
+    def __repr__(self) -> str:
+        # PyTorch folds a run of identical entries into one line: "(0-2): 3 x Linear(...)"
+        runs: list[list] = []  # [first index, last index, repr]
+        for index, module in enumerate(self):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index, text])
+        if not runs:
+            return f"{type(self).__name__}()"
+        lines = [
+            (f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ") + text.replace("\n", "\n  ")
+            for a, b, text in runs
+        ]
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 def _checked_index(index, length: int, owner: str) -> int:

@@ -102,6 +102,9 @@ def batch_norm(
 
 
 class _BatchNorm(Module):
+    """Shared by BatchNorm1d/2d; `bias=False` (keyword-only, as in PyTorch) keeps the scale
+    but drops the shift."""
+
     _expected_dims: tuple[int, ...] = ()
     _shape_text = ""
 
@@ -113,14 +116,15 @@ class _BatchNorm(Module):
         affine: bool = True,
         track_running_stats: bool = True,
         *,
+        bias: bool = True,
         dtype=None,
     ) -> None:
         super().__init__()
         name = type(self).__name__
         if not isinstance(num_features, (int, np.integer)) or num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
-        if eps <= 0:
-            raise ValueError(f"{name}: eps must be > 0, got {eps}")
+        if eps < 0:  # 0 is allowed, as in PyTorch (a constant channel then gives NaN)
+            raise ValueError(f"{name}: eps must be >= 0, got {eps}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
         self.num_features = int(num_features)
@@ -131,7 +135,10 @@ class _BatchNorm(Module):
         dtype = np.dtype(dtype or np.float32)
         if affine:
             self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -154,7 +161,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         name = type(self).__name__
@@ -164,12 +172,11 @@ class _BatchNorm(Module):
                 f"got {tuple(x.shape)}"
             )
         momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
-            if self.momentum is None:
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+        counting = self.training and self.track_running_stats
+        if counting and self.momentum is None:
+            momentum = 1.0 / float(self.num_batches_tracked.data + 1)
         use_running = not self.training and self.track_running_stats
-        return batch_norm(
+        out = batch_norm(
             x,
             self.running_mean if (self.training or use_running) else None,
             self.running_var if (self.training or use_running) else None,
@@ -179,11 +186,16 @@ class _BatchNorm(Module):
             momentum=momentum,
             eps=self.eps,
         )
+        if counting:
+            # counted once batch_norm accepted the batch (PyTorch counts before it checks,
+            # so a rejected batch of one would still be counted): bad input changes nothing
+            self.num_batches_tracked.data[...] += 1
+        return out
 
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 
@@ -268,9 +280,13 @@ class LayerNorm(Module):
     ) -> None:
         super().__init__()
         shape = (
-            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+            (normalized_shape,)
+            if isinstance(normalized_shape, (int, np.integer))
+            else tuple(normalized_shape)
         )
-        if not shape or any(not isinstance(d, (int, np.integer)) or d < 1 for d in shape):
+        if not shape or any(
+            isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in shape
+        ):
             raise ValueError(
                 f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}"
             )
@@ -300,5 +316,6 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (
-            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
