@@ -424,3 +424,50 @@ def test_item_len_bool_repr():
     assert "requires_grad=True" in repr(Tensor([1.0], requires_grad=True))
     with pytest.raises(ValueError, match="one-element"):
         Tensor([1.0, 2.0]).item()
+
+
+def test_in_place_operators_update_the_tensor_itself():
+    """As PyTorch: `p -= lr * grad` under no_grad() changes p's own array (the manual SGD
+    step of PyTorch's autograd tutorial), seen through every alias; Python's fallback to
+    `p = p - ...` would only rebind the loop variable and leave the model untouched."""
+    p = Tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()  # grad 2p = [2, 4]
+    alias, shared = p, p.detach()
+    with tg.no_grad():
+        for q in [p]:
+            q -= 0.25 * Tensor(q.grad)
+    assert alias is p and p.requires_grad and p.is_leaf
+    np.testing.assert_array_equal(p.numpy(), [0.5, 1.0])  # 1 - 0.5, 2 - 1
+    np.testing.assert_array_equal(shared.numpy(), [0.5, 1.0])
+    x = Tensor([[1.0, 4.0], [9.0, 16.0]])
+    row = x[1]
+    row += 1.0
+    x **= 0.5
+    x *= Tensor([2.0, 1.0])  # the other operand may broadcast
+    x /= 2
+    np.testing.assert_allclose(x.numpy(), [[1.0, 1.0], [np.sqrt(10.0), np.sqrt(17.0) / 2]])
+    # where the result needs a gradient (a running loss total, a non-leaf), x is rebound to
+    # the recorded result instead: values and gradients are still PyTorch's
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    total = Tensor(0.0)
+    for k in (1.0, 3.0):
+        total += (w * k).sum()
+    h = w * 1.0
+    h *= w  # w^2
+    (total + h.sum()).backward()
+    np.testing.assert_array_equal(w.grad, [4.0 + 2.0, 4.0 + 4.0])  # (1 + 3) + 2w
+
+
+def test_in_place_operators_refuse_what_pytorch_refuses_and_change_nothing():
+    leaf = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        leaf += 1.0
+    np.testing.assert_array_equal(leaf.numpy(), [1.0, 2.0])
+    i = Tensor([1, 2])
+    with pytest.raises(TypeError, match="float32 cannot be stored in place in a int64"):
+        i /= 2
+    small = Tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"shape \(2, 2\) but the tensor has shape \(2,\)"):
+        small += Tensor([[1.0, 1.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(i.numpy(), [1, 2])
+    np.testing.assert_array_equal(small.numpy(), [1.0, 2.0])

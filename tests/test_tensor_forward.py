@@ -331,3 +331,83 @@ def test_float32_stays_float32_forward_and_backward(name):
     assert out.dtype == np.float32
     out.sum().backward()
     assert x.grad.dtype == np.float32 and x.grad.shape == (2, 3)
+
+
+def test_zero_dim_operand_does_not_widen_a_dimensioned_tensor():
+    """PyTorch's rule: a 0-d tensor (or 0-d array) takes part in dtype promotion like a
+    Python scalar, unless its category (bool < integer < floating) is higher."""
+    f = Tensor([1.0, 2.0])  # float32
+    half = Tensor(np.array(0.5))  # 0-d float64
+    for name, result, expected in [
+        ("add", f + half, [1.5, 2.5]),
+        ("radd", half + f, [1.5, 2.5]),
+        ("mul 0-d ndarray", f * np.array(2.0), [2.0, 4.0]),
+        ("pow", f**half, [1.0, np.sqrt(2.0)]),
+        ("where", tg.where(np.array([True, False]), f, half), [1.0, 0.5]),
+        ("maximum", tg.maximum(f, half), [1.0, 2.0]),
+    ]:
+        assert result.dtype == np.float32, name
+        np.testing.assert_allclose(result.numpy(), expected, rtol=1e-7, err_msg=name)
+    i32 = Tensor(np.array([1, 2], dtype=np.int32))
+    assert (i32 + Tensor(np.array(3))).dtype == np.int32  # 0-d int64, same category
+    assert (i32 * half).dtype == np.float64  # 0-d of a higher category decides
+    assert (Tensor(np.array([True])) + Tensor(np.array(2, np.int32))).dtype == np.int32
+    assert (Tensor(1.0) + half).dtype == np.float64  # both 0-d: ordinary promotion
+    w = Tensor(np.array(3.0), requires_grad=True)  # a 0-d float64 weight
+    (f * w).sum().backward()
+    assert w.grad.dtype == np.float64 and w.grad == 3.0  # d/dw sum(f * w) = 1 + 2
+
+
+def test_integer_and_boolean_sums_are_int64():
+    """As torch.sum: every integral input sums to int64 (numpy keeps uint64 for uint8)."""
+    for data in [np.array([200, 200], np.uint8), np.array([1, 2], np.int32), [True, True]]:
+        total = Tensor(data).sum()
+        assert total.dtype == np.int64
+        assert total.item() == int(np.sum(np.asarray(data, dtype=np.int64)))
+
+
+def test_var_std_divide_by_zero_when_correction_reaches_n():
+    """PyTorch divides by max(0, N - correction): a sum of squares s > 0 gives inf, s == 0
+    gives NaN (0/0), never a negative or finite variance."""
+    x = Tensor([1.0, 2.0])  # s = 0.5
+    for correction in (2, 3):
+        assert x.var(correction=correction).item() == np.inf
+        assert x.std(dim=0, correction=correction).item() == np.inf
+    one = Tensor([2.5])  # s = 0
+    assert np.isnan(one.var(correction=2).item())
+    assert np.isnan(one.std(0, correction=3).item())
+
+
+def test_max_min_argmax_over_a_nonempty_axis_of_an_empty_tensor():
+    """As PyTorch: only the reduced dimension must be non-empty."""
+    x = Tensor(np.zeros((0, 3), np.float32))
+    assert x.max(1).shape == (0,)
+    assert x.min(dim=-1, keepdim=True).shape == (0, 1)
+    assert x.argmax(1).shape == (0,)
+    assert x.max(axis=(1,)).shape == (0,)
+    for reduce in (lambda: x.max(0), lambda: x.max(), lambda: x.argmin(dim=0)):
+        with pytest.raises(ValueError, match="cannot reduce an empty tensor"):
+            reduce()
+
+
+def test_pad_may_crop_a_dimension_to_size_zero():
+    """As torch.nn.functional.pad: negative padding may leave size 0, not less; crops count
+    before the padding of the same dimension is added."""
+    x = Tensor(np.ones((2, 4), np.float32), requires_grad=True)
+    assert x.pad((-2, -2)).shape == (2, 0)
+    assert x.pad((-4, 0)).shape == (2, 0)
+    out = x.pad((0, 0, -1, -1))
+    assert out.shape == (0, 4)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="crop more than"):
+        x.pad((-5, 1))  # 4 - 5 < 0, even though the result would have size 0
+
+
+def test_clip_of_an_integer_tensor_with_float_bounds_is_float32():
+    """As torch.clamp: a Python float bound gives the default float dtype, not float64."""
+    i = Tensor([-2, 0, 3])
+    for result in (i.clip(0.5, 1.5), i.clamp(min=-0.5), i.clip(max=2.5)):
+        assert result.dtype == np.float32
+    np.testing.assert_array_equal(i.clip(0.5, 1.5).numpy(), [0.5, 0.5, 1.5])
+    assert i.clip(0, 1).dtype == np.int64

@@ -419,3 +419,56 @@ def test_broadcast_gradient_equals_sum_over_broadcast_axes(shapes, seed):
     ).reshape(shape_a)
     np.testing.assert_allclose(a.grad, expected, rtol=1e-12, atol=1e-12)
     assert b.grad.shape == shape_b
+
+
+def test_std_of_constant_input_has_zero_gradient():
+    """d std = d var / (2 std) is 0/0 where std == 0; PyTorch takes it as 0 (its std backward
+    masks result == 0), so a constant slice does not poison the gradient with NaN."""
+    x = tg.Tensor(np.array([[3.0, 3.0, 3.0], [1.0, 2.0, 6.0]]), requires_grad=True)
+    x.std(dim=1, correction=0).sum().backward()
+    row = np.array([1.0, 2.0, 6.0])  # d/dx sqrt(mean((x - m)^2)) = (x - m) / (n std)
+    expected_row = (row - row.mean()) / (3 * row.std())
+    np.testing.assert_allclose(x.grad, [[0.0, 0.0, 0.0], expected_row], rtol=1e-12)
+    y = tg.Tensor(np.array([2.5]), requires_grad=True)  # one element, correction 0: std 0
+    y.std(correction=0).backward()
+    np.testing.assert_array_equal(y.grad, [0.0])
+
+
+def test_full_max_min_with_nan_share_the_gradient_between_the_nans():
+    """As PyTorch: max() of a tensor holding NaN is NaN, and its gradient is split evenly
+    between the NaN elements (not NaN everywhere)."""
+    a = np.array([[np.nan, 1.0], [np.nan, 3.0]])
+    for reduce in (lambda t: t.max(), lambda t: t.min()):
+        x = tg.Tensor(a, requires_grad=True)
+        out = reduce(x)
+        assert np.isnan(out.item())
+        out.backward()
+        np.testing.assert_array_equal(x.grad, [[0.5, 0.0], [0.5, 0.0]])
+
+
+def test_maximum_minimum_with_nan_pass_the_gradient_to_both_inputs():
+    """As PyTorch: an input gets the gradient unless it is strictly beaten (half of it at a
+    tie); NaN compares false, so both inputs of a NaN result get all of it."""
+    for fn in (tg.maximum, tg.minimum):
+        a = tg.Tensor(np.array([np.nan, 1.0, 2.0]), requires_grad=True)
+        b = tg.Tensor(np.array([1.0, np.nan, 2.0]), requires_grad=True)
+        fn(a, b).sum().backward()
+        np.testing.assert_array_equal(a.grad, [1.0, 1.0, 0.5])
+        np.testing.assert_array_equal(b.grad, [1.0, 1.0, 0.5])
+
+
+def test_clip_with_tensor_bounds_sends_the_gradient_to_the_bound_that_is_the_result():
+    """Each output element equals x, min or max; the gradient goes to that one (as
+    torch.clamp; with min > max the result is max). Bounds broadcast like x."""
+    x = tg.Tensor(np.array([-1.0, 0.5, 2.0, 0.5]), requires_grad=True)
+    lo = tg.Tensor(np.array([0.0, 0.0, 0.0, 1.0]), requires_grad=True)
+    hi = tg.Tensor(np.array([1.0, 1.0, 1.0, 0.0]), requires_grad=True)
+    out = x.clip(lo, hi)
+    np.testing.assert_array_equal(out.numpy(), [0.0, 0.5, 1.0, 0.0])
+    out.backward(gradient=np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(x.grad, [0.0, 2.0, 0.0, 0.0])
+    np.testing.assert_array_equal(lo.grad, [1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(hi.grad, [0.0, 0.0, 3.0, 4.0])
+    floor = tg.Tensor(np.array([0.0]), requires_grad=True)  # one bound broadcast over x
+    x.clamp(min=floor).sum().backward()
+    np.testing.assert_array_equal(floor.grad, [1.0])  # only x[0] = -1 is below it

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..grad_mode import GRAD_MODE
 from ..tensor import Tensor
 from .dtypes import float_result, is_scalar, promote, scalar_operand
 
@@ -181,3 +182,35 @@ def rpow(x: Tensor, other) -> Tensor:
         out = s**a
         return Tensor.make(out, (x,), lambda g: (g * _pow_exponent_grad(np.asarray(s), a, out),))
     return pow(Tensor(other), x)
+
+
+# ------------------------------------------------------------------ += -= *= /= **=
+def in_place(op: str, fn):
+    """`x op= other` as PyTorch: the result is written into x's array (so views, detach()
+    and an optimizer's buffers see it), e.g. `p -= lr * p.grad` under no_grad(). A leaf that
+    requires grad is refused outside no_grad(), as PyTorch. Where the result is recorded in
+    the graph, x is rebound to a new tensor instead (ops saved x's array for backward)."""
+
+    def method(x: Tensor, other) -> Tensor:
+        if x.requires_grad and x.is_leaf and GRAD_MODE.enabled:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad cannot be changed in place; "
+                "do it inside no_grad() or write x = x " + op[:-1] + " y"
+            )
+        out = fn(x, other)
+        if out.requires_grad:
+            return out
+        if out.data.shape != x.data.shape:
+            raise ValueError(
+                f"{op}: the result has shape {out.data.shape} but the tensor has shape "
+                f"{x.data.shape}; in place, only the other operand may broadcast"
+            )
+        if not np.can_cast(out.data.dtype, x.data.dtype, casting="same_kind"):
+            raise TypeError(
+                f"{op}: the result's dtype {out.data.dtype} cannot be stored in place in a "
+                f"{x.data.dtype} tensor"
+            )
+        np.copyto(x.data, out.data, casting="same_kind")
+        return x
+
+    return method

@@ -5,7 +5,9 @@ The rules follow PyTorch rather than numpy where the two differ:
 - an integer tensor with a Python int stays integer; with a Python float it becomes float32;
 - an integer tensor with a floating tensor takes the floating tensor's dtype (numpy would
   give float64 for int64 with float32);
-- true division of two integer tensors gives float32 (numpy gives float64).
+- true division of two integer tensors gives float32 (numpy gives float64);
+- a 0-d tensor or array with a dimensioned tensor acts like a Python scalar unless it is of
+  a higher category (bool < integer < floating): float32 with a 0-d float64 stays float32.
 """
 
 from __future__ import annotations
@@ -13,10 +15,16 @@ from __future__ import annotations
 import numpy as np
 
 FLOAT32 = np.dtype(np.float32)
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}  # bool < integer < floating
 
 
 def promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cast two operands to the dtype their op should compute in (see the module rules)."""
+    # PyTorch: a 0-d operand only decides the dtype if its category is higher
+    if a.ndim == 0 and b.ndim and _CATEGORY[a.dtype.kind] <= _CATEGORY[b.dtype.kind]:
+        return a.astype(b.dtype), b
+    if b.ndim == 0 and a.ndim and _CATEGORY[b.dtype.kind] <= _CATEGORY[a.dtype.kind]:
+        return a, b.astype(a.dtype)
     a_float = a.dtype.kind == "f"
     b_float = b.dtype.kind == "f"
     if a_float and not b_float:

@@ -144,9 +144,12 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:  # noqa: A
         slice(max(-lo, 0), n - max(-hi, 0))
         for (lo, hi), n in zip(widths, out.shape)
     )
+    # as PyTorch, the crops alone must leave a size >= 0 (0 is allowed)
+    if any(n + min(lo, 0) + min(hi, 0) < 0 for (lo, hi), n in zip(widths, a.shape)):
+        raise ValueError(
+            f"pad: negative amounts {tuple(amounts)} crop more than shape {a.shape} holds"
+        )
     out = out[crop]
-    if any(n <= 0 for n in out.shape) and a.size:
-        raise ValueError(f"pad: amounts {tuple(amounts)} crop shape {a.shape} to nothing")
 
     def backward(g):
         # undo the crop with zeros, then drop the padding that was added

@@ -34,7 +34,7 @@ def sum(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None)
     axes = normalize_axes("sum", axis, x.data.ndim)
     shape = x.data.shape
     out = np.sum(x.data, axis=axes, keepdims=keepdims)
-    if x.data.dtype.kind == "b":  # PyTorch sums booleans as int64
+    if x.data.dtype.kind in "biu" and out.dtype != np.int64:  # PyTorch sums these as int64
         out = out.astype(np.int64)
     return Tensor.make(out, (x,), lambda g: (_expand_back(g, axes, keepdims, shape),))
 
@@ -58,15 +58,16 @@ def mean(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None
 def _extreme(op: str, x: Tensor, axis, keepdims: bool, dim, keepdim, arg_fn, value_fn) -> Tensor:
     axis, keepdims = pick(op, axis, dim, keepdims, keepdim)
     a = x.data
-    if a.size == 0:
-        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {a.shape}")
+    _check_not_empty(op, a, axis)
     if axis is None:
         out = value_fn(a)
         if keepdims:
             out = np.reshape(out, (1,) * a.ndim)
 
         def backward_all(g):
-            ties = a == out.reshape(())
+            value = out.reshape(())
+            # as PyTorch: a NaN result shares the gradient between the NaNs
+            ties = np.isnan(a) if np.isnan(value) else a == value
             return (ties * (g.reshape(()) / np.count_nonzero(ties)),)
 
         return Tensor.make(np.asarray(out), (x,), backward_all)
@@ -86,6 +87,19 @@ def _extreme(op: str, x: Tensor, axis, keepdims: bool, dim, keepdim, arg_fn, val
         return (grad,)
 
     return Tensor.make(out, (x,), backward)
+
+
+def _check_not_empty(op: str, a: np.ndarray, axis) -> None:
+    """Refuse reducing over a size-0 dimension (other dimensions may be empty, as PyTorch)."""
+    if axis is None or a.ndim == 0:
+        empty = a.size == 0
+    else:
+        axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+        empty = any(a.shape[normalize_axis(op, d, a.ndim)] == 0 for d in axes)
+    if empty:
+        raise ValueError(
+            f"{op}: cannot reduce an empty tensor of shape {a.shape} over a size-0 dimension"
+        )
 
 
 def _extreme_over_axes(x: Tensor, axes: tuple[int, ...], keepdims: bool, value_fn) -> Tensor:
@@ -115,8 +129,7 @@ def min(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None)
 def _arg(op: str, fn, x: Tensor, axis, keepdims: bool, dim, keepdim) -> Tensor:
     axis, keepdims = pick(op, axis, dim, keepdims, keepdim)
     a = x.data
-    if a.size == 0:
-        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {a.shape}")
+    _check_not_empty(op, a, axis)
     if axis is None:
         out = np.asarray(fn(a), dtype=np.int64)
         if keepdims:
@@ -173,7 +186,9 @@ def std(
 
     def backward(g):
         with np.errstate(divide="ignore", invalid="ignore"):
-            return backward_var(g / (2 * out))
+            g_var = g / (2 * out)
+        # as PyTorch: a zero std (constant input) passes a zero gradient, not NaN
+        return backward_var(np.where(out == 0, 0, g_var))
 
     return Tensor.make(out, (x,), backward)
 
@@ -187,7 +202,10 @@ def _variance(op, x, axis, keepdims, dim, keepdim, correction, unbiased):
         raise TypeError(f"{op}: needs a floating-point tensor, got {a.dtype}")
     axes = normalize_axes(op, axis, a.ndim)
     shape = a.shape
+    # PyTorch divides by max(0, N - correction): inf or NaN, never a negative variance
     divisor = _count(shape, axes) - correction
+    if divisor < 0:
+        divisor = 0
     centered = a - np.mean(a, axis=axes, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         variance = np.sum(centered * centered, axis=axes, keepdims=keepdims) / np.asarray(

@@ -48,7 +48,8 @@ def where(condition, x, y) -> Tensor:
     return Tensor.make(out, parents, backward)
 
 
-def _extremum(op: str, fn, x, y) -> Tensor:
+def _extremum(op: str, fn, loses, x, y) -> Tensor:
+    """`fn(x, y)`; `loses(a, b)` is true where a is not chosen because b is."""
     a, b, tx, ty = _pair(op, x, y)
     try:
         out = fn(a, b)
@@ -57,15 +58,14 @@ def _extremum(op: str, fn, x, y) -> Tensor:
     parents = tuple(t for t in (tx, ty) if t is not None)
 
     def backward(g):
-        # as PyTorch: the gradient goes to the chosen input, halved between equal inputs
-        wins_a = (out == a).astype(g.dtype)
-        wins_b = (out == b).astype(g.dtype)
-        share = g / (wins_a + wins_b)
+        # as PyTorch: the gradient goes to the chosen input, halved between equal inputs;
+        # where one is NaN neither loses, so both get all of it
+        share = np.where(a == b, g * 0.5, g)
         grads = []
         if tx is not None:
-            grads.append(share * wins_a if tx.requires_grad else None)
+            grads.append(np.where(loses(a, b), 0, share) if tx.requires_grad else None)
         if ty is not None:
-            grads.append(share * wins_b if ty.requires_grad else None)
+            grads.append(np.where(loses(b, a), 0, share) if ty.requires_grad else None)
         return grads
 
     return Tensor.make(out, parents, backward)
@@ -73,9 +73,9 @@ def _extremum(op: str, fn, x, y) -> Tensor:
 
 def maximum(x, y) -> Tensor:
     """Elementwise larger of x and y; at ties each gets half the gradient (as PyTorch)."""
-    return _extremum("maximum", np.maximum, x, y)
+    return _extremum("maximum", np.maximum, np.less, x, y)
 
 
 def minimum(x, y) -> Tensor:
     """Elementwise smaller of x and y; at ties each gets half the gradient (as PyTorch)."""
-    return _extremum("minimum", np.minimum, x, y)
+    return _extremum("minimum", np.minimum, np.greater, x, y)

@@ -112,12 +112,16 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's argument names
     """Clamp to [min, max] (either may be None, not both); the gradient passes where
-    min <= x <= max, bounds included, as torch.clamp."""
+    min <= x <= max, bounds included, as torch.clamp. Tensor bounds get the gradient where
+    they are the result, as PyTorch (min where x < min < max; max where x > max or
+    max < min). Unlike PyTorch, a floating x keeps its dtype with float64 bounds."""
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
     a = x.data
     lo = min.data if isinstance(min, Tensor) else min
     hi = max.data if isinstance(max, Tensor) else max
+    if a.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
+        a = a.astype(np.float32)  # as PyTorch: a float bound makes an integer tensor float32
     out = a
     keep = None
     if lo is not None:
@@ -128,4 +132,18 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's arg
         keep = (a <= hi) if keep is None else keep & (a <= hi)
     if a.dtype.kind == "f":  # array bounds of another dtype must not change x's dtype
         out = out.astype(a.dtype, copy=False)
-    return Tensor.make(out, (x,), lambda g: (g * keep,))
+    bounds = tuple(b for b in (min, max) if isinstance(b, Tensor))
+    if not bounds:
+        return Tensor.make(out, (x,), lambda g: (g * keep,))
+
+    def backward(g):
+        grads = [g * keep]
+        if isinstance(min, Tensor):
+            wins = a < lo if hi is None else (a < lo) & (lo < hi)
+            grads.append(g * wins if min.requires_grad else None)
+        if isinstance(max, Tensor):
+            wins = a > hi if lo is None else (a > hi) | (hi < lo)
+            grads.append(g * wins if max.requires_grad else None)
+        return grads
+
+    return Tensor.make(out, (x, *bounds), backward)
