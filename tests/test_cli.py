@@ -213,6 +213,27 @@ def test_resume_refuses_a_different_setup(tmp_path):
     assert missing.returncode == 2 and "no checkpoint" in missing.stderr
 
 
+def test_resume_refuses_other_hyperparameters_or_clipping(tmp_path):
+    # the optimizer's saved state would silently override --lr; clipping is not saved at all
+    common = ["train", "--dataset", "blobs", "--limit", "100", "--no-progress", "--epochs", "2"]
+    first = cli(*common, "--lr", "0.01", "--max-grad-norm", "1", "--stop-after", "1",
+                "--checkpoint", "c.ckpt", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    for changed, shown in ((["--lr", "0.5", "--max-grad-norm", "1"], "{'lr': 0.5}"),
+                           (["--lr", "0.01"], "max_grad_norm=1.0")):
+        result = cli(*common, *changed, "--resume", "c.ckpt", cwd=tmp_path)
+        assert result.returncode == 2, result.stdout
+        assert shown in result.stderr and "Traceback" not in result.stderr
+
+
+def test_checkpoint_folder_is_created_before_training(tmp_path):
+    # as ModelCheckpoint does; the save after the first epoch used to fail on a fresh checkout
+    result = cli("train", "--dataset", "blobs", "--limit", "50", "--no-progress", "--epochs",
+                 "1", "--checkpoint", "runs/sub/c.ckpt", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert load(str(tmp_path / "runs" / "sub" / "c.ckpt"))["epoch"] == 1
+
+
 def test_lr_find_prints_a_suggestion_and_draws_the_curve(tmp_path):
     result = cli("lr-find", "--dataset", "spirals", "--limit", "600", "--num-iter", "60",
                  "--optimizer", "sgd", "--out", "pics", cwd=tmp_path)

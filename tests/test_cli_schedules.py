@@ -38,6 +38,9 @@ def test_exponential_and_step_schedules_follow_their_closed_forms():
     np.testing.assert_allclose(lrs_of("exponential", total, 0), lr * 0.01 ** (steps / total),
                                rtol=1e-5)
     np.testing.assert_allclose(lrs_of("step", total, 0), lr * 0.1 ** (steps // 10), rtol=1e-5)
+    # 16 steps in thirds of 6, 6 and 4: two decays, never a third one at the end
+    np.testing.assert_allclose(lrs_of("step", 16, 0), lr * 0.1 ** (np.arange(16) // 6),
+                               rtol=1e-5)
     # warm restarts: the first period is one epoch (4 steps), then 8, ...
     restarts = lrs_of("cosine-warm-restarts", 12, 0)
     np.testing.assert_allclose(restarts[[0, 4]], lr, rtol=1e-6)

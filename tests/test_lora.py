@@ -145,3 +145,13 @@ def test_lora_dropout_and_bad_arguments():
         nn.LoRALinear(nn.Linear(2, 2), r=0)
     with pytest.raises(ValueError, match=r"\(\*, 4\)"):
         nn.LoRALinear(nn.Linear(4, 2))(Tensor(np.zeros((1, 3), np.float32)))
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"alpha": "16"}, "alpha"), ({"dropout": "0.1"}, "dropout"), ({"alpha": None}, "alpha"),
+])
+def test_lora_refuses_non_numbers_by_name_and_leaves_the_base_trainable(kwargs, name):
+    base = nn.Linear(4, 2)
+    with pytest.raises(TypeError, match=f"LoRALinear: {name} must be a number"):
+        nn.LoRALinear(base, **kwargs)
+    assert base.weight.requires_grad and base.bias.requires_grad

@@ -152,3 +152,20 @@ def test_lr_find_restores_state_after_a_nan_loss():
     for name, value in weights.items():
         np.testing.assert_array_equal(parameters(model)[name], value)
     assert generator().bit_generator.state == expected
+
+
+def test_lr_find_does_not_count_its_skipped_steps():
+    # skip_nonfinite=True skips steps whose gradient is infinite (sqrt'(0)) although the loss
+    # is finite; the counter belongs to the training run, as the rest of the optimizer does
+    model = seeded_linear(2, 1)
+    optimizer = optim.SGD(model.parameters(), lr=0.1, skip_nonfinite=True)
+    x = tg.Tensor(np.ones((4, 2), np.float32))
+    y = tg.Tensor(np.zeros((4, 1), np.float32))
+
+    def loss_fn(out, target):
+        return (out * 0.0).abs().sqrt().mean() + mse_loss(out, target)
+
+    with np.errstate(invalid="ignore"):
+        result = lr_find(model, loss_fn, optimizer, [(x, y)], num_iter=5)
+    assert len(result.lrs) == 5
+    assert optimizer.skipped_steps == 0

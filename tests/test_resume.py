@@ -197,3 +197,34 @@ def test_save_and_load_checkpoint_for_a_hand_written_loop(script, tmp_path):
     np.testing.assert_array_equal(generator().random(4), expected_draw)
     for name, value in _parameters(model).items():
         np.testing.assert_array_equal(_parameters(other_model)[name], value)
+
+
+@pytest.mark.parametrize("mismatch", ["batch_size", "optimizer"])
+def test_a_checkpoint_one_part_refuses_changes_nothing(script, tmp_path, mismatch):
+    # The model loads first; the loader (another batch size) or the optimizer (another kind)
+    # refuses its state afterwards: the model and optimizer must be left as they were.
+    import copy
+
+    from tinygrad_opt import optim
+    from tinygrad_opt.data import DataLoader
+    from tinygrad_opt.loss import cross_entropy
+    from tinygrad_opt.train import fit
+
+    _, ns = script
+    checkpoint = tmp_path / "epoch1.tgo"
+    ns["run"](1, checkpoint=checkpoint, with_scheduler=False)
+    model, optimizer, loader, _ = ns["build"](with_scheduler=False, seed=1)
+    if mismatch == "batch_size":
+        loader = DataLoader(loader.dataset, batch_size=8, shuffle=True)
+        match = "batch_size"
+    else:
+        optimizer = optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+        match = "exp_avg"
+    before = _parameters(model)
+    optimizer_before = copy.deepcopy(optimizer.state_dict())
+
+    with pytest.raises(ValueError, match=match):
+        fit(model, cross_entropy, optimizer, loader, 2, resume_from=checkpoint, progress=False)
+    for name, value in before.items():
+        np.testing.assert_array_equal(_parameters(model)[name], value)
+    assert_same(optimizer.state_dict(), optimizer_before)

@@ -271,6 +271,17 @@ def test_saving_into_a_missing_folder_is_refused_clearly(tmp_path):
         save({"a": 1}, tmp_path / "no" / "such" / "ck")
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_saved_files_get_the_permissions_open_would_give(tmp_path):
+    # as torch.save / open(path, "wb"): 0o666 less the umask, so never executable
+    old_umask = os.umask(0o022)
+    try:
+        save({"a": 1}, tmp_path / "ck")
+    finally:
+        os.umask(old_umask)
+    assert os.stat(tmp_path / "ck").st_mode & 0o777 == 0o644
+
+
 _leaves = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=8),
     hnp.arrays(

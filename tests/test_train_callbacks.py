@@ -300,6 +300,36 @@ def test_metrics_logger_append_continues_the_file(tmp_path):
     assert table.read_text().splitlines() == ["epoch,loss", "1,0.5", "2,0.25"]
 
 
+@pytest.mark.parametrize("name", ["steps.csv", "steps.jsonl"])
+def test_metrics_logger_resumed_run_logs_each_step_once(tmp_path, name):
+    # a session checkpoints after epoch 1 (step 4), logs steps 5 and 6, then crashes; the
+    # resumed run logs 5 and 6 again, so the file must lose the crashed session's copies
+    x, y = blobs(64)
+    path, checkpoint = tmp_path / name, tmp_path / "c.tgo"
+
+    class Crash(Callback):
+        def on_step_end(self, state, logs):
+            if state.global_step == 6:
+                raise KeyboardInterrupt
+
+    def run(callbacks, resume_from=None):
+        tg.manual_seed(0)
+        model = mlp()
+        fit(model, cross_entropy, optim.SGD(model.parameters(), lr=0.1), loader(x, y, 16),
+            epochs=2, callbacks=[MetricsLogger(path, interval="step"), *callbacks],
+            resume_from=resume_from, progress=False)
+
+    with pytest.raises(KeyboardInterrupt):
+        run([ModelCheckpoint(checkpoint), Crash()])
+    run([], resume_from=checkpoint)
+    if name.endswith(".csv"):
+        with open(path, newline="") as file:
+            steps = [int(row["step"]) for row in csv.DictReader(file)]
+    else:
+        steps = [json.loads(line)["step"] for line in path.read_text().splitlines()]
+    assert steps == list(range(1, 9))
+
+
 def test_metrics_logger_needs_a_known_format():
     with pytest.raises(ValueError, match="fmt"):
         MetricsLogger("metrics.txt")

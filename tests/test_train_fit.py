@@ -81,8 +81,9 @@ def test_max_grad_norm_clips_like_pytorch_and_records_the_norm_before_clipping()
     y = y * 50.0  # large gradients, so clipping is active
     model = seeded_linear(3, 1)
     w0, b0 = model.weight.data.copy(), model.bias.data.copy()
+    # a numpy float (a value read from a config array) is a number as for clip_grad_norm_
     history = fit(model, mse_loss, optim.SGD(model.parameters(), lr=0.01), loader(x, y, 16),
-                  max_grad_norm=1.0, progress=False)
+                  max_grad_norm=np.float32(1.0), progress=False)
     windows = [list(range(i, i + 16)) for i in range(0, 64, 16)]
     w, b, _, norms = linear_sgd_reference(w0, b0, x, y, windows, 0.01, max_norm=1.0)
     assert min(norms) > 1.0

@@ -168,7 +168,10 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     tmp_path = os.path.join(
         directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp"
     )
-    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
+    # mode 0o666 (less the umask), as open() gives: os.open's default 0o777 would make the
+    # checkpoint executable
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp_path, flags, 0o666)
     renamed = False
     try:
         with os.fdopen(fd, "wb") as f:

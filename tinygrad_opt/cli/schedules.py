@@ -44,7 +44,8 @@ def build(name: str, optimizer, lr: float, total_steps: int, steps_per_epoch: in
     if name == "none":
         main = None
     elif name == "step":
-        main = sched.StepLR(optimizer, step_size=max(1, remaining // 3), gamma=0.1)
+        # rounded up: floor would decay a third time for the last remaining % 3 steps
+        main = sched.StepLR(optimizer, step_size=max(1, -(-remaining // 3)), gamma=0.1)
     elif name == "cosine":
         main = sched.CosineAnnealingLR(optimizer, T_max=max(1, remaining))
     elif name == "exponential":

@@ -36,7 +36,9 @@ from .common import (
 CHECKPOINT_KIND = "tinygrad-opt train checkpoint"
 # Settings a resumed run must share with the run that wrote the checkpoint.
 RESUME_KEYS = ("model", "dataset", "optimizer", "schedule", "batch_size", "grad_accum",
-               "warmup", "limit", "seed")
+               "warmup", "limit", "seed", "hyperparameters", "max_grad_norm")
+# Keys checkpoints of earlier versions lack: checked only when the checkpoint has them.
+_NEWER_KEYS = ("hyperparameters", "max_grad_norm")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -104,8 +106,10 @@ def _check_positive(args: argparse.Namespace) -> None:
         raise CLIError(f"--max-grad-norm must be positive, got {args.max_grad_norm}")
 
 
-def _config(args: argparse.Namespace) -> dict:
+def _config(args: argparse.Namespace, spec: OptimizerSpec) -> dict:
+    # hyperparameters: the optimizer's state would silently override a changed --lr on resume
     return {"model": args.model, "dataset": args.dataset, "optimizer": args.optimizer.lower(),
+            "hyperparameters": spec.hyperparameters, "max_grad_norm": args.max_grad_norm,
             "schedule": args.schedule, "batch_size": args.batch_size,
             "grad_accum": args.grad_accum, "warmup": args.warmup,
             "limit": -1 if args.limit is None else args.limit, "seed": args.seed,
@@ -123,6 +127,8 @@ def _load_checkpoint(path: Path, config: dict) -> dict:
     saved = checkpoint["config"]
     keys = RESUME_KEYS + (("epochs",) if config["schedule"] != "none" else ())
     for key in keys:
+        if key in _NEWER_KEYS and key not in saved:
+            continue
         if saved.get(key) != config[key]:
             raise CLIError(
                 f"--resume: the checkpoint was trained with {key}={saved.get(key)!r}, this run "
@@ -137,10 +143,12 @@ def run(args: argparse.Namespace) -> int:
 
     _check_positive(args)
     spec = optimizer_spec(args)
-    config = _config(args)
+    config = _config(args, spec)
     checkpoint = None if args.resume is None else _load_checkpoint(args.resume, config)
     if args.resume is not None and args.checkpoint is None:
         args.checkpoint = args.resume  # a resumed run keeps its checkpoint up to date
+    if args.checkpoint is not None:  # now, not after the first epoch's training is done
+        args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
 
     data = workloads.load_data(args.dataset, args.data_root, args.limit, args.seed)
     model = workloads.build_model(args.model, data)

@@ -71,6 +71,10 @@ class LoRALinear(Module):
             raise TypeError(f"LoRALinear: base must be an nn.Linear, got {type(base).__name__}")
         if not isinstance(r, (int, np.integer)) or isinstance(r, bool) or r < 1:
             raise ValueError(f"LoRALinear: rank r must be a positive int, got {r!r}")
+        for name, value in (("alpha", alpha), ("dropout", dropout)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
+                                                                 np.floating)):
+                raise TypeError(f"LoRALinear: {name} must be a number, got {value!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"LoRALinear: dropout must be in [0, 1), got {dropout}")
         self.base = base

@@ -294,9 +294,11 @@ class MetricsLogger(Callback):
     `interval` is "epoch" (default) or "step". The format follows the suffix (".csv" is
     CSV, ".jsonl"/".json"/".ndjson" JSON lines) unless `fmt` says "csv" or "jsonl". The file
     is started afresh when training begins, except when `append=True` or when `fit` resumes
-    from a checkpoint, which continue it. Each row is written and flushed as it happens, so
-    a crash loses nothing already logged. CSV columns are fixed by the first row (later
-    keys are dropped; use JSON lines for varying keys); JSON lines write NaN and Inf as null.
+    from a checkpoint, which continue it (a resume without `append=True` first cuts the
+    trailing rows logged after its checkpoint, which it logs again). Each row is written
+    and flushed as it happens, so a crash loses nothing already logged. CSV columns are
+    fixed by the first row (later keys are dropped; use JSON lines for varying keys); JSON
+    lines write NaN and Inf as null.
     """
 
     _JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
@@ -334,12 +336,37 @@ class MetricsLogger(Callback):
         resuming = state.global_step > 0 or state.epoch > 0
         self._columns = None
         if (self.append or resuming) and self.path.exists():
+            if resuming and not self.append:  # append=True keeps every row it finds
+                self._drop_rows_after(state)
             if self.fmt == "csv":
                 with self.path.open(newline="") as file:
                     header = next(csv.reader(file), None)
                 self._columns = header or None
             return
         self.path.write_text("")
+
+    def _drop_rows_after(self, state: TrainState) -> None:
+        """Cut the trailing rows logged after the checkpoint being resumed from (by a session
+        that went on, then crashed): the resumed run logs those steps or epochs again. One
+        truncate, so the rows before them cannot be lost."""
+        key, last = ("step", state.global_step) if self.interval == "step" else ("epoch",
+                                                                                state.epoch)
+        lines = self.path.read_bytes().splitlines(keepends=True)
+        if self.fmt == "csv":
+            header = next(csv.reader([lines[0].decode(errors="replace")]), []) if lines else []
+            if key not in header:
+                return
+            column = header.index(key)
+            rows = [next(csv.reader([line.decode(errors="replace")]), []) for line in lines[1:]]
+            values = [row[column] if column < len(row) else None for row in rows]
+        else:
+            values = [_json_field(line, key) for line in lines]
+        keep = len(values)
+        while keep and _number(values[keep - 1]) > last:  # nan (unreadable) compares False
+            keep -= 1
+        if keep < len(values):
+            kept_lines = lines[: keep + 1] if self.fmt == "csv" else lines[:keep]
+            os.truncate(self.path, sum(len(line) for line in kept_lines))
 
     def _write(self, logs: dict) -> None:
         row = {key: _plain(value) for key, value in logs.items()}
@@ -360,6 +387,21 @@ class MetricsLogger(Callback):
     def on_epoch_end(self, state: TrainState, logs: dict) -> None:
         if self.interval == "epoch":
             self._write(logs)
+
+
+def _json_field(line: bytes, key: str):
+    try:
+        row = json.loads(line)
+    except ValueError:  # a line cut short by a crash
+        return None
+    return row.get(key) if isinstance(row, dict) else None
+
+
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _plain(value):

@@ -22,6 +22,7 @@ as JSON text because PCG64's 128-bit integers do not fit an int64 array.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 
@@ -137,15 +138,25 @@ def _progress(checkpoint: dict) -> dict:
     return result
 
 
-def _load_components(checkpoint, model, optimizer, scheduler, train_loader) -> None:
-    model.load_state_dict(checkpoint["model"])
-    if optimizer is not None:
-        optimizer.load_state_dict(checkpoint["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(checkpoint["scheduler"])
-    if train_loader is not None and "train_loader" in checkpoint:
-        train_loader.load_state_dict(checkpoint["train_loader"])
-    package_random.set_rng_state(json.loads(checkpoint["rng"]))
+def _load_components(checkpoint, model, optimizer, scheduler, train_loader, history) -> None:
+    """Load every part, or none: a part that refuses its state (another optimizer, a loader
+    with another batch size) raises after the parts before it were loaded, so those are put
+    back and a rejected checkpoint leaves the run as it was."""
+    rng = json.loads(checkpoint["rng"])
+    parts = (("model", model), ("optimizer", optimizer), ("scheduler", scheduler),
+             ("train_loader", train_loader), ("history", history))
+    loaded = []
+    try:
+        for key, obj in parts:
+            if obj is not None and key in checkpoint:
+                before = copy.deepcopy(obj.state_dict())
+                obj.load_state_dict(checkpoint[key])
+                loaded.append((obj, before))
+    except Exception:
+        for obj, before in reversed(loaded):
+            obj.load_state_dict(before)
+        raise
+    package_random.set_rng_state(rng)
 
 
 def restore_state(state: TrainState, path) -> dict:
@@ -163,11 +174,10 @@ def restore_state(state: TrainState, path) -> dict:
         train_loader=state.train_loader,
     )
     progress = _progress(checkpoint)
-    _load_components(checkpoint, state.model, state.optimizer, state.scheduler, state.train_loader)
+    _load_components(checkpoint, state.model, state.optimizer, state.scheduler, state.train_loader,
+                     state.history)
     for key, value in progress.items():
         setattr(state, key, value)
-    if "history" in checkpoint:
-        state.history.load_state_dict(checkpoint["history"])
     saved_callbacks = checkpoint.get("callbacks", {})
     for index, callback in enumerate(state.callbacks):
         callback_state = saved_callbacks.get(_callback_key(index, callback))
@@ -233,14 +243,13 @@ def load_checkpoint(
     Returns the progress counters: `epoch` (finished epochs), `global_step`,
     `batch_in_epoch` (non-zero for a checkpoint taken mid-epoch). The file is checked
     against what was passed (a scheduler given for a checkpoint without one, and the
-    reverse, is a ValueError) before anything is modified.
+    reverse, is a ValueError) before anything is modified, and a state one of the objects
+    refuses (another kind of optimizer, a loader with another batch size) changes none of them.
     """
     checkpoint = _serialization().load(path)
     _check_checkpoint(
         checkpoint, path, optimizer=optimizer, scheduler=scheduler, train_loader=train_loader
     )
     progress = _progress(checkpoint)
-    _load_components(checkpoint, model, optimizer, scheduler, train_loader)
-    if history is not None and "history" in checkpoint:
-        history.load_state_dict(checkpoint["history"])
+    _load_components(checkpoint, model, optimizer, scheduler, train_loader, history)
     return {key: progress[key] for key in ("epoch", "global_step", "batch_in_epoch")}

@@ -71,7 +71,7 @@ def _check_arguments(model, loss_fn, optimizer, epochs, grad_accum_steps, max_gr
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
     _check_positive_int(grad_accum_steps, "grad_accum_steps")
     if max_grad_norm is not None and not (
-        isinstance(max_grad_norm, (int, float))
+        isinstance(max_grad_norm, (int, float, np.integer, np.floating))  # as clip_grad_norm_
         and not isinstance(max_grad_norm, bool)
         and 0 < max_grad_norm < math.inf
     ):

@@ -143,6 +143,8 @@ def lr_find(
     saved_model = model.state_dict()
     saved_modes = [(module, module.training) for module in model.modules()]
     saved_optimizer = copy.deepcopy(optimizer.state_dict())
+    # not in state_dict: the steps skip_nonfinite=True skipped during the test must not count
+    saved_skipped = getattr(optimizer, "skipped_steps", None)
     saved_rng = package_random.get_rng_state()
     loader_has_state = callable(getattr(loader, "state_dict", None))
     saved_loader = copy.deepcopy(loader.state_dict()) if loader_has_state else None
@@ -181,6 +183,8 @@ def lr_find(
             module.training = training
         optimizer.load_state_dict(saved_optimizer)
         optimizer.zero_grad()
+        if saved_skipped is not None:
+            optimizer.skipped_steps = saved_skipped
         package_random.set_rng_state(saved_rng)
         if loader_has_state:
             loader.load_state_dict(saved_loader)
