@@ -115,7 +115,9 @@ def test_bad_arguments_raise():
     with pytest.raises(TypeError, match="max_norm"):
         clip_grad_norm_([p], "1")
     with pytest.raises(ValueError, match="norm_type"):
-        clip_grad_norm_([p], 1.0, norm_type=-2)
+        clip_grad_norm_([p], 1.0, norm_type="fro")
+    with pytest.raises(ValueError, match="norm_type"):
+        clip_grad_norm_([p], 1.0, norm_type=math.nan)
     with pytest.raises(TypeError, match="Tensors"):
         clip_grad_norm_([np.ones(2)], 1.0)
     with pytest.raises(TypeError, match="clip_value"):
@@ -259,3 +261,43 @@ def test_no_gradients_at_all_give_a_zero_norm_for_every_order(norm_type):
     for ps in (params, []):
         total = clip_grad_norm_(ps, 1.0, norm_type=norm_type, error_if_nonfinite=True)
         assert total == 0.0 and isinstance(total, np.float64)
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_negative_norm_orders_and_numeric_strings_are_accepted_as_in_pytorch(flat):
+    """PyTorch takes float(norm_type) and any real order: (sum |g|**p) ** (1/p) for p < 0.
+    For [3, 1] and [2] with p = -1: (1/3 + 1 + 1/2) ** -1 = 6/11; a zero entry makes the
+    sum infinite and the norm 0. Empty gradients are skipped, as for -inf (PyTorch raises:
+    a negative order has no identity)."""
+    params = [Tensor(np.zeros(2), requires_grad=True), Tensor(np.zeros(1), requires_grad=True)]
+    if flat:
+        SGD(params)
+    for p, g in zip(params, ([3.0, 1.0], [2.0])):
+        p.grad = np.array(g)
+    assert clip_grad_norm_(params, 1e9, norm_type=-1) == pytest.approx(6 / 11, rel=1e-14)
+    assert clip_grad_norm_(params, 1e9, norm_type="-1") == pytest.approx(6 / 11, rel=1e-14)
+    assert clip_grad_norm_(params, 1e9, norm_type="2") == pytest.approx(math.sqrt(14), rel=1e-14)
+    params[1].grad = np.array([0.0])
+    assert clip_grad_norm_(params, 1e9, norm_type=-2.0) == 0.0
+    empty = Tensor(np.zeros(0), requires_grad=True)
+    empty.grad = np.zeros(0)
+    assert clip_grad_norm_([params[0], empty], 1e9, norm_type=-1) == pytest.approx(0.75)
+    assert clip_grad_norm_([empty], 1e9, norm_type=-1) == math.inf
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_clip_grad_value_with_a_negative_or_nan_value_is_torch_clamp(flat):
+    """PyTorch clamps to [-v, v] with torch.clamp, which sets every entry to max when
+    min > max (v < 0: all become v) and gives NaN for a NaN bound; NaN entries stay NaN."""
+    rng = np.random.default_rng(5)
+    params = params_with_grads(rng, flat)
+    params[0].grad[0, 0] = np.nan
+    clip_grad_value_(params, -0.3)
+    for p in params:
+        expected = np.full(p.shape, -0.3)
+        if p is params[0]:
+            expected[0, 0] = np.nan
+        np.testing.assert_array_equal(p.grad, expected)
+    clip_grad_value_(params, math.nan)
+    for p in params:
+        assert np.isnan(p.grad).all()

@@ -135,3 +135,21 @@ def test_float32_matches_float64_reference(cls, name, hp):
 @pytest.mark.parametrize("name", ["adam", "adamw"])
 def test_adam_state_dict_round_trip_is_bit_identical(name):
     check_state_dict_round_trip(name, {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1})
+
+
+def test_adamw_groups_say_decoupled_so_an_adam_loading_them_decouples():
+    """PyTorch's AdamW groups carry decoupled_weight_decay=True (and its AdamW forces it on
+    load), so an Adam loading an AdamW checkpoint keeps decoupled decay. With a zero
+    gradient only the decay acts: p * (1 - lr * wd) = 2 * (1 - 0.1 * 0.01) = 1.998; coupled
+    decay would instead feed g = wd * p into the moments and move p by about lr (to ~1.9)."""
+    p = Tensor(np.array([2.0]), requires_grad=True)
+    adamw = AdamW([p], lr=0.1, weight_decay=0.01)
+    assert adamw.param_groups[0]["decoupled_weight_decay"] is True
+    q = Tensor(np.array([2.0]), requires_grad=True)
+    adam = Adam([q], lr=0.1, weight_decay=0.01)
+    adam.load_state_dict(adamw.state_dict())
+    q.grad = np.array([0.0])
+    adam.step()
+    np.testing.assert_allclose(q.data, [1.998], rtol=1e-15)
+    adamw.load_state_dict(Adam([Tensor(np.array([2.0]), requires_grad=True)]).state_dict())
+    assert adamw.param_groups[0]["decoupled_weight_decay"] is True

@@ -742,3 +742,61 @@ def test_param_groups_weight_decay_takes_one_string_as_one_token():
     decay, exempt = optim.param_groups_weight_decay(model, 0.1, no_decay="table")
     assert decay["param_names"] == ["fc.weight"]  # not exempt for containing a 't'
     assert exempt["param_names"] == ["fc.bias", "emb.table"]
+
+
+@pytest.mark.parametrize("edit", ["append", "replace_list", "delete_group", "append_group"])
+def test_editing_param_groups_in_place_raises_instead_of_updating_the_wrong_tensors(edit):
+    """PyTorch picks up a tensor appended to a group's 'params' (or a group deleted); our
+    flat buffers cannot, and silently skipping the tensor or pairing a group's
+    hyperparameters with another group's buffer would be worse than an error."""
+    rng = np.random.default_rng(0)
+    a, b, c = make_params(rng, shapes=((3,), (2,), (4,)))
+    opt = SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    if edit == "append":
+        opt.param_groups[0]["params"].append(c)
+    elif edit == "replace_list":
+        opt.param_groups[1]["params"] = [c]
+    elif edit == "delete_group":
+        del opt.param_groups[0]
+    else:
+        opt.param_groups.append({"params": [c], "lr": 0.1})
+    for p in (a, b, c):
+        p.grad = np.ones(p.shape)
+    before = [p.data.copy() for p in (a, b, c)]
+    with pytest.raises(RuntimeError, match="add_param_group"):
+        opt.step()
+    with pytest.raises(RuntimeError, match="add_param_group"):
+        opt.state_dict()
+    for p, old in zip((a, b, c), before):
+        np.testing.assert_array_equal(p.data, old)
+
+
+def test_state_of_an_option_switched_off_is_saved_loaded_and_resumed_as_pytorch():
+    """PyTorch keeps a momentum buffer (or max_exp_avg_sq, grad_avg) when the option is
+    switched off mid-run, saves it, and resumes it when the option comes back. Closed form,
+    lr 0.1, momentum 0.5, gradient 1: the momentum step sets b = 1; the plain step leaves b;
+    after save and load into a fresh SGD, b = 0.5 * 1 + 1 = 1.5, so p = 1 - 0.1 - 0.1 - 0.15."""
+    p = Tensor(np.array([1.0]), requires_grad=True)
+    opt = SGD([p], lr=0.1, momentum=0.5)
+    p.grad = np.array([1.0])
+    opt.step()
+    opt.param_groups[0]["momentum"] = 0.0
+    opt.step()
+    saved = opt.state_dict()
+    np.testing.assert_array_equal(saved["state"][0]["momentum_buffer"], [1.0])
+    fresh = SGD([p], lr=0.1)
+    fresh.load_state_dict(saved)
+    fresh.param_groups[0]["momentum"] = 0.5
+    fresh.step()
+    np.testing.assert_allclose(p.data, [1.0 - 0.1 - 0.1 - 0.15], rtol=1e-15)
+
+    a = Tensor(np.array([1.0]), requires_grad=True)
+    adam = Adam([a], amsgrad=True)
+    a.grad = np.array([2.0])
+    adam.step()
+    adam.param_groups[0]["amsgrad"] = False
+    saved = adam.state_dict()  # v_max = (1 - 0.999) * 2**2 = 0.004
+    np.testing.assert_allclose(saved["state"][0]["max_exp_avg_sq"], [0.004], rtol=1e-12)
+    fresh = Adam([a])
+    fresh.load_state_dict(saved)
+    np.testing.assert_allclose(fresh.state[a]["max_exp_avg_sq"], [0.004], rtol=1e-12)

@@ -96,14 +96,16 @@ def _contiguous_pieces(grads: list[np.ndarray]) -> tuple[list[np.ndarray], list[
 
 
 def _norm_type(norm_type: Any) -> float:
-    if isinstance(norm_type, str) and norm_type.lower() in ("inf", "-inf"):
-        return float(norm_type)
-    if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real):
+    """float(norm_type), as PyTorch reads it: 'inf', '2' and negative orders are accepted."""
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (numbers.Real, str)):
         raise TypeError(f"norm_type must be a number or 'inf', got {norm_type!r}")
-    norm_type = float(norm_type)
-    if math.isnan(norm_type) or norm_type < 0 and norm_type != -math.inf:
-        raise ValueError(f"norm_type must be >= 0, inf or -inf, got {norm_type}")
-    return norm_type
+    try:
+        value = float(norm_type)
+    except ValueError:
+        raise ValueError(f"norm_type must be a number or 'inf', got {norm_type!r}") from None
+    if math.isnan(value):
+        raise ValueError(f"norm_type must be a number or +-inf, got {norm_type!r}")
+    return value
 
 
 def _total_norm(
@@ -129,7 +131,10 @@ def _total_norm(
         total += sum(float(np.sum(np.square(x, dtype=np.float64))) for x in others)
         return math.sqrt(total)
     total = sum(sum_abs_pow(x, p) for x in pieces)
-    total += sum(float(np.sum(np.abs(x.astype(np.float64)) ** p)) for x in others)
+    with np.errstate(divide="ignore"):  # p < 0: a zero entry gives inf, and the norm 0
+        total += sum(float(np.sum(np.abs(x.astype(np.float64)) ** p)) for x in others)
+    if total == 0.0 and p < 0:
+        return math.inf  # only empty gradients: 0 ** (1/p), as -inf's min over nothing
     return total ** (1.0 / p)
 
 
@@ -147,7 +152,9 @@ def clip_grad_norm_(
     norm before clipping (a numpy float64, so `.item()` works as on PyTorch's tensor). A NaN
     or Inf norm raises RuntimeError if `error_if_nonfinite`, else it scales the gradients
     (making them NaN) as PyTorch does. `foreach` is accepted for compatibility and ignored.
-    Parameters without a gradient are skipped; no gradients at all gives 0.0.
+    Parameters without a gradient are skipped; no gradients at all gives 0.0. `norm_type` is
+    read as PyTorch reads it, float(norm_type): 'inf', '2' and negative orders work; NaN is
+    refused. Deviation: empty gradients are skipped for negative orders (PyTorch raises).
     """
     if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
         raise TypeError(f"max_norm must be a number, got {max_norm!r}")
@@ -186,7 +193,9 @@ def clip_grad_value_(
 ) -> None:
     """Clamp every gradient in place to [-clip_value, clip_value] (torch.nn.utils semantics).
 
-    NaN entries stay NaN, as with torch.clamp. `foreach` is accepted and ignored.
+    NaN entries stay NaN, as with torch.clamp; as torch.clamp's min > max and NaN bounds, a
+    negative clip_value sets every entry to clip_value and a NaN one to NaN. `foreach` is
+    accepted and ignored.
     """
     if isinstance(clip_value, bool) or not isinstance(clip_value, numbers.Real):
         raise TypeError(f"clip_value must be a number, got {clip_value!r}")

@@ -113,6 +113,8 @@ class Adam(Optimizer):
     step is already one fused kernel per run of parameters.
     """
 
+    _optional_state = ("max_exp_avg_sq",)
+
     def __init__(
         self,
         params: Iterable[Any],

@@ -30,6 +30,8 @@ class AdamW(Optimizer):
     step is already one fused kernel per run of parameters.
     """
 
+    _optional_state = ("max_exp_avg_sq",)
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -47,8 +49,14 @@ class AdamW(Optimizer):
         defaults = dict(
             lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas, eps=eps,
             weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+            decoupled_weight_decay=True,  # as PyTorch's groups: an Adam loading them decouples
         )  # fmt: skip
         super().__init__(params, defaults, skip_nonfinite=skip_nonfinite)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:  # as PyTorch's AdamW: whatever the saved groups say
+            group["decoupled_weight_decay"] = True
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_adam_group(group)

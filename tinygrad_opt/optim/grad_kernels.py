@@ -79,11 +79,12 @@ def scale_(x: np.ndarray, factor) -> None:
 
 @kernel
 def clamp_(x: np.ndarray, low, high) -> None:
-    """x = clip(x, low, high), in place; NaN stays NaN as in torch.clamp."""
+    """x = min(max(x, low), high), in place, as torch.clamp: NaN entries stay NaN, a NaN
+    bound makes every entry NaN, and low > high makes every entry high."""
     for i in prange(x.size):
         v = x[i]
-        if v < low:
+        if v < low or low != low:
             v = low
-        elif v > high:
+        if v > high or high != high:
             v = high
         x[i] = v

@@ -16,6 +16,12 @@ Differences from PyTorch, all by design:
 - `state[p]['step']` is a 0-d int64 view and `state_dict()` stores it as a Python int.
 - `state_dict()` returns copies, so it is a snapshot (PyTorch returns references).
 - A parameter listed twice in a group is an error (PyTorch only warns).
+- State an option adds (momentum_buffer, max_exp_avg_sq, ...) is made for the whole group
+  when the option is set and, as in PyTorch, kept when it is switched off; so state_dict()
+  then lists it, as zeros, also for parameters that never stepped with it (PyTorch: absent).
+- Parameters join only through `add_param_group`: editing `param_groups` in place (a
+  tensor appended to a group's 'params', a group deleted or replaced) raises RuntimeError
+  at the next step, since the flat buffers cannot follow (PyTorch picks the change up).
 
 How to add an optimizer (see adam.py for a complete example):
 
@@ -124,6 +130,11 @@ class Optimizer:
     step whose gradients hold NaN or Inf changes nothing and `skipped_steps` counts it.
     """
 
+    # State some options add (momentum, amsgrad, ...). As in PyTorch, it stays once made: an
+    # option switched off mid-run keeps its buffer, which state_dict saves and a later switch
+    # back on resumes, so load_state_dict accepts it whatever the loaded options say.
+    _optional_state: tuple[str, ...] = ()
+
     def __init__(
         self, params: Iterable[Any], defaults: dict[str, Any], *, skip_nonfinite: bool = False
     ) -> None:
@@ -136,6 +147,7 @@ class Optimizer:
         # a defaultdict as PyTorch's, so `state[p]` of a foreign tensor is {} rather than KeyError
         self.state: defaultdict[Tensor, dict[str, np.ndarray]] = defaultdict(dict)
         self._group_buffers: list[list[FlatBuffer]] = []
+        self._group_params: list[tuple[list[Tensor], int]] = []  # each group's list, its length
         self._slot: dict[Tensor, tuple[FlatBuffer, int]] = {}
 
         groups = self._split_into_groups(params)
@@ -293,6 +305,22 @@ class Optimizer:
             self._refresh_state_views(buffer)
         self.param_groups.append(group)
         self._group_buffers.append(buffers)
+        self._group_params.append((group["params"], len(group["params"])))
+
+    def _check_groups_unchanged(self) -> None:
+        """Raise if param_groups was edited in a way the flat buffers cannot follow."""
+        groups = self.param_groups
+        if len(groups) == len(self._group_params) and all(
+            group.get("params") is params and len(params) == n
+            for group, (params, n) in zip(groups, self._group_params)
+        ):
+            return
+        raise RuntimeError(
+            "optimizer.param_groups was edited in place (a group added, removed or replaced, "
+            "or a tensor added to or removed from a group's 'params'); this optimizer keeps "
+            "its parameters in flat buffers built with the groups, so add parameters with "
+            "add_param_group() and build a new optimizer to drop some"
+        )
 
     def _refresh_state_views(self, buffer: FlatBuffer) -> None:
         for i, p in enumerate(buffer.params):
@@ -335,6 +363,7 @@ class Optimizer:
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns closure's loss."""
+        self._check_groups_unchanged()
         loss = None
         if closure is not None:
             with enable_grad():
@@ -379,6 +408,7 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """{'state': {index: {'step': int, name: array}}, 'param_groups': [...]} (copies)."""
+        self._check_groups_unchanged()
         state: dict[int, dict[str, Any]] = {}
         groups = []
         index = 0
@@ -390,6 +420,9 @@ class Optimizer:
                 saved: dict[str, Any] = {"step": int(entry["step"])}
                 for name in spec:
                     saved[name] = entry[name].copy()
+                for name in self._optional_state:  # kept from an option now switched off
+                    if name not in spec and name in entry:
+                        saved[name] = entry[name].copy()
                 state[index] = saved
                 indices.append(index)
                 index += 1
@@ -454,11 +487,17 @@ class Optimizer:
             buffer, i = self._slot[p]
             buffer.steps[i] = step
             for name, value in arrays.items():
+                if name not in buffer.state:  # optional state the loaded options do not use
+                    buffer.add_state(name, 0.0, self._state_shape)
+                    self._refresh_state_views(buffer)
                 view = buffer.state_views[name][i]
                 if value is None:
                     view.fill(spec[name])
                 else:
                     np.copyto(view, value, casting="unsafe")
+            for name in self._optional_state:  # kept here, absent from the loaded state
+                if name in buffer.state and name not in arrays:
+                    buffer.state_views[name][i].fill(0.0)
 
     def _stage_param_state(
         self, g: int, j: int, p: Tensor, entry: Any, spec: dict[str, float]
@@ -471,7 +510,7 @@ class Optimizer:
         for key, value in entry.items():
             if key == "step" or value is None:
                 continue
-            if key not in spec:
+            if key not in spec and key not in self._optional_state:
                 raise ValueError(
                     f"state of parameter {self._param_label(g, j)} has entry '{key}', which "
                     f"{type(self).__name__} with these options does not keep "

@@ -66,6 +66,8 @@ class RMSprop(Optimizer):
     step is already one fused kernel per run of parameters.
     """
 
+    _optional_state = ("momentum_buffer", "grad_avg")
+
     def __init__(
         self,
         params: Iterable[Any],

@@ -70,6 +70,8 @@ class SGD(Optimizer):
     step is already one fused kernel per run of parameters.
     """
 
+    _optional_state = ("momentum_buffer",)
+
     def __init__(
         self,
         params: Iterable[Any],
