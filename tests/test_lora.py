@@ -92,6 +92,32 @@ def test_merge_and_unmerge_are_exact_to_rounding():
     np.testing.assert_allclose(model(x).data, unmerged, rtol=1e-5, atol=1e-5)
 
 
+def test_a_merged_layers_state_loads_merged_so_the_update_counts_once():
+    """A merged layer's saved weight already holds scaling * B A: the layer loading it must
+    come out merged (its output base(x) alone), not add the update a second time."""
+    model = wrap(base_model())
+    rng = np.random.default_rng(3)
+    for layer in (model[0], model[2]):
+        layer.lora_B.data[:] = rng.standard_normal(layer.lora_B.shape)
+    x = Tensor(rng.standard_normal((6, 8)).astype(np.float32))
+    expected = model(x).data
+    model[0].merge()
+    saved = model.state_dict()
+    assert saved["0.merged"].dtype == bool and saved["0.merged"] and not saved["2.merged"]
+    fresh = wrap(base_model())
+    fresh.load_state_dict(saved)
+    assert fresh[0].is_merged() and not fresh[2].is_merged()
+    np.testing.assert_allclose(fresh(x).data, expected, rtol=1e-5, atol=1e-5)
+    fresh[0].unmerge()  # and back: the base weight as it was before the merge
+    np.testing.assert_allclose(
+        fresh[0].base.weight.data, base_model()[0].weight.data, rtol=0, atol=1e-6
+    )
+    # an unmerged state loaded into a merged layer unmerges its flag with its weight
+    fresh.load_state_dict(wrap(base_model()).state_dict())
+    assert not fresh[0].is_merged()
+    assert "0.merged" not in nn.lora.lora_state_dict(model)  # adapters only
+
+
 def test_lora_dropout_is_inverted_dropout_on_the_adapter_input_only():
     """With A = B = I the adapter's output is scaling * dropout(x) element by element, so
     each output minus the base output must be 0 or scaling / (1 - p), dropped at rate p."""

@@ -5,6 +5,9 @@ update: y = base(x) + (alpha / r) * dropout(x) A^T B^T, with A (r, in_features) 
 kaiming-uniform(a=sqrt(5)) (as peft) and B (out_features, r) zeros, so the wrapped model's
 output is unchanged before training. `merge()` folds (alpha / r) B A into the base weight
 for inference; `unmerge()` takes it back out. The whole layer is one fused graph node.
+Whether the update is merged is saved in state_dict (a 0-d bool buffer "merged"): a merged
+layer's saved weight already holds the update, so a layer loading it must know not to add
+it again (without the flag the update would count twice).
 """
 
 from __future__ import annotations
@@ -89,7 +92,11 @@ class LoRALinear(Module):
         self.lora_A = Parameter(np.empty((self.r, self.in_features), dtype=dtype))
         self.lora_B = Parameter(np.zeros((self.out_features, self.r), dtype=dtype))
         init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
-        self.merged = False
+        self.register_buffer("merged", np.array(False))
+
+    def is_merged(self) -> bool:
+        """Whether scaling * B A is folded into the base weight (see `merge`)."""
+        return bool(self.merged.data)
 
     def _delta(self) -> np.ndarray:
         return (self.lora_B.data @ self.lora_A.data) * self.base.weight.data.dtype.type(
@@ -98,30 +105,30 @@ class LoRALinear(Module):
 
     def merge(self) -> None:
         """Add scaling * B A into the base weight (in place); forward then uses the base only."""
-        if self.merged:
+        if self.is_merged():
             raise RuntimeError("LoRALinear.merge(): the adapter is already merged")
         self.base.weight.data += self._delta()
-        self.merged = True
+        self.merged.data[...] = True
 
     def unmerge(self) -> None:
         """Subtract the merged update again (restores the weight up to float rounding)."""
-        if not self.merged:
+        if not self.is_merged():
             raise RuntimeError("LoRALinear.unmerge(): the adapter is not merged")
         self.base.weight.data -= self._delta()
-        self.merged = False
+        self.merged.data[...] = False
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"LoRALinear: expected input of shape (*, {self.in_features}), got {tuple(x.shape)}"
             )
-        if self.merged:
+        if self.is_merged():
             return self.base(x)
         p = self.dropout if self.training else 0.0
         return _lora_linear(x, self.base, self.lora_A, self.lora_B, self.scaling, p)
 
     def extra_repr(self) -> str:
-        return f"r={self.r}, alpha={self.alpha}, dropout={self.dropout}, merged={self.merged}"
+        return f"r={self.r}, alpha={self.alpha}, dropout={self.dropout}, merged={self.is_merged()}"
 
 
 def mark_only_lora_as_trainable(model: Module, bias: str = "none") -> None:
