@@ -100,6 +100,9 @@ def test_file_layout_matches_the_documented_format(tmp_path):
         ({1.5: "float key"}, TypeError),
         ({True: "bool key"}, TypeError),
         ({"set": {1, 2}}, TypeError),
+        # beyond Python's int-to-text limit (4,300 digits), which the text header needs
+        ({"big": [1, 10**5000]}, ValueError),
+        ({-(10**5000): "big key"}, ValueError),
     ],
 )
 def test_unsupported_objects_are_refused_and_nothing_is_written(tmp_path, bad, error):
@@ -109,6 +112,12 @@ def test_unsupported_objects_are_refused_and_nothing_is_written(tmp_path, bad, e
         save(bad, path)
     assert load(path) == {"old": 1}
     assert os.listdir(tmp_path) == ["ck"]
+
+
+def test_ints_of_thousands_of_digits_round_trip(tmp_path):
+    values = {"big": 7**4600, "negative": -(3**8000), 2**12999: "key"}  # ~3,900 digits each
+    save(values, tmp_path / "ck")
+    assert load(tmp_path / "ck") == values
 
 
 def test_cycles_are_refused(tmp_path):

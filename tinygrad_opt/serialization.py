@@ -3,9 +3,10 @@
 What can be saved: nested `dict`s (keys `str` or `int`; numpy integer keys come back as
 `int`), `list`s and `tuple`s (kept apart), numpy arrays of bool, integer, float or complex
 dtype, `Tensor`s (saved as their array; they load as numpy arrays), numpy scalars (they load
-as numpy scalars of the same dtype), and Python `None`, `bool`, `int` (any size), `float`
-and `str`. Anything else raises TypeError naming where in the structure it sits. Shared
-references are saved once per occurrence; a cycle raises ValueError.
+as numpy scalars of the same dtype), and Python `None`, `bool`, `int` (up to ~3,900 digits:
+the header is text, and Python limits turning ints into text), `float` and `str`. Anything
+else raises TypeError naming where in the structure it sits. Shared references are saved
+once per occurrence; a cycle raises ValueError.
 
 File layout (all integers little-endian):
 
@@ -56,6 +57,20 @@ _ALIGN = 64
 _ARRAY_KINDS = "biufc"  # bool, signed and unsigned integers, floats, complex
 
 
+# Python refuses to turn ints of more than 4,300 digits into text by default (and to read
+# them back); 13,000 bits (~3,900 digits) stays clear of that on both sides.
+_MAX_INT_BITS = 13_000
+
+
+def _int_value(value: int, where: str) -> int:
+    if value.bit_length() > _MAX_INT_BITS:
+        raise ValueError(
+            f"save: the int at {where} has {value.bit_length()} bits; ints of up to "
+            f"{_MAX_INT_BITS} bits (~3,900 digits) can be saved (save it as a str instead)"
+        )
+    return int(value)
+
+
 def _align(n: int) -> int:
     return -(-n // _ALIGN) * _ALIGN
 
@@ -86,7 +101,7 @@ class _Encoder:
         if isinstance(obj, bool):
             return {"t": "bool", "v": obj}
         if isinstance(obj, int):
-            return {"t": "int", "v": int(obj)}
+            return {"t": "int", "v": _int_value(obj, where)}
         if isinstance(obj, float):
             return {"t": "float", "v": float(obj).hex()}
         if isinstance(obj, str):
@@ -115,7 +130,7 @@ class _Encoder:
                 if isinstance(key, str):
                     keys.append({"t": "str", "v": key})
                 elif isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
-                    keys.append({"t": "int", "v": int(key)})
+                    keys.append({"t": "int", "v": _int_value(int(key), where)})
                 else:
                     raise TypeError(
                         f"save: dict key {key!r} at {where} is a {type(key).__name__}; "
