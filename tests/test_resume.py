@@ -228,3 +228,34 @@ def test_a_checkpoint_one_part_refuses_changes_nothing(script, tmp_path, mismatc
     for name, value in before.items():
         np.testing.assert_array_equal(_parameters(model)[name], value)
     assert_same(optimizer.state_dict(), optimizer_before)
+
+
+def test_a_shuffled_validation_loader_resumes_its_order(tmp_path):
+    """A shuffled validation loader's order decides how val_loss rounds (batch by batch), so
+    a resumed run must continue that order for the metric, and a plateau scheduler reading
+    it, to match the uninterrupted run bit for bit."""
+    from tinygrad_opt import nn, optim
+    from tinygrad_opt import random as package_random
+    from tinygrad_opt.data import DataLoader, TensorDataset
+    from tinygrad_opt.loss import cross_entropy
+    from tinygrad_opt.train import ModelCheckpoint, fit
+
+    def run(epochs, resume_from=None, checkpoint=None):
+        package_random.manual_seed(0)
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(48, 6)).astype(np.float32)
+        y = (x[:, 0] > 0).astype(np.int64)
+        x_val = (rng.normal(size=(101, 6)) * 30).astype(np.float32)
+        y_val = rng.integers(0, 3, 101)
+        model = nn.Linear(6, 3)
+        optimizer = optim.SGD(model.parameters(), lr=1e-3)
+        loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True, seed=1)
+        val_loader = DataLoader(TensorDataset(x_val, y_val), batch_size=7, shuffle=True, seed=2)
+        callbacks = [ModelCheckpoint(checkpoint, 1)] if checkpoint else []
+        return fit(model, cross_entropy, optimizer, loader, epochs, val_loader=val_loader,
+                   callbacks=callbacks, resume_from=resume_from, progress=False)
+
+    full = run(4)
+    run(1, checkpoint=tmp_path / "epoch1.tgo")
+    resumed = run(4, resume_from=tmp_path / "epoch1.tgo")
+    assert resumed.epochs["val_loss"] == full.epochs["val_loss"]

@@ -7,6 +7,8 @@ A checkpoint is one `tinygrad_opt.save` file (atomic, no pickle, checksummed) ho
     optimizer                  optimizer.state_dict()                  (when given)
     scheduler                  scheduler.state_dict()                  (when given)
     train_loader               train_loader.state_dict()               (when it has one)
+    val_loader                 val_loader.state_dict()   (fit's, when it has one: a shuffled
+                               one's order decides how val_loss rounds)
     rng                        tinygrad_opt.random.get_rng_state(), as JSON text
     progress                   epoch, batch_in_epoch, global_step and the epoch's loss sums
     history                    History.state_dict()                    (when given)
@@ -83,6 +85,8 @@ def state_to_checkpoint(state: TrainState) -> dict:
         checkpoint["scheduler"] = state.scheduler.state_dict()
     if _has_state(state.train_loader):
         checkpoint["train_loader"] = state.train_loader.state_dict()
+    if _has_state(state.val_loader):
+        checkpoint["val_loader"] = state.val_loader.state_dict()
     callback_states = {}
     for index, callback in enumerate(state.callbacks):
         callback_state = callback.state_dict()
@@ -138,13 +142,16 @@ def _progress(checkpoint: dict) -> dict:
     return result
 
 
-def _load_components(checkpoint, model, optimizer, scheduler, train_loader, history) -> None:
+def _load_components(
+    checkpoint, model, optimizer, scheduler, train_loader, history, val_loader=None
+) -> None:
     """Load every part, or none: a part that refuses its state (another optimizer, a loader
     with another batch size) raises after the parts before it were loaded, so those are put
     back and a rejected checkpoint leaves the run as it was."""
     rng = json.loads(checkpoint["rng"])
     parts = (("model", model), ("optimizer", optimizer), ("scheduler", scheduler),
-             ("train_loader", train_loader), ("history", history))
+             ("train_loader", train_loader), ("history", history),
+             ("val_loader", val_loader if _has_state(val_loader) else None))
     loaded = []
     try:
         for key, obj in parts:
@@ -175,7 +182,7 @@ def restore_state(state: TrainState, path) -> dict:
     )
     progress = _progress(checkpoint)
     _load_components(checkpoint, state.model, state.optimizer, state.scheduler, state.train_loader,
-                     state.history)
+                     state.history, state.val_loader)
     for key, value in progress.items():
         setattr(state, key, value)
     saved_callbacks = checkpoint.get("callbacks", {})
