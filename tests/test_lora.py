@@ -70,12 +70,17 @@ def test_lora_adapts_a_frozen_model_to_a_shifted_task():
         assert layer.base.weight.grad is None
 
 
-def test_merge_and_unmerge_are_exact_to_rounding():
+def trained_adapters_and_input(seed):
+    """A wrapped model whose B matrices are no longer zero, and an input batch."""
     model = wrap(base_model())
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seed)
     for layer in (model[0], model[2]):
         layer.lora_B.data[:] = rng.standard_normal(layer.lora_B.shape)
-    x = Tensor(rng.standard_normal((6, 8)).astype(np.float32))
+    return model, Tensor(rng.standard_normal((6, 8)).astype(np.float32))
+
+
+def test_merge_and_unmerge_are_exact_to_rounding():
+    model, x = trained_adapters_and_input(2)
     unmerged = model(x).data
     weights = [model[i].base.weight.data.copy() for i in (0, 2)]
     for i in (0, 2):
@@ -95,11 +100,7 @@ def test_merge_and_unmerge_are_exact_to_rounding():
 def test_a_merged_layers_state_loads_merged_so_the_update_counts_once():
     """A merged layer's saved weight already holds scaling * B A: the layer loading it must
     come out merged (its output base(x) alone), not add the update a second time."""
-    model = wrap(base_model())
-    rng = np.random.default_rng(3)
-    for layer in (model[0], model[2]):
-        layer.lora_B.data[:] = rng.standard_normal(layer.lora_B.shape)
-    x = Tensor(rng.standard_normal((6, 8)).astype(np.float32))
+    model, x = trained_adapters_and_input(3)
     expected = model(x).data
     model[0].merge()
     saved = model.state_dict()
