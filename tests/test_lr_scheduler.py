@@ -310,6 +310,15 @@ def test_cyclic_lr_modes_and_momentum(mode, amplitude):
             assert group["momentum"] == pytest.approx(0.9 - (0.9 - 0.8) * shape, rel=1e-12)
 
 
+def test_cyclic_lr_records_momentum_bounds_in_groups():
+    # as PyTorch (and OneCycleLR): the bounds are written into each param group
+    optimizer = make_sgd()
+    S.CyclicLR(optimizer, 0.01, 0.1, base_momentum=[0.7, 0.75], max_momentum=0.95)
+    groups = optimizer.param_groups
+    bounds = [(g["base_momentum"], g["max_momentum"], g["momentum"]) for g in groups]
+    assert bounds == [(0.7, 0.95, 0.95), (0.75, 0.95, 0.95)]
+
+
 def test_cyclic_lr_custom_scale_fn_on_iterations():
     scheduler = S.CyclicLR(
         make_sgd(), base_lr=0.01, max_lr=0.1, step_size_up=5, scale_fn=lambda x: 1 / (1 + x),
@@ -351,6 +360,35 @@ def test_sequential_lr_milestones():
 
     np.testing.assert_allclose(run(scheduler), expected(rule), rtol=1e-12)
     assert scheduler.get_last_lr() == [g["lr"] for g in optimizer.param_groups]
+
+
+def test_sequential_lr_keeps_initial_lr_before_a_cyclic_phase():
+    # CyclicLR sets initial_lr only where absent (PyTorch's setdefault), so SequentialLR's
+    # reset to initial_lr restores the optimizer's lrs, not the later phase's base_lr
+    optimizer = make_sgd()
+    steps = S.StepLR(optimizer, step_size=4, gamma=0.5)
+    cyclic = S.CyclicLR(optimizer, base_lr=0.01, max_lr=0.1, step_size_up=5)
+    assert [g["initial_lr"] for g in optimizer.param_groups] == list(BASES)
+    scheduler = S.SequentialLR(optimizer, [steps, cyclic], milestones=[12])
+
+    def rule(b, t):
+        if t < 12:
+            return b * 0.5 ** (t // 4)
+        return 0.01 + 0.09 * _triangle(t - 12, 5, 5)
+
+    np.testing.assert_allclose(run(scheduler), expected(rule), rtol=1e-12)
+    assert [g["initial_lr"] for g in optimizer.param_groups] == list(BASES)
+
+
+def test_sequential_lr_milestone_into_multiplicative_applies_f0():
+    # at the milestone MultiplicativeLR takes a step, multiplying by f(0), as PyTorch;
+    # only its construction step leaves the lr alone
+    optimizer = make_sgd()
+    constant = S.ConstantLR(optimizer, factor=0.5, total_iters=100)
+    mult = S.MultiplicativeLR(optimizer, lambda t: 0.8 if t == 0 else 0.9)
+    scheduler = S.SequentialLR(optimizer, [constant, mult], milestones=[6])
+    want = expected(lambda b, t: b * 0.5 if t < 6 else b * 0.5 * 0.8 * 0.9 ** (t - 6))
+    np.testing.assert_allclose(run(scheduler), want, rtol=1e-12)
 
 
 def test_sequential_lr_warmup_then_cosine():
@@ -519,6 +557,17 @@ BAD = [
              " param_groups has 2")),
     (lambda o: S.get_linear_schedule_with_warmup(o, -1, 10), ValueError,
      exactly("num_warmup_steps must be an int >= 0, got -1")),
+    # PyTorch raises ValueError for these wrong types too
+    (lambda o: S.OneCycleLR(o, 0.1, epochs=2.0, steps_per_epoch=3), ValueError,
+     exactly("Expected positive integer epochs, but got 2.0")),
+    (lambda o: S.OneCycleLR(o, 0.1, epochs=2, steps_per_epoch=0), ValueError,
+     exactly("Expected positive integer steps_per_epoch, but got 0")),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=5, eta_min="0"), ValueError,
+     exactly("Expected float or int eta_min, but got '0' of type <class 'str'>")),
+    (lambda o: S.CyclicLR(o, 0.01, 0.1, last_epoch=3), ValueError,
+     exactly("param 'initial_lr' is not specified in param_groups[0] when resuming with "
+             "last_epoch=3: build the scheduler with last_epoch=-1, or load the optimizer's "
+             "state first")),
     (lambda o: S.StepLR(o, 3, last_epoch=-2), ValueError,
      exactly("last_epoch must be an int >= -1, got -2")),
     (lambda o: S.StepLR(object(), 3), TypeError,
@@ -831,6 +880,16 @@ def test_multiplicative_step_with_epoch_multiplies_once():
     scheduler.step()
     scheduler.step(5)
     assert scheduler.last_epoch == 5
+    assert scheduler.get_last_lr() == pytest.approx([b * 0.5 * 0.1 for b in BASES], rel=1e-15)
+
+
+def test_multiplicative_step_zero_multiplies_by_f0():
+    # step(0) is a step like any other: lr *= f(0) (PyTorch's rule outside construction)
+    scheduler = S.MultiplicativeLR(make_sgd(), lambda t: 0.5 if t else 0.1)
+    assert scheduler.get_last_lr() == list(BASES)
+    scheduler.step()
+    scheduler.step(0)
+    assert scheduler.last_epoch == 0
     assert scheduler.get_last_lr() == pytest.approx([b * 0.5 * 0.1 for b in BASES], rel=1e-15)
 
 

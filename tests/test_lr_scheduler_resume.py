@@ -398,3 +398,17 @@ def test_cyclic_scale_fn_state_follows_pytorch():
     assert other.rate == 0.8
     fresh.step()  # step 1: a third of the way up, amplitude 0.8 ** 1
     assert fresh.get_last_lr() == pytest.approx([0.01 + 0.09 / 3 * 0.8] * 2, rel=1e-12)
+
+
+def test_loading_cyclic_state_keeps_the_groups_initial_lr():
+    # initial_lr is set by the first scheduler on the optimizer (PyTorch's setdefault);
+    # CyclicLR's base_lr is its own floor and loading does not write it over initial_lr
+    def build(o):
+        parts = [S.StepLR(o, 4, gamma=0.5), S.CyclicLR(o, 0.01, 0.1, step_size_up=5)]
+        return S.SequentialLR(o, parts, milestones=[12])
+
+    optimizer, (scheduler,) = _advance(make_sgd, build, 20)
+    fresh_opt = make_sgd()
+    build(fresh_opt).load_state_dict(copy.deepcopy(scheduler.state_dict()))
+    assert [g["initial_lr"] for g in fresh_opt.param_groups] == [0.1, 0.03]
+    assert _snapshot(fresh_opt) == _snapshot(optimizer)

@@ -97,6 +97,10 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_0 = int(T_0)
         self.T_i = int(T_0)
         self.T_mult = int(T_mult)
+        if isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real):
+            raise ValueError(
+                f"Expected float or int eta_min, but got {eta_min!r} of type {type(eta_min)}"
+            )
         self.eta_min = check_real("eta_min", eta_min)
         self.T_cur = last_epoch
         super().__init__(optimizer, last_epoch)

@@ -29,12 +29,17 @@ class CyclicLR(LRScheduler):
 
     PyTorch's defaults: step_size_up=2000, step_size_down=None (= up), mode='triangular',
     gamma=1.0, scale_mode='cycle', cycle_momentum=True, base_momentum=0.8, max_momentum=0.9.
-    Building it sets each group's lr to base_lr. A custom `scale_fn` that is a plain
-    function is not saved in the state dict (PyTorch's rule); a callable object's `__dict__`
-    is. Deviation: step sizes must be > 0, gamma > 0, scale_mode 'cycle' or 'iterations'.
+    Building it sets each group's lr to base_lr (and, with cycle_momentum, the momentum to
+    max_momentum and the keys `max_momentum`, `base_momentum`), as PyTorch; a group's
+    `initial_lr` is only set if absent. A custom `scale_fn` that is a plain function is not
+    saved in the state dict (PyTorch's rule); a callable object's `__dict__` is.
+    Deviations: step sizes must be > 0, gamma > 0, scale_mode 'cycle' or 'iterations',
+    base_lr and max_lr >= 0; the lr of the construction step uses base_lr (PyTorch's uses
+    the groups' `initial_lr` there, which differs if another scheduler set it or when
+    resuming with last_epoch=k).
     """
 
-    _not_state = ("optimizer", "_scale_fn_custom")
+    _not_state = ("optimizer", "_scale_fn_custom", "_base_lr_floor")
 
     def __init__(
         self,
@@ -92,17 +97,26 @@ class CyclicLR(LRScheduler):
                 check_real(f"max_momentum[{i}]", m)
                 for i, m in enumerate(per_group("max_momentum", optimizer, max_momentum))
             ]
-        # all checks passed: now write into the optimizer
-        for group, lr in zip(optimizer.param_groups, base_lrs):
-            # the base class reads base_lrs from initial_lr; base_lr is this schedule's floor
-            group["initial_lr"] = lr
-            if last_epoch == -1:
+        # all checks passed: now write into the optimizer (as PyTorch: the lr and momentum,
+        # and initial_lr only where no earlier scheduler has set it)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
                 group["lr"] = lr
-        if last_epoch == -1 and self.cycle_momentum:
-            for group, momentum in zip(optimizer.param_groups, self.max_momentums):
-                set_momentum(group, momentum, self.use_beta1)
+            if self.cycle_momentum:
+                groups = optimizer.param_groups
+                for group, top, low in zip(groups, self.max_momentums, self.base_momentums):
+                    set_momentum(group, top, self.use_beta1)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = low
         self._last_momentum = None
+        self._base_lr_floor = base_lrs
         super().__init__(optimizer, last_epoch)
+
+    def _initial_step(self) -> None:
+        # base_lr, not the groups' initial_lr (which may be an earlier scheduler's), is the
+        # floor of the cycle from the first step on
+        self.base_lrs = list(self._base_lr_floor)
+        super()._initial_step()
 
     def _init_scale_fn(self) -> None:
         # the built-in modes fix their scale_mode, as in PyTorch
@@ -177,7 +191,9 @@ class CyclicLR(LRScheduler):
         self._restore_optimizer()
 
     def _restore_optimizer(self) -> None:
-        super()._restore_optimizer()
+        # the lrs only: base_lrs are this schedule's floors, not the groups' initial_lr
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr
         if self.cycle_momentum and self._last_momentum is not None:
             for group, momentum in zip(self.optimizer.param_groups, self._last_momentum):
                 set_momentum(group, momentum, self.use_beta1)

@@ -99,13 +99,15 @@ class MultiplicativeLR(LambdaLR):
         return [group["lr"] * fn(step) for group, fn in zip(groups, self.lr_lambdas)]
 
     def step(self, epoch: int | None = None) -> None:
-        """One multiplicative step; `step(epoch)` sets last_epoch and multiplies by f(epoch)
-        (PyTorch has no closed form for this scheduler either)."""
+        """One multiplicative step; `step(epoch)` sets last_epoch and multiplies by f(epoch),
+        f(0) included (PyTorch has no closed form for this scheduler either; only the
+        construction step leaves the lr alone)."""
         if epoch is None:
             super().step()
             return
         step = check_int("epoch", epoch, 0)
-        lrs = self._next_lrs(self.last_epoch, step)
+        groups = self.optimizer.param_groups
+        lrs = [group["lr"] * fn(step) for group, fn in zip(groups, self.lr_lambdas)]
         self._step_count += 1
         self.last_epoch = step
         self._set_lrs(lrs)

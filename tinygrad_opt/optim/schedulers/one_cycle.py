@@ -16,7 +16,7 @@ import math
 import numbers
 from typing import Any
 
-from .base import LRScheduler, check_int, check_optimizer, check_real, per_group
+from .base import LRScheduler, check_optimizer, check_real, per_group
 from .momentum import get_momentum, set_momentum, uses_beta1
 
 
@@ -27,6 +27,14 @@ def anneal(start: float, end: float, pct: float, strategy: str) -> float:
     return (end - start) * pct + start
 
 
+def _positive_int(name: str, value: Any) -> int:
+    """`value` as an int >= 1, or PyTorch's ValueError (also for a non-int, e.g. 2.0)."""
+    integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not integral or value <= 0:
+        raise ValueError(f"Expected positive integer {name}, but got {value!r}")
+    return int(value)
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy, stepped once per batch; not chainable.
 
@@ -34,8 +42,9 @@ class OneCycleLR(LRScheduler):
     base_momentum=0.85, max_momentum=0.95, div_factor=25, final_div_factor=1e4,
     three_phase=False. Writes `initial_lr`, `max_lr`, `min_lr` (and `max_momentum`,
     `base_momentum`) into each param group, as PyTorch. Stepping past total_steps raises
-    ValueError. Deviation: a phase of zero length (e.g. pct_start * total_steps == 1) counts
-    as already finished instead of dividing by zero.
+    ValueError. Deviations: a phase of zero length (e.g. pct_start * total_steps == 1) counts
+    as already finished instead of dividing by zero; max_lr must be >= 0 and div_factor,
+    final_div_factor > 0.
     """
 
     def __init__(
@@ -57,19 +66,14 @@ class OneCycleLR(LRScheduler):
     ) -> None:
         check_optimizer(optimizer)
         if total_steps is not None:
-            integral = isinstance(total_steps, numbers.Integral) and not isinstance(
-                total_steps, bool
-            )
-            if not integral or total_steps <= 0:
-                raise ValueError(f"Expected positive integer total_steps, but got {total_steps!r}")
-            self.total_steps = int(total_steps)
+            self.total_steps = _positive_int("total_steps", total_steps)
         elif epochs is None or steps_per_epoch is None:
             raise ValueError(
                 "You must define either total_steps OR (epochs AND steps_per_epoch)"
             )
         else:
-            self.total_steps = check_int("epochs", epochs, 1) * check_int(
-                "steps_per_epoch", steps_per_epoch, 1
+            self.total_steps = _positive_int("epochs", epochs) * _positive_int(
+                "steps_per_epoch", steps_per_epoch
             )
         self.pct_start = check_real("pct_start", pct_start, 0.0, 1.0)
         if anneal_strategy not in ("cos", "linear"):

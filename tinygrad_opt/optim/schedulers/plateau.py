@@ -26,7 +26,8 @@ class ReduceLROnPlateau(LRScheduler):
     PyTorch's defaults: mode='min', factor=0.1, patience=10, threshold=1e-4,
     threshold_mode='rel', cooldown=0, min_lr=0, eps=1e-8. `metrics` may be a float, a
     0-d array or a one-element Tensor. A NaN metric counts as not better (as PyTorch).
-    Deviation: factor must be in [0, 1), and patience, cooldown, threshold, min_lr, eps >= 0.
+    Deviation: factor must be in [0, 1), patience and cooldown ints >= 0, and threshold,
+    min_lr, eps >= 0.
     """
 
     def __init__(

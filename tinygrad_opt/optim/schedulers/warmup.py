@@ -6,6 +6,8 @@ Both ramp the lr factor linearly from 0 at step 0 to 1 at `num_warmup_steps`, th
   1 over the remaining steps, clipped at 0 (num_cycles=0.5: one half-cosine down to 0).
 The factors are callable objects (not lambdas), so their settings are saved in the
 scheduler's state dict.
+Deviation: the step counts must be ints >= 0 and num_cycles >= 0 (Hugging Face does not
+check).
 """
 
 from __future__ import annotations
