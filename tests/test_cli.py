@@ -60,7 +60,8 @@ def test_every_subcommand_has_help(tmp_path):
     parser = build_parser()
     names = list(parser._subparsers._group_actions[0].choices)  # noqa: SLF001
     assert len(names) == len(COMMANDS)
-    assert {"train", "compare", "race", "lr-find", "bench", "download", "run"} <= set(names)
+    assert {"train", "compare", "race", "schedules", "lr-find", "bench", "download",
+            "run"} <= set(names)
     for name in names:
         with pytest.raises(SystemExit) as stop:
             parser.parse_args([name, "--help"])
@@ -89,6 +90,9 @@ BAD_ARGUMENTS = [
     (["race", "--function", "himmelblau"], "invalid choice"),
     (["race", "--steps", "-3"], "--steps must be a positive integer"),
     (["lr-find", "--start-lr", "1", "--end-lr", "0.1"], "--start-lr"),
+    (["schedules", "--steps", "5"], "--steps must be at least 20"),
+    (["schedules", "--lr", "-0.1"], "--lr must be a positive number"),
+    (["schedules", "-s", "linear"], "invalid choice"),
     (["download", "cifar10"], "invalid choice"),
     (["train", "--seed", "-1"], "--seed"),
     (["train", "--epochs", "2", "--stop-after", "3"], "--stop-after"),

@@ -11,10 +11,10 @@ import argparse
 import os
 import sys
 
-from . import bench, compare, download, lr_find, race, run, train
+from . import bench, compare, download, lr_find, race, run, schedule_gallery, train
 from .common import CLIError
 
-COMMANDS = (train, compare, race, lr_find, bench, download, run)
+COMMANDS = (train, compare, race, schedule_gallery, lr_find, bench, download, run)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -120,3 +120,32 @@ def lr_curve(plt, lrs, losses, suggestion: float | None, path: Path) -> Path:
     ax.set_title("LR range test")
     ax.grid(True, which="both", alpha=0.3)
     return save(fig, path)
+
+
+def schedule_panels(plt, curves: dict[str, np.ndarray], path: Path,
+                    plateau_loss: np.ndarray | None = None) -> Path:
+    """One small panel per learning-rate schedule (lr against step, shared axes); the
+    plateau panel also draws the loss it watches, on an axis of its own."""
+    columns = min(5, len(curves))
+    rows = -(-len(curves) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.9 * columns, 2.3 * rows),
+                             sharex=True, sharey=True, squeeze=False)
+    for ax, (name, lrs) in zip(axes.flat, curves.items()):
+        ax.plot(np.arange(len(lrs)), lrs, linewidth=1.6)
+        ax.set_title(name, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        if name == "plateau" and plateau_loss is not None:
+            loss_ax = ax.twinx()
+            loss_ax.plot(plateau_loss, color="gray", linewidth=1, linestyle="--")
+            loss_ax.set_yticks([])
+            ax.plot([], [], color="gray", linewidth=1, linestyle="--", label="loss it watches")
+            ax.legend(fontsize=7, loc="upper right")
+    for ax in axes.flat[len(curves):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("step")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("lr")
+    fig.suptitle("learning-rate schedules", fontsize=12)
+    fig.tight_layout()
+    return save(fig, path)
