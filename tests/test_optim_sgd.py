@@ -108,12 +108,15 @@ def test_momentum_switched_on_mid_run_starts_buffer_at_the_gradient():
     np.testing.assert_allclose(p.data, [0.7], rtol=1e-15)
 
 
+@pytest.mark.parametrize("round_trip", [False, True], ids=["", "round_trip"])
 @pytest.mark.parametrize("nesterov", [False, True])
-def test_momentum_toggled_with_none_grads_follows_torchs_rule(nesterov):
+def test_momentum_toggled_with_none_grads_follows_torchs_rule(nesterov, round_trip):
     """torch.optim.SGD's rule, written out: a parameter's buffer is None until its first
     step with momentum != 0, which sets it to the gradient; later steps damp; a buffer kept
     while momentum is 0 is resumed when momentum comes back. Parameters without a grad that
-    step miss it, so they start their buffers at different steps (one kernel run split)."""
+    step miss it, so they start their buffers at different steps (one kernel run split).
+    With round_trip, every step continues in a fresh SGD loaded from the last one's
+    state_dict: a buffer not yet started must load as not started (saved as None)."""
     rng = np.random.default_rng(5)
     shapes = [(3,), (2, 2), (4,)]
     data = [rng.standard_normal(s) for s in shapes]
@@ -140,6 +143,10 @@ def test_momentum_toggled_with_none_grads_follows_torchs_rule(nesterov):
                 g = g + momentum * bufs[i] if nesterov else bufs[i]
             ref[i] = ref[i] - 0.1 * g
         opt.step()
+        if round_trip:
+            state = opt.state_dict()
+            opt = SGD(params, lr=0.1, dampening=dampening)
+            opt.load_state_dict(state)
         for i, p in enumerate(params):
             np.testing.assert_allclose(p.data, ref[i], rtol=1e-14, atol=1e-15)
             if bufs[i] is not None:

@@ -9,6 +9,7 @@ import numpy as np
 from numba import prange
 
 from ..jit import kernel
+from ..tensor import Tensor
 from .flat_buffer import FlatBuffer, Run
 from .optimizer import Optimizer, check_number
 from .registry import register
@@ -62,9 +63,9 @@ class SGD(Optimizer):
     As PyTorch's implementation, `maximize` negates the gradient before weight decay. The
     momentum buffer exists only when momentum != 0 (as PyTorch, where it would be None), and
     a parameter's first momentum step sets it to the gradient, also when momentum is
-    switched on after some steps. state['step'] is kept (PyTorch's SGD keeps none).
-    Deviation: a state_dict saved after momentum was switched on but before a parameter's
-    first momentum step holds a zero buffer for it (PyTorch: None), which loads as started.
+    switched on after some steps. state['step'] is kept (PyTorch's SGD keeps none). A
+    state_dict saves a buffer not yet started as None (PyTorch has none yet), so it loads
+    as not started.
 
     `foreach` and `fused` are accepted so torch code ports unchanged, and ignored: every
     step is already one fused kernel per run of parameters.
@@ -91,9 +92,8 @@ class SGD(Optimizer):
             nesterov=nesterov, maximize=maximize,
         )  # fmt: skip
         # per FlatBuffer (by id): which parameters have had their first momentum step. All
-        # False when _ensure_state creates the buffer (momentum switched on after building);
-        # otherwise set at first use from the step counts (built with momentum, or loaded:
-        # a parameter that has taken a step has started).
+        # False when _ensure_state creates the buffer; after load_state_dict, True where the
+        # loaded state holds a buffer (saved as None while not started).
         self._momentum_started: dict[int, np.ndarray] = {}
         super().__init__(params, defaults, skip_nonfinite=skip_nonfinite)
 
@@ -103,9 +103,33 @@ class SGD(Optimizer):
         for buffer in new:
             self._momentum_started[id(buffer)] = np.zeros(len(buffer.params), dtype=bool)
 
+    def _started(self, p: Tensor) -> bool:
+        buffer, i = self._slot[p]
+        started = self._momentum_started.get(id(buffer))
+        return bool(buffer.steps[i] > 0 if started is None else started[i])
+
+    def state_dict(self) -> dict[str, Any]:
+        state_dict = super().state_dict()
+        params = [p for group in self.param_groups for p in group["params"]]
+        for index, p in enumerate(params):
+            entry = state_dict["state"][index]
+            if "momentum_buffer" in entry and not self._started(p):
+                entry["momentum_buffer"] = None  # as PyTorch: no buffer before its first step
+        return state_dict
+
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
-        self._momentum_started.clear()  # loaded buffers: started where a step was taken
+        # started where the loaded state holds a buffer (None or absent: not yet)
+        saved_state = state_dict["state"]
+        self._momentum_started.clear()
+        for group, saved in zip(self.param_groups, state_dict["param_groups"]):
+            for p, index in zip(group["params"], saved["params"]):
+                entry = saved_state.get(index, saved_state.get(str(index)))
+                buffer, i = self._slot[p]
+                flags = self._momentum_started.setdefault(
+                    id(buffer), np.zeros(len(buffer.params), dtype=bool)
+                )
+                flags[i] = isinstance(entry, dict) and entry.get("momentum_buffer") is not None
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_number("lr", group["lr"], low=0.0)
@@ -129,7 +153,7 @@ class SGD(Optimizer):
             return
         buffer = run.buffer
         started = self._momentum_started.get(id(buffer))
-        if started is None:
+        if started is None:  # not made by _ensure_state nor loaded: a step means started
             started = buffer.steps > 0
             self._momentum_started[id(buffer)] = started
         flags = started[run.first : run.last]
