@@ -415,6 +415,10 @@ def test_max_pool_backward_routes_gradient_to_the_winner_and_propagates_nan():
     np.testing.assert_array_equal(t.grad, [[[[0.0, 7.0], [0.0, 0.0]]]])
     x[0, 0, 1, 1] = np.nan
     assert np.isnan(F.max_pool2d(Tensor(x), 2).data).all()
+    x[0, 0, 0, 1] = np.nan  # two NaNs: as PyTorch, the last one (row-major) wins
+    t = Tensor(x, requires_grad=True)
+    F.max_pool2d(t, 2).backward(gradient=np.array([[[[7.0]]]]))
+    np.testing.assert_array_equal(t.grad, [[[[0.0, 0.0], [0.0, 7.0]]]])
 
 
 def test_avg_pool_divisor_override():
@@ -460,10 +464,9 @@ def test_pooling_signatures_follow_pytorch_positional_order():
     # max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode)
     assert F.max_pool2d(x, 2, 2, 0, 1, True).shape == (1, 1, 3, 3)
     assert nn.MaxPool2d(2, 2, 0, 1, False, True)(x).shape == (1, 1, 3, 3)
-    with pytest.raises(ValueError, match="dilation"):
-        nn.MaxPool2d(2, dilation=2)
-    with pytest.raises(ValueError, match="return_indices"):
-        F.max_pool2d(x, 2, return_indices=True)
+    # MaxPool2d(kernel_size, stride, padding, dilation, return_indices, ceil_mode)
+    out, indices = nn.MaxPool2d(2, 1, 0, 2, True, False)(x)
+    assert out.shape == indices.shape == (1, 1, 3, 3)
 
 
 def test_openblas_hold_nests_and_restores_the_thread_count():

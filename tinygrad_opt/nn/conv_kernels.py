@@ -1,7 +1,8 @@
 """Numba kernels for convolution and pooling on channels-last (NHWC) arrays.
 
 Convolution multiplies with numpy's BLAS; these kernels do what BLAS cannot: gather the
-patches (im2col), scatter-add patch gradients back (col2im), and pool. Channels-last keeps
+patches (im2col), scatter-add patch gradients back (col2im), average-pool and send max
+pooling's gradients back (its forward kernels are in pool_kernels.py). Channels-last keeps
 the C values of a pixel contiguous, so every inner loop is a contiguous run of length C that
 LLVM vectorises, and a convolution's output `(N*OH*OW, O)` is already NHWC without a copy.
 
@@ -12,7 +13,6 @@ Windows are `oh * stride - pad + k * dilation`; positions outside the input are 
 
 from __future__ import annotations
 
-import numpy as np
 from numba import prange
 
 from ..jit import kernel
@@ -57,32 +57,6 @@ def _col2im(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw):
                             continue
                         for c in range(channels):
                             dx[n, ih, iw, c] += cols[n, oh, ow, i, j, c]
-
-
-@kernel
-def _max_pool_forward(x, out, argmax, kh, kw, sh, sw, ph, pw):
-    """Max over each window (padding never wins, as PyTorch pads with -inf); argmax keeps
-    the flat input index ih * W + iw of the winner. NaN wins, so it propagates."""
-    n_batch, height, width, channels = x.shape
-    out_h, out_w = out.shape[1], out.shape[2]
-    for n in prange(n_batch):
-        for oh in range(out_h):
-            h0 = max(oh * sh - ph, 0)
-            h1 = min(oh * sh - ph + kh, height)
-            for ow in range(out_w):
-                w0 = max(ow * sw - pw, 0)
-                w1 = min(ow * sw - pw + kw, width)
-                for c in range(channels):
-                    out[n, oh, ow, c] = -np.inf
-                    argmax[n, oh, ow, c] = h0 * width + w0
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        for c in range(channels):
-                            v = x[n, ih, iw, c]
-                            if v > out[n, oh, ow, c] or np.isnan(v):
-                                if not np.isnan(out[n, oh, ow, c]):
-                                    out[n, oh, ow, c] = v
-                                    argmax[n, oh, ow, c] = ih * width + iw
 
 
 @kernel

@@ -10,10 +10,11 @@ from .embedding import embedding
 from .flatten import flatten
 from .linear import linear
 from .normalization import batch_norm, layer_norm
-from .pooling import avg_pool2d, max_pool2d
+from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
-    "linear", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "dropout",
+    "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "adaptive_max_pool2d", "batch_norm", "layer_norm", "dropout",
     "embedding", "flatten", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "silu",
     "softmax", "log_softmax",
 ]
