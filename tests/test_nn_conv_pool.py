@@ -452,7 +452,7 @@ def test_conv_input_smaller_than_kernel_and_bad_arguments():
     with pytest.raises(ValueError, match="smaller than"):
         nn.Conv2d(1, 1, 5)(Tensor(np.zeros((1, 1, 3, 3), np.float32)))
     with pytest.raises(ValueError, match="groups"):
-        nn.Conv2d(2, 2, 3, groups=2)
+        nn.Conv2d(2, 2, 3, groups=3)
     with pytest.raises(ValueError, match="padding should be at most half"):
         F.max_pool2d(Tensor(np.zeros((1, 1, 4, 4))), 2, padding=2)
     with pytest.raises(TypeError, match="floating-point"):

@@ -12,6 +12,11 @@
    output. Backward: dW = g^T cols and dcols = g W (BLAS), then a Numba col2im
    scatter-adds dcols into dx. A 1x1, stride-1, unpadded convolution is one plain product.
 
+Grouped convolutions (groups > 1) take their own routes (conv_grouped.py): depthwise ones
+(one input channel per group) convolve directly in a Numba kernel; others run im2col into
+per-group patches and ONE batched matmul over the group axis. The non-zero padding modes
+of Conv2d pad the input first (conv_padding.py), as PyTorch.
+
 Every route returns the NCHW-shaped output as a transposed view of NHWC memory, so no
 output transpose copy is made and the next layer reads it channels-last for free.
 """
@@ -30,7 +35,16 @@ from ._workspace import scratch
 from .activation import ReLU, behind_relu, relu_in_place
 from .conv_blocked import conv_backward_blocked, conv_forward_blocked
 from .conv_direct import conv_planes_forward, conv_planes_weight_grad
+from .conv_grouped import (
+    _col2im_grouped,
+    _im2col_grouped,
+    depthwise_backward,
+    depthwise_forward,
+    depthwise_rows,
+    grouped_weight,
+)
 from .conv_kernels import _col2im, _im2col, _im2col_rows
+from .conv_padding import PADDING_MODES, pad_mode
 from .module import Module, Parameter, is_plain
 
 # Below this many input channels, im2col copies whole window rows (see _im2col_rows).
@@ -231,6 +245,119 @@ def _conv2d_im2col(
     return out2.reshape(n, out_h, out_w, out_ch).transpose(0, 3, 1, 2), backward
 
 
+def _padded_channels_last(x: np.ndarray, ph: int, pw: int, dtype) -> np.ndarray:
+    """`_zero_padded(channels_last(x), ...)` in one copy instead of two: the transpose is
+    written straight into the padded array, and only its border is zeroed."""
+    if not (ph or pw):
+        return channels_last(x.astype(dtype, copy=False))
+    n, channels, height, width = x.shape
+    out = np.empty((n, height + 2 * ph, width + 2 * pw, channels), dtype=dtype)
+    out[:, :ph] = 0
+    out[:, ph + height :] = 0
+    out[:, ph : ph + height, :pw] = 0
+    out[:, ph : ph + height, pw + width :] = 0
+    out[:, ph : ph + height, pw : pw + width] = x.transpose(0, 2, 3, 1)
+    return out
+
+
+def _conv2d_depthwise(
+    input, weight, bias, x, dtype, stride, padding, dilation, out_size
+):  # fmt: skip
+    """conv2d with one input channel per group (weight (m*C, 1, KH, KW)), directly in Numba
+    kernels on the zero-padded NHWC input (conv_grouped.py): (NCHW-shaped output, backward).
+    A channel multiplier m > 1 repeats each input channel m times (channel c*m + k is a
+    copy of c), which makes it a plain depthwise convolution of m*C channels."""
+    w = weight.data
+    out_ch, _, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    n, in_ch, height, width = x.shape
+    out_h, out_w = out_size
+    mult = out_ch // in_ch
+    xp = _padded_channels_last(x, ph, pw, dtype)
+    if mult > 1:
+        xp = np.repeat(xp, mult, axis=3)
+    w_rows = depthwise_rows(w, out_w, dtype)
+    bias_row = np.tile(_bias_vector(bias, out_ch, dtype), out_w)
+    out_nhwc = np.empty((n, out_h, out_w, out_ch), dtype=dtype)
+    depthwise_forward(xp, w_rows, bias_row, out_nhwc, sh, sw, dh, dw)
+
+    def backward(g: np.ndarray):
+        g_nhwc = channels_last(g.astype(dtype, copy=False))
+        want_w, want_dx = weight.requires_grad, input.requires_grad
+        gx = gw = gb = None
+        if want_w or want_dx:
+            dxp = np.empty(xp.shape if want_dx else (0, 0, 0, 0), dtype=dtype)
+            dw_rows = depthwise_backward(xp, w_rows, g_nhwc, want_dx, want_w, dxp, sh, sw, dh,
+                                         dw, 2 * numba.get_num_threads())  # fmt: skip
+            if want_w:
+                # the per-column partial sums, added over the OW output columns
+                dw_taps = dw_rows.reshape(kh, kw, out_w, out_ch).sum(axis=2)
+                gw = dw_taps.transpose(2, 0, 1)[:, None]
+            if want_dx:
+                if mult > 1:  # the copies' gradients go back to the channel they copied
+                    copies = dxp.reshape(*dxp.shape[:3], in_ch, mult)
+                    dxp = copies[..., 0].copy()
+                    # a loop over the multiplier (a few), not the channels: numpy's sum over
+                    # a short last axis runs a short inner loop per element (measured 10x)
+                    for k in range(1, mult):
+                        dxp += copies[..., k]
+                gx = dxp[:, ph : ph + height, pw : pw + width].transpose(0, 3, 1, 2)
+        if bias is not None and bias.requires_grad:
+            gb = _bias_grad(g_nhwc.reshape(-1, out_ch), dtype)
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+    return out_nhwc.transpose(0, 3, 1, 2), backward
+
+
+def _conv2d_grouped(
+    input, weight, bias, x, dtype, stride, padding, dilation, out_size, groups
+):  # fmt: skip
+    """conv2d with groups > 1 input channels per group: im2col into per-group patches
+    (G, N*OH*OW, K), K = KH*KW*C/G, then ONE batched product with the (G, K, O/G) weights:
+    (NCHW-shaped output, backward)."""
+    w = weight.data
+    out_ch, per_group, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    n, in_ch, height, width = x.shape
+    out_h, out_w = out_size
+    rows, out_per_group = n * out_h * out_w, out_ch // groups
+    x_nhwc = channels_last(x.astype(dtype, copy=False))
+    cols7 = scratch((groups, n, out_h, out_w, kh, kw, per_group), dtype)
+    _im2col_grouped(x_nhwc, cols7, kh, kw, sh, sw, ph, pw, dh, dw)
+    cols = cols7.reshape(groups, rows, -1)
+    w_g = grouped_weight(w, groups, dtype)  # (G, O/G, K)
+    out_g = np.matmul(cols, w_g.transpose(0, 2, 1))  # (G, rows, O/G)
+    out_nhwc = np.empty((n, out_h, out_w, out_ch), dtype=dtype)
+    out_nhwc.reshape(rows, groups, out_per_group)[...] = out_g.transpose(1, 0, 2)
+    if bias is not None:
+        # whole output rows, as _conv2d_im2col: a short (O,) broadcast per row is slow
+        out_nhwc.reshape(n, -1)[...] += np.tile(bias.data.astype(dtype, copy=False),
+                                                out_h * out_w)  # fmt: skip
+
+    def backward(g: np.ndarray):
+        g2 = channels_last(g.astype(dtype, copy=False)).reshape(rows, out_ch)
+        g_g = np.ascontiguousarray(g2.reshape(rows, groups, out_per_group).transpose(1, 0, 2))
+        gx = gw = gb = None
+        if weight.requires_grad:
+            dw_g = np.matmul(cols.transpose(0, 2, 1), g_g)  # (G, K, O/G)
+            gw = (
+                dw_g.transpose(0, 2, 1)
+                .reshape(groups, out_per_group, kh, kw, per_group)
+                .transpose(0, 1, 4, 2, 3)
+                .reshape(out_ch, per_group, kh, kw)
+            )
+        if bias is not None and bias.requires_grad:
+            gb = _bias_grad(g2, dtype)
+        if input.requires_grad:
+            dcols = np.matmul(g_g, w_g, out=scratch(cols.shape, dtype))  # (G, rows, K)
+            dx = np.empty((n, height, width, in_ch), dtype=dtype)
+            _col2im_grouped(dcols.reshape(cols7.shape), dx, kh, kw, sh, sw, ph, pw, dh, dw)
+            gx = dx.transpose(0, 3, 1, 2)
+        return (gx, gw) if bias is None else (gx, gw, gb)
+
+    return out_nhwc.transpose(0, 3, 1, 2), backward
+
+
 def _conv_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
     return (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
 
@@ -250,6 +377,10 @@ def _resolve_padding(padding, kernel: tuple[int, int], stride, dilation, who: st
     return pair(padding, "padding", who)
 
 
+def _is_positive_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+
+
 def conv2d(
     input: Tensor,
     weight: Tensor,
@@ -259,23 +390,34 @@ def conv2d(
     dilation=1,
     groups: int = 1,
 ) -> Tensor:
-    """2-D cross-correlation of (N, C, H, W) input with (O, C, KH, KW) weight, as PyTorch.
+    """2-D cross-correlation of (N, C, H, W) input with (O, C/groups, KH, KW) weight, as
+    PyTorch.
 
-    Supports stride, zero padding (int, pair, 'same', 'valid') and dilation; groups must be 1.
-    An unbatched (C, H, W) input gives a (O, OH, OW) output.
+    Supports stride, zero padding (int, pair, 'same', 'valid'), dilation and groups (output
+    channel o sees the input channels of group o // (O/groups) only). An unbatched
+    (C, H, W) input gives a (O, OH, OW) output. Errors are ValueErrors (PyTorch raises
+    RuntimeError for a channel mismatch).
     """
-    if groups != 1:
-        raise ValueError(f"conv2d: only groups=1 is supported, got groups={groups}")
-    return _conv2d(input, weight, bias, stride, padding, dilation, relu=False)
+    return _conv2d(input, weight, bias, stride, padding, dilation, relu=False, groups=groups)
 
 
-def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool) -> Tensor:
-    """`conv2d` (groups=1), then max(y, 0) on its fresh output when `relu` (one node)."""
+def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool, groups=1) -> Tensor:
+    """`conv2d`, then max(y, 0) on its fresh output when `relu` (one node)."""
     x = float_data(input, "conv2d")
     w = weight.data
     if w.ndim != 4:
         raise ValueError(f"conv2d: weight must be 4-D (out, in, kH, kW), got shape {w.shape}")
     out_ch, in_ch, kh, kw = w.shape
+    if type(groups) is not int or groups != 1:
+        # as PyTorch, the weight's out channels split into the groups; its in channels are
+        # one group's share of the input's
+        if not _is_positive_int(groups) or out_ch % groups:
+            raise ValueError(
+                f"conv2d: groups must be a positive int dividing the weight's out channels "
+                f"({out_ch}), got groups={groups!r}"
+            )
+        groups = int(groups)
+        in_ch *= groups
     unbatched = x.ndim == 3
     if unbatched:
         x = x[None]
@@ -297,7 +439,7 @@ def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool) -> Tenso
             # an odd total (an even kernel): as PyTorch, the extra zero row / column goes at
             # the bottom / right; pad for it, then convolve with the symmetric part
             padded = input.pad((0, extra_w, 0, extra_h))
-            return _conv2d(padded, weight, bias, stride, (ph, pw), dilation, relu)
+            return _conv2d(padded, weight, bias, stride, (ph, pw), dilation, relu, groups)
     n, _, height, width = x.shape
     out_h = _conv_output_size(height, kh, sh, ph, dh)
     out_w = _conv_output_size(width, kw, sw, pw, dw)
@@ -318,7 +460,13 @@ def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool) -> Tenso
         and (out_ch <= _DIRECT_MAX_OUT_CHANNELS or not blocked)
     )
     relu_done = False  # the blocked route applies the ReLU in its kernel
-    if direct:
+    if groups != 1:
+        route_args = (input, weight, bias, x, dtype, (sh, sw), (ph, pw), (dh, dw), (out_h, out_w))
+        if in_ch == groups:
+            out, backward = _conv2d_depthwise(*route_args)
+        else:
+            out, backward = _conv2d_grouped(*route_args, groups)
+    elif direct:
         out, backward = _conv2d_direct(input, weight, bias, x, dtype, (ph, pw))
     elif blocked:
         out, backward = _conv2d_blocked(
@@ -340,10 +488,12 @@ def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool) -> Tenso
 
 
 class Conv2d(Module):
-    """2-D convolution over (N, C, H, W) input, as torch.nn.Conv2d (zero padding, groups=1).
+    """2-D convolution over (N, C, H, W) input, as torch.nn.Conv2d.
 
-    Weight (out_channels, in_channels, kH, kW), init kaiming_uniform(a=sqrt(5)); bias
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels * kH * kW, as PyTorch.
+    Weight (out_channels, in_channels / groups, kH, kW), init kaiming_uniform(a=sqrt(5));
+    bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels / groups * kH * kW, as
+    PyTorch. padding_mode 'reflect', 'replicate' or 'circular' pads the input in that mode
+    first (for 'same', the odd pixel at the bottom / right), then convolves unpadded.
     """
 
     def __init__(
@@ -362,13 +512,16 @@ class Conv2d(Module):
     ) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            if not _is_positive_int(value):
                 raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
-        if groups != 1:
-            raise ValueError(f"Conv2d: only groups=1 is supported, got groups={groups}")
-        if padding_mode != "zeros":
+        if not _is_positive_int(groups) or in_channels % groups or out_channels % groups:
             raise ValueError(
-                f"Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}"
+                f"Conv2d: groups must be a positive int dividing in_channels ({in_channels}) "
+                f"and out_channels ({out_channels}), got groups={groups!r}"
+            )
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(
+                f"Conv2d: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}"
             )
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
@@ -378,11 +531,22 @@ class Conv2d(Module):
         if min(*self.kernel_size, *self.stride, *self.dilation) < 1:
             raise ValueError("Conv2d: kernel_size, stride and dilation must be >= 1")
         self.padding = padding if isinstance(padding, str) else pair(padding, "padding", "Conv2d")
-        _resolve_padding(self.padding, self.kernel_size, self.stride, self.dilation, "Conv2d")
-        self.groups = 1
+        pads = _resolve_padding(self.padding, self.kernel_size, self.stride, self.dilation,
+                                "Conv2d")  # fmt: skip
+        if min(pads) < 0:
+            raise ValueError(f"Conv2d: padding must be >= 0, got {padding}")
+        self.groups = int(groups)
         self.padding_mode = padding_mode
+        # (left, right, top, bottom) for the non-zero modes, as PyTorch's
+        # _reversed_padding_repeated_twice: 'same' puts an odd total's extra pixel at the end
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            (top, bottom), (left, right) = ((t // 2, t - t // 2) for t in totals)
+            self._mode_pads = (left, right, top, bottom)
+        else:
+            self._mode_pads = (pads[1], pads[1], pads[0], pads[0])
         dtype = np.dtype(dtype or np.float32)
-        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
         self.weight = Parameter(np.empty(shape, dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
@@ -393,7 +557,7 @@ class Conv2d(Module):
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+            fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
             bound = 1.0 / math.sqrt(fan_in)
             init.uniform_(self.bias, -bound, bound)
 
@@ -404,27 +568,39 @@ class Conv2d(Module):
                 f"({self.in_channels}, H, W), got {tuple(x.shape)}"
             )
 
+    def _convolve(self, x: Tensor, relu: bool) -> Tensor:
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            if any(self._mode_pads):
+                x = pad_mode(x, self._mode_pads, self.padding_mode, "Conv2d")
+            padding = 0
+        return _conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, relu,
+                       self.groups)  # fmt: skip
+
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
+        return self._convolve(x, relu=False)
 
     def _takes_relu(self, following: Module) -> bool:
         return is_plain(self, Conv2d) and is_plain(following, ReLU)
 
     def _forward_relu(self, x: Tensor) -> Tensor:
         self._check_input(x)
-        return _conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                       relu=True)  # fmt: skip
+        return self._convolve(x, relu=True)
 
     def extra_repr(self) -> str:
         text = (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}"
         )
-        if self.padding not in ((0, 0), "valid"):
+        if self.padding != (0, 0):  # as PyTorch, 'valid' is shown too
             text += f", padding={self.padding}"
         if self.dilation != (1, 1):
             text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
