@@ -457,6 +457,12 @@ def test_conv_input_smaller_than_kernel_and_bad_arguments():
         F.max_pool2d(Tensor(np.zeros((1, 1, 4, 4))), 2, padding=2)
     with pytest.raises(TypeError, match="floating-point"):
         F.conv2d(Tensor(np.zeros((1, 1, 3, 3), np.int64)), Tensor(np.zeros((1, 1, 1, 1))))
+    # a bias shorter than the output channels: every route would read past it
+    x = Tensor(np.zeros((2, 3, 8, 8), np.float32))
+    for weight_shape in ((4, 3, 3, 3), (64, 3, 3, 3), (4, 3, 1, 1)):  # direct, blocked, 1x1
+        weight = Tensor(np.zeros(weight_shape, np.float32))
+        with pytest.raises(ValueError, match=rf"bias of shape \({weight_shape[0]},\)"):
+            F.conv2d(x, weight, Tensor(np.zeros(2, np.float32)))
 
 
 def test_pooling_signatures_follow_pytorch_positional_order():

@@ -408,6 +408,12 @@ def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool, groups=1
     if w.ndim != 4:
         raise ValueError(f"conv2d: weight must be 4-D (out, in, kH, kW), got shape {w.shape}")
     out_ch, in_ch, kh, kw = w.shape
+    # the kernels read bias[o] for every output channel: a shorter bias would be read past
+    if bias is not None and bias.data.shape != (out_ch,):
+        raise ValueError(
+            f"conv2d: expected bias of shape ({out_ch},) for a weight of {out_ch} output "
+            f"channels, got {bias.data.shape}"
+        )
     if type(groups) is not int or groups != 1:
         # as PyTorch, the weight's out channels split into the groups; its in channels are
         # one group's share of the input's
