@@ -11,6 +11,7 @@ finite losses and gradients; binary_cross_entropy clamps its logs at -100 as PyT
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -411,6 +412,64 @@ def binary_cross_entropy_with_logits(
     return Tensor.make(out, parents, backward)
 
 
+# ----------------------------------------------------------------------------- divergence
+_KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
+
+
+def kl_div(
+    input: Tensor, target, reduction: str = "mean", log_target: bool = False
+) -> Tensor:
+    """Kullback-Leibler divergence with input = log q and target = p (or log p when
+    log_target): pointwise target (log target - input), 0 where target == 0, or
+    exp(target) (target - input) when log_target.
+
+    reduction 'batchmean' divides the sum by the batch size input.shape[0] (the KL
+    divergence per sample; no division for 0-d input); 'mean' divides by the element count
+    and warns, as torch, that this is not the mathematical KL. Computed as torch's
+    xlogy(target, target) - target * input, so a target of 0 against an input of -inf
+    gives NaN there, as in torch. A target that requires grad gets log target + 1 - input,
+    NaN where target == 0 as in torch (d/dt of t log t is unbounded at 0).
+    """
+    who = "kl_div"
+    x = _input_array(input, who)
+    target_tensor, t = _target(target, who)
+    if reduction not in _KL_REDUCTIONS:
+        raise ValueError(f"{who}: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}")
+    if reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction='mean' divides the total loss by both the batch size and the "
+            "support size; 'batchmean' divides only by the batch size, and aligns with the "
+            "KL div math definition.",
+            stacklevel=2,
+        )
+    if t.shape != x.shape:
+        raise ValueError(f"{who}: target shape {t.shape} differs from input shape {x.shape}")
+    t = t.astype(x.dtype, copy=False)
+    # p: the target distribution, which weights the input's gradient
+    p = np.exp(t) if log_target else t
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p = t if log_target else np.log(t)
+        values = p * (t - x) if log_target else np.where(t == 0, 0, t * log_p) - t * x
+    count = (x.shape[0] if x.ndim else 1) if reduction == "batchmean" else values.size
+    total = values.sum(dtype=values.dtype)
+    out = values if reduction == "none" else total / (1 if reduction == "sum" else count)
+    out = np.asarray(out, dtype=x.dtype)
+
+    def backward(g):
+        up = g if reduction in ("none", "sum") else g / count
+        gt = None
+        if target_tensor is not None and target_tensor.requires_grad:
+            # d/dt of t (log t - x) is log t + 1 - x (NaN at t == 0, as torch's xlogy
+            # rule); of e^t (t - x) it is e^t (t + 1 - x)
+            with np.errstate(invalid="ignore"):
+                dlog = log_p if log_target else np.where(t == 0, np.nan, log_p)
+            gt = (dlog + 1 - x) * (p if log_target else 1) * up
+        return (-p * up, gt)
+
+    parents = (input,) if target_tensor is None else (input, target_tensor)
+    return Tensor.make(out, parents, backward)
+
+
 # ----------------------------------------------------------------------------- penalties
 def _params_list(params: Iterable[Tensor], who: str) -> list[Tensor]:
     params = list(params)
@@ -526,6 +585,24 @@ class BCELoss(_WeightedLoss):
         return binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
+class KLDivLoss(_Loss):
+    """KLDivLoss(reduction='mean', log_target=False) as torch.nn.KLDivLoss (see kl_div;
+    'batchmean' is the mathematical KL divergence per sample)."""
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        # skips _Loss.__init__, whose check refuses 'batchmean'
+        Module.__init__(self)
+        if reduction not in _KL_REDUCTIONS:
+            raise ValueError(
+                f"KLDivLoss: reduction must be one of {_KL_REDUCTIONS}, got {reduction!r}"
+            )
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return kl_div(input, target, self.reduction, self.log_target)
+
+
 class BCEWithLogitsLoss(_WeightedLoss):
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None) -> None:
         super().__init__(weight, reduction)
@@ -546,6 +623,7 @@ __all__ = [
     "nll_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "kl_div",
     "l1_penalty",
     "l2_penalty",
     "MSELoss",
@@ -556,4 +634,5 @@ __all__ = [
     "NLLLoss",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "KLDivLoss",
 ]

@@ -2,6 +2,13 @@
 
 from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential  # noqa: I001
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from .activation import (
+    CELU, ELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6, Softplus,
+    Softsign, Tanhshrink,
+)
+from .module import ModuleDict, ParameterDict, ParameterList
+from .dropout import Dropout2d
+from .normalization import GroupNorm
 from .conv import Conv2d
 from .dropout import Dropout
 from .embedding import Embedding
@@ -18,6 +25,9 @@ __all__ = [
     "AdaptiveMaxPool2d", "BatchNorm1d", "BatchNorm2d",
     "LayerNorm", "Dropout", "Flatten", "Unflatten", "Embedding",
     "ReLU", "LeakyReLU", "GELU", "Tanh", "Sigmoid", "SiLU", "Softmax", "LogSoftmax",
+    "ELU", "SELU", "CELU", "Softplus", "Hardtanh", "ReLU6", "Mish", "LogSigmoid", "Softsign",
+    "Hardswish", "Hardsigmoid", "Tanhshrink",
+    "ModuleDict", "ParameterList", "ParameterDict", "Dropout2d", "GroupNorm", "KLDivLoss",
     "LoRALinear",
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
     "BCELoss", "BCEWithLogitsLoss",
@@ -30,6 +40,7 @@ _LOSS_CLASSES = frozenset(
     ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
      "BCEWithLogitsLoss")
 )
+_LOSS_CLASSES |= {"KLDivLoss"}
 
 
 def __getattr__(name: str):

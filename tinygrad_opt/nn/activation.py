@@ -1,5 +1,9 @@
-"""Activations (ReLU, LeakyReLU, GELU, Tanh, Sigmoid, SiLU, Softmax, LogSoftmax), each
-one graph node whose backward reuses the saved output where the rule allows.
+"""Activations (ReLU, LeakyReLU, GELU, Tanh, Sigmoid, SiLU, Softmax, LogSoftmax, ELU, SELU,
+CELU, Softplus, Hardtanh, ReLU6, Mish, LogSigmoid, Softsign, Hardswish, Hardsigmoid,
+Tanhshrink), each one graph node whose backward reuses the saved output where the rule allows.
+
+Kinks take PyTorch's one-sided derivatives (listed in each docstring), so gradients at 0 or at
+a clamp boundary match torch's.
 
 Elementwise results keep the input's memory order (numpy's default for ufuncs), so the
 channels-last output of a convolution stays channels-last through its activation.
@@ -302,3 +306,291 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+# ----------------------------------------------------------------------------- more activations
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _scalar(x: np.ndarray, value: float):
+    # a numpy scalar of x's dtype, so float32 input stays float32
+    return x.dtype.type(value)
+
+
+def _elu_node(input: Tensor, who: str, alpha: float, scale: float, input_scale: float) -> Tensor:
+    """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)), PyTorch's shared ELU
+    kernel; the gradient at x = 0 takes the x <= 0 branch, as torch's."""
+    x = float_data(input, who)
+    a, s, k = _scalar(x, alpha), _scalar(x, scale), _scalar(x, input_scale)
+    positive = x > 0
+    # expm1 keeps relative precision for small |x|; the minimum keeps exp from overflowing
+    # on the positive side, which np.where would evaluate and discard
+    e = np.exp(np.minimum(x, 0) * k)
+    out = np.where(positive, x * s, np.expm1(np.minimum(x, 0) * k) * (a * s))
+
+    def backward(g):
+        return (np.where(positive, g * s, g * e * (a * s * k)),)
+
+    return Tensor.make(out, (input,), backward)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else alpha (exp(x) - 1) (Clevert et al., 2015); d/dx at 0 is alpha, as
+    torch. `inplace` accepted and ignored."""
+    return _elu_node(input, "elu", alpha, 1.0, 1.0)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with alpha = 1.6733, scale = 1.0507 (Klambauer et al., 2017)."""
+    return _elu_node(input, "selu", _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (Barron, 2017); alpha must be nonzero."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must be nonzero (it divides x), got 0")
+    return _elu_node(input, "celu", alpha, 1.0, 1.0 / alpha)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold; gradient
+    sigmoid(beta x) (1 there). Computed as (max(bx, 0) + log1p(exp(-|bx|))) / beta, so a
+    threshold above float range stays finite where torch's exp overflows to inf."""
+    x = float_data(input, "softplus")
+    b = _scalar(x, beta)
+    bx = x * b
+    linear = bx > threshold
+    out = np.where(linear, x, (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / b)
+
+    def backward(g):
+        return (np.where(linear, g, g * _stable_sigmoid(bx)),)
+
+    return Tensor.make(out, (input,), backward)
+
+
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """clamp(x, min_val, max_val); gradient 0 at and beyond the bounds, as torch."""
+    x = float_data(input, "hardtanh")
+    if not min_val <= max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    lo, hi = _scalar(x, min_val), _scalar(x, max_val)
+    inside = (x > lo) & (x < hi)
+    # clip keeps NaN, as torch.clamp
+    out = np.clip(x, lo, hi)
+
+    def backward(g):
+        return (g * inside,)
+
+    return Tensor.make(out, (input,), backward)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6) = hardtanh(x, 0, 6); gradient 0 at x = 0 and x = 6, as torch."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x tanh(softplus(x)) (Misra, 2019); d/dx = t + x sigmoid(x) (1 - t^2), t = tanh(sp(x))."""
+    x = float_data(input, "mish")
+    t = np.tanh(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
+
+    def backward(g):
+        return (g * (t + x * _stable_sigmoid(x) * (1 - t * t)),)
+
+    return Tensor.make(x * t, (input,), backward)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for any finite x; gradient
+    sigmoid(-x)."""
+    x = float_data(input, "logsigmoid")
+    out = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    def backward(g):
+        return (g * _stable_sigmoid(-x),)
+
+    return Tensor.make(out, (input,), backward)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|); gradient 1 / (1 + |x|)^2."""
+    x = float_data(input, "softsign")
+    d = 1 + np.abs(x)
+
+    def backward(g):
+        return (g / (d * d),)
+
+    return Tensor.make(x / d, (input,), backward)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x relu6(x + 3) / 6 (Howard et al., 2019); d/dx is 0 up to -3, x / 3 + 1/2 on
+    (-3, 3), 1 from 3 on (so 0 at -3 and 1 at 3, as torch)."""
+    x = float_data(input, "hardswish")
+    out = x * np.clip(x + 3, 0, 6) / 6
+
+    def backward(g):
+        slope = np.where(x <= -3, 0, np.where(x < 3, x / 3 + _scalar(x, 0.5), 1))
+        return (g * slope.astype(x.dtype, copy=False),)
+
+    return Tensor.make(out.astype(x.dtype, copy=False), (input,), backward)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6; gradient 1/6 strictly inside (-3, 3), else 0, as torch."""
+    x = float_data(input, "hardsigmoid")
+    inside = (x > -3) & (x < 3)
+
+    def backward(g):
+        return (g * inside / _scalar(x, 6.0),)
+
+    return Tensor.make(np.clip(x + 3, 0, 6) / _scalar(x, 6.0), (input,), backward)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x); gradient tanh(x)^2."""
+    x = float_data(input, "tanhshrink")
+    t = np.tanh(x)
+
+    def backward(g):
+        return (g * t * t,)
+
+    return Tensor.make(x - t, (input,), backward)
+
+
+def _inplace_repr(inplace: bool) -> str:
+    return "inplace=True" if inplace else ""
+
+
+class ELU(Module):
+    """ELU(alpha=1.0, inplace=False) as torch.nn.ELU (`inplace` accepted and ignored)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SELU(Module):
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return selu(x)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class CELU(Module):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        if alpha == 0:
+            raise ValueError("CELU: alpha must be nonzero (it divides x), got 0")
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return celu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softplus(Module):
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, x: Tensor) -> Tensor:
+        return softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """Hardtanh(min_val=-1.0, max_val=1.0); max_val must exceed min_val (ValueError, where
+    torch raises AssertionError)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        if not max_val > min_val:
+            raise ValueError(
+                f"{type(self).__name__}: max_val ({max_val}) must be greater than min_val "
+                f"({min_val})"
+            )
+        self.min_val = min_val
+        self.max_val = max_val
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (
+            ", inplace=True" if self.inplace else ""
+        )
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6), a Hardtanh(0, 6) as in torch."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class Mish(Module):
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return mish(x)
+
+
+class LogSigmoid(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return logsigmoid(x)
+
+
+class Softsign(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return softsign(x)
+
+
+class Hardswish(Module):
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return hardswish(x)
+
+
+class Hardsigmoid(Module):
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return hardsigmoid(x)
+
+
+class Tanhshrink(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return tanhshrink(x)

@@ -1,9 +1,18 @@
 """Functional forms of the layers and losses (`import tinygrad_opt.nn.functional as F`),
 with torch.nn.functional's names and arguments."""
 
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001
 
 from .activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, tanh
+from .activation import (
+    celu, elu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, relu6, selu, softplus,
+    softsign, tanhshrink,
+)
+from .distance import cosine_similarity, normalize
+from .dropout import dropout2d
+from .normalization import group_norm
+from .one_hot import one_hot
+from .padding import pad
 from .conv import conv2d
 from .dropout import dropout
 from .embedding import embedding
@@ -16,6 +25,9 @@ __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "adaptive_max_pool2d", "batch_norm", "layer_norm", "dropout",
     "embedding", "flatten", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "silu",
+    "elu", "selu", "celu", "softplus", "hardtanh", "relu6", "mish", "logsigmoid", "softsign",
+    "hardswish", "hardsigmoid", "tanhshrink", "one_hot", "pad", "normalize",
+    "cosine_similarity", "dropout2d", "group_norm",
     "softmax", "log_softmax",
 ]
 
@@ -25,6 +37,7 @@ _LOSSES = frozenset(
     ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
      "binary_cross_entropy", "binary_cross_entropy_with_logits")
 )
+_LOSSES |= {"kl_div"}
 
 
 def __getattr__(name: str):

@@ -1,4 +1,5 @@
-"""`Module`, `Parameter`, `Sequential` and `ModuleList`, with PyTorch's naming and state_dict.
+"""`Module`, `Parameter` and the containers `Sequential`, `ModuleList`, `ModuleDict`,
+`ParameterList`, `ParameterDict`, with PyTorch's naming and state_dict.
 
 A Module registers what is assigned to it: a `Parameter` becomes a parameter, a `Module` a
 child, and `register_buffer` adds saved non-trainable state (running statistics). Keys of
@@ -12,7 +13,7 @@ the loaded values.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -495,6 +496,228 @@ class ModuleList(Module):
             for a, b, text in runs
         ]
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _key_value_pairs(items, owner: str) -> Iterator[tuple]:
+    """(key, value) pairs of a mapping (in its order) or of an iterable of pairs, with
+    PyTorch's errors for anything else."""
+    if isinstance(items, (Mapping, ModuleDict, ParameterDict)):
+        yield from items.items()
+        return
+    if not isinstance(items, Iterable):
+        raise TypeError(
+            f"{owner}.update should be called with an iterable of key/value pairs, but got "
+            f"{type(items).__name__}"
+        )
+    for index, pair in enumerate(items):
+        if not isinstance(pair, Iterable):
+            raise TypeError(
+                f"{owner} update sequence element #{index} should be Iterable; is "
+                f"{type(pair).__name__}"
+            )
+        pair = tuple(pair)
+        if len(pair) != 2:
+            raise ValueError(
+                f"{owner} update sequence element #{index} has length {len(pair)}; 2 is required"
+            )
+        yield pair
+
+
+class ModuleDict(Module):
+    """An ordered dict of modules registered as children under their keys (state_dict keys
+    "key.weight", ...); it has no forward. Keys follow add_module's rules (str, no ".")."""
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def update(self, modules: Mapping[str, Module] | Iterable) -> None:
+        """Add or overwrite entries from a mapping or an iterable of (key, module) pairs,
+        keeping their order."""
+        for key, module in _key_value_pairs(modules, "ModuleDict"):
+            self[key] = module
+
+
+def _as_parameter(value):
+    # as torch: a plain Tensor becomes a Parameter (sharing its array) that requires grad
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value.data)
+    return value
+
+
+class ParameterList(Module):
+    """A list of parameters registered under "0", "1", ... (so they appear in
+    named_parameters and state_dict as "0", "1", or "name.0" inside a model). A plain Tensor
+    stored in it becomes a Parameter, as in torch."""
+
+    def __init__(self, values: Iterable | None = None) -> None:
+        super().__init__()
+        object.__setattr__(self, "_size", 0)
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ParameterList([self[i] for i in range(len(self))[index]])
+        return getattr(self, str(_checked_index(index, len(self), "ParameterList")))
+
+    def __setitem__(self, index: int, value) -> None:
+        index = _checked_index(index, len(self), "ParameterList")
+        setattr(self, str(index), _as_parameter(value))
+
+    def __iter__(self) -> Iterator:
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self, values: Iterable) -> ParameterList:
+        return self.extend(values)
+
+    def append(self, value) -> ParameterList:
+        object.__setattr__(self, "_size", self._size + 1)
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values: Iterable) -> ParameterList:
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(
+                "ParameterList.extend should be called with an iterable, but got "
+                f"{type(values).__name__}"
+            )
+        for value in values:
+            self.append(value)
+        return self
+
+    def __repr__(self) -> str:
+        return _entries_repr(self, enumerate(self))
+
+
+class ParameterDict(Module):
+    """An ordered dict of parameters registered under their keys (str, no "."). A plain
+    Tensor stored in it becomes a Parameter; update() from a plain dict adds its items in
+    sorted key order, from an OrderedDict, ParameterDict or pairs in their order, as torch."""
+
+    def __init__(self, parameters: Mapping | Iterable | None = None) -> None:
+        super().__init__()
+        object.__setattr__(self, "_keys", OrderedDict())
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str):
+        if key not in self._keys:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value) -> None:
+        if not isinstance(key, str):
+            raise TypeError(
+                "Index given to ParameterDict cannot be used as a key as it is not a string "
+                f"(type is '{type(key).__name__}')"
+            )
+        value = _as_parameter(value)
+        if isinstance(value, Parameter) or value is None:
+            self.register_parameter(key, value)
+        else:
+            setattr(self, key, value)
+        self._keys[key] = None
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __contains__(self, key) -> bool:
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def values(self):
+        return [self[k] for k in self._keys]
+
+    def items(self):
+        return [(k, self[k]) for k in self._keys]
+
+    def get(self, key: str, default=None):
+        return self[key] if key in self else default
+
+    def setdefault(self, key: str, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key: str):
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            del self[key]
+
+    def update(self, parameters: Mapping | Iterable) -> None:
+        if isinstance(parameters, Mapping) and not isinstance(parameters, OrderedDict):
+            parameters = sorted(parameters.items())
+        for key, value in _key_value_pairs(parameters, "ParametersDict"):
+            self[key] = value
+
+    def __repr__(self) -> str:
+        return _entries_repr(self, self.items())
+
+
+def _entries_repr(container: Module, entries) -> str:
+    # torch's one line per entry: "(0): Parameter containing: [float32 of size 3x4]"
+    lines = [
+        f"({key}): Parameter containing: [{value.data.dtype} of size "
+        f"{'x'.join(map(str, value.shape))}]"
+        if isinstance(value, Tensor)
+        else f"({key}): Object of type: {type(value).__name__}"
+        for key, value in entries
+    ]
+    body = "".join("\n  " + line for line in lines)
+    return f"{type(container).__name__}({body}\n)" if lines else f"{type(container).__name__}()"
 
 
 def _checked_index(index, length: int, owner: str) -> int:

@@ -1,4 +1,4 @@
-"""`BatchNorm1d`, `BatchNorm2d` and `LayerNorm`, each one fused graph node.
+"""`BatchNorm1d`, `BatchNorm2d`, `LayerNorm` and `GroupNorm`, each one fused graph node.
 
 Batch norm (Ioffe & Szegedy, 2015) as PyTorch: in training, normalise with the batch mean
 and BIASED batch variance, and update running_mean/var as
@@ -90,15 +90,26 @@ def batch_norm(
             else:
                 _scale_shift(g2, np.zeros(channels), scale, np.zeros(channels), gx2)
             gx = from_channels_last_2d(gx2, x.shape)
-        grads = [gx]
-        if weight is not None:
-            grads.append(sum_gx.astype(weight.data.dtype) if want_w else None)
-        if bias is not None:
-            grads.append(sum_g.astype(bias.data.dtype) if want_b else None)
-        return tuple(grads)
+        gw = sum_gx.astype(weight.data.dtype) if want_w else None
+        gb = sum_g.astype(bias.data.dtype) if want_b else None
+        return _grads_for_parents(gx, weight, gw, bias, gb)
 
     parents = tuple(t for t in (input, weight, bias) if t is not None)
     return Tensor.make(out, parents, backward)
+
+
+def _grads_for_parents(gx, weight, gw, bias, gb) -> tuple:
+    """The gradients in the order of the node's parents (input, then weight and bias where
+    they are not None)."""
+    return (gx, *([gw] if weight is not None else []), *([gb] if bias is not None else []))
+
+
+def _add_scale_and_shift(module: Module, shape, affine: bool, bias: bool, dtype) -> None:
+    """The learnable per-feature scale `weight` (ones) and shift `bias` (zeros) of a
+    normalisation layer, registered as None when `affine` (or `bias`) is off, as PyTorch."""
+    module.register_parameter("weight", Parameter(np.ones(shape, dtype=dtype)) if affine else None)
+    shift = Parameter(np.zeros(shape, dtype=dtype)) if affine and bias else None
+    module.register_parameter("bias", shift)
 
 
 class _BatchNorm(Module):
@@ -133,15 +144,7 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         dtype = np.dtype(dtype or np.float32)
-        if affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_scale_and_shift(self, self.num_features, affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
             self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
@@ -254,12 +257,7 @@ def layer_norm(
             gx2 -= xhat * np.einsum("ij,ij->i", gxhat, xhat)[:, None] / size
             gx2 *= inv_std
             gx = gx2.reshape(x.shape)
-        grads = [gx]
-        if weight is not None:
-            grads.append(gw)
-        if bias is not None:
-            grads.append(gb)
-        return tuple(grads)
+        return _grads_for_parents(gx, weight, gw, bias, gb)
 
     parents = tuple(t for t in (input, weight, bias) if t is not None)
     return Tensor.make(out2.reshape(x.shape), parents, backward)
@@ -294,15 +292,7 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         dtype = np.dtype(dtype or np.float32)
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_scale_and_shift(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         n = len(self.normalized_shape)
@@ -318,4 +308,110 @@ class LayerNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Group norm (Wu & He, 2018) of (N, C, *) input: split the C channels into num_groups
+    groups, normalise each (sample, group) over its channels and positions with the biased
+    variance, then scale and shift per channel: y = (x - mean) / sqrt(var + eps) * w + b."""
+    x = float_data(input, "group_norm")
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: expected input of shape (N, C, *), got {x.shape}")
+    n, c = x.shape[:2]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)):
+        raise TypeError(f"group_norm: num_groups must be an int, got {num_groups!r}")
+    if num_groups < 1 or c % num_groups:
+        raise ValueError(
+            f"group_norm: num_groups must be a positive divisor of the {c} channels, got "
+            f"{num_groups}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.data.shape != (c,):
+            raise ValueError(f"group_norm: {name} must have shape ({c},), got {t.data.shape}")
+    x3 = x.reshape(n, num_groups, -1)
+    size = x3.shape[2]
+    mean = x3.mean(axis=2, keepdims=True)
+    centered = x3 - mean
+    var = (centered * centered).mean(axis=2, keepdims=True)
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+    xhat = (centered * inv_std).reshape(x.shape)
+    # per-channel affine broadcast over the trailing positions
+    channel_shape = (1, c) + (1,) * (x.ndim - 2)
+    gamma = weight.data.reshape(channel_shape) if weight is not None else None
+    out = xhat * gamma if gamma is not None else xhat.copy()
+    if bias is not None:
+        out += bias.data.reshape(channel_shape)
+    other_axes = (0, *range(2, x.ndim))
+
+    def backward(g: np.ndarray):
+        gw = (
+            (g * xhat).sum(axis=other_axes)
+            if weight is not None and weight.requires_grad
+            else None
+        )
+        gb = g.sum(axis=other_axes) if bias is not None and bias.requires_grad else None
+        gx = None
+        if input.requires_grad:
+            # layer norm's rule within each (sample, group)
+            gxhat = (g * gamma if gamma is not None else g).reshape(n, num_groups, size)
+            xh = xhat.reshape(n, num_groups, size)
+            gx3 = gxhat - gxhat.mean(axis=2, keepdims=True)
+            gx3 -= xh * (gxhat * xh).mean(axis=2, keepdims=True)
+            gx = (gx3 * inv_std).reshape(x.shape)
+        return _grads_for_parents(gx, weight, gw, bias, gb)
+
+    parents = tuple(t for t in (input, weight, bias) if t is not None)
+    return Tensor.make(out, parents, backward)
+
+
+class GroupNorm(Module):
+    """GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True) as
+    torch.nn.GroupNorm: per-channel weight (ones) and bias (zeros) when affine;
+    num_channels must be divisible by num_groups (ValueError, as torch)."""
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        *,
+        bias: bool = True,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        for name, value in (("num_groups", num_groups), ("num_channels", num_channels)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"GroupNorm: {name} must be a positive int, got {value!r}")
+        if num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                f"({num_groups})"
+            )
+        self.num_groups = int(num_groups)
+        self.num_channels = int(num_channels)
+        self.eps = eps
+        self.affine = affine
+        dtype = np.dtype(dtype or np.float32)
+        _add_scale_and_shift(self, self.num_channels, affine, bias, dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(
+                f"GroupNorm: expected input of shape (N, {self.num_channels}, *), got "
+                f"{tuple(x.shape)}"
+            )
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
         )
