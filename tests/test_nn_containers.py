@@ -163,3 +163,52 @@ def test_parameter_dict_errors():
         pdict["missing"]  # noqa: B018
     with pytest.raises(TypeError, match="iterable of key/value pairs"):
         pdict.update(5)
+
+
+# ------------------------------------------------------------ Sequential and ModuleList edits
+@pytest.mark.parametrize("container", [nn.Sequential, nn.ModuleList])
+def test_list_edits_follow_python_lists_and_renumber_keys_as_pytorch(container):
+    """Every edit is mirrored on a plain list; after each, the children are that list in
+    order under the keys "0", "1", ... (PyTorch renumbers on delete and insert)."""
+    layers = [nn.Linear(2, 2) for _ in range(7)]
+    box = container(*layers[:4]) if container is nn.Sequential else container(layers[:4])
+    mirror = layers[:4]
+
+    def check():
+        assert list(box) == mirror and len(box) == len(mirror)
+        assert list(box._modules) == [str(i) for i in range(len(mirror))]
+        assert list(box.state_dict()) == [f"{i}.{n}" for i in range(len(mirror))
+                                          for n in ("weight", "bias")]
+
+    box[1] = layers[4]
+    mirror[1] = layers[4]
+    check()
+    del box[0]
+    del mirror[0]
+    check()
+    box.insert(1, layers[5])
+    mirror.insert(1, layers[5])
+    box.insert(-1, layers[6])  # before the last, as list.insert
+    mirror.insert(-1, layers[6])
+    check()
+    assert box.pop(2) is mirror.pop(2) and box.pop() is mirror.pop()
+    check()
+    box.extend([layers[0], layers[1]])
+    mirror.extend([layers[0], layers[1]])
+    del box[1:3]
+    del mirror[1:3]
+    check()
+    with pytest.raises(IndexError):
+        box.insert(len(mirror) + 1, nn.ReLU())
+    with pytest.raises(IndexError):
+        del box[len(mirror)]
+    with pytest.raises(TypeError, match="not a Module"):
+        box.insert(0, "relu")
+    check()  # refused edits changed nothing
+
+
+def test_sequential_setitem_keeps_a_named_key_and_runs_the_new_layer():
+    model = nn.Sequential(OrderedDict([("encoder", nn.Linear(3, 4)), ("head", nn.Linear(4, 2))]))
+    model[-1] = nn.Linear(4, 5)  # the usual way to swap a classifier head
+    assert list(model._modules) == ["encoder", "head"] and model.head.out_features == 5
+    assert model(Tensor(np.ones((2, 3), np.float32))).shape == (2, 5)

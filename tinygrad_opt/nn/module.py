@@ -442,9 +442,30 @@ class Sequential(Module):
             return Sequential(OrderedDict(items[index]))
         return items[_checked_index(index, len(items), "Sequential")][1]
 
+    def __setitem__(self, index: int, module: Module) -> None:
+        keys = list(self._modules)
+        self.add_module(keys[_checked_index(index, len(keys), "Sequential")], module)
+
+    def __delitem__(self, index) -> None:
+        _delete_children(self, index, "Sequential")
+
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self._modules)), module)
         return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        _insert_child(self, index, module, "Sequential")
+        return self
+
+    def pop(self, index=-1):
+        module = self[index]
+        del self[index]
+        return module
 
 
 class ModuleList(Module):
@@ -479,6 +500,17 @@ class ModuleList(Module):
         for module in modules:
             self.append(module)
         return self
+
+    def __delitem__(self, index) -> None:
+        _delete_children(self, index, "ModuleList")
+
+    def insert(self, index: int, module: Module) -> None:
+        _insert_child(self, index, module, "ModuleList")
+
+    def pop(self, index=-1) -> Module:
+        module = self[index]
+        del self[index]
+        return module
 
     def __repr__(self) -> str:
         # PyTorch folds a run of identical entries into one line: "(0-2): 3 x Linear(...)"
@@ -718,6 +750,38 @@ def _entries_repr(container: Module, entries) -> str:
     ]
     body = "".join("\n  " + line for line in lines)
     return f"{type(container).__name__}({body}\n)" if lines else f"{type(container).__name__}()"
+
+
+def _renumbered(container: Module, modules: list[Module]) -> None:
+    """Make `modules` the container's children under the keys "0", "1", ...: as PyTorch,
+    deleting or inserting renumbers them, so a key stays a position."""
+    container._modules.clear()
+    for i, module in enumerate(modules):
+        container._modules[str(i)] = module
+
+
+def _delete_children(container: Module, index, owner: str) -> None:
+    """del container[index] for an int or a slice, then renumber (see `_renumbered`)."""
+    modules = list(container._modules.values())
+    if isinstance(index, slice):
+        del modules[index]
+    else:
+        del modules[_checked_index(index, len(modules), owner)]
+    _renumbered(container, modules)
+
+
+def _insert_child(container: Module, index, module: Module, owner: str) -> None:
+    """container.insert(index, module) with list.insert's meaning of index, as PyTorch."""
+    if not isinstance(module, Module):
+        raise TypeError(f"{owner}.insert: {type(module).__name__} is not a Module")
+    modules = list(container._modules.values())
+    if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+        raise TypeError(f"{owner} indices must be integers, not {type(index).__name__}")
+    if not -len(modules) <= index <= len(modules):
+        raise IndexError(f"{owner}.insert: index {index} is out of range for length "
+                         f"{len(modules)}")
+    modules.insert(int(index), module)
+    _renumbered(container, modules)
 
 
 def _checked_index(index, length: int, owner: str) -> int:
