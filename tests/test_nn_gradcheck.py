@@ -50,6 +50,13 @@ def test_check_grads_catches_a_wrong_rule():
 def test_linear_grads_with_and_without_bias():
     check_grads(F.linear, randn(4, 5), randn(3, 5, seed=2), randn(3, seed=3))
     check_grads(F.linear, randn(2, 4, 5), randn(3, 5, seed=2))
+    check_grads(F.linear, randn(4, 5), randn(3, 5, seed=2), randn(1, seed=3))  # broadcast
+
+
+@pytest.mark.parametrize("shape", [(2,), (3, 1), (1, 3)])
+def test_linear_refuses_a_bias_that_is_not_one_per_output(shape):
+    with pytest.raises(ValueError, match=r"expected bias of shape \(3,\)"):
+        F.linear(*(Tensor(a) for a in (randn(2, 5), randn(3, 5, seed=2), randn(*shape, seed=3))))
 
 
 @pytest.mark.parametrize(

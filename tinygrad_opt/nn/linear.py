@@ -27,6 +27,13 @@ def _linear(input: Tensor, weight: Tensor, bias: Tensor | None, relu: bool) -> T
     out_features, in_features = w.shape
     if x.ndim == 0 or x.shape[-1] != in_features:
         raise ValueError(f"linear: expected input of shape (*, {in_features}), got {x.shape}")
+    if bias is not None and bias.data.shape not in ((out_features,), (1,), ()):
+        # one per output feature, or one for all; PyTorch also takes any bias that
+        # broadcasts to the output (e.g. one per sample), which Linear never has
+        raise ValueError(
+            f"linear: expected bias of shape ({out_features},) for a weight of "
+            f"{out_features} output features, got {bias.data.shape}"
+        )
     x2 = x.reshape(-1, in_features)
     out2 = x2 @ w.T
     if bias is not None:
