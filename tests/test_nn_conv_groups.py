@@ -320,3 +320,20 @@ def test_padding_beyond_the_modes_limits_is_an_error():
             nn.Conv2d(2, 2, 3, padding=padding, padding_mode="circular")(x)
     nn.Conv2d(2, 2, 3, padding=(3, 4), padding_mode="circular")(x)
     assert nn.Conv2d(2, 2, 3, padding=6, padding_mode="replicate")(x).shape == (1, 2, 13, 14)
+
+
+@pytest.mark.parametrize(
+    "groups,out_ch,mode", [(2, 6, "zeros"), (2, 4, "reflect"), (4, 4, "zeros")]
+)
+def test_grouped_conv2d_on_an_empty_batch(groups, out_ch, mode):
+    """An empty batch gives an empty output of the right shape and zero weight and bias
+    gradients (a naive loop over no samples adds nothing), on every grouped route."""
+    layer = nn.Conv2d(4, out_ch, 3, stride=2, padding=1, groups=groups, padding_mode=mode,
+                      dtype=np.float64)  # fmt: skip
+    x = Tensor(np.zeros((0, 4, 6, 7)), requires_grad=True)
+    out = layer(x)
+    assert out.shape == (0, out_ch, 3, 4)
+    out.sum().backward()
+    assert x.grad.shape == (0, 4, 6, 7)
+    np.testing.assert_array_equal(layer.weight.grad, np.zeros(layer.weight.shape))
+    np.testing.assert_array_equal(layer.bias.grad, np.zeros(out_ch))

@@ -193,6 +193,23 @@ def test_pad_negative_amounts_crop_as_torch(mode):
     check_grads(lambda t: F.pad(t, (-1, 3, 1, -2), mode=mode), randn(2, 4, 5))
 
 
+@pytest.mark.parametrize(
+    "mode,shape,pad",
+    [("circular", (2, 3), (3, 3)), ("circular", (1, 2, 1), (1, 1)),
+     ("reflect", (2, 2, 2), (1, 1, 1, 1)), ("replicate", (1, 1, 1), (4, 2)),
+     ("replicate", (1, 3, 1, 2), (0, 3, 2, 0))],
+)
+def test_pad_where_the_kept_middle_is_short_or_copied_many_times(mode, shape, pad):
+    # the forward copies the longest in-order run as a slice and gathers the rest; whichever
+    # run that is, values and gradients must be np.pad's and finite differences'
+    x = randn(*shape)
+    widths = [(0, 0)] * (len(shape) - len(pad) // 2)
+    widths += [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2))]
+    expected = np.pad(x, widths, mode=NUMPY_MODE[mode])
+    np.testing.assert_array_equal(F.pad(Tensor(x), pad, mode=mode).data, expected)
+    check_grads(lambda t: F.pad(t, pad, mode=mode), x)
+
+
 def test_pad_constant_mode_and_gradient():
     x = randn(2, 3)
     out = F.pad(Tensor(x), (1, 2, 0, 1), value=7.0).data
@@ -434,3 +451,16 @@ def test_new_names_are_exported():
                  "softsign", "hardswish", "hardsigmoid", "tanhshrink", "one_hot", "pad",
                  "normalize", "cosine_similarity", "dropout2d", "group_norm"):
         assert name in F.__all__ and callable(getattr(F, name))
+
+
+@pytest.mark.parametrize("shape", [(0, 4, 3, 3), (0, 4)])
+def test_group_norm_on_an_empty_batch(shape):
+    """No samples: an empty output, and zero weight and bias gradients (sums over nothing)."""
+    layer = nn.GroupNorm(2, 4, dtype=np.float64)
+    x = Tensor(np.zeros(shape), requires_grad=True)
+    out = layer(x)
+    assert out.shape == shape
+    out.sum().backward()
+    assert x.grad.shape == shape
+    np.testing.assert_array_equal(layer.weight.grad, np.zeros(4))
+    np.testing.assert_array_equal(layer.bias.grad, np.zeros(4))

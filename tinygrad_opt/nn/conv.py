@@ -15,7 +15,7 @@
 Grouped convolutions (groups > 1) take their own routes (conv_grouped.py): depthwise ones
 (one input channel per group) convolve directly in a Numba kernel; others run im2col into
 per-group patches and ONE batched matmul over the group axis. The non-zero padding modes
-of Conv2d pad the input first (conv_padding.py), as PyTorch.
+of Conv2d pad the input first (conv_padding.py, through F.pad), as PyTorch.
 
 Every route returns the NCHW-shaped output as a transposed view of NHWC memory, so no
 output transpose copy is made and the next layer reads it channels-last for free.
@@ -324,15 +324,16 @@ def _conv2d_grouped(
     x_nhwc = channels_last(x.astype(dtype, copy=False))
     cols7 = scratch((groups, n, out_h, out_w, kh, kw, per_group), dtype)
     _im2col_grouped(x_nhwc, cols7, kh, kw, sh, sw, ph, pw, dh, dw)
-    cols = cols7.reshape(groups, rows, -1)
+    # sizes spelled out, not -1: numpy cannot infer one next to an empty batch (rows = 0)
+    cols = cols7.reshape(groups, rows, kh * kw * per_group)
     w_g = grouped_weight(w, groups, dtype)  # (G, O/G, K)
     out_g = np.matmul(cols, w_g.transpose(0, 2, 1))  # (G, rows, O/G)
     out_nhwc = np.empty((n, out_h, out_w, out_ch), dtype=dtype)
     out_nhwc.reshape(rows, groups, out_per_group)[...] = out_g.transpose(1, 0, 2)
     if bias is not None:
         # whole output rows, as _conv2d_im2col: a short (O,) broadcast per row is slow
-        out_nhwc.reshape(n, -1)[...] += np.tile(bias.data.astype(dtype, copy=False),
-                                                out_h * out_w)  # fmt: skip
+        bias_rows = np.tile(bias.data.astype(dtype, copy=False), out_h * out_w)
+        out_nhwc.reshape(n, out_h * out_w * out_ch)[...] += bias_rows
 
     def backward(g: np.ndarray):
         g2 = channels_last(g.astype(dtype, copy=False)).reshape(rows, out_ch)

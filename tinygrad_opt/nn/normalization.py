@@ -11,6 +11,8 @@ contiguous rows.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -335,8 +337,9 @@ def group_norm(
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.data.shape != (c,):
             raise ValueError(f"group_norm: {name} must have shape ({c},), got {t.data.shape}")
-    x3 = x.reshape(n, num_groups, -1)
-    size = x3.shape[2]
+    # the group size spelled out, not -1: numpy cannot infer it for an empty batch
+    size = c // num_groups * math.prod(x.shape[2:])
+    x3 = x.reshape(n, num_groups, size)
     mean = x3.mean(axis=2, keepdims=True)
     centered = x3 - mean
     var = (centered * centered).mean(axis=2, keepdims=True)

@@ -2,8 +2,10 @@
 replicate and circular modes.
 
 The non-constant modes gather with one index map per padded axis (a reflected, clamped or
-wrapped range of positions; negative amounts crop), so the backward scatter-adds the
-gradient through the same maps: positions copied several times receive every copy's share.
+wrapped range of positions; negative amounts crop): the kept middle is copied as one slice
+and only the border goes through the map, so the backward scatter-adds (np.add.at) the
+border's gradient only: positions copied several times receive every copy's share. Conv2d's
+padding modes pad through here too (conv_padding.py).
 """
 
 from __future__ import annotations
@@ -34,6 +36,45 @@ def _index_map(mode: str, n: int, lo: int, hi: int) -> np.ndarray:
         return start + np.arange(-max(lo, 0), kept + max(hi, 0)) % kept
     j = np.abs(j)  # reflect (no edge repeat); |amounts| < n, so one fold is enough
     return np.where(j > n - 1, 2 * (n - 1) - j, j)
+
+
+def _centre(index: np.ndarray) -> tuple[int, int, int]:
+    """(first, stop, source): output positions [first, stop) copy the input run starting at
+    `source` in order (the longest such run: the kept middle of the axis); the rest is the
+    border."""
+    if not index.size:
+        return 0, 0, 0
+    breaks = np.flatnonzero(np.diff(index) != 1) + 1
+    starts, stops = np.r_[0, breaks], np.r_[breaks, index.size]
+    best = int(np.argmax(stops - starts))
+    return int(starts[best]), int(stops[best]), int(index[starts[best]])
+
+
+def _gather(x: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
+    """np.take(x, index, axis), with the kept middle copied as one slice and only the
+    (small) border gathered."""
+    first, stop, source = _centre(index)
+    out = np.empty((*x.shape[:axis], index.size, *x.shape[axis + 1 :]), dtype=x.dtype)
+    at = (slice(None),) * axis
+    out[(*at, slice(first, stop))] = x[(*at, slice(source, source + stop - first))]
+    border = np.r_[0:first, stop : index.size]
+    if border.size:
+        out[(*at, border)] = np.take(x, index[border], axis=axis)
+    return out
+
+
+def _fold(g: np.ndarray, index: np.ndarray, axis: int, size: int) -> np.ndarray:
+    """The adjoint of _gather: each input position gets the sum of the gradients of the
+    output positions that copied it (np.add.at on the border only, where replicate and
+    circular copy one position several times)."""
+    first, stop, source = _centre(index)
+    out = np.zeros((*g.shape[:axis], size, *g.shape[axis + 1 :]), dtype=g.dtype)
+    at = (slice(None),) * axis
+    out[(*at, slice(source, source + stop - first))] = g[(*at, slice(first, stop))]
+    border = np.r_[0:first, stop : index.size]
+    if border.size:
+        np.add.at(out, (*at, index[border]), g[(*at, border)])
+    return out
 
 
 def _check_amounts(mode: str, shape: tuple[int, ...], amounts: tuple[int, ...]) -> None:
@@ -98,14 +139,11 @@ def pad(  # noqa: A002
         maps[axis] = _index_map(mode, x.shape[axis], amounts[2 * i], amounts[2 * i + 1])
     out = x
     for axis, index in maps.items():
-        out = np.take(out, index, axis=axis)
+        out = _gather(out, index, axis)
 
     def backward(g):
         for axis, index in reversed(maps.items()):
-            moved = np.moveaxis(g, axis, 0)
-            summed = np.zeros((x.shape[axis], *moved.shape[1:]), dtype=g.dtype)
-            np.add.at(summed, index, moved)
-            g = np.moveaxis(summed, 0, axis)
+            g = _fold(g, index, axis, x.shape[axis])
         return (g,)
 
     return Tensor.make(out, (input,), backward)
