@@ -13,6 +13,11 @@
 Set NUMBA_DISABLE_JIT=1 to run every kernel as plain Python when debugging (slowly). The
 blocked convolution then takes numpy's products (its BLAS intrinsic has no Python form),
 and a division by zero raises ZeroDivisionError where a compiled kernel gives inf/nan.
+
+To catch out-of-bounds indexing (Numba does not check by default: a bad write corrupts the
+heap), run with NUMBA_BOUNDSCHECK=1 AND an empty NUMBA_CACHE_DIR: Numba's cache ignores
+that setting, so builds cached without checks are silently reused. An IndexError inside a
+`prange` loop surfaces as a SystemError whose __cause__ is the IndexError.
 """
 
 from __future__ import annotations
