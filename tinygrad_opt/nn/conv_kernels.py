@@ -1,8 +1,8 @@
 """Numba kernels for convolution and pooling on channels-last (NHWC) arrays.
 
 Convolution multiplies with numpy's BLAS; these kernels do what BLAS cannot: gather the
-patches (im2col), scatter-add patch gradients back (col2im), average-pool and send max
-pooling's gradients back (its forward kernels are in pool_kernels.py). Channels-last keeps
+patches (im2col) and scatter-add patch gradients back (col2im); pooling's kernels are in
+pool_kernels.py. Channels-last keeps
 the C values of a pixel contiguous, so every inner loop is a contiguous run of length C that
 LLVM vectorises, and a convolution's output `(N*OH*OW, O)` is already NHWC without a copy.
 
@@ -60,63 +60,6 @@ def _col2im(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw):
 
 
 @kernel
-def _max_pool_backward(g, argmax, dx):
-    """dx[n, argmax] += g: each output's gradient goes to the input that won its window."""
-    n_batch, height, width, channels = dx.shape
-    out_h, out_w = g.shape[1], g.shape[2]
-    for n in prange(n_batch):
-        dx[n] = 0.0
-        for oh in range(out_h):
-            for ow in range(out_w):
-                for c in range(channels):
-                    flat = argmax[n, oh, ow, c]
-                    dx[n, flat // width, flat % width, c] += g[n, oh, ow, c]
-
-
-@kernel
-def _avg_pool_forward(x, out, divisors, kh, kw, sh, sw, ph, pw):
-    """Sum of each window divided by divisors[oh, ow] (chosen by the caller)."""
-    n_batch, height, width, channels = x.shape
-    out_h, out_w = out.shape[1], out.shape[2]
-    for n in prange(n_batch):
-        for oh in range(out_h):
-            h0 = max(oh * sh - ph, 0)
-            h1 = min(oh * sh - ph + kh, height)
-            for ow in range(out_w):
-                w0 = max(ow * sw - pw, 0)
-                w1 = min(ow * sw - pw + kw, width)
-                for c in range(channels):
-                    out[n, oh, ow, c] = 0.0
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        for c in range(channels):
-                            out[n, oh, ow, c] += x[n, ih, iw, c]
-                inv = 1.0 / divisors[oh, ow]
-                for c in range(channels):
-                    out[n, oh, ow, c] *= inv
-
-
-@kernel
-def _avg_pool_backward(g, dx, divisors, kh, kw, sh, sw, ph, pw):
-    """Spread each output's gradient / divisor evenly over the input pixels of its window."""
-    n_batch, height, width, channels = dx.shape
-    out_h, out_w = g.shape[1], g.shape[2]
-    for n in prange(n_batch):
-        dx[n] = 0.0
-        for oh in range(out_h):
-            h0 = max(oh * sh - ph, 0)
-            h1 = min(oh * sh - ph + kh, height)
-            for ow in range(out_w):
-                w0 = max(ow * sw - pw, 0)
-                w1 = min(ow * sw - pw + kw, width)
-                inv = 1.0 / divisors[oh, ow]
-                for ih in range(h0, h1):
-                    for iw in range(w0, w1):
-                        for c in range(channels):
-                            dx[n, ih, iw, c] += g[n, oh, ow, c] * inv
-
-
-@kernel
 def _im2col_rows(xp, cols, kh, sh, sw, dh, channels):
     """im2col for few channels (a network's first layer) and dilation_w == 1, on a
     pre-padded input: xp (N, Hp, Wp * C), cols (N, OH, OW, KH, KW * C). A window row is
@@ -132,25 +75,3 @@ def _im2col_rows(xp, cols, kh, sh, sw, dh, channels):
                     row = oh * sh + i * dh
                     for t in range(run):
                         cols[n, oh, ow, i, t] = xp[n, row, start + t]
-
-
-@kernel
-def _max_pool_backward_tiled(g, argmax, dx, kh, kw):
-    """_max_pool_backward for windows that tile the input (stride == kernel, no padding), in
-    one pass: each covered pixel is written once (g where it won its window, else 0) and the
-    rows and columns past the last window are zeroed, instead of zeroing dx then scattering."""
-    n_batch, height, width, channels = dx.shape
-    out_h, out_w = g.shape[1], g.shape[2]
-    for n in prange(n_batch):
-        for oh in range(out_h):
-            for i in range(kh):
-                ih = oh * kh + i
-                for ow in range(out_w):
-                    for j in range(kw):
-                        iw = ow * kw + j
-                        flat = ih * width + iw
-                        for c in range(channels):
-                            won = argmax[n, oh, ow, c] == flat
-                            dx[n, ih, iw, c] = g[n, oh, ow, c] if won else 0.0
-                dx[n, ih, out_w * kw :] = 0.0
-        dx[n, out_h * kh :] = 0.0

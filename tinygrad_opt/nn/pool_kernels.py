@@ -1,8 +1,9 @@
-"""Numba kernels for max and adaptive pooling on channels-last (NHWC) arrays.
+"""Numba kernels for max, average and adaptive pooling on channels-last (NHWC) arrays.
 
-As in conv_kernels.py (which keeps the average-pooling and max-pooling backward kernels),
-every kernel is parallel over the batch, the inner loop is a contiguous run over C that LLVM
-vectorises, and all arrays are C-contiguous and preallocated by callers. A winner's index
+As in conv_kernels.py, every kernel is parallel over the batch (different samples never
+write the same memory), the inner loop is a contiguous run over C that LLVM vectorises, and
+all arrays are C-contiguous and preallocated by callers. Windows are
+`oh * stride - pad + k * dilation`; positions outside the input are padding. A winner's index
 is the flat input position ih * W + iw, as PyTorch's `return_indices`.
 
 NaN rule (PyTorch's `val > max || isnan(val)`): a NaN replaces the running maximum, so the
@@ -44,6 +45,53 @@ def _max_pool_forward(x, out, argmax, kh, kw, sh, sw, ph, pw):
 
 
 @kernel
+def _max_pool_backward(g, argmax, dx):
+    """dx[n, argmax] += g: each output's gradient goes to the input that won its window."""
+    n_batch, height, width, channels = dx.shape
+    out_h, out_w = g.shape[1], g.shape[2]
+    for n in prange(n_batch):
+        dx[n] = 0.0
+        for oh in range(out_h):
+            for ow in range(out_w):
+                for c in range(channels):
+                    flat = argmax[n, oh, ow, c]
+                    dx[n, flat // width, flat % width, c] += g[n, oh, ow, c]
+
+
+@kernel
+def _max_pool_backward_tiled(g, argmax, dx, kh, kw):
+    """_max_pool_backward for windows that tile the input (stride == kernel, no padding), in
+    one pass: each covered pixel is written once (g where it won its window, else 0) and the
+    rows and columns past the last window are zeroed, instead of zeroing dx then scattering."""
+    n_batch, height, width, channels = dx.shape
+    out_h, out_w = g.shape[1], g.shape[2]
+    for n in prange(n_batch):
+        for oh in range(out_h):
+            for i in range(kh):
+                ih = oh * kh + i
+                for ow in range(out_w):
+                    for j in range(kw):
+                        iw = ow * kw + j
+                        flat = ih * width + iw
+                        for c in range(channels):
+                            won = argmax[n, oh, ow, c] == flat
+                            dx[n, ih, iw, c] = g[n, oh, ow, c] if won else 0.0
+                dx[n, ih, out_w * kw :] = 0.0
+        dx[n, out_h * kh :] = 0.0
+
+
+@kernel(parallel=False, inline=True)
+def _first_tap(o, stride, pad, kernel, dilation, size):
+    """(first, stop) of the taps o*stride - pad + i*dilation of one window that lie inside
+    [0, size): first is the first such tap (or past stop when there is none)."""
+    first = o * stride - pad
+    stop = min(first + (kernel - 1) * dilation + 1, size)
+    if first < 0:
+        first += (-first + dilation - 1) // dilation * dilation  # the first tap inside
+    return first, stop
+
+
+@kernel
 def _max_pool_forward_dilated(x, out, argmax, kh, kw, sh, sw, ph, pw, dh, dw):
     """_max_pool_forward with taps oh*sh - ph + i*dh. A window with no tap inside the input
     gives -inf and PyTorch's index: that of its first tap at or past the top-left edge."""
@@ -51,15 +99,9 @@ def _max_pool_forward_dilated(x, out, argmax, kh, kw, sh, sw, ph, pw, dh, dw):
     out_h, out_w = out.shape[1], out.shape[2]
     for n in prange(n_batch):
         for oh in range(out_h):
-            h0 = oh * sh - ph
-            h1 = min(h0 + (kh - 1) * dh + 1, height)
-            if h0 < 0:
-                h0 += (-h0 + dh - 1) // dh * dh  # the first tap inside the top edge
+            h0, h1 = _first_tap(oh, sh, ph, kh, dh, height)
             for ow in range(out_w):
-                w0 = ow * sw - pw
-                w1 = min(w0 + (kw - 1) * dw + 1, width)
-                if w0 < 0:
-                    w0 += (-w0 + dw - 1) // dw * dw
+                w0, w1 = _first_tap(ow, sw, pw, kw, dw, width)
                 for c in range(channels):
                     out[n, oh, ow, c] = -np.inf
                     argmax[n, oh, ow, c] = h0 * width + w0
@@ -73,21 +115,68 @@ def _max_pool_forward_dilated(x, out, argmax, kh, kw, sh, sw, ph, pw, dh, dw):
 
 
 @kernel
-def _max_pool_backward_dilated(g, argmax, dx):
-    """conv_kernels._max_pool_backward (dx[n, argmax] += g) for dilated windows, whose
-    PyTorch index can lie past the plane when no tap is inside: such outputs add nothing.
-    The bounds check stays out of the dilation-1 path (measured 2-5% slower there)."""
+def _max_pool_backward_dilated(g, argmax, dx, kh, kw, sh, sw, ph, pw, dh, dw):
+    """_max_pool_backward (dx[n, argmax] += g) for dilated windows. A window
+    with no tap inside the input depends on no input, so its gradient goes nowhere
+    (PyTorch sends it to the pixel its index names, or writes past the plane)."""
     n_batch, height, width, channels = dx.shape
     out_h, out_w = g.shape[1], g.shape[2]
-    size = height * width
     for n in prange(n_batch):
         dx[n] = 0.0
         for oh in range(out_h):
+            h0, h1 = _first_tap(oh, sh, ph, kh, dh, height)
+            if h0 >= h1:
+                continue
             for ow in range(out_w):
+                w0, w1 = _first_tap(ow, sw, pw, kw, dw, width)
+                if w0 >= w1:
+                    continue
                 for c in range(channels):
                     flat = argmax[n, oh, ow, c]
-                    if flat < size:
-                        dx[n, flat // width, flat % width, c] += g[n, oh, ow, c]
+                    dx[n, flat // width, flat % width, c] += g[n, oh, ow, c]
+
+
+@kernel
+def _avg_pool_forward(x, out, divisors, kh, kw, sh, sw, ph, pw):
+    """Sum of each window divided by divisors[oh, ow] (chosen by the caller)."""
+    n_batch, height, width, channels = x.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    for n in prange(n_batch):
+        for oh in range(out_h):
+            h0 = max(oh * sh - ph, 0)
+            h1 = min(oh * sh - ph + kh, height)
+            for ow in range(out_w):
+                w0 = max(ow * sw - pw, 0)
+                w1 = min(ow * sw - pw + kw, width)
+                for c in range(channels):
+                    out[n, oh, ow, c] = 0.0
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        for c in range(channels):
+                            out[n, oh, ow, c] += x[n, ih, iw, c]
+                inv = 1.0 / divisors[oh, ow]
+                for c in range(channels):
+                    out[n, oh, ow, c] *= inv
+
+
+@kernel
+def _avg_pool_backward(g, dx, divisors, kh, kw, sh, sw, ph, pw):
+    """Spread each output's gradient / divisor evenly over the input pixels of its window."""
+    n_batch, height, width, channels = dx.shape
+    out_h, out_w = g.shape[1], g.shape[2]
+    for n in prange(n_batch):
+        dx[n] = 0.0
+        for oh in range(out_h):
+            h0 = max(oh * sh - ph, 0)
+            h1 = min(oh * sh - ph + kh, height)
+            for ow in range(out_w):
+                w0 = max(ow * sw - pw, 0)
+                w1 = min(ow * sw - pw + kw, width)
+                inv = 1.0 / divisors[oh, ow]
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        for c in range(channels):
+                            dx[n, ih, iw, c] += g[n, oh, ow, c] * inv
 
 
 @kernel

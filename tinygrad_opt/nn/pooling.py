@@ -14,18 +14,16 @@ import numpy as np
 from ..jit import serial_twin
 from ..tensor import Tensor
 from ._layout import channels_last, float_data, pair
-from .conv_kernels import (
-    _avg_pool_backward,
-    _avg_pool_forward,
-    _max_pool_backward,
-    _max_pool_backward_tiled,
-)
 from .module import Module
 from .pool_kernels import (
     _adaptive_avg_pool_backward,
     _adaptive_avg_pool_forward,
     _adaptive_max_pool_forward,
+    _avg_pool_backward,
+    _avg_pool_forward,
+    _max_pool_backward,
     _max_pool_backward_dilated,
+    _max_pool_backward_tiled,
     _max_pool_forward,
     _max_pool_forward_dilated,
 )
@@ -148,7 +146,7 @@ def max_pool2d(
         elif (dh, dw) == (1, 1):
             (_max_pool_backward if parallel else _max_pool_backward_serial)(g_nhwc, argmax, dx)
         else:
-            _max_pool_backward_dilated(g_nhwc, argmax, dx)
+            _max_pool_backward_dilated(g_nhwc, argmax, dx, *geometry)
         gx = dx.transpose(0, 3, 1, 2)
         return (gx[0] if unbatched else gx,)
 
