@@ -204,6 +204,8 @@ def test_list_edits_follow_python_lists_and_renumber_keys_as_pytorch(container):
         del box[len(mirror)]
     with pytest.raises(TypeError, match="not a Module"):
         box.insert(0, "relu")
+    with pytest.raises(TypeError, match="integer index, not a slice"):
+        box[0:1] = nn.ReLU()
     check()  # refused edits changed nothing
 
 

@@ -785,6 +785,8 @@ def _insert_child(container: Module, index, module: Module, owner: str) -> None:
 
 
 def _checked_index(index, length: int, owner: str) -> int:
+    if isinstance(index, slice):  # the callers that take slices handle them first
+        raise TypeError(f"{owner} item assignment takes an integer index, not a slice")
     if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
         raise TypeError(f"{owner} indices must be integers or slices, not {type(index).__name__}")
     if not -length <= index < length:
