@@ -411,3 +411,15 @@ def test_clip_of_an_integer_tensor_with_float_bounds_is_float32():
         assert result.dtype == np.float32
     np.testing.assert_array_equal(i.clip(0.5, 1.5).numpy(), [0.5, 0.5, 1.5])
     assert i.clip(0, 1).dtype == np.int64
+
+
+def test_size_is_the_element_count_and_callable_as_pytorchs_method():
+    x = Tensor(np.zeros((2, 3, 4), np.float32))
+    assert x.size == 24 and isinstance(x.size, int) and x.size + 1 == 25  # numpy's meaning
+    assert x.size() == (2, 3, 4) and x.size(0) == 2 and x.size(-1) == 4  # PyTorch's method
+    assert x.view(x.size(0), -1).shape == (2, 12)  # the tutorial idiom
+    assert Tensor(np.float32(1.5)).size == 1 and Tensor(np.float32(1.5)).size() == ()
+    with pytest.raises(IndexError, match="dimension 3 is out of range for 3"):
+        x.size(3)
+    with pytest.raises(TypeError, match="dim must be an int"):
+        x.size(1.0)

@@ -83,6 +83,27 @@ def gradient_buffer(leaf: Tensor) -> np.ndarray | None:
     return storage
 
 
+class ElementCount(int):
+    """`Tensor.size`: an int (the element count) that PyTorch code can also call, so both
+    `x.size == 6` (numpy) and `x.view(x.size(0), -1)` (PyTorch) work."""
+
+    def __new__(cls, count: int, shape: tuple[int, ...]) -> ElementCount:
+        value = super().__new__(cls, count)
+        value.shape = shape
+        return value
+
+    def __call__(self, dim: int | None = None):
+        if dim is None:
+            return self.shape
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"size(dim): dim must be an int, got {dim!r}")
+        if not -len(self.shape) <= dim < len(self.shape):
+            raise IndexError(
+                f"size(dim): dimension {dim} is out of range for {len(self.shape)} dimensions"
+            )
+        return self.shape[dim]
+
+
 class Tensor:
     """An n-dimensional array that can record the ops applied to it and backpropagate.
 
@@ -282,8 +303,10 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> ElementCount:
+        """The number of elements (an int, as numpy's `.size`); also callable as PyTorch's
+        method: `x.size()` is the shape and `x.size(d)` dimension d's length."""
+        return ElementCount(self.data.size, self.data.shape)
 
     @property
     def dtype(self) -> np.dtype:
