@@ -1,8 +1,11 @@
-"""Global switch for graph recording: `no_grad()` and `enable_grad()`."""
+"""Global switch for graph recording: `no_grad()`, `enable_grad()`, `set_grad_enabled(mode)`
+and `inference_mode()`."""
 
 from __future__ import annotations
 
 import functools
+
+import numpy as np
 
 
 class _GradMode:
@@ -57,3 +60,35 @@ def enable_grad(fn=None):
 
 def is_grad_enabled() -> bool:
     return GRAD_MODE.enabled
+
+
+class set_grad_enabled(_SetGradMode):  # noqa: N801 - torch's name
+    """Turn recording on or off, as torch.set_grad_enabled: a plain call sets the mode for
+    good; `with set_grad_enabled(mode):` restores the previous mode on exit (also after an
+    exception); `@set_grad_enabled(mode)` runs a function in that mode."""
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"set_grad_enabled: mode must be a bool, got {type(mode).__name__}")
+        super().__init__(bool(mode))
+        self._previous.append(GRAD_MODE.enabled)
+        GRAD_MODE.enabled = self._target  # takes effect now: the call form needs no `with`
+
+    def __enter__(self) -> set_grad_enabled:
+        if not self._previous:  # entered again after an exit: set the mode anew
+            super().__enter__()
+        return self
+
+    def __call__(self, fn):
+        if self._previous:  # as a decorator it changes nothing now
+            GRAD_MODE.enabled = self._previous.pop()
+        return _SetGradMode(self._target)(fn)
+
+
+def inference_mode(mode=True):
+    """As `no_grad()` here (torch's inference tensors have no equivalent: tensors made
+    inside can later be used in graphs); `inference_mode(False)` turns recording back on,
+    as torch. Also a decorator, `@inference_mode()` or `@inference_mode`."""
+    if callable(mode):
+        return _SetGradMode(False)(mode)
+    return _SetGradMode(not mode)

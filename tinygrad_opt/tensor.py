@@ -4,7 +4,8 @@ An op computes its output with numpy and records `(parents, backward)` on the ou
 `backward(g)` maps the output's gradient to one gradient per parent (None where the parent
 needs none). The engine in `Tensor.backward` walks the graph in topological order without
 recursion, sums broadcast gradients back to each parent's shape in ONE place
-(`unbroadcast`), accumulates into leaves' `.grad`, and frees the graph afterwards.
+(`unbroadcast`), accumulates into leaves' `.grad`, and frees the graph afterwards. Hooks
+from `register_hook` (ops/utility.py) see each node's summed gradient and may replace it.
 
 Writing a new op (also outside this file, e.g. a fused conv kernel):
 
@@ -120,6 +121,7 @@ class Tensor:
         "_backward",
         "_retains_grad",
         "_grad_storage",
+        "_hooks",
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
@@ -146,6 +148,7 @@ class Tensor:
         self._backward: BackwardFn | None = None
         self._retains_grad = False
         self._grad_storage: np.ndarray | None = None
+        self._hooks: dict | None = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -163,6 +166,7 @@ class Tensor:
         out.grad = None
         out._retains_grad = False
         out._grad_storage = None
+        out._hooks = None
         if GRAD_MODE.enabled:
             for parent in parents:  # a plain loop: cheaper than any() on a generator
                 if parent.requires_grad:
@@ -208,6 +212,7 @@ class Tensor:
         out._backward = None
         out._retains_grad = False
         out._grad_storage = None
+        out._hooks = None
         return out
 
     # ----------------------------------------------------------------------- backward
@@ -250,6 +255,8 @@ class Tensor:
             grad = grads.pop(id(node), None)
             if grad is None:
                 continue
+            if node._hooks is not None:  # after summing every contribution, as torch
+                grad = node._run_hooks(grad)
             backward = node._backward
             if backward is None:
                 node._accumulate_grad(grad)
@@ -280,6 +287,21 @@ class Tensor:
                         total = np.asarray(total)
                     grads[key] = total
                     owned.add(key)
+
+    def _run_hooks(self, grad: np.ndarray) -> np.ndarray:
+        """Call the `register_hook` functions in order; each may return a replacement."""
+        for hook in tuple(self._hooks.values()):
+            result = hook(Tensor(grad, dtype=grad.dtype))
+            if result is None:
+                continue
+            new = np.asarray(result.data if isinstance(result, Tensor) else result)
+            if new.shape != grad.shape:
+                raise RuntimeError(
+                    f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                    f"{new.shape}; it must keep the shape {grad.shape}"
+                )
+            grad = new.astype(self.data.dtype, copy=False)
+        return grad
 
     def _accumulate_grad(self, grad: np.ndarray) -> None:
         if self.grad is None:

@@ -125,3 +125,28 @@ _METHODS = {
 for _name, _fn in {**_OPERATORS, **_METHODS}.items():
     setattr(Tensor, _name, _fn)
 Tensor.T = property(movement.T, doc="All dimensions reversed (numpy's .T).")
+
+# ---- PyTorch's Tensor conveniences (ops/utility.py): conversion, copies, new_*, fills, hooks
+from . import utility  # noqa: E402  (a block of its own, apart from the tables above)
+
+_UTILITY_METHODS = {
+    "to": utility.to,
+    "type": utility.type,
+    "type_as": utility.type_as,
+    "clone": utility.clone,
+    "numel": utility.numel,
+    "dim": utility.dim,
+    "tolist": utility.tolist,
+    "cpu": utility.cpu,
+    "contiguous": utility.contiguous,
+    "new_zeros": utility.new_zeros,
+    "new_ones": utility.new_ones,
+    "new_empty": utility.new_empty,
+    "new_full": utility.new_full,
+    "new_tensor": utility.new_tensor,
+    "zero_": utility.zero_,
+    "fill_": utility.fill_,
+    "register_hook": utility.register_hook,
+}
+for _name, _fn in _UTILITY_METHODS.items():
+    setattr(Tensor, _name, _fn)

@@ -1,8 +1,11 @@
-"""Tensor creation: zeros ones full randn rand arange zeros_like ones_like.
+"""Tensor creation: zeros ones full randn rand arange zeros_like ones_like, and PyTorch's
+tensor from_numpy full_like empty empty_like eye linspace logspace randint randn_like
+rand_like.
 
 Sizes are given as PyTorch does (`zeros(2, 3)` or `zeros((2, 3))`); dtype defaults to float32
-(arange: int64 when every argument is an int, as PyTorch). Random draws come from the
-package generator (`tinygrad_opt.random`), so `manual_seed` makes them repeat.
+(arange: int64 when every argument is an int, as PyTorch; randint: int64). Random draws come
+from the package generator (`tinygrad_opt.random`), so `manual_seed` makes them repeat.
+`empty` and `empty_like` return zeros (PyTorch leaves the memory uninitialised).
 """
 
 from __future__ import annotations
@@ -18,17 +21,21 @@ def _dtype(dtype) -> np.dtype:
     return np.dtype(np.float32) if dtype is None else np.dtype(dtype)
 
 
+# dtype= is passed on to Tensor too, which would otherwise turn float16 into float32
 def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(_sizes("zeros", size), dtype=_dtype(dtype)), requires_grad=requires_grad)
+    dt = _dtype(dtype)
+    return Tensor(np.zeros(_sizes("zeros", size), dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
 def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(_sizes("ones", size), dtype=_dtype(dtype)), requires_grad=requires_grad)
+    dt = _dtype(dtype)
+    return Tensor(np.ones(_sizes("ones", size), dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
 def full(size, fill_value, *, dtype=None, requires_grad: bool = False) -> Tensor:
     shape = _sizes("full", (size,))
-    return Tensor(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    dt = _dtype(dtype)
+    return Tensor(np.full(shape, fill_value, dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
 def _float_dtype(op: str, dtype) -> np.dtype:
@@ -67,9 +74,120 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False) 
 
 def zeros_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
-    return Tensor(np.zeros(data.shape, dtype=dtype or data.dtype), requires_grad=requires_grad)
+    dt = np.dtype(dtype or data.dtype)
+    return Tensor(np.zeros(data.shape, dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
 def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
-    return Tensor(np.ones(data.shape, dtype=dtype or data.dtype), requires_grad=requires_grad)
+    dt = np.dtype(dtype or data.dtype)
+    return Tensor(np.ones(data.shape, dtype=dt), requires_grad=requires_grad, dtype=dt)
+
+
+# ------------------------------------------------------------------ PyTorch's other creators
+def tensor(data, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new leaf holding a copy of `data` (as torch.tensor; `Tensor(...)` may share a numpy
+    array). Dtype rules as `Tensor`: Python floats give float32, numpy arrays keep float64."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        data = data.copy()
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing `array`'s memory and dtype (writes show on both sides), as torch."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array, dtype=array.dtype)
+
+
+def full_like(x: Tensor, fill_value, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """`fill_value` in x's shape, with x's dtype unless `dtype` is given."""
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    target = np.dtype(dtype or data.dtype)
+    out = np.full(data.shape, fill_value, dtype=target)
+    return Tensor(out, requires_grad=requires_grad, dtype=target)
+
+
+def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Zeros (PyTorch leaves the values undefined; defined values cost little here)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def empty_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Zeros like x (see `empty`)."""
+    return zeros_like(x, dtype=dtype, requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """The n x m identity (m defaults to n)."""
+    dt = _dtype(dtype)
+    return Tensor(np.eye(n, m, dtype=dt), requires_grad=requires_grad, dtype=dt)
+
+
+def _steps(op: str, steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"{op}: steps must be a non-negative int, got {steps!r}")
+    return int(steps)
+
+
+def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from start to end, both included. Computed in float64
+    and then cast; for an integer dtype, as torch, start and end are first converted to it
+    and the values truncated toward zero."""
+    dt = _dtype(dtype)
+    if dt.kind != "f":
+        start, end = int(start), int(end)
+    values = np.linspace(float(start), float(end), _steps("linspace", steps))
+    return Tensor(values.astype(dt), requires_grad=requires_grad, dtype=dt)
+
+
+def logspace(
+    start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad: bool = False
+) -> Tensor:
+    """base ** linspace(start, end, steps), computed in float64 and then cast."""
+    exponents = np.linspace(float(start), float(end), _steps("logspace", steps))
+    dt = _dtype(dtype)
+    return Tensor((float(base) ** exponents).astype(dt), requires_grad=requires_grad, dtype=dt)
+
+
+def randint(low=None, high=None, size=None, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform integers in [low, high): `randint(high, size)` or `randint(low, high, size)`,
+    as torch; int64 unless `dtype` is given."""
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if low is None:
+        low = 0
+    if high is None or size is None:
+        raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
+    if not low < high:
+        raise ValueError(f"randint: low must be less than high, got low={low}, high={high}")
+    shape = _sizes("randint", (size,))
+    data = generator().integers(int(low), int(high), size=shape, dtype=np.int64)
+    dt = np.dtype(np.int64) if dtype is None else np.dtype(dtype)
+    return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad, dtype=dt)
+
+
+def _like_float(op: str, x: Tensor, dtype) -> tuple[tuple[int, ...], np.dtype]:
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    return data.shape, _float_dtype(op, dtype or data.dtype)
+
+
+def _drawn(dt: np.dtype) -> np.dtype:
+    """numpy draws float32 or float64 only; float16 is drawn as float32 and rounded."""
+    return dt if dt.itemsize >= 4 else np.dtype(np.float32)
+
+
+def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples in x's shape and (floating) dtype."""
+    shape, dt = _like_float("randn_like", x, dtype)
+    data = generator().standard_normal(shape, dtype=_drawn(dt))
+    return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad, dtype=dt)
+
+
+def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) in x's shape and (floating) dtype."""
+    shape, dt = _like_float("rand_like", x, dtype)
+    data = generator().random(shape, dtype=_drawn(dt))
+    return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad, dtype=dt)
