@@ -422,3 +422,16 @@ def test_inference_mode_is_no_grad():
         return tg.is_grad_enabled()
 
     assert bare() is False and called() is False and tg.is_grad_enabled()
+
+
+def test_function_forms_of_the_new_methods_are_the_methods():
+    """tg.topk(x, k) is x.topk(k), and so on: one implementation behind both spellings."""
+    import tinygrad_opt as tg
+
+    for name in ("topk", "sort", "argsort", "cumsum", "prod", "logsumexp", "norm", "gather",
+                 "masked_fill", "tril", "triu", "outer", "split", "chunk", "square", "isnan"):
+        assert getattr(tg, name) is getattr(tg.Tensor, name), name
+    x = tg.Tensor(np.array([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]]))
+    values, indices = tg.max(x, 1)  # torch.max with a dim: the same pair type as topk's
+    assert type(values) is tg.Tensor and type(tg.topk(x, 1)) is type(tg.max(x, 1))
+    np.testing.assert_array_equal(indices.data, [0, 1])

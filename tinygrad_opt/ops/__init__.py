@@ -14,7 +14,9 @@ from . import (
     linalg,
     movement,
     reduce,
+    select,
     softmax,
+    sort,
     unary,
 )
 from .creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
@@ -121,6 +123,48 @@ _METHODS = {
     "gt": compare.gt,
     "ge": compare.ge,
 }
+
+# Math, reductions, selection and shape methods ported PyTorch training code uses.
+_METHODS.update(
+    {
+        "square": unary.square,
+        "rsqrt": unary.rsqrt,
+        "reciprocal": unary.reciprocal,
+        "sin": unary.sin,
+        "cos": unary.cos,
+        "sign": unary.sign,
+        "round": unary.round,
+        "floor": unary.floor,
+        "ceil": unary.ceil,
+        "nan_to_num": unary.nan_to_num,
+        "isnan": unary.isnan,
+        "isfinite": unary.isfinite,
+        "all": compare.all,
+        "any": compare.any,
+        "prod": reduce.prod,
+        "cumsum": reduce.cumsum,
+        "logsumexp": reduce.logsumexp,
+        "amax": reduce.amax,
+        "amin": reduce.amin,
+        "norm": reduce.norm,
+        "masked_fill": select.masked_fill,
+        "where": select.where_method,
+        "gather": indexing.gather,
+        "index_select": indexing.index_select,
+        "sort": sort.sort,
+        "argsort": sort.argsort,
+        "topk": sort.topk,
+        "t": linalg.t,
+        "mm": linalg.mm,
+        "bmm": linalg.bmm,
+        "outer": linalg.outer,
+        "tril": linalg.tril,
+        "triu": linalg.triu,
+        "split": movement.split,
+        "chunk": movement.chunk,
+        "repeat": movement.repeat,
+    }
+)
 
 for _name, _fn in {**_OPERATORS, **_METHODS}.items():
     setattr(Tensor, _name, _fn)

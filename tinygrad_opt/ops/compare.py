@@ -1,4 +1,5 @@
-"""Comparisons `< <= > >= == !=` and boolean `~ & |`: results are bool tensors outside the graph."""
+"""Comparisons `< <= > >= == !=`, boolean `~ & |` and the boolean reductions all/any:
+results are bool tensors outside the graph."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .arithmetic import broadcast_error
+from .axes import normalize_axes, pick
 
 
 def _compare(op: str, fn, x: Tensor, other) -> Tensor:
@@ -60,3 +62,17 @@ def logical_and(x: Tensor, other) -> Tensor:
 def logical_or(x: Tensor, other) -> Tensor:
     _require_bool_or_int("or", x)
     return _compare("or", np.bitwise_or, x, other)
+
+
+def all(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+    """True where every element (of a slice) is nonzero; a bool tensor outside the graph."""
+    axis, keepdims = pick("all", axis, dim, keepdims, keepdim)
+    axes = normalize_axes("all", axis, x.data.ndim)
+    return Tensor(np.asarray(np.all(x.data, axis=axes, keepdims=keepdims)))
+
+
+def any(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+    """True where some element (of a slice) is nonzero; a bool tensor outside the graph."""
+    axis, keepdims = pick("any", axis, dim, keepdims, keepdim)
+    axes = normalize_axes("any", axis, x.data.ndim)
+    return Tensor(np.asarray(np.any(x.data, axis=axes, keepdims=keepdims)))

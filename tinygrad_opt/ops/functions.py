@@ -9,14 +9,13 @@ method `x.max(dim)` gives the values only, see API.md); `max(x, other)` the elem
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
 from ..tensor import Tensor
-from . import linalg, movement, reduce, unary
+from . import compare, indexing, linalg, movement, reduce, select, unary
 from .select import maximum, minimum
 from .softmax import log_softmax, softmax  # noqa: F401 - re-exported as functions
+from .sort import ValuesIndices, argsort, sort, topk  # noqa: F401 - re-exported
 
 exp = unary.exp
 log = unary.log
@@ -33,9 +32,36 @@ mean = reduce.mean
 sum = reduce.sum  # noqa: A001
 argmax = reduce.argmax
 argmin = reduce.argmin
-
-# torch.return_types.max / min: a tuple that also has .values and .indices
-ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+square = unary.square
+rsqrt = unary.rsqrt
+reciprocal = unary.reciprocal
+sin = unary.sin
+cos = unary.cos
+sign = unary.sign
+round = unary.round  # noqa: A001
+floor = unary.floor
+ceil = unary.ceil
+nan_to_num = unary.nan_to_num
+isnan = unary.isnan
+isfinite = unary.isfinite
+all = compare.all  # noqa: A001
+any = compare.any  # noqa: A001
+prod = reduce.prod
+cumsum = reduce.cumsum
+logsumexp = reduce.logsumexp
+amax = reduce.amax
+amin = reduce.amin
+norm = reduce.norm
+masked_fill = select.masked_fill
+gather = indexing.gather
+index_select = indexing.index_select
+mm = linalg.mm
+bmm = linalg.bmm
+outer = linalg.outer
+tril = linalg.tril
+triu = linalg.triu
+split = movement.split
+chunk = movement.chunk
 
 
 def _extreme(op: str, reduce_fn, arg_fn, pair_fn, x: Tensor, dim, keepdim, axis, keepdims):

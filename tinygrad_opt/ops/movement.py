@@ -1,6 +1,7 @@
 """Shape and layout ops: reshape/view, transpose, permute, flatten, squeeze, unsqueeze, expand,
-`.T` and pad. Each returns a numpy view where numpy can (pad copies); the backward of each is
-the inverse movement of the gradient.
+`.T`, pad, split/chunk (tuples of views) and repeat (np.tile). Each returns a numpy view
+where numpy can (pad and repeat copy); the backward of each is the inverse movement of the
+gradient (repeat's sums the copies).
 """
 
 from __future__ import annotations
@@ -162,3 +163,79 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:  # noqa: A
     return Tensor.make(np.ascontiguousarray(out), (x,), backward)
 
 
+
+
+def _slice_along(x: Tensor, ax: int, start: int, stop: int) -> Tensor:
+    """x[..., start:stop, ...] on axis `ax` as a view; the gradient is padded back with zeros."""
+    a = x.data
+    where = (slice(None),) * ax + (slice(start, stop),)
+
+    def backward(g):
+        grad = np.zeros(a.shape, dtype=g.dtype)
+        grad[where] = g
+        return (grad,)
+
+    return Tensor.make(a[where], (x,), backward)
+
+
+def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
+    """Views of x along `dim` (torch.split): an int gives pieces of that size (the last may
+    be smaller); a list gives pieces of those sizes, which must add up to the dimension."""
+    a = x.data
+    if a.ndim == 0:
+        raise ValueError("split: cannot split a 0-d tensor")
+    ax = normalize_axis("split", dim, a.ndim)
+    n = a.shape[ax]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size < 0 or (size == 0 and n != 0):
+            raise ValueError(
+                f"split: split_size must be positive (0 only for an empty dimension), got {size} "
+                f"for dimension {dim} of size {n}"
+            )
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes) or sum(sizes) != n:
+            raise ValueError(
+                f"split: sizes {sizes} must be >= 0 and add up to {n}, the size of dimension {dim}"
+            )
+    if not sizes:
+        sizes = [0]
+    bounds = np.cumsum([0, *sizes])
+    return tuple(_slice_along(x, ax, int(lo), int(hi)) for lo, hi in zip(bounds, bounds[1:]))
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """At most `chunks` views of x along `dim`, each ceil(size / chunks) long but the last
+    (torch.chunk; so fewer pieces may come back, e.g. 5 in 4 chunks gives 2, 2, 1)."""
+    if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    if x.data.ndim == 0:
+        raise ValueError("chunk: cannot chunk a 0-d tensor")
+    n = x.data.shape[normalize_axis("chunk", dim, x.data.ndim)]
+    if n == 0:
+        return split(x, [0] * int(chunks), dim)
+    return split(x, -(-n // int(chunks)), dim)
+
+
+def repeat(x: Tensor, *sizes) -> Tensor:
+    """Tile x `sizes[i]` times along each dimension (torch.repeat = np.tile); extra leading
+    sizes add dimensions. The gradient sums the copies."""
+    reps = _sizes("repeat", sizes)
+    a = x.data
+    if len(reps) < a.ndim:
+        raise ValueError(
+            f"repeat: needs at least {a.ndim} sizes for a tensor of shape {a.shape}, got {reps}"
+        )
+    if any(r < 0 for r in reps):
+        raise ValueError(f"repeat: sizes must be >= 0, got {reps}")
+    shape = (1,) * (len(reps) - a.ndim) + a.shape
+    out = np.tile(a.reshape(shape), reps)
+
+    def backward(g):
+        split_shape = tuple(n for pair in zip(reps, shape) for n in pair)
+        summed = g.reshape(split_shape).sum(axis=tuple(range(0, 2 * len(reps), 2)))
+        return (summed.reshape(a.shape),)
+
+    return Tensor.make(out, (x,), backward)

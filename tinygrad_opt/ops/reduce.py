@@ -1,5 +1,5 @@
-"""Reductions: sum mean max min var std argmax argmin, with numpy's `axis`/`keepdims` and
-PyTorch's `dim`/`keepdim` spellings.
+"""Reductions: sum mean max min var std argmax argmin prod logsumexp amax amin norm, and the
+running sum cumsum, with numpy's `axis`/`keepdims` and PyTorch's `dim`/`keepdim` spellings.
 
 Gradient of max/min at ties, following PyTorch: a full reduction (no axis) splits the
 gradient evenly between all elements equal to the result; a reduction over an axis sends it
@@ -217,3 +217,155 @@ def _variance(op, x, axis, keepdims, dim, keepdim, correction, unbiased):
         return (_expand_back(g, axes, keepdims, shape) * (centered * scale),)
 
     return Tensor.make(variance, (x,), backward), variance, backward
+
+
+def _drop_kept(kept: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """A reduction computed with keepdims=True, reshaped as asked."""
+    if keepdims:
+        return kept
+    return kept.reshape(()) if axes is None else np.squeeze(kept, axis=axes)
+
+
+def _all_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+    return tuple(range(ndim)) if axes is None else axes
+
+
+def prod(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """Product of the elements; integer and bool tensors give int64 as PyTorch.
+
+    d prod / d x_i = prod of the others: out / x_i where the slice holds no zero; where it
+    holds one zero, that element gets the product of the rest and the others 0; with two or
+    more zeros all get 0 (PyTorch's rule, without dividing by zero)."""
+    axis, keepdims = pick("prod", axis, dim, keepdims, keepdim)
+    a = x.data
+    axes = normalize_axes("prod", axis, a.ndim)
+    shape = a.shape
+    out = np.prod(a, axis=axes, keepdims=keepdims)
+    if a.dtype.kind in "biu" and out.dtype != np.int64:
+        out = out.astype(np.int64)
+
+    def backward(g):
+        zero = a == 0
+        zeros = np.sum(zero, axis=axes, keepdims=True)
+        others = np.prod(np.where(zero, 1, a), axis=axes, keepdims=True)  # product of nonzeros
+        with np.errstate(divide="ignore", invalid="ignore"):
+            no_zero = others / a
+        local = np.where(zeros == 0, no_zero, np.where(zero & (zeros == 1), others, 0))
+        return (_expand_back(g, axes, keepdims, shape) * local,)
+
+    return Tensor.make(out, (x,), backward)
+
+
+def cumsum(x: Tensor, dim=None, *, axis=None) -> Tensor:
+    """Running sum along `dim` (required, as torch.cumsum); integer and bool tensors give
+    int64. The gradient is the reversed running sum of the output's gradient."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("cumsum: pass axis= or dim=, not both")
+        dim = axis
+    if dim is None:
+        raise TypeError("cumsum: dim is required (an int), as torch.cumsum")
+    a = x.data
+    ax = normalize_axis("cumsum", dim, a.ndim)
+    if a.ndim == 0:
+        out = a.astype(np.int64) if a.dtype.kind in "biu" else a.copy()
+        return Tensor.make(out, (x,), lambda g: (g,))
+    out = np.cumsum(a, axis=ax, dtype=np.int64 if a.dtype.kind in "biu" else None)
+
+    def backward(g):
+        return (np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax),)
+
+    return Tensor.make(out, (x,), backward)
+
+
+def logsumexp(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (finite) maximum, so
+    it neither overflows nor underflows; the gradient is softmax(x). Integer input gives
+    float32. Unlike torch.logsumexp, dim may be omitted (all dimensions)."""
+    axis, keepdims = pick("logsumexp", axis, dim, keepdims, keepdim)
+    a = x.data
+    if a.dtype.kind != "f":
+        a = a.astype(np.float32)
+    axes = normalize_axes("logsumexp", axis, a.ndim)
+    shape = a.shape
+    if a.size == 0:
+        m = np.zeros(np.sum(a, axis=axes, keepdims=True).shape, a.dtype)
+    else:
+        m = np.max(a, axis=axes, keepdims=True)
+        m = np.where(np.isinf(m), 0, m).astype(a.dtype)  # all -inf (or +inf) slices: no shift
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
+    out = _drop_kept(kept, axes, keepdims)
+
+    def backward(g):
+        with np.errstate(invalid="ignore"):
+            soft = np.exp(a - kept)
+        return (_expand_back(g, axes, keepdims, shape) * soft,)
+
+    return Tensor.make(out, (x,), backward)
+
+
+def amax(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """Largest value over the given dimensions (all by default), as torch.amax: ties within
+    a slice share its gradient evenly (unlike `max(dim)`, which picks the first)."""
+    return _amax_amin("amax", np.max, x, axis, keepdims, dim, keepdim)
+
+
+def amin(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """Smallest value over the given dimensions (all by default), as torch.amin: ties within
+    a slice share its gradient evenly."""
+    return _amax_amin("amin", np.min, x, axis, keepdims, dim, keepdim)
+
+
+def _amax_amin(op, value_fn, x, axis, keepdims, dim, keepdim) -> Tensor:
+    axis, keepdims = pick(op, axis, dim, keepdims, keepdim)
+    a = x.data
+    if isinstance(axis, (tuple, list)) and len(axis) == 0:
+        axis = None  # torch's default dim=() means all dimensions
+    _check_not_empty(op, a, axis)
+    axes = _all_axes(normalize_axes(op, axis, a.ndim), a.ndim)
+    return _extreme_over_axes(x, axes, keepdims, value_fn)
+
+
+def norm(
+    x: Tensor, p="fro", axis=None, keepdims: bool = False, *, dim=None, keepdim=None
+) -> Tensor:
+    """Vector p-norm over the given dimensions (all by default), as torch.norm: p = 1
+    (sum |x|), 2 or 'fro' (sqrt(sum x^2)), inf (max |x|). Gradients as PyTorch: sign(x) for
+    p = 1; x / norm for p = 2, and 0 where the norm is 0; for inf, sign(x) shared evenly
+    among the elements whose |x| is the maximum. Other p (3, 0, -inf, 'nuc') are refused;
+    unlike PyTorch, 'fro' over more than two dimensions is allowed (the 2-norm)."""
+    axis, keepdims = pick("norm", axis, dim, keepdims, keepdim)
+    a = x.data
+    if a.dtype.kind != "f":
+        raise TypeError(f"norm: needs a floating-point tensor, got {a.dtype}")
+    if p == "fro":
+        p = 2
+    if isinstance(p, bool) or p not in (1, 2, np.inf):
+        raise ValueError(f"norm: p must be 1, 2, inf or 'fro', got {p!r}")
+    axes = normalize_axes("norm", axis, a.ndim)
+    shape = a.shape
+    magnitude = np.abs(a)
+    if p == 1:
+        kept = np.sum(magnitude, axis=axes, keepdims=True)
+    elif p == 2:
+        kept = np.sqrt(np.sum(a * a, axis=axes, keepdims=True))
+    else:
+        if a.size == 0 and axes is None:
+            raise ValueError(f"norm: p=inf of an empty tensor of shape {shape} is undefined")
+        kept = np.max(magnitude, axis=axes, keepdims=True)
+    out = _drop_kept(kept, axes, keepdims)
+
+    def backward(g):
+        g = _expand_back(g, axes, keepdims, shape)
+        if p == 1:
+            return (g * np.sign(a),)
+        if p == 2:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                local = np.where(kept == 0, 0, a / kept)
+            return (g * local,)
+        ties = (magnitude == kept) | np.isnan(magnitude)
+        share = np.sum(ties, axis=axes, keepdims=True)
+        return (g * (np.sign(a) * ties / share),)
+
+    return Tensor.make(out, (x,), backward)

@@ -1,4 +1,4 @@
-"""Elementwise selection between tensors: where, maximum, minimum."""
+"""Elementwise selection between tensors: where, maximum, minimum, masked_fill."""
 
 from __future__ import annotations
 
@@ -79,3 +79,39 @@ def maximum(x, y) -> Tensor:
 def minimum(x, y) -> Tensor:
     """Elementwise smaller of x and y; at ties each gets half the gradient (as PyTorch)."""
     return _extremum("minimum", np.minimum, np.greater, x, y)
+
+
+def where_method(x: Tensor, condition, other) -> Tensor:
+    """`x.where(condition, other)` == `where(condition, x, other)` (torch.Tensor.where)."""
+    return where(condition, x, other)
+
+
+def masked_fill(x: Tensor, mask, value) -> Tensor:
+    """`value` where the bool `mask` is true, else x (the two broadcast, as the out-of-place
+    torch.Tensor.masked_fill); x's dtype is kept. The gradient passes to x where the mask is
+    false; a 0-d Tensor `value` gets the sum of the gradient where it is true."""
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_fill: the mask must be a bool tensor, got dtype {m.dtype}")
+    a = x.data
+    try:
+        m = np.broadcast_to(m, np.broadcast_shapes(m.shape, a.shape))
+    except ValueError:
+        raise ValueError(
+            f"masked_fill: mask of shape {m.shape} and tensor of shape {a.shape} cannot broadcast"
+        ) from None
+    tv = value if isinstance(value, Tensor) else None
+    if tv is not None and tv.data.ndim != 0:
+        raise ValueError(
+            f"masked_fill: value must be a number or a 0-d tensor, got shape {tv.data.shape}"
+        )
+    fill = tv.data if tv is not None else value
+    out = np.where(m, np.asarray(fill).astype(a.dtype), a)
+
+    def backward(g):
+        gx = np.where(m, 0, g) if x.requires_grad else None
+        if tv is None:
+            return (gx,)
+        return gx, (np.sum(g, where=m).reshape(()) if tv.requires_grad else None)
+
+    return Tensor.make(out, (x,) if tv is None else (x, tv), backward)

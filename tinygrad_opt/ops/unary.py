@@ -1,4 +1,5 @@
-"""Elementwise math and activations, each forward next to its backward rule.
+"""Elementwise math and activations, each forward next to its backward rule; the step
+functions sign/round/floor/ceil have a zero gradient, and isnan/isfinite leave the graph.
 
 Backward rules reuse the forward output where that is cheaper (exp, sqrt, tanh, sigmoid).
 Conventions at kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, clip passes the gradient
@@ -147,3 +148,105 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's arg
         return grads
 
     return Tensor.make(out, (x, *bounds), backward)
+
+
+def square(x: Tensor) -> Tensor:
+    """x * x; integer tensors stay integer and bool gives int64, as torch.square."""
+    a = x.data
+    if a.dtype.kind == "b":
+        a = a.astype(np.int64)
+    return Tensor.make(a * a, (x,), lambda g: (g * (2 * a),))
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    """1 / sqrt(x); d/dx = -0.5 * rsqrt(x)^3 (inf at 0, NaN below, as PyTorch)."""
+    a = _float_data("rsqrt", x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 1 / np.sqrt(a)
+    return Tensor.make(out, (x,), lambda g: (g * (-0.5 * out * out * out),))
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    """1 / x; d/dx = -1 / x^2; integer input gives float32, as torch.reciprocal."""
+    a = _float_data("reciprocal", x)
+    with np.errstate(divide="ignore"):
+        out = 1 / a
+    return Tensor.make(out, (x,), lambda g: (g * -(out * out),))
+
+
+def sin(x: Tensor) -> Tensor:
+    a = _float_data("sin", x)
+    with np.errstate(invalid="ignore"):  # sin(+-inf) is NaN, silently as PyTorch
+        out = np.sin(a)
+    return Tensor.make(out, (x,), lambda g: (g * np.cos(a),))
+
+
+def cos(x: Tensor) -> Tensor:
+    a = _float_data("cos", x)
+    with np.errstate(invalid="ignore"):
+        out = np.cos(a)
+    return Tensor.make(out, (x,), lambda g: (g * -np.sin(a),))
+
+
+def _zero_gradient(x: Tensor, out: np.ndarray) -> Tensor:
+    """A step-like op: its gradient is zero everywhere (not None), as PyTorch's."""
+    shape = x.data.shape
+    return Tensor.make(out, (x,), lambda g: (np.broadcast_to(np.zeros((), g.dtype), shape),))
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 in x's dtype; sign(NaN) = 0 as torch.sign (numpy gives NaN); zero gradient."""
+    a = x.data
+    if a.dtype.kind == "b":
+        return _zero_gradient(x, a.copy())
+    out = np.sign(a)
+    if a.dtype.kind == "f":
+        out[np.isnan(a)] = 0
+    return _zero_gradient(x, out)
+
+
+def _not_bool(op: str, x: Tensor) -> np.ndarray:
+    if x.data.dtype.kind == "b":
+        raise TypeError(f"{op}: not defined for bool tensors (as PyTorch); convert first")
+    return x.data
+
+
+def round(x: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - the method's name
+    """Round half to even (torch.round, np.round), to `decimals` places; integer tensors
+    are returned unchanged; zero gradient."""
+    a = _not_bool("round", x)
+    if a.dtype.kind != "f":
+        return _zero_gradient(x, a.copy())
+    return _zero_gradient(x, np.round(a, decimals))
+
+
+def floor(x: Tensor) -> Tensor:
+    """Largest integer <= x, in x's dtype (integer tensors unchanged); zero gradient."""
+    a = _not_bool("floor", x)
+    return _zero_gradient(x, np.floor(a) if a.dtype.kind == "f" else a.copy())
+
+
+def ceil(x: Tensor) -> Tensor:
+    """Smallest integer >= x, in x's dtype (integer tensors unchanged); zero gradient."""
+    a = _not_bool("ceil", x)
+    return _zero_gradient(x, np.ceil(a) if a.dtype.kind == "f" else a.copy())
+
+
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
+    """NaN -> nan, +inf -> posinf, -inf -> neginf (defaults: the dtype's largest and smallest
+    finite values), as torch.nan_to_num; the gradient passes where x is finite, 0 elsewhere."""
+    a = x.data
+    if a.dtype.kind != "f":
+        return Tensor.make(a.copy(), (x,), lambda g: (g,))
+    out = np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+    return Tensor.make(out, (x,), lambda g: (g * np.isfinite(a),))
+
+
+def isnan(x: Tensor) -> Tensor:
+    """Bool tensor, true where x is NaN (outside the graph)."""
+    return Tensor(np.isnan(x.data))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    """Bool tensor, true where x is neither NaN nor +-inf (outside the graph)."""
+    return Tensor(np.isfinite(x.data))
