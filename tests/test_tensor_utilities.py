@@ -435,3 +435,18 @@ def test_function_forms_of_the_new_methods_are_the_methods():
     values, indices = tg.max(x, 1)  # torch.max with a dim: the same pair type as topk's
     assert type(values) is tg.Tensor and type(tg.topk(x, 1)) is type(tg.max(x, 1))
     np.testing.assert_array_equal(indices.data, [0, 1])
+
+
+def test_view_as_expand_as_and_the_bool_and_half_casts():
+    import tinygrad_opt as tg
+
+    t = tg.Tensor(np.arange(6.0), requires_grad=True)
+    other = tg.Tensor(np.zeros((2, 3)))
+    y = t.view_as(other)
+    assert y.shape == (2, 3) and t.reshape_as(other).shape == (2, 3)
+    row = tg.Tensor(np.array([[1.0, 2.0, 3.0]]), requires_grad=True)
+    (y * row.expand_as(y)).sum().backward()
+    np.testing.assert_array_equal(t.grad, [1, 2, 3, 1, 2, 3])  # d/dt of sum(t * row)
+    np.testing.assert_array_equal(row.grad, [[3, 5, 7]])  # summed back over the rows
+    assert t.bool().dtype == np.bool_ and t.half().dtype == np.float16
+    np.testing.assert_array_equal(t.bool().data, [False] + [True] * 5)

@@ -1,4 +1,5 @@
-"""Dtype conversion: `astype(dtype)` and PyTorch's shorthands float() double() long() int().
+"""Dtype conversion: `astype(dtype)` and PyTorch's shorthands float() double() half() long()
+int() bool().
 
 A cast between floating dtypes is differentiable (the gradient is cast back); a cast to an
 integer or bool dtype leaves the graph, as in PyTorch.
@@ -37,3 +38,11 @@ def to_long(x: Tensor) -> Tensor:
 
 def to_int(x: Tensor) -> Tensor:
     return astype(x, np.int32)
+
+
+def to_half(x: Tensor) -> Tensor:
+    return astype(x, np.float16)
+
+
+def to_bool(x: Tensor) -> Tensor:
+    return astype(x, np.bool_)

@@ -239,3 +239,13 @@ def repeat(x: Tensor, *sizes) -> Tensor:
         return (summed.reshape(a.shape),)
 
     return Tensor.make(out, (x,), backward)
+
+
+def reshape_as(x: Tensor, other: Tensor) -> Tensor:
+    """x.reshape(other.shape) (PyTorch's view_as / reshape_as)."""
+    return reshape(x, other.shape)
+
+
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    """x.expand(other.shape)."""
+    return expand(x, *other.shape)
