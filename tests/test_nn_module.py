@@ -585,3 +585,16 @@ def test_layernorm_takes_a_numpy_int_shape_and_refuses_a_bool():
     assert layer.normalized_shape == (4,) and layer.weight.shape == (4,)
     with pytest.raises(ValueError, match="normalized_shape must be positive ints"):
         nn.LayerNorm(True)
+
+
+def test_module_to_a_device_is_accepted_and_changes_nothing_but_a_dtype_casts():
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    weight = model[0].weight
+    assert model.to("cpu") is model and model.cpu() is model and model.to(device="cpu") is model
+    assert model[0].weight is weight and weight.dtype == np.float32
+    model.to("cpu", np.float64)
+    assert weight.dtype == np.float64 and model[1].running_var.dtype == np.float64
+    assert model[1].num_batches_tracked.dtype == np.int64  # integer buffers keep their dtype
+    with pytest.raises(ValueError, match="CPU only; got device 'cuda:0'"):
+        model.to("cuda:0")
+    assert weight.dtype == np.float64

@@ -276,9 +276,20 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype) -> Module:
+    def to(self, *args, dtype=None, device=None) -> Module:
         """Cast floating parameters and buffers to `dtype` (float32 or float64), as
-        `module.to(torch.float64)`. Rebinds the arrays, so build the optimizer afterwards."""
+        `module.to(torch.float64)`. Rebinds the arrays, so build the optimizer afterwards.
+        A device ("cpu", the only one) is accepted and changes nothing, as
+        `model.to(device)` in PyTorch code; `to("cpu", dtype)` casts."""
+        for arg in args:
+            if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"Module.to: tinygrad_opt runs on the CPU only; got device {device!r}")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")
@@ -288,6 +299,10 @@ class Module:
                     tensor.data = tensor.data.astype(dtype)
                     if tensor.grad is not None:
                         tensor.grad = tensor.grad.astype(dtype)
+        return self
+
+    def cpu(self) -> Module:
+        """The module itself: its arrays already live in CPU memory."""
         return self
 
     def float(self) -> Module:
