@@ -1,9 +1,11 @@
 """Grouped convolutions (groups > 1, depthwise with and without a channel multiplier) and
 Conv2d's padding modes, against naive loops written here (float64), np.pad references and
-finite differences; plus their errors, repr, state_dict and the fused Conv2d + ReLU."""
+finite differences; plus their errors, repr, state_dict and the fused Conv2d + ReLU. The
+naive loop (test_nn_conv_pool.naive_conv2d) takes groups."""
 
 import numpy as np
 import pytest
+from test_nn_conv_pool import naive_conv2d
 from test_nn_gradcheck import check_grads
 
 import tinygrad_opt.nn.conv as conv_module
@@ -11,31 +13,6 @@ import tinygrad_opt.nn.functional as F
 from tinygrad_opt import Tensor, manual_seed, nn
 
 NP_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-
-
-def naive_grouped_conv2d(x, w, b, stride, padding, dilation, groups):
-    """Output channel o sees input channels [g*C/G, (g+1)*C/G) of its group g = o // (O/G)."""
-    n, c, h, wd = x.shape
-    o, per_group, kh, kw = w.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
-    xp[:, :, ph:ph + h, pw:pw + wd] = x
-    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    out = np.zeros((n, o, oh, ow))
-    for i in range(n):
-        for f in range(o):
-            first = f // (o // groups) * per_group
-            for y in range(oh):
-                for z in range(ow):
-                    total = 0.0 if b is None else b[f]
-                    for ch in range(per_group):
-                        for p in range(kh):
-                            for q in range(kw):
-                                pixel = xp[i, first + ch, y * sh + p * dh, z * sw + q * dw]
-                                total += w[f, ch, p, q] * pixel
-                    out[i, f, y, z] = total
-    return out
 
 
 # (in channels, out channels, groups): two groups, a middle case, depthwise, depthwise with
@@ -60,7 +37,7 @@ def test_grouped_conv2d_matches_naive_loops(in_ch, out_ch, groups, stride, paddi
     x = rng.standard_normal((2, in_ch, 9, 8))
     w = rng.standard_normal((out_ch, in_ch // groups, *kernel))
     b = rng.standard_normal(out_ch)
-    want = naive_grouped_conv2d(x, w, b, stride, padding, dilation, groups)
+    want = naive_conv2d(x, w, b, stride, padding, dilation, groups)
     out = F.conv2d(Tensor(x), Tensor(w), Tensor(b), stride, padding, dilation, groups)
     assert out.dtype == np.float64
     np.testing.assert_allclose(out.data, want, rtol=1e-10, atol=1e-10)
@@ -192,7 +169,7 @@ def test_fused_conv_relu_with_groups_equals_separate_layers(dtype, groups, out_c
         np.testing.assert_array_equal(a, b)
     padded = np.pad(x_np.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)),
                     mode="constant" if mode == "zeros" else NP_MODES[mode])  # fmt: skip
-    want = naive_grouped_conv2d(padded, conv.weight.data.astype(np.float64),
+    want = naive_conv2d(padded, conv.weight.data.astype(np.float64),
                                 conv.bias.data.astype(np.float64), (1, 1), (0, 0), (1, 1),
                                 groups)  # fmt: skip
     tol = 1e-10 if dtype == np.float64 else 1e-4
@@ -223,7 +200,7 @@ def test_padding_modes_match_np_pad_then_an_unpadded_conv(mode, padding, kernel,
     x = np.random.default_rng(5).standard_normal((2, 4, *size))
     left, right, top, bottom = pads
     padded = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), mode=NP_MODES[mode])
-    want = naive_grouped_conv2d(padded, layer.weight.data, layer.bias.data, layer.stride,
+    want = naive_conv2d(padded, layer.weight.data, layer.bias.data, layer.stride,
                                 (0, 0), layer.dilation, groups)  # fmt: skip
     np.testing.assert_allclose(layer(Tensor(x)).data, want, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(layer(Tensor(x[0])).data, want[0], rtol=1e-10, atol=1e-10)

@@ -11,9 +11,11 @@ import tinygrad_opt.nn.functional as F
 from tinygrad_opt import Tensor, nn
 
 
-def naive_conv2d(x, w, b, stride, padding, dilation):
+def naive_conv2d(x, w, b, stride, padding, dilation, groups=1):
+    """Loops over every output; output channel o sees the input channels of its group
+    g = o // (O / groups), i.e. [g * C / groups, (g + 1) * C / groups)."""
     n, c, h, wd = x.shape
-    o, _, kh, kw = w.shape
+    o, per_group, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = np.zeros((n, c, h + 2 * ph, wd + 2 * pw))
     xp[:, :, ph:ph + h, pw:pw + wd] = x
@@ -22,13 +24,14 @@ def naive_conv2d(x, w, b, stride, padding, dilation):
     out = np.zeros((n, o, oh, ow))
     for i in range(n):
         for f in range(o):
+            first = f // (o // groups) * per_group
             for y in range(oh):
                 for z in range(ow):
                     total = 0.0 if b is None else b[f]
-                    for ch in range(c):
+                    for ch in range(per_group):
                         for p in range(kh):
                             for q in range(kw):
-                                pixel = xp[i, ch, y * sh + p * dh, z * sw + q * dw]
+                                pixel = xp[i, first + ch, y * sh + p * dh, z * sw + q * dw]
                                 total += w[f, ch, p, q] * pixel
                     out[i, f, y, z] = total
     return out
