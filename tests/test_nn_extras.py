@@ -172,7 +172,12 @@ NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
      ((3, 4, 5), (2, 1, 0, 3)), ((1, 2, 3, 4, 5), (1, 1, 2, 0, 1, 2))],
 )
 def test_pad_modes_match_numpy(mode, shape, pad):
-    # torch's reflect, replicate and circular are numpy's reflect, edge and wrap
+    assert_pad_matches_numpy(mode, shape, pad)
+
+
+def assert_pad_matches_numpy(mode, shape, pad):
+    """Values as np.pad's (torch's reflect, replicate and circular are numpy's reflect, edge
+    and wrap; torch's pad lists the last dimension first), gradients by finite differences."""
     x = randn(*shape)
     widths = [(0, 0)] * (len(shape) - len(pad) // 2)
     widths += [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2))]
@@ -202,12 +207,7 @@ def test_pad_negative_amounts_crop_as_torch(mode):
 def test_pad_where_the_kept_middle_is_short_or_copied_many_times(mode, shape, pad):
     # the forward copies the longest in-order run as a slice and gathers the rest; whichever
     # run that is, values and gradients must be np.pad's and finite differences'
-    x = randn(*shape)
-    widths = [(0, 0)] * (len(shape) - len(pad) // 2)
-    widths += [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2))]
-    expected = np.pad(x, widths, mode=NUMPY_MODE[mode])
-    np.testing.assert_array_equal(F.pad(Tensor(x), pad, mode=mode).data, expected)
-    check_grads(lambda t: F.pad(t, pad, mode=mode), x)
+    assert_pad_matches_numpy(mode, shape, pad)
 
 
 def test_pad_constant_mode_and_gradient():
