@@ -423,3 +423,13 @@ def test_size_is_the_element_count_and_callable_as_pytorchs_method():
         x.size(3)
     with pytest.raises(TypeError, match="dim must be an int"):
         x.size(1.0)
+
+
+def test_size_copies_and_pickles_as_a_plain_int():
+    import copy
+    import pickle
+
+    x = Tensor(np.zeros((2, 3)))
+    for clone in (copy.copy(x.size), copy.deepcopy(x.size), pickle.loads(pickle.dumps(x.size))):
+        assert clone == 6 and type(clone) is int
+    assert copy.deepcopy({"n": x.size}) == {"n": 6}

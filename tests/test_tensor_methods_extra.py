@@ -64,6 +64,18 @@ def test_step_function_values_follow_pytorch():
     np.testing.assert_allclose(Tensor([1.2345, -2.55]).round(decimals=2).data, [1.23, -2.55])
 
 
+def test_step_functions_of_0d_tensors():
+    # np.sign of a 0-d array returns a numpy scalar, which sign() then wrote into
+    for value, sign in ((-2.5, -1.0), (0.0, 0.0), (3.0, 1.0), (np.nan, 0.0)):
+        x = Tensor(np.array(value), requires_grad=True)
+        out = x.sign()
+        assert out.shape == () and out.dtype == np.float64 and out.item() == sign
+        out.backward()
+        assert x.grad == 0.0
+    for name, expected in (("round", 2.0), ("floor", 2.0), ("ceil", 3.0)):
+        assert getattr(Tensor(np.array(2.25)), name)().item() == expected
+
+
 def test_integer_inputs_keep_or_promote_dtype_as_pytorch():
     i = Tensor(np.array([3, -2, 0], dtype=np.int32))
     assert i.square().dtype == np.int32
@@ -501,3 +513,11 @@ def test_shape_and_argument_errors():
     for error, pattern, call in cases:
         with pytest.raises(error, match=pattern):
             call()
+
+
+def test_inf_norm_over_an_empty_dimension_names_the_op():
+    x = Tensor(np.zeros((0, 3)))
+    for kwargs in ({}, {"dim": 0}, {"dim": (0, 1)}):
+        with pytest.raises(ValueError, match="norm: p=inf over a size-0 dimension"):
+            x.norm(np.inf, **kwargs)
+    assert x.norm(np.inf, dim=1).shape == (0,)  # the empty dimension is kept, not reduced

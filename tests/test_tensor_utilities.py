@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_opt as tg
-from tinygrad_opt import Tensor, optim
+from tinygrad_opt import Tensor, nn, optim
 from tinygrad_opt.grad_mode import GRAD_MODE
 
 
@@ -228,6 +228,25 @@ def test_hook_replacement_reaches_an_optimizers_gradient_buffer():
     np.testing.assert_allclose(weight.numpy(), -expected)
 
 
+def test_hook_on_a_weight_with_an_optimizer_buffer_keeps_what_it_saw():
+    # Linear's backward may write a weight's gradient straight into the optimizer's flat
+    # buffer; a hook must still receive an array of its own, not that buffer, which the
+    # next backward accumulates into. d sum(x W^T + b) / dW = 1^T x, the same each time.
+    x = np.array([[1.0, 2.0, -1.0], [0.5, -3.0, 2.0]], dtype=np.float32)
+    layer = nn.Linear(3, 2)
+    optimizer = optim.SGD(layer.parameters(), lr=0.1)
+    seen = []
+    layer.weight.register_hook(seen.append)
+    expected = np.ones((2, 2)) @ x
+    optimizer.zero_grad()
+    for _ in range(2):
+        layer(Tensor(x)).sum().backward()
+    np.testing.assert_allclose(layer.weight.grad, 2 * expected, rtol=1e-6)
+    assert len(seen) == 2
+    for g in seen:
+        np.testing.assert_allclose(g.numpy(), expected, rtol=1e-6)
+
+
 # ------------------------------------------------------------------------------ creation
 def test_tensor_copies_and_from_numpy_shares():
     source = np.array([1.0, 2.0])
@@ -278,6 +297,10 @@ def test_linspace_and_logspace():
     assert tg.linspace(-1.5, 0, 4, dtype=tg.int64).numpy().tolist() == [-1, 0, 0, 0]
     with pytest.raises(ValueError, match="steps"):
         tg.linspace(0, 1, -1)
+    # logspace with an integer dtype truncates start and end first too: 10 ** (0, 1, 2)
+    assert tg.logspace(0.5, 2.5, 3, dtype=tg.int64).numpy().tolist() == [1, 10, 100]
+    # -1.5 -> -1, 1.5 -> 1: 10 ** (-1, -1/3, 1/3, 1) = 0.1, 0.46, 2.15, 10 truncated
+    assert tg.logspace(-1.5, 1.5, 4, dtype=tg.int64).numpy().tolist() == [0, 0, 2, 10]
 
 
 def test_randint_forms_range_and_seed():
@@ -290,6 +313,10 @@ def test_randint_forms_range_and_seed():
     b = tg.randint(3, (4, 5))
     assert b.shape == (4, 5) and b.numpy().min() >= 0 and b.numpy().max() <= 2
     assert tg.randint(high=3, size=(2,), dtype=tg.float32).dtype == np.float32
+    tg.manual_seed(3)
+    c = tg.randint(3, size=(4, 5))  # torch.randint(high, size=...): high positional
+    tg.manual_seed(3)
+    np.testing.assert_array_equal(c.numpy(), tg.randint(0, 3, (4, 5)).numpy())
     with pytest.raises(ValueError, match="low must be less than high"):
         tg.randint(5, 5, (2,))
 

@@ -75,10 +75,13 @@ def gradient_buffer(leaf: Tensor) -> np.ndarray | None:
     Saves one copy of the gradient per step. Only the first op of a backward pass to ask for
     a leaf gets its buffer (a weight used twice must not have its first contribution
     overwritten by the second), and only while `.grad` is None (otherwise the buffer holds
-    the gradient being accumulated into)."""
+    the gradient being accumulated into). Not for a leaf with hooks: a hook must receive
+    a gradient of its own, not the buffer that later steps overwrite."""
     claimed = _claims.claimed
     storage = leaf._grad_storage
     if claimed is None or storage is None or leaf.grad is not None or id(leaf) in claimed:
+        return None
+    if leaf._hooks:
         return None
     claimed.add(id(leaf))
     return storage
@@ -103,6 +106,9 @@ class ElementCount(int):
                 f"size(dim): dimension {dim} is out of range for {len(self.shape)} dimensions"
             )
         return self.shape[dim]
+
+    def __reduce__(self):
+        return (int, (int(self),))  # copy and pickle as a plain int (__new__ needs the shape)
 
 
 class Tensor:

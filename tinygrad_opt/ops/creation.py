@@ -146,9 +146,12 @@ def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False)
 def logspace(
     start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad: bool = False
 ) -> Tensor:
-    """base ** linspace(start, end, steps), computed in float64 and then cast."""
-    exponents = np.linspace(float(start), float(end), _steps("logspace", steps))
+    """base ** linspace(start, end, steps), computed in float64 and then cast; for an
+    integer dtype start and end are first converted to it, as linspace."""
     dt = _dtype(dtype)
+    if dt.kind != "f":  # as linspace (and torch): integer start and end
+        start, end = int(start), int(end)
+    exponents = np.linspace(float(start), float(end), _steps("logspace", steps))
     return Tensor((float(base) ** exponents).astype(dt), requires_grad=requires_grad, dtype=dt)
 
 
@@ -157,6 +160,8 @@ def randint(low=None, high=None, size=None, *, dtype=None, requires_grad: bool =
     as torch; int64 unless `dtype` is given."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=size)
+        low, high = 0, low
     if low is None:
         low = 0
     if high is None or size is None:

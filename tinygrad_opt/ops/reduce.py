@@ -351,8 +351,10 @@ def norm(
     elif p == 2:
         kept = np.sqrt(np.sum(a * a, axis=axes, keepdims=True))
     else:
-        if a.size == 0 and axes is None:
-            raise ValueError(f"norm: p=inf of an empty tensor of shape {shape} is undefined")
+        if a.size == 0 and (axes is None or 0 in (shape[d] for d in axes)):
+            raise ValueError(
+                f"norm: p=inf over a size-0 dimension (tensor of shape {shape}) is undefined"
+            )
         kept = np.max(magnitude, axis=axes, keepdims=True)
     out = _drop_kept(kept, axes, keepdims)
 

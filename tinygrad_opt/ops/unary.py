@@ -199,7 +199,7 @@ def sign(x: Tensor) -> Tensor:
     a = x.data
     if a.dtype.kind == "b":
         return _zero_gradient(x, a.copy())
-    out = np.sign(a)
+    out = np.asarray(np.sign(a))  # np.sign of a 0-d array gives a scalar
     if a.dtype.kind == "f":
         out[np.isnan(a)] = 0
     return _zero_gradient(x, out)
