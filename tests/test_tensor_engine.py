@@ -471,3 +471,37 @@ def test_in_place_operators_refuse_what_pytorch_refuses_and_change_nothing():
         small += Tensor([[1.0, 1.0], [1.0, 1.0]])
     np.testing.assert_array_equal(i.numpy(), [1, 2])
     np.testing.assert_array_equal(small.numpy(), [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [lambda a: a.zero_(), lambda a: a.fill_(2.0), lambda a: a.__iadd__(1.0),
+     lambda a: a.__setitem__(0, 5.0)],
+    ids=["zero_", "fill_", "+=", "setitem"],
+)
+def test_an_input_changed_in_place_after_use_refuses_backward(change):
+    """d(sum(w * a))/dw is a as it was when the product ran; after a changes in place the
+    saved array holds the new values, so backward must refuse (as PyTorch) rather than
+    return them."""
+    w = Tensor(np.ones(3), requires_grad=True)
+    a = Tensor(np.arange(3.0))
+    out = (w * a).sum()
+    change(a)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
+    assert w.grad is None
+    # changed before the forward pass: a new graph, which backpropagates with the new values
+    out = (w * a).sum()
+    out.backward()
+    np.testing.assert_array_equal(w.grad, a.data)
+
+
+def test_updating_parameters_in_place_between_steps_is_allowed():
+    w = Tensor(np.ones(2), requires_grad=True)
+    for _ in range(3):
+        loss = (w * w).sum()
+        loss.backward()
+        with tg.no_grad():
+            w -= 0.25 * Tensor(w.grad)
+        w.grad = None
+    np.testing.assert_allclose(w.data, 0.5**3)  # w <- w - 0.25 * 2w = w / 2, three times

@@ -128,6 +128,8 @@ class Tensor:
         "_retains_grad",
         "_grad_storage",
         "_hooks",
+        "_version",
+        "_saved_versions",
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
@@ -155,6 +157,8 @@ class Tensor:
         self._retains_grad = False
         self._grad_storage: np.ndarray | None = None
         self._hooks: dict | None = None
+        self._version = 0  # bumped by in-place changes (see _check_versions)
+        self._saved_versions: tuple[int, ...] | None = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -173,16 +177,20 @@ class Tensor:
         out._retains_grad = False
         out._grad_storage = None
         out._hooks = None
+        out._version = 0
         if GRAD_MODE.enabled:
             for parent in parents:  # a plain loop: cheaper than any() on a generator
                 if parent.requires_grad:
                     out.requires_grad = True
                     out._parents = parents
                     out._backward = backward
+                    # the op's backward reads its parents' arrays as they are now
+                    out._saved_versions = tuple([p._version for p in parents])
                     return out
         out.requires_grad = False
         out._parents = ()
         out._backward = None
+        out._saved_versions = None
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -219,6 +227,8 @@ class Tensor:
         out._retains_grad = False
         out._grad_storage = None
         out._hooks = None
+        out._version = 0
+        out._saved_versions = None
         return out
 
     # ----------------------------------------------------------------------- backward
@@ -270,6 +280,7 @@ class Tensor:
             if node._retains_grad:
                 node._accumulate_grad(grad)
             parents = node._parents
+            node._check_versions()
             if not retain_graph:
                 node._parents = ()
                 node._backward = _freed_backward
@@ -293,6 +304,20 @@ class Tensor:
                         total = np.asarray(total)
                     grads[key] = total
                     owned.add(key)
+
+    def _check_versions(self) -> None:
+        """Refuse to backpropagate through an op whose inputs were changed in place after it
+        ran (`+=`, `zero_()`, `fill_()`, item assignment): its backward would read the new
+        values and give a silently wrong gradient, as PyTorch refuses too. Changes made
+        through another tensor sharing the array (a view, `.data`, an optimizer) are not
+        seen."""
+        for parent, version in zip(self._parents, self._saved_versions):
+            if parent._version != version:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: a tensor of shape {parent.shape} is at version "
+                    f"{parent._version}; expected version {version} instead"
+                )
 
     def _run_hooks(self, grad: np.ndarray) -> np.ndarray:
         """Call the `register_hook` functions in order; each may return a replacement."""
@@ -375,6 +400,7 @@ class Tensor:
         elif isinstance(index, tuple):
             index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
         self.data[index] = value.data if isinstance(value, Tensor) else value
+        self._version += 1
 
     def __len__(self) -> int:
         if self.data.ndim == 0:

@@ -211,6 +211,7 @@ def in_place(op: str, fn):
                 f"{x.data.dtype} tensor"
             )
         np.copyto(x.data, out.data, casting="same_kind")
+        x._version += 1  # an op that already used x must not backpropagate with new values
         return x
 
     return method

@@ -171,6 +171,7 @@ def zero_(x: Tensor) -> Tensor:
     """Set every element to 0 in x's array (views and detach() see it); returns x."""
     _check_in_place("zero_", x)
     x.data[...] = 0
+    x._version += 1
     return x
 
 
@@ -186,6 +187,7 @@ def fill_(x: Tensor, value) -> Tensor:
             )
         value = value.data.reshape(())
     x.data[...] = value
+    x._version += 1
     return x
 
 
