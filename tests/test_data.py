@@ -414,3 +414,19 @@ def test_a_batch_fetch_of_the_wrong_length_is_reported():
 
     with pytest.raises(RuntimeError, match="first dimension"):
         next(iter(DataLoader(Broken(), batch_size=3)))
+
+
+def test_tensor_dataset_items_are_tensors_and_loader_takes_torchs_worker_arguments():
+    x, y = make_xy()
+    ds = TensorDataset(x, Tensor(y))
+    xi, yi = ds[3]
+    assert isinstance(xi, Tensor) and isinstance(yi, Tensor)
+    np.testing.assert_array_equal(xi.numpy(), x[3])
+    assert yi.dtype == np.int64 and yi.shape == () and int(yi) == y[3]
+    plain = collect(DataLoader(ds, batch_size=5, shuffle=True, seed=1))
+    kwargs = dict(batch_size=5, shuffle=True, seed=1, num_workers=2, pin_memory=True)
+    assert_batches_equal(collect(DataLoader(ds, **kwargs)), plain)
+    with pytest.raises(ValueError, match="num_workers"):
+        DataLoader(ds, num_workers=-1)
+    with pytest.raises(TypeError, match="pin_memory"):
+        DataLoader(ds, pin_memory="yes")

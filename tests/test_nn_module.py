@@ -598,3 +598,40 @@ def test_module_to_a_device_is_accepted_and_changes_nothing_but_a_dtype_casts():
     with pytest.raises(ValueError, match="CPU only; got device 'cuda:0'"):
         model.to("cuda:0")
     assert weight.dtype == np.float64
+
+
+def test_trunc_normal_matches_the_truncated_normal_moments():
+    manual_seed(0)
+    w = Tensor(np.zeros((400, 500), np.float64))
+    mean, std, a, b = 0.5, 2.0, -1.0, 2.0
+    nn.init.trunc_normal_(w, mean=mean, std=std, a=a, b=b)
+    assert w.data.min() >= a and w.data.max() <= b
+    # closed form: alpha, beta standardised bounds, Z = Phi(beta) - Phi(alpha)
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    pdf = [math.exp(-t * t / 2) / math.sqrt(2 * math.pi) for t in (alpha, beta)]
+    z = 0.5 * (math.erf(beta / math.sqrt(2)) - math.erf(alpha / math.sqrt(2)))
+    shift = (pdf[0] - pdf[1]) / z
+    expected_mean = mean + std * shift
+    expected_var = std**2 * (1 + (alpha * pdf[0] - beta * pdf[1]) / z - shift**2)
+    n = w.data.size
+    assert abs(w.data.mean() - expected_mean) < 5 * math.sqrt(expected_var / n)
+    assert abs(w.data.var() / expected_var - 1) < 0.01
+    # the fraction below the midpoint of [a, b] follows the normal CDF
+    mid = (a + b) / 2
+    below = 0.5 * (math.erf((mid - mean) / std / math.sqrt(2)) - math.erf(alpha / math.sqrt(2)))
+    assert abs(np.mean(w.data < mid) - below / z) < 0.005
+    nn.init.trunc_normal_(w, std=0.02)  # the common call: bounds +-2 are far out, N(0, 0.02^2)
+    assert abs(w.data.std() - 0.02) < 0.0005
+
+
+def test_orthogonal_gives_orthonormal_rows_or_columns_times_gain():
+    manual_seed(0)
+    for shape in ((6, 4), (4, 6), (5, 2, 3)):
+        w = Tensor(np.zeros(shape, np.float32))
+        nn.init.orthogonal_(w, gain=2.0)
+        flat = w.data.reshape(shape[0], -1).astype(np.float64) / 2.0
+        small = min(flat.shape)
+        gram = flat.T @ flat if flat.shape[0] >= flat.shape[1] else flat @ flat.T
+        np.testing.assert_allclose(gram, np.eye(small), atol=1e-5)
+    with pytest.raises(ValueError, match="2 dimensions"):
+        nn.init.orthogonal_(Tensor(np.zeros(3, np.float32)))

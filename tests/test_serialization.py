@@ -510,3 +510,12 @@ def test_float64_numpy_scalars_load_as_numpy_scalars(tmp_path):
     obj = {"loss": np.float64(0.1) * 3, "nan": np.float64("nan"), "neg0": np.float64(-0.0)}
     save(obj, path)
     assert_same(load(path), obj)
+
+
+def test_load_takes_torchs_map_location_and_weights_only(tmp_path):
+    path = tmp_path / "ck.pt"
+    save({"w": np.arange(3.0)}, path)
+    for kwargs in ({"weights_only": True}, {"map_location": "cpu"}, {"weights_only": False}):
+        assert_same(load(path, **kwargs), {"w": np.arange(3.0)})
+    with pytest.raises(ValueError, match="CPU only"):
+        load(path, map_location="cuda:0")

@@ -70,3 +70,19 @@ def test_rng_state_round_trip():
     a = tg.randn(4).numpy()
     set_rng_state(state)
     np.testing.assert_array_equal(tg.randn(4).numpy(), a)
+
+
+def test_randperm_is_a_seeded_permutation():
+    tg.manual_seed(5)
+    p = tg.randperm(10)
+    assert p.dtype == np.int64 and sorted(p.numpy().tolist()) == list(range(10))
+    tg.manual_seed(5)
+    assert tg.randperm(10).numpy().tolist() == p.numpy().tolist()
+    assert tg.randperm(4, dtype=np.int32).dtype == np.int32 and tg.randperm(0).shape == (0,)
+    # all 6 orders of 3 items appear about equally often (chi-square, 5 dof, p < 1e-4 cut)
+    counts = {}
+    for _ in range(3000):
+        order = tuple(tg.randperm(3).numpy().tolist())
+        counts[order] = counts.get(order, 0) + 1
+    assert len(counts) == 6
+    assert sum((c - 500) ** 2 / 500 for c in counts.values()) < 25.7

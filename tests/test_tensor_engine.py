@@ -476,8 +476,8 @@ def test_in_place_operators_refuse_what_pytorch_refuses_and_change_nothing():
 @pytest.mark.parametrize(
     "change",
     [lambda a: a.zero_(), lambda a: a.fill_(2.0), lambda a: a.__iadd__(1.0),
-     lambda a: a.__setitem__(0, 5.0)],
-    ids=["zero_", "fill_", "+=", "setitem"],
+     lambda a: a.__setitem__(0, 5.0), lambda a: a.copy_(np.ones(3)), lambda a: a.mul_(2.0)],
+    ids=["zero_", "fill_", "+=", "setitem", "copy_", "mul_"],
 )
 def test_an_input_changed_in_place_after_use_refuses_backward(change):
     """d(sum(w * a))/dw is a as it was when the product ran; after a changes in place the

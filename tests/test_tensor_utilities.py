@@ -477,3 +477,96 @@ def test_view_as_expand_as_and_the_bool_and_half_casts():
     np.testing.assert_array_equal(row.grad, [[3, 5, 7]])  # summed back over the rows
     assert t.bool().dtype == np.bool_ and t.half().dtype == np.float16
     np.testing.assert_array_equal(t.bool().data, [False] + [True] * 5)
+
+
+# ------------------------------------------------------------- in-place updates, devices
+def test_in_place_updates_write_into_the_array_as_the_numpy_formula():
+    x = Tensor(X.copy())
+    view = x.detach()
+    other = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+    expected = X.copy()
+    for call, step in (
+        (lambda t: t.add_(Tensor(other)), lambda a: a + other),
+        (lambda t: t.add_(other, alpha=-0.5), lambda a: a - 0.5 * other),
+        (lambda t: t.sub_(2.0), lambda a: a - 2.0),
+        (lambda t: t.sub_(Tensor(other), alpha=3), lambda a: a - 3 * other),
+        (lambda t: t.mul_(Tensor(other)), lambda a: a * other),
+        (lambda t: t.div_(4), lambda a: a / 4),
+    ):
+        assert call(x) is x
+        expected = step(expected).astype(np.float32)
+        np.testing.assert_allclose(view.numpy(), expected, rtol=1e-6)
+    assert x.copy_(Tensor(other)) is x  # broadcast over the rows
+    np.testing.assert_array_equal(view.numpy(), np.broadcast_to(other, X.shape))
+    ints = Tensor(np.zeros(3, dtype=np.int64)).copy_(np.array([1.7, -2.2, 3.9]))
+    assert ints.dtype == np.int64 and ints.numpy().tolist() == [1, -2, 3]  # truncated, as torch
+    with pytest.raises(ValueError):
+        x.add_(Tensor(np.ones((3, 2, 3), np.float32)))  # only the operand may broadcast
+
+
+def test_in_place_updates_are_refused_in_the_graph_but_allowed_under_no_grad():
+    w = Tensor(X.copy(), requires_grad=True)
+    for call in (lambda t: t.add_(1.0), lambda t: t.mul_(2.0), lambda t: t.copy_(X)):
+        with pytest.raises(RuntimeError, match="requires grad"):
+            call(w)
+        with pytest.raises(RuntimeError, match="requires grad"):
+            call(w * 1)
+    with pytest.raises(RuntimeError, match="operand requires grad"):
+        Tensor(X.copy()).add_(w)
+    np.testing.assert_array_equal(w.numpy(), X)
+    # manual SGD as PyTorch code writes it; the optimizer's flat buffer sees the change
+    opt = optim.SGD([w], lr=0.0)
+    (w * w).sum().backward()
+    opt.step()
+    with tg.no_grad():
+        w.add_(Tensor(w.grad), alpha=-0.25)  # w - 0.25 * 2w = 0.5 w
+    assert w.requires_grad and w.is_leaf
+    np.testing.assert_allclose(w.numpy(), 0.5 * X)
+    np.testing.assert_allclose(opt.param_groups[0]["params"][0].numpy(), 0.5 * X)
+
+
+def test_device_is_the_cpu_under_torchs_names():
+    cpu = tg.device("cpu")
+    assert cpu == "cpu" and cpu.type == "cpu" and cpu.index is None
+    assert repr(cpu) == "device(type='cpu')" and tg.device(cpu) is cpu
+    cuda = tg.device("cuda", 1)
+    assert str(cuda) == "cuda:1" and cuda.type == "cuda" and cuda.index == 1
+    assert tg.device("cuda:0").index == 0
+    with pytest.raises(RuntimeError):
+        tg.device("gpu")
+    x = Tensor(X)
+    assert x.device == "cpu" and x.device.type == "cpu"
+    assert x.to(cpu) is x and tg.nn.Linear(2, 2).to(cpu) is not None
+    with pytest.raises(ValueError, match="CPU only"):
+        x.to(cuda)
+    made = tg.zeros(2, 3, device=x.device)
+    assert made.shape == (2, 3)
+    for make in (
+        lambda d: tg.tensor([1.0], device=d),
+        lambda d: tg.ones(2, device=d),
+        lambda d: tg.randn(2, device=d),
+        lambda d: tg.arange(3, device=d),
+        lambda d: tg.full((2,), 1.0, device=d),
+        lambda d: tg.zeros_like(x, device=d),
+        lambda d: tg.randint(0, 3, (2,), device=d),
+        lambda d: tg.eye(2, device=d),
+    ):
+        assert make("cpu").device == "cpu"
+        with pytest.raises(ValueError, match="CPU only"):
+            make("cuda:0")
+
+
+def test_grad_fn_is_none_exactly_for_leaves_and_index_takes_0d_integers():
+    w = Tensor(X, requires_grad=True)
+    y = (w * 2).sum()
+    assert w.grad_fn is None and callable(y.grad_fn)
+    assert Tensor(X).grad_fn is None and (Tensor(X) * 2).grad_fn is None
+    with tg.no_grad():
+        assert (w * 2).grad_fn is None
+    assert w.detach().grad_fn is None
+    classes = ["a", "b", "c"]
+    assert classes[Tensor(np.array(2))] == "c" and list(range(Tensor(np.array(3)))) == [0, 1, 2]
+    for bad in (Tensor(np.array(1.0)), Tensor(np.array([1]))):
+        with pytest.raises(TypeError, match="0-d integer"):
+            classes[bad]
+    assert tg.is_tensor(w) and not tg.is_tensor(X) and tg.numel(w) == 6

@@ -40,6 +40,7 @@ from .ops.creation import (
     rand_like,
     randint,
     randn_like,
+    randperm,
     tensor,
 )
 from .ops.functions import (
@@ -98,6 +99,7 @@ from .ops.functions import (
     tril,
     triu,
 )
+from .ops.utility import device, is_tensor, numel
 from .random import manual_seed
 from .serialization import load as load
 from .serialization import save as save
@@ -154,6 +156,7 @@ __all__ = [
     "full_like",
     "half",
     "inference_mode",
+    "is_tensor",
     "int",
     "int8",
     "int16",
@@ -172,6 +175,7 @@ __all__ = [
     "rand_like",
     "randint",
     "randn_like",
+    "randperm",
     "relu",
     "set_grad_enabled",
     "short",
@@ -192,6 +196,7 @@ __all__ = [
     "chunk",
     "cos",
     "cumsum",
+    "device",
     "floor",
     "gather",
     "index_select",
@@ -202,6 +207,7 @@ __all__ = [
     "mm",
     "nan_to_num",
     "norm",
+    "numel",
     "outer",
     "prod",
     "reciprocal",

@@ -3,7 +3,8 @@
 - `Dataset`: anything with `__len__` and `__getitem__(i)` returning one sample (an array,
   a number, or a tuple of them).
 - `TensorDataset(*arrays)`: numpy arrays or Tensors sharing their first dimension.
-- `DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, seed=None)` yields
+- `DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
+  num_workers=0, pin_memory=False)` yields
   tuples of Tensors, one per field, each with the batch as its first dimension.
   `batch_size=len(dataset)` gives full-batch gradient descent, `batch_size=1` pure SGD.
 
@@ -62,8 +63,9 @@ def _to_array(value: Any) -> np.ndarray:
 class TensorDataset(Dataset):
     """Samples are the i-th rows of the given arrays (numpy arrays or Tensors).
 
-    `dataset[i]` is a tuple with one entry per array; `arrays` holds the arrays themselves
-    (Tensors are stored as their numpy data), which lets `DataLoader` gather whole batches.
+    `dataset[i]` is a tuple of Tensors, one per array, as PyTorch's (views of the rows, no
+    graph); `arrays` holds the arrays themselves (Tensors are stored as their numpy data),
+    which lets `DataLoader` gather whole batches.
     """
 
     def __init__(self, *arrays: np.ndarray | Tensor) -> None:
@@ -90,7 +92,7 @@ class TensorDataset(Dataset):
         return self.arrays[0].shape[0]
 
     def __getitem__(self, index):
-        return tuple(a[index] for a in self.arrays)
+        return tuple(Tensor(a[index], dtype=a.dtype) for a in self.arrays)
 
     def __getitems__(self, indices: Sequence[int]) -> tuple[np.ndarray, ...]:
         index = np.asarray(indices, dtype=np.intp)
@@ -121,6 +123,9 @@ class DataLoader:
 
     Same argument names and defaults as torch.utils.data.DataLoader for the arguments it has;
     `seed` replaces PyTorch's `generator=`. `len(loader)` is the number of batches per epoch.
+    `num_workers` and `pin_memory` are checked and otherwise ignored, so PyTorch's loader
+    arguments port: batches are gathered in the calling process (one numpy indexing per
+    field), and there is no device memory to pin.
     """
 
     def __init__(
@@ -130,6 +135,8 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
     ) -> None:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
@@ -142,6 +149,11 @@ class DataLoader:
             raise ValueError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
         shuffle = _check_flag("shuffle", shuffle)
         drop_last = _check_flag("drop_last", drop_last)
+        _check_flag("pin_memory", pin_memory)
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
+            raise TypeError(f"DataLoader: num_workers must be an int, got {num_workers!r}")
+        if num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be at least 0, got {num_workers}")
         if seed is not None:
             if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
                 raise TypeError(f"DataLoader: seed must be an int or None, got {seed!r}")

@@ -318,8 +318,17 @@ def _array_from_entry(path: str, blob: bytes, data_end: int, entry: Any) -> np.n
     return np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape)
 
 
-def load(path: str | os.PathLike) -> Any:
-    """Read an object written by `save`; ValueError if the file is truncated, altered or foreign."""
+def load(path: str | os.PathLike, map_location=None, weights_only: bool = True) -> Any:
+    """Read an object written by `save`; ValueError if the file is truncated, altered or foreign.
+
+    `map_location` (None or "cpu", the only device) and `weights_only` are accepted so that
+    `torch.load(path, map_location=device, weights_only=True)` ports: the format holds plain
+    data only, so loading never runs code whatever `weights_only` says."""
+    if map_location is not None and str(map_location).split(":")[0] != "cpu":
+        raise ValueError(
+            f"load: tinygrad_opt runs on the CPU only; got map_location={map_location!r}"
+        )
+    del weights_only
     path = os.fspath(path)
     with open(path, "rb") as f:
         blob = f.read()

@@ -210,6 +210,12 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self._backward is None
 
+    @property
+    def grad_fn(self) -> BackwardFn | None:
+        """The backward function of the op that made this tensor, None for a leaf, as torch's
+        `grad_fn` is None exactly then (it is a plain function here, not torch's Node)."""
+        return self._backward
+
     def retain_grad(self) -> None:
         """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
         if not self.requires_grad:
@@ -380,6 +386,15 @@ class Tensor:
 
     def __int__(self) -> int:
         return int(self.item())
+
+    def __index__(self) -> int:
+        """A 0-d integer tensor is an index, as in PyTorch: `classes[y]`, `range(n)`."""
+        if self.data.ndim != 0 or self.data.dtype.kind not in "iu":
+            raise TypeError(
+                f"only 0-d integer tensors can be used as an index; this one is "
+                f"{self.data.dtype} of shape {self.data.shape}"
+            )
+        return int(self.data)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         """`np.asarray(tensor)` gives the data (no graph)."""

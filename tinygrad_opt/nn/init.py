@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..ops.erf import erf
 from ..random import generator
 from ..tensor import Tensor
 
@@ -135,3 +136,82 @@ def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: 
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(array, mode))
     return normal_(tensor, 0.0, std)
+
+
+def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0):
+    """N(mean, std^2) restricted to [a, b] (absolute bounds, as PyTorch), by inverting the
+    normal CDF on the uniform interval between the bounds' CDF values."""
+    array = _array(tensor)
+    if not std >= 0:
+        raise ValueError(f"trunc_normal_: expects std >= 0, got std={std}")
+    if not a <= b:
+        raise ValueError(f"trunc_normal_: expects a <= b, got a={a}, b={b}")
+    if std == 0:
+        return _fill(tensor, np.full(array.shape, min(max(mean, a), b)))
+    # Phi(z) = (1 + erf(z / sqrt 2)) / 2; sample u between Phi(lo) and Phi(hi), map back
+    lo, hi = (math.erf((bound - mean) / (std * math.sqrt(2.0))) for bound in (a, b))
+    u = generator().uniform(lo, hi, size=array.shape)
+    values = mean + std * math.sqrt(2.0) * _erfinv(u)
+    return _fill(tensor, np.clip(values, a, b))
+
+
+def _erfinv(y: np.ndarray) -> np.ndarray:
+    """Inverse error function on (-1, 1): Giles' single-precision approximation (2012)
+    polished by two Newton steps on erf, so float64 accuracy without scipy."""
+    y = np.clip(y, -1 + 1e-15, 1 - 1e-15)
+    w = -np.log((1.0 - y) * (1.0 + y))
+    small = w < 5.0
+    ws, wl = w - 2.5, np.sqrt(np.maximum(w, 5.0)) - 3.0
+    ps = np.polyval(
+        [
+            2.81022636e-08,
+            3.43273939e-07,
+            -3.5233877e-06,
+            -4.39150654e-06,
+            0.00021858087,
+            -0.00125372503,
+            -0.00417768164,
+            0.246640727,
+            1.50140941,
+        ],
+        ws,
+    )
+    pl = np.polyval(
+        [
+            -0.000200214257,
+            0.000100950558,
+            0.00134934322,
+            -0.00367342844,
+            0.00573950773,
+            -0.0076224613,
+            0.00943887047,
+            1.00167406,
+            2.83297682,
+        ],
+        wl,
+    )
+    x = np.where(small, ps, pl) * y
+    for _ in range(2):
+        x = x - (erf(x) - y) / (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
+    return x
+
+
+def orthogonal_(tensor, gain: float = 1.0):
+    """A (semi-)orthogonal matrix times `gain` (Saxe et al., 2013), as PyTorch: the Q of a
+    QR factorisation of a normal matrix, signs fixed by R's diagonal; dimensions after the
+    first are flattened."""
+    array = _array(tensor)
+    if array.ndim < 2:
+        raise ValueError(f"orthogonal_: needs at least 2 dimensions, got shape {array.shape}")
+    if array.size == 0:
+        return tensor
+    rows = array.shape[0]
+    cols = array.size // rows
+    flat = generator().standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(array.shape))

@@ -195,7 +195,13 @@ _UTILITY_METHODS = {
     "new_tensor": utility.new_tensor,
     "zero_": utility.zero_,
     "fill_": utility.fill_,
+    "add_": utility.add_,
+    "sub_": utility.sub_,
+    "mul_": utility.mul_,
+    "div_": utility.div_,
+    "copy_": utility.copy_,
     "register_hook": utility.register_hook,
 }
 for _name, _fn in _UTILITY_METHODS.items():
     setattr(Tensor, _name, _fn)
+Tensor.device = property(utility.tensor_device, doc="The device: always device('cpu').")

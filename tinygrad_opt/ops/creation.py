@@ -1,11 +1,12 @@
 """Tensor creation: zeros ones full randn rand arange zeros_like ones_like, and PyTorch's
-tensor from_numpy full_like empty empty_like eye linspace logspace randint randn_like
-rand_like.
+tensor from_numpy full_like empty empty_like eye linspace logspace randint randperm
+randn_like rand_like.
 
 Sizes are given as PyTorch does (`zeros(2, 3)` or `zeros((2, 3))`); dtype defaults to float32
 (arange: int64 when every argument is an int, as PyTorch; randint: int64). Random draws come
 from the package generator (`tinygrad_opt.random`), so `manual_seed` makes them repeat.
-`empty` and `empty_like` return zeros (PyTorch leaves the memory uninitialised).
+`empty` and `empty_like` return zeros (PyTorch leaves the memory uninitialised). Each takes
+PyTorch's `device=` too: None or "cpu" (the only device; anything else raises ValueError).
 """
 
 from __future__ import annotations
@@ -17,22 +18,30 @@ from ..tensor import Tensor
 from .movement import _sizes
 
 
+def _check_device(op: str, device) -> None:
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"{op}: tinygrad_opt runs on the CPU only; got device {device!r}")
+
+
 def _dtype(dtype) -> np.dtype:
     return np.dtype(np.float32) if dtype is None else np.dtype(dtype)
 
 
 # dtype= is passed on to Tensor too, which would otherwise turn float16 into float32
-def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device("zeros", device)
     dt = _dtype(dtype)
     return Tensor(np.zeros(_sizes("zeros", size), dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device("ones", device)
     dt = _dtype(dtype)
     return Tensor(np.ones(_sizes("ones", size), dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
-def full(size, fill_value, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(size, fill_value, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device("full", device)
     shape = _sizes("full", (size,))
     dt = _dtype(dtype)
     return Tensor(np.full(shape, fill_value, dtype=dt), requires_grad=requires_grad, dtype=dt)
@@ -45,22 +54,27 @@ def _float_dtype(op: str, dtype) -> np.dtype:
     return dt
 
 
-def randn(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal samples."""
+    _check_device("randn", device)
     dt = _float_dtype("randn", dtype)
     data = generator().standard_normal(_sizes("randn", size), dtype=dt)
     return Tensor(data, requires_grad=requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform samples on [0, 1)."""
+    _check_device("rand", device)
     dt = _float_dtype("rand", dtype)
     data = generator().random(_sizes("rand", size), dtype=dt)
     return Tensor(data, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start, end=None, step=1, *, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """Values start, start + step, ... below end (`arange(n)` counts 0..n-1), as torch.arange."""
+    _check_device("arange", device)
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -72,22 +86,25 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False) 
     return Tensor(data, requires_grad=requires_grad)
 
 
-def zeros_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device("zeros_like", device)
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     dt = np.dtype(dtype or data.dtype)
     return Tensor(np.zeros(data.shape, dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
-def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    _check_device("ones_like", device)
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     dt = np.dtype(dtype or data.dtype)
     return Tensor(np.ones(data.shape, dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
 # ------------------------------------------------------------------ PyTorch's other creators
-def tensor(data, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A new leaf holding a copy of `data` (as torch.tensor; `Tensor(...)` may share a numpy
     array). Dtype rules as `Tensor`: Python floats give float32, numpy arrays keep float64."""
+    _check_device("tensor", device)
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.ndarray):
@@ -102,26 +119,34 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array, dtype=array.dtype)
 
 
-def full_like(x: Tensor, fill_value, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def full_like(
+    x: Tensor, fill_value, *, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """`fill_value` in x's shape, with x's dtype unless `dtype` is given."""
+    _check_device("full_like", device)
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     target = np.dtype(dtype or data.dtype)
     out = np.full(data.shape, fill_value, dtype=target)
     return Tensor(out, requires_grad=requires_grad, dtype=target)
 
 
-def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Zeros (PyTorch leaves the values undefined; defined values cost little here)."""
+    _check_device("empty", device)
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
-def empty_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Zeros like x (see `empty`)."""
+    _check_device("empty_like", device)
     return zeros_like(x, dtype=dtype, requires_grad=requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """The n x m identity (m defaults to n)."""
+    _check_device("eye", device)
     dt = _dtype(dtype)
     return Tensor(np.eye(n, m, dtype=dt), requires_grad=requires_grad, dtype=dt)
 
@@ -132,10 +157,13 @@ def _steps(op: str, steps) -> int:
     return int(steps)
 
 
-def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start, end, steps: int, *, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """`steps` evenly spaced values from start to end, both included. Computed in float64
     and then cast; for an integer dtype, as torch, start and end are first converted to it
     and the values truncated toward zero."""
+    _check_device("linspace", device)
     dt = _dtype(dtype)
     if dt.kind != "f":
         start, end = int(start), int(end)
@@ -144,10 +172,18 @@ def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False)
 
 
 def logspace(
-    start, end, steps: int, base: float = 10.0, *, dtype=None, requires_grad: bool = False
+    start,
+    end,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype=None,
+    requires_grad: bool = False,
+    device=None,
 ) -> Tensor:
     """base ** linspace(start, end, steps), computed in float64 and then cast; for an
     integer dtype start and end are first converted to it, as linspace."""
+    _check_device("logspace", device)
     dt = _dtype(dtype)
     if dt.kind != "f":  # as linspace (and torch): integer start and end
         start, end = int(start), int(end)
@@ -155,9 +191,12 @@ def logspace(
     return Tensor((float(base) ** exponents).astype(dt), requires_grad=requires_grad, dtype=dt)
 
 
-def randint(low=None, high=None, size=None, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def randint(
+    low=None, high=None, size=None, *, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """Uniform integers in [low, high): `randint(high, size)` or `randint(low, high, size)`,
     as torch; int64 unless `dtype` is given."""
+    _check_device("randint", device)
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=size)
@@ -184,15 +223,27 @@ def _drawn(dt: np.dtype) -> np.dtype:
     return dt if dt.itemsize >= 4 else np.dtype(np.float32)
 
 
-def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal samples in x's shape and (floating) dtype."""
+    _check_device("randn_like", device)
     shape, dt = _like_float("randn_like", x, dtype)
     data = generator().standard_normal(shape, dtype=_drawn(dt))
     return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad, dtype=dt)
 
 
-def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform samples on [0, 1) in x's shape and (floating) dtype."""
+    _check_device("rand_like", device)
     shape, dt = _like_float("rand_like", x, dtype)
     data = generator().random(shape, dtype=_drawn(dt))
     return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad, dtype=dt)
+
+
+def randperm(n: int, *, dtype=np.int64, requires_grad: bool = False, device=None) -> Tensor:
+    """A random permutation of 0..n-1 (int64 unless `dtype` is given), as torch.randperm."""
+    _check_device("randperm", device)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    dt = np.dtype(dtype)
+    data = generator().permutation(int(n)).astype(dt, copy=False)
+    return Tensor(data, requires_grad=requires_grad, dtype=dt)

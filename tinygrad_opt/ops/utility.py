@@ -1,13 +1,17 @@
 """PyTorch's Tensor conveniences: `to type type_as clone numel dim tolist cpu contiguous`,
-`new_zeros new_ones new_full new_empty new_tensor`, the in-place fills `zero_ fill_`, and
-`register_hook`.
+`new_zeros new_ones new_full new_empty new_tensor`, the in-place fills `zero_ fill_`, the
+in-place updates `add_ sub_ mul_ div_ copy_`, `register_hook`, and the `device` type.
 
 Deviations from PyTorch, all because tensors are CPU numpy arrays:
 - `cpu()` and `contiguous()` return the tensor itself; `to()` accepts the device "cpu" only.
 - `type()` with no argument returns the numpy dtype name (`'float32'`), not PyTorch's
   `'torch.FloatTensor'`; `type(dtype)` casts and also accepts PyTorch's type names.
-- `zero_()` / `fill_()` are refused on any tensor that requires grad while grad mode is on
-  (PyTorch records them on non-leaves; here ops have saved the array for backward).
+- `zero_()`, `fill_()` and the in-place updates are refused on any tensor that requires grad
+  while grad mode is on (PyTorch records them on non-leaves; here ops have saved the array
+  for backward), and so are updates by an operand that requires grad: inside `no_grad()`,
+  `p.add_(p.grad, alpha=-lr)` works as in PyTorch.
+- `device(...)` is a `str` ("cpu"), so everything that takes "cpu" takes it too; other
+  device types can be named, as in PyTorch, but `to()` refuses them.
 - A hook receives the gradient as a Tensor without graph (PyTorch: the same, as a Tensor).
 """
 
@@ -19,6 +23,7 @@ import numpy as np
 
 from ..grad_mode import GRAD_MODE
 from ..tensor import Tensor
+from . import arithmetic
 from .cast import astype
 from .movement import _sizes
 
@@ -37,6 +42,39 @@ _TORCH_TYPE_NAMES = {
 
 
 _DEVICES = ("cpu", "cuda", "mps", "xpu", "meta")
+
+
+class device(str):  # noqa: N801 - torch's name
+    """`torch.device("cpu")`, `device("cuda", 0)`: the device's name as a string ("cpu",
+    "cuda:0"), with PyTorch's `.type` and `.index`. Naming another device type is allowed, as
+    in PyTorch; moving anything there raises (tinygrad_opt runs on the CPU only)."""
+
+    def __new__(cls, type: str, index: int | None = None) -> device:  # noqa: A002 - torch's
+        if isinstance(type, device) and index is None:
+            return type
+        kind, _, number = str(type).partition(":")
+        if kind not in _DEVICES:
+            raise RuntimeError(
+                f"device: expected one of {', '.join(_DEVICES)} at the start of the device "
+                f"string, got {type!r}"
+            )
+        if number:
+            if index is not None:
+                raise RuntimeError(f"device: {type!r} already names an index; got index={index}")
+            if not number.isdigit():
+                raise RuntimeError(f"device: invalid device index in {type!r}")
+            index = int(number)
+        if index is not None and (
+            isinstance(index, bool) or not isinstance(index, int) or index < 0
+        ):
+            raise RuntimeError(f"device: index must be an int >= 0, got {index!r}")
+        self = super().__new__(cls, kind if index is None else f"{kind}:{index}")
+        self.type, self.index = kind, index
+        return self
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{index})"
 
 
 def _tensor_dtype(op: str, dtype) -> np.dtype:
@@ -188,6 +226,66 @@ def fill_(x: Tensor, value) -> Tensor:
         value = value.data.reshape(())
     x.data[...] = value
     x._version += 1
+    return x
+
+
+_CPU = device("cpu")
+
+
+def tensor_device(x: Tensor) -> device:
+    """`x.device`: the CPU, the only device (so `zeros(n, device=x.device)` ports)."""
+    return _CPU
+
+
+def is_tensor(obj) -> bool:
+    """True if `obj` is a Tensor (torch.is_tensor)."""
+    return isinstance(obj, Tensor)
+
+
+# -------------------------------------------------------------------- in-place updates
+def _in_place_update(op: str, fn):
+    """`x.add_(y)` etc.: `fn(x, y)` written into x's array (so views, detach() and an
+    optimizer's buffers see it); returns x. Only outside the graph (see the docstring)."""
+    rule = arithmetic.in_place(op, fn)
+
+    def method(x: Tensor, other) -> Tensor:
+        _check_in_place(op, x)
+        if isinstance(other, Tensor) and other.requires_grad and GRAD_MODE.enabled:
+            raise RuntimeError(
+                f"{op}: the operand requires grad, so the update would have to be recorded; "
+                "do it inside no_grad() or write x = x + y"
+            )
+        return rule(x, other)
+
+    method.__name__ = op
+    return method
+
+
+_add_in_place = _in_place_update("add_", arithmetic.add)
+_sub_in_place = _in_place_update("sub_", arithmetic.sub)
+mul_ = _in_place_update("mul_", arithmetic.mul)
+div_ = _in_place_update("div_", arithmetic.div)
+
+
+def add_(x: Tensor, other, *, alpha=1) -> Tensor:
+    """x += alpha * other, in place (PyTorch's `add_`); returns x."""
+    return _add_in_place(x, other if alpha == 1 else other * alpha)
+
+
+def sub_(x: Tensor, other, *, alpha=1) -> Tensor:
+    """x -= alpha * other, in place (PyTorch's `sub_`); returns x."""
+    return _sub_in_place(x, other if alpha == 1 else other * alpha)
+
+
+def copy_(x: Tensor, src, non_blocking: bool = False) -> Tensor:
+    """Copy `src` (a Tensor, array or number broadcastable to x's shape) into x's array,
+    cast to x's dtype as PyTorch (a float copied into an integer tensor is truncated)."""
+    del non_blocking
+    _check_in_place("copy_", x)
+    if isinstance(src, Tensor):
+        src = src.data
+    np.copyto(x.data, np.broadcast_to(np.asarray(src), x.data.shape), casting="unsafe")
+    x._version += 1  # as the other in-place changes (see Tensor._check_versions)
     return x
 
 
