@@ -55,6 +55,18 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 _new_tensor = object.__new__
+# Counts in-place changes to tensors. A recorded op keeps the count it was made at
+# (`_made_at`); a tensor changed in place keeps the count of its change (`_changed_at`).
+# Backward through an op whose parent changed after it (`_changed_at > _made_at`) refuses;
+# while the count has not moved since the op was made, nothing is checked at all.
+_inplace_clock = [0]
+
+
+def mark_changed(tensor: Tensor) -> None:
+    """Record that `tensor`'s array was just changed in place (see `_inplace_clock`)."""
+    _inplace_clock[0] += 1
+    tensor._changed_at = _inplace_clock[0]
+
 
 
 class _BackwardClaims(threading.local):
@@ -128,8 +140,8 @@ class Tensor:
         "_retains_grad",
         "_grad_storage",
         "_hooks",
-        "_version",
-        "_saved_versions",
+        "_changed_at",
+        "_made_at",
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy defers `ndarray op Tensor` to our reflected operators
@@ -157,8 +169,8 @@ class Tensor:
         self._retains_grad = False
         self._grad_storage: np.ndarray | None = None
         self._hooks: dict | None = None
-        self._version = 0  # bumped by in-place changes (see _check_versions)
-        self._saved_versions: tuple[int, ...] | None = None
+        self._changed_at = 0  # the in-place clock's value at its last in-place change
+        self._made_at = 0
         if requires_grad:
             self.requires_grad_(True)
 
@@ -177,20 +189,19 @@ class Tensor:
         out._retains_grad = False
         out._grad_storage = None
         out._hooks = None
-        out._version = 0
+        out._changed_at = 0
+        # the op's backward reads its parents' arrays as they are now (see mark_changed)
+        out._made_at = _inplace_clock[0]
         if GRAD_MODE.enabled:
             for parent in parents:  # a plain loop: cheaper than any() on a generator
                 if parent.requires_grad:
                     out.requires_grad = True
                     out._parents = parents
                     out._backward = backward
-                    # the op's backward reads its parents' arrays as they are now
-                    out._saved_versions = tuple([p._version for p in parents])
                     return out
         out.requires_grad = False
         out._parents = ()
         out._backward = None
-        out._saved_versions = None
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -233,8 +244,8 @@ class Tensor:
         out._retains_grad = False
         out._grad_storage = None
         out._hooks = None
-        out._version = 0
-        out._saved_versions = None
+        out._changed_at = 0
+        out._made_at = 0
         return out
 
     # ----------------------------------------------------------------------- backward
@@ -286,7 +297,8 @@ class Tensor:
             if node._retains_grad:
                 node._accumulate_grad(grad)
             parents = node._parents
-            node._check_versions()
+            if node._made_at != _inplace_clock[0]:  # something changed in place since
+                node._check_parents_unchanged()
             if not retain_graph:
                 node._parents = ()
                 node._backward = _freed_backward
@@ -311,18 +323,19 @@ class Tensor:
                     grads[key] = total
                     owned.add(key)
 
-    def _check_versions(self) -> None:
+    def _check_parents_unchanged(self) -> None:
         """Refuse to backpropagate through an op whose inputs were changed in place after it
-        ran (`+=`, `zero_()`, `fill_()`, item assignment): its backward would read the new
-        values and give a silently wrong gradient, as PyTorch refuses too. Changes made
-        through another tensor sharing the array (a view, `.data`, an optimizer) are not
-        seen."""
-        for parent, version in zip(self._parents, self._saved_versions):
-            if parent._version != version:
+        ran (`+=`, `zero_()`, `fill_()`, `copy_()`, item assignment): its backward would read
+        the new values and give a silently wrong gradient; PyTorch refuses too. Changes
+        made through another tensor sharing the array (a view, `.data`, an optimizer) are
+        not seen."""
+        for parent in self._parents:
+            if parent._changed_at > self._made_at:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: a tensor of shape {parent.shape} is at version "
-                    f"{parent._version}; expected version {version} instead"
+                    f"by an inplace operation: a tensor of shape {parent.shape} was changed "
+                    "in place after an op used it; change it before the forward pass or "
+                    "after backward"
                 )
 
     def _run_hooks(self, grad: np.ndarray) -> np.ndarray:
@@ -415,7 +428,7 @@ class Tensor:
         elif isinstance(index, tuple):
             index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
         self.data[index] = value.data if isinstance(value, Tensor) else value
-        self._version += 1
+        mark_changed(self)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:

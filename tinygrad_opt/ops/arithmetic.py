@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..grad_mode import GRAD_MODE
-from ..tensor import Tensor
+from ..tensor import Tensor, mark_changed
 from .dtypes import float_result, is_scalar, promote, scalar_operand
 
 
@@ -211,7 +211,7 @@ def in_place(op: str, fn):
                 f"{x.data.dtype} tensor"
             )
         np.copyto(x.data, out.data, casting="same_kind")
-        x._version += 1  # an op that already used x must not backpropagate with new values
+        mark_changed(x)  # an op that already used x must not backpropagate with new values
         return x
 
     return method

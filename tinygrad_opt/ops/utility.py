@@ -22,7 +22,7 @@ import itertools
 import numpy as np
 
 from ..grad_mode import GRAD_MODE
-from ..tensor import Tensor
+from ..tensor import Tensor, mark_changed
 from . import arithmetic
 from .cast import astype
 from .movement import _sizes
@@ -209,7 +209,7 @@ def zero_(x: Tensor) -> Tensor:
     """Set every element to 0 in x's array (views and detach() see it); returns x."""
     _check_in_place("zero_", x)
     x.data[...] = 0
-    x._version += 1
+    mark_changed(x)
     return x
 
 
@@ -225,7 +225,7 @@ def fill_(x: Tensor, value) -> Tensor:
             )
         value = value.data.reshape(())
     x.data[...] = value
-    x._version += 1
+    mark_changed(x)
     return x
 
 
@@ -285,7 +285,7 @@ def copy_(x: Tensor, src, non_blocking: bool = False) -> Tensor:
     if isinstance(src, Tensor):
         src = src.data
     np.copyto(x.data, np.broadcast_to(np.asarray(src), x.data.shape), casting="unsafe")
-    x._version += 1  # as the other in-place changes (see Tensor._check_versions)
+    mark_changed(x)
     return x
 
 
