@@ -1,12 +1,12 @@
 """Neural-network layers (`tinygrad_opt.nn`), with torch.nn's names, layouts and state_dict keys."""
 
-from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential  # noqa: I001
+from .module import IncompatibleKeys, Module, Parameter  # noqa: I001
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from .activation import (
     CELU, ELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6, Softplus,
     Softsign, Tanhshrink,
 )
-from .module import ModuleDict, ParameterDict, ParameterList
 from .dropout import Dropout2d
 from .normalization import GroupNorm
 from .conv import Conv2d
