@@ -372,6 +372,7 @@ def test_load_state_dict_rejects_mismatched_loaders_and_leaves_state_alone():
         ({"drop_last": 1}, TypeError, "drop_last"),
         ({"seed": -1}, ValueError, "seed"),
         ({"seed": 1.0}, TypeError, "seed"),
+        ({"collate_fn": "stack"}, TypeError, "collate_fn"),
     ],
 )
 def test_invalid_arguments_are_refused(kwargs, error, message):
@@ -430,3 +431,24 @@ def test_tensor_dataset_items_are_tensors_and_loader_takes_torchs_worker_argumen
         DataLoader(ds, num_workers=-1)
     with pytest.raises(TypeError, match="pin_memory"):
         DataLoader(ds, pin_memory="yes")
+
+
+def test_collate_fn_receives_each_batchs_samples_and_makes_the_batch():
+    """As torch.utils.data: collate_fn gets the list of dataset[i] of a batch (in the
+    loader's order) and the loader yields what it returns, unchanged."""
+    x, y = make_xy(7)
+    seen = []
+
+    def pad_and_count(samples):
+        seen.append(len(samples))
+        rows = np.stack([np.asarray(features.data) for features, _ in samples])
+        return {"x": Tensor(rows), "count": len(samples)}
+
+    loader = DataLoader(TensorDataset(x, y), batch_size=3, shuffle=True, seed=4,
+                        collate_fn=pad_and_count)
+    plain = DataLoader(TensorDataset(x, y), batch_size=3, shuffle=True, seed=4)
+    for batch, (xb, _) in zip(loader, plain, strict=True):  # the same order
+        assert batch["count"] == len(xb)
+        np.testing.assert_array_equal(batch["x"].data, xb.data)
+    assert seen == [3, 3, 1]
+

@@ -4,8 +4,9 @@
   a number, or a tuple of them).
 - `TensorDataset(*arrays)`: numpy arrays or Tensors sharing their first dimension.
 - `DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
-  num_workers=0, pin_memory=False)` yields
-  tuples of Tensors, one per field, each with the batch as its first dimension.
+  num_workers=0, pin_memory=False, collate_fn=None)` yields tuples of Tensors, one per
+  field, each with the batch as its first dimension (or, with `collate_fn`, whatever it
+  makes of the list of samples, as PyTorch).
   `batch_size=len(dataset)` gives full-batch gradient descent, `batch_size=1` pure SGD.
 
 How a batch is gathered (fastest first):
@@ -125,7 +126,8 @@ class DataLoader:
     `seed` replaces PyTorch's `generator=`. `len(loader)` is the number of batches per epoch.
     `num_workers` and `pin_memory` are checked and otherwise ignored, so PyTorch's loader
     arguments port: batches are gathered in the calling process (one numpy indexing per
-    field), and there is no device memory to pin.
+    field), and there is no device memory to pin. `collate_fn(samples)` receives the list of
+    `dataset[i]` of a batch and its result is the batch, as PyTorch's.
     """
 
     def __init__(
@@ -137,6 +139,7 @@ class DataLoader:
         seed: int | None = None,
         num_workers: int = 0,
         pin_memory: bool = False,
+        collate_fn=None,
     ) -> None:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
@@ -150,6 +153,8 @@ class DataLoader:
         shuffle = _check_flag("shuffle", shuffle)
         drop_last = _check_flag("drop_last", drop_last)
         _check_flag("pin_memory", pin_memory)
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
         if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
             raise TypeError(f"DataLoader: num_workers must be an int, got {num_workers!r}")
         if num_workers < 0:
@@ -172,6 +177,7 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
+        self.collate_fn = collate_fn
         self._rng: np.random.Generator | None = None
         if shuffle:
             if seed is None:
@@ -222,6 +228,8 @@ class DataLoader:
 
     def _fetch(self, indices: np.ndarray) -> tuple[Tensor, ...]:
         dataset = self.dataset
+        if self.collate_fn is not None:  # as PyTorch: the batch is whatever it makes of the list
+            return self.collate_fn([dataset[i] for i in indices.tolist()])
         arrays = getattr(dataset, "arrays", None)
         if arrays is not None:
             if not self.shuffle and len(indices):  # consecutive rows: a slice copy is a memcpy
