@@ -94,6 +94,23 @@ def _pool_geometry(x: np.ndarray, kernel_size, stride, padding, dilation, ceil_m
     return (kh, kw, sh, sw, ph, pw, dh, dw), (out_h, out_w)
 
 
+def _pool_node(input: Tensor, shape, out: np.ndarray, unbatched: bool, input_gradient) -> Tensor:
+    """The graph node of a pooling whose kernel wrote `out` (N, OH, OW, C) from input of
+    NCHW `shape`: the output is NCHW-shaped (a transposed view), and backward lets
+    `input_gradient(g_nhwc, dx)` write dx (N, H, W, C) from the channels-last output
+    gradient. Both drop the batch axis again for unbatched input."""
+    n, channels, height, width = shape
+    result = out.transpose(0, 3, 1, 2)
+
+    def backward(g: np.ndarray):
+        dx = np.empty((n, height, width, channels), dtype=out.dtype)
+        input_gradient(channels_last(g[None] if unbatched else g), dx)
+        gx = dx.transpose(0, 3, 1, 2)
+        return (gx[0] if unbatched else gx,)
+
+    return Tensor.make(result[0] if unbatched else result, (input,), backward)
+
+
 def _indices_tensor(argmax: np.ndarray, unbatched: bool) -> Tensor:
     """PyTorch's int64 (N, C, OH, OW) indices from the kernels' NHWC argmax."""
     indices = argmax.transpose(0, 3, 1, 2).astype(np.int64, order="C")
@@ -130,11 +147,8 @@ def max_pool2d(
     else:
         dilated = _max_pool_forward_dilated if parallel else _max_pool_forward_dilated_serial
         dilated(x_nhwc, out, argmax, *geometry)
-    result = out.transpose(0, 3, 1, 2)
 
-    def backward(g: np.ndarray):
-        g_nhwc = channels_last(g[None] if unbatched else g)
-        dx = np.empty((n, height, width, channels), dtype=x.dtype)
+    def input_gradient(g_nhwc: np.ndarray, dx: np.ndarray) -> None:
         kh, kw, sh, sw, ph, pw, dh, dw = geometry
         # the one-pass kernel writes every covered pixel, so no window may run past the
         # input (ceil_mode can add a partial last window: writing it corrupted the heap)
@@ -147,10 +161,8 @@ def max_pool2d(
             (_max_pool_backward if parallel else _max_pool_backward_serial)(g_nhwc, argmax, dx)
         else:
             _max_pool_backward_dilated(g_nhwc, argmax, dx, *geometry)
-        gx = dx.transpose(0, 3, 1, 2)
-        return (gx[0] if unbatched else gx,)
 
-    output = Tensor.make(result[0] if unbatched else result, (input,), backward)
+    output = _pool_node(input, x4.shape, out, unbatched, input_gradient)
     return (output, _indices_tensor(argmax, unbatched)) if return_indices else output
 
 
@@ -192,16 +204,10 @@ def avg_pool2d(
         divisors = np.outer(rows, cols)
     out = np.empty((n, out_h, out_w, channels), dtype=x.dtype)
     _avg_pool_forward(channels_last(x4), out, divisors, *geometry)
-    result = out.transpose(0, 3, 1, 2)
-
-    def backward(g: np.ndarray):
-        g_nhwc = channels_last(g[None] if unbatched else g)
-        dx = np.empty((n, height, width, channels), dtype=x.dtype)
-        _avg_pool_backward(g_nhwc, dx, divisors, *geometry)
-        gx = dx.transpose(0, 3, 1, 2)
-        return (gx[0] if unbatched else gx,)
-
-    return Tensor.make(result[0] if unbatched else result, (input,), backward)
+    return _pool_node(
+        input, x4.shape, out, unbatched,
+        lambda g_nhwc, dx: _avg_pool_backward(g_nhwc, dx, divisors, *geometry),
+    )  # fmt: skip
 
 
 def _adaptive_size(output_size, shape: tuple[int, ...], who: str) -> tuple[int, int]:
@@ -246,19 +252,13 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     x4, unbatched, (out_h, out_w), windows = _adaptive_setup(
         input, output_size, "adaptive_avg_pool2d", nonzero=2
     )
-    n, channels, height, width = x4.shape
+    n, channels = x4.shape[:2]
     out = np.empty((n, out_h, out_w, channels), dtype=x4.dtype)
     _adaptive_avg_pool_forward(channels_last(x4), out, *windows)
-    result = out.transpose(0, 3, 1, 2)
-
-    def backward(g: np.ndarray):
-        g_nhwc = channels_last(g[None] if unbatched else g)
-        dx = np.empty((n, height, width, channels), dtype=x4.dtype)
-        _adaptive_avg_pool_backward(g_nhwc, dx, *windows)
-        gx = dx.transpose(0, 3, 1, 2)
-        return (gx[0] if unbatched else gx,)
-
-    return Tensor.make(result[0] if unbatched else result, (input,), backward)
+    return _pool_node(
+        input, x4.shape, out, unbatched,
+        lambda g_nhwc, dx: _adaptive_avg_pool_backward(g_nhwc, dx, *windows),
+    )  # fmt: skip
 
 
 def adaptive_max_pool2d(
@@ -269,20 +269,14 @@ def adaptive_max_pool2d(
     x4, unbatched, (out_h, out_w), windows = _adaptive_setup(
         input, output_size, "adaptive_max_pool2d", nonzero=3
     )
-    n, channels, height, width = x4.shape
+    n, channels = x4.shape[:2]
     out = np.empty((n, out_h, out_w, channels), dtype=x4.dtype)
     argmax = np.empty((n, out_h, out_w, channels), dtype=np.int32)
     _adaptive_max_pool_forward(channels_last(x4), out, argmax, *windows)
-    result = out.transpose(0, 3, 1, 2)
-
-    def backward(g: np.ndarray):
-        g_nhwc = channels_last(g[None] if unbatched else g)
-        dx = np.empty((n, height, width, channels), dtype=x4.dtype)
-        _max_pool_backward(g_nhwc, argmax, dx)
-        gx = dx.transpose(0, 3, 1, 2)
-        return (gx[0] if unbatched else gx,)
-
-    output = Tensor.make(result[0] if unbatched else result, (input,), backward)
+    output = _pool_node(
+        input, x4.shape, out, unbatched,
+        lambda g_nhwc, dx: _max_pool_backward(g_nhwc, argmax, dx),
+    )  # fmt: skip
     return (output, _indices_tensor(argmax, unbatched)) if return_indices else output
 
 
