@@ -13,6 +13,7 @@ from . import nn as nn
 from . import optim as optim
 from . import train as train
 from .denormals import set_flush_denormal
+from .devices import device
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import (
     arange,
@@ -99,7 +100,7 @@ from .ops.functions import (
     tril,
     triu,
 )
-from .ops.utility import device, is_tensor, numel
+from .ops.utility import is_tensor, numel
 from .random import manual_seed
 from .serialization import load as load
 from .serialization import save as save

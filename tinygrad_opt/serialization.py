@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from .devices import check_cpu
 from .tensor import Tensor
 
 MAGIC = b"TGOCKPT\x00"
@@ -324,10 +325,7 @@ def load(path: str | os.PathLike, map_location=None, weights_only: bool = True) 
     `map_location` (None or "cpu", the only device) and `weights_only` are accepted so that
     `torch.load(path, map_location=device, weights_only=True)` ports: the format holds plain
     data only, so loading never runs code whatever `weights_only` says."""
-    if map_location is not None and str(map_location).split(":")[0] != "cpu":
-        raise ValueError(
-            f"load: tinygrad_opt runs on the CPU only; got map_location={map_location!r}"
-        )
+    check_cpu("load", map_location, "map_location")
     del weights_only
     path = os.fspath(path)
     with open(path, "rb") as f:

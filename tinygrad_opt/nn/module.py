@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..devices import check_cpu, names_device
 from ..tensor import Tensor
 
 
@@ -282,12 +283,11 @@ class Module:
         A device ("cpu", the only one) is accepted and changes nothing, as
         `model.to(device)` in PyTorch code; `to("cpu", dtype)` casts."""
         for arg in args:
-            if isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
+            if names_device(arg):
                 device = arg
             else:
                 dtype = arg
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise ValueError(f"Module.to: tinygrad_opt runs on the CPU only; got device {device!r}")
+        check_cpu("Module.to", device)
         if dtype is None:
             return self
         dtype = np.dtype(dtype)

@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..devices import check_cpu
 from ..random import generator
 from ..tensor import Tensor
 from .movement import _sizes
-
-
-def _check_device(op: str, device) -> None:
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise ValueError(f"{op}: tinygrad_opt runs on the CPU only; got device {device!r}")
 
 
 def _dtype(dtype) -> np.dtype:
@@ -29,19 +25,19 @@ def _dtype(dtype) -> np.dtype:
 
 # dtype= is passed on to Tensor too, which would otherwise turn float16 into float32
 def zeros(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    _check_device("zeros", device)
+    check_cpu("zeros", device)
     dt = _dtype(dtype)
     return Tensor(np.zeros(_sizes("zeros", size), dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
 def ones(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    _check_device("ones", device)
+    check_cpu("ones", device)
     dt = _dtype(dtype)
     return Tensor(np.ones(_sizes("ones", size), dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
 def full(size, fill_value, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    _check_device("full", device)
+    check_cpu("full", device)
     shape = _sizes("full", (size,))
     dt = _dtype(dtype)
     return Tensor(np.full(shape, fill_value, dtype=dt), requires_grad=requires_grad, dtype=dt)
@@ -56,7 +52,7 @@ def _float_dtype(op: str, dtype) -> np.dtype:
 
 def randn(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal samples."""
-    _check_device("randn", device)
+    check_cpu("randn", device)
     dt = _float_dtype("randn", dtype)
     data = generator().standard_normal(_sizes("randn", size), dtype=dt)
     return Tensor(data, requires_grad=requires_grad)
@@ -64,7 +60,7 @@ def randn(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor
 
 def rand(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform samples on [0, 1)."""
-    _check_device("rand", device)
+    check_cpu("rand", device)
     dt = _float_dtype("rand", dtype)
     data = generator().random(_sizes("rand", size), dtype=dt)
     return Tensor(data, requires_grad=requires_grad)
@@ -74,7 +70,7 @@ def arange(
     start, end=None, step=1, *, dtype=None, requires_grad: bool = False, device=None
 ) -> Tensor:
     """Values start, start + step, ... below end (`arange(n)` counts 0..n-1), as torch.arange."""
-    _check_device("arange", device)
+    check_cpu("arange", device)
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -87,14 +83,14 @@ def arange(
 
 
 def zeros_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    _check_device("zeros_like", device)
+    check_cpu("zeros_like", device)
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     dt = np.dtype(dtype or data.dtype)
     return Tensor(np.zeros(data.shape, dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
 def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    _check_device("ones_like", device)
+    check_cpu("ones_like", device)
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     dt = np.dtype(dtype or data.dtype)
     return Tensor(np.ones(data.shape, dtype=dt), requires_grad=requires_grad, dtype=dt)
@@ -104,7 +100,7 @@ def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None
 def tensor(data, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A new leaf holding a copy of `data` (as torch.tensor; `Tensor(...)` may share a numpy
     array). Dtype rules as `Tensor`: Python floats give float32, numpy arrays keep float64."""
-    _check_device("tensor", device)
+    check_cpu("tensor", device)
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.ndarray):
@@ -123,7 +119,7 @@ def full_like(
     x: Tensor, fill_value, *, dtype=None, requires_grad: bool = False, device=None
 ) -> Tensor:
     """`fill_value` in x's shape, with x's dtype unless `dtype` is given."""
-    _check_device("full_like", device)
+    check_cpu("full_like", device)
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     target = np.dtype(dtype or data.dtype)
     out = np.full(data.shape, fill_value, dtype=target)
@@ -132,13 +128,13 @@ def full_like(
 
 def empty(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Zeros (PyTorch leaves the values undefined; defined values cost little here)."""
-    _check_device("empty", device)
+    check_cpu("empty", device)
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
 def empty_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Zeros like x (see `empty`)."""
-    _check_device("empty_like", device)
+    check_cpu("empty_like", device)
     return zeros_like(x, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -146,7 +142,7 @@ def eye(
     n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False, device=None
 ) -> Tensor:
     """The n x m identity (m defaults to n)."""
-    _check_device("eye", device)
+    check_cpu("eye", device)
     dt = _dtype(dtype)
     return Tensor(np.eye(n, m, dtype=dt), requires_grad=requires_grad, dtype=dt)
 
@@ -163,7 +159,7 @@ def linspace(
     """`steps` evenly spaced values from start to end, both included. Computed in float64
     and then cast; for an integer dtype, as torch, start and end are first converted to it
     and the values truncated toward zero."""
-    _check_device("linspace", device)
+    check_cpu("linspace", device)
     dt = _dtype(dtype)
     if dt.kind != "f":
         start, end = int(start), int(end)
@@ -183,7 +179,7 @@ def logspace(
 ) -> Tensor:
     """base ** linspace(start, end, steps), computed in float64 and then cast; for an
     integer dtype start and end are first converted to it, as linspace."""
-    _check_device("logspace", device)
+    check_cpu("logspace", device)
     dt = _dtype(dtype)
     if dt.kind != "f":  # as linspace (and torch): integer start and end
         start, end = int(start), int(end)
@@ -196,7 +192,7 @@ def randint(
 ) -> Tensor:
     """Uniform integers in [low, high): `randint(high, size)` or `randint(low, high, size)`,
     as torch; int64 unless `dtype` is given."""
-    _check_device("randint", device)
+    check_cpu("randint", device)
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=size)
@@ -225,7 +221,7 @@ def _drawn(dt: np.dtype) -> np.dtype:
 
 def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal samples in x's shape and (floating) dtype."""
-    _check_device("randn_like", device)
+    check_cpu("randn_like", device)
     shape, dt = _like_float("randn_like", x, dtype)
     data = generator().standard_normal(shape, dtype=_drawn(dt))
     return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad, dtype=dt)
@@ -233,7 +229,7 @@ def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=Non
 
 def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform samples on [0, 1) in x's shape and (floating) dtype."""
-    _check_device("rand_like", device)
+    check_cpu("rand_like", device)
     shape, dt = _like_float("rand_like", x, dtype)
     data = generator().random(shape, dtype=_drawn(dt))
     return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad, dtype=dt)
@@ -241,7 +237,7 @@ def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None
 
 def randperm(n: int, *, dtype=np.int64, requires_grad: bool = False, device=None) -> Tensor:
     """A random permutation of 0..n-1 (int64 unless `dtype` is given), as torch.randperm."""
-    _check_device("randperm", device)
+    check_cpu("randperm", device)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
     dt = np.dtype(dtype)

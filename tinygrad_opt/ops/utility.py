@@ -21,6 +21,7 @@ import itertools
 
 import numpy as np
 
+from ..devices import check_cpu, device, names_device
 from ..grad_mode import GRAD_MODE
 from ..tensor import Tensor, mark_changed
 from . import arithmetic
@@ -39,42 +40,6 @@ _TORCH_TYPE_NAMES = {
     "torch.ByteTensor": np.uint8,
     "torch.BoolTensor": np.bool_,
 }
-
-
-_DEVICES = ("cpu", "cuda", "mps", "xpu", "meta")
-
-
-class device(str):  # noqa: N801 - torch's name
-    """`torch.device("cpu")`, `device("cuda", 0)`: the device's name as a string ("cpu",
-    "cuda:0"), with PyTorch's `.type` and `.index`. Naming another device type is allowed, as
-    in PyTorch; moving anything there raises (tinygrad_opt runs on the CPU only)."""
-
-    def __new__(cls, type: str, index: int | None = None) -> device:  # noqa: A002 - torch's
-        if isinstance(type, device) and index is None:
-            return type
-        kind, _, number = str(type).partition(":")
-        if kind not in _DEVICES:
-            raise RuntimeError(
-                f"device: expected one of {', '.join(_DEVICES)} at the start of the device "
-                f"string, got {type!r}"
-            )
-        if number:
-            if index is not None:
-                raise RuntimeError(f"device: {type!r} already names an index; got index={index}")
-            if not number.isdigit():
-                raise RuntimeError(f"device: invalid device index in {type!r}")
-            index = int(number)
-        if index is not None and (
-            isinstance(index, bool) or not isinstance(index, int) or index < 0
-        ):
-            raise RuntimeError(f"device: index must be an int >= 0, got {index!r}")
-        self = super().__new__(cls, kind if index is None else f"{kind}:{index}")
-        self.type, self.index = kind, index
-        return self
-
-    def __repr__(self) -> str:
-        index = "" if self.index is None else f", index={self.index}"
-        return f"device(type={self.type!r}{index})"
 
 
 def _tensor_dtype(op: str, dtype) -> np.dtype:
@@ -107,12 +72,11 @@ def to(x: Tensor, *args, dtype=None, device=None, non_blocking: bool = False, co
     for arg in args:
         if isinstance(arg, Tensor):
             dtype = arg.data.dtype
-        elif isinstance(arg, str) and arg.split(":")[0] in _DEVICES:
+        elif names_device(arg):
             device = arg
         else:
             dtype = arg
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise ValueError(f"to: tinygrad_opt runs on the CPU only; got device {device!r}")
+    check_cpu("to", device)
     out = x if dtype is None else astype(x, _tensor_dtype("to", dtype))
     return clone(out) if copy and out is x else out
 
