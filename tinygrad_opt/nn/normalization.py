@@ -218,6 +218,26 @@ class BatchNorm2d(_BatchNorm):
     _shape_text = "(N, {0}, H, W)"
 
 
+def _standardize_rows(x2: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(xhat, inv_std) for each row of x2: xhat = (x - mean) / sqrt(var + eps) with the
+    biased variance; inv_std has shape (rows, 1), in x2's dtype."""
+    size = x2.shape[1]
+    centered = x2 - x2.mean(axis=1, keepdims=True)
+    var = np.einsum("ij,ij->i", centered, centered)[:, None] / size
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(x2.dtype, copy=False)
+    return centered * inv_std, inv_std
+
+
+def _standardize_rows_backward(gxhat, xhat, inv_std) -> np.ndarray:
+    """The rows' input gradient from xhat's: (gxhat - mean(gxhat) - xhat * mean(gxhat *
+    xhat)) * inv_std, row by row."""
+    size = xhat.shape[1]
+    gx = gxhat - gxhat.mean(axis=1, keepdims=True)
+    gx -= xhat * np.einsum("ij,ij->i", gxhat, xhat)[:, None] / size
+    gx *= inv_std
+    return gx
+
+
 def layer_norm(
     input: Tensor,
     normalized_shape,
@@ -233,12 +253,7 @@ def layer_norm(
             f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got {x.shape}"
         )
     size = int(np.prod(shape))
-    x2 = x.reshape(-1, size)
-    mean = x2.mean(axis=1, keepdims=True)
-    centered = x2 - mean
-    var = np.einsum("ij,ij->i", centered, centered)[:, None] / size
-    inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-    xhat = centered * inv_std
+    xhat, inv_std = _standardize_rows(x.reshape(-1, size), eps)
     gamma = weight.data.reshape(-1) if weight is not None else None
     out2 = xhat * gamma if gamma is not None else xhat.copy()
     if bias is not None:
@@ -255,10 +270,7 @@ def layer_norm(
         gx = None
         if input.requires_grad:
             gxhat = g2 * gamma if gamma is not None else g2
-            gx2 = gxhat - gxhat.mean(axis=1, keepdims=True)
-            gx2 -= xhat * np.einsum("ij,ij->i", gxhat, xhat)[:, None] / size
-            gx2 *= inv_std
-            gx = gx2.reshape(x.shape)
+            gx = _standardize_rows_backward(gxhat, xhat, inv_std).reshape(x.shape)
         return _grads_for_parents(gx, weight, gw, bias, gb)
 
     parents = tuple(t for t in (input, weight, bias) if t is not None)
@@ -339,12 +351,9 @@ def group_norm(
             raise ValueError(f"group_norm: {name} must have shape ({c},), got {t.data.shape}")
     # the group size spelled out, not -1: numpy cannot infer it for an empty batch
     size = c // num_groups * math.prod(x.shape[2:])
-    x3 = x.reshape(n, num_groups, size)
-    mean = x3.mean(axis=2, keepdims=True)
-    centered = x3 - mean
-    var = (centered * centered).mean(axis=2, keepdims=True)
-    inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-    xhat = (centered * inv_std).reshape(x.shape)
+    # layer norm's standardisation, one row per (sample, group)
+    xhat_rows, inv_std = _standardize_rows(x.reshape(n * num_groups, size), eps)
+    xhat = xhat_rows.reshape(x.shape)
     # per-channel affine broadcast over the trailing positions
     channel_shape = (1, c) + (1,) * (x.ndim - 2)
     gamma = weight.data.reshape(channel_shape) if weight is not None else None
@@ -362,12 +371,8 @@ def group_norm(
         gb = g.sum(axis=other_axes) if bias is not None and bias.requires_grad else None
         gx = None
         if input.requires_grad:
-            # layer norm's rule within each (sample, group)
-            gxhat = (g * gamma if gamma is not None else g).reshape(n, num_groups, size)
-            xh = xhat.reshape(n, num_groups, size)
-            gx3 = gxhat - gxhat.mean(axis=2, keepdims=True)
-            gx3 -= xh * (gxhat * xh).mean(axis=2, keepdims=True)
-            gx = (gx3 * inv_std).reshape(x.shape)
+            gxhat = (g * gamma if gamma is not None else g).reshape(n * num_groups, size)
+            gx = _standardize_rows_backward(gxhat, xhat_rows, inv_std).reshape(x.shape)
         return _grads_for_parents(gx, weight, gw, bias, gb)
 
     parents = tuple(t for t in (input, weight, bias) if t is not None)
