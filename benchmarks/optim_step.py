@@ -54,6 +54,7 @@ TORCH_NAMES = {
     "sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "adagrad": "Adagrad",
     "rmsprop": "RMSprop", "nadam": "NAdam", "radam": "RAdam", "adamax": "Adamax",
     "adadelta": "Adadelta", "adafactor": "Adafactor",
+    "rprop": "Rprop", "asgd": "ASGD",
 }  # fmt: skip
 
 # Arrays of one parameter's size that a rule needing per-tensor statistics must read or

@@ -70,6 +70,12 @@ DEFAULTS = {
     "LARS": dict(momentum=0.9, weight_decay=0.0, trust_coefficient=0.001),
     # API.md (optim): AdaBelief(lr=1e-3, betas=(0.9, 0.999), eps=1e-16, weight_decay=0.0)
     "AdaBelief": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-16, weight_decay=0.0),
+    # torch.optim.Rprop docs: Rprop(params, lr=0.01, etas=(0.5, 1.2), step_sizes=(1e-06, 50),
+    # *, capturable=False, foreach=None, maximize=False, differentiable=False)
+    "Rprop": dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False),
+    # torch.optim.ASGD docs: ASGD(params, lr=0.01, lambd=0.0001, alpha=0.75, t0=1000000.0,
+    # weight_decay=0, foreach=None, maximize=False, differentiable=False, capturable=False)
+    "ASGD": dict(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False),
 }  # fmt: skip
 
 # arguments an optimizer cannot be built without (none of them is tabled)
@@ -79,6 +85,7 @@ REQUIRED = {"LARS": {"lr": 0.5}}
 def test_every_optimizer_has_a_table():
     names = {"SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "Adamax",
              "Adadelta", "Adafactor", "LBFGS", "Lion", "LAMB", "LARS", "AdaBelief"}  # fmt: skip
+    names |= {"Rprop", "ASGD"}
     assert set(DEFAULTS) == names
     for name in REQUIRED:
         assert not set(REQUIRED[name]) & set(DEFAULTS[name])

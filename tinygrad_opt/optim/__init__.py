@@ -13,6 +13,7 @@ from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
+from .asgd import ASGD
 from .lamb import LAMB
 from .lars import LARS
 from .lbfgs import LBFGS
@@ -23,6 +24,7 @@ from .param_groups import param_groups_weight_decay
 from .radam import RAdam
 from .registry import available, create, register
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = [
@@ -50,4 +52,6 @@ __all__ = [
     "LAMB",
     "LARS",
     "AdaBelief",
+    "Rprop",
+    "ASGD",
 ]
