@@ -49,3 +49,7 @@ def __getattr__(name: str):
 
         return getattr(loss, name)
     raise AttributeError(f"module 'tinygrad_opt.nn' has no attribute {name!r}")
+
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
+
+__all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
