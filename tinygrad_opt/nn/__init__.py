@@ -17,6 +17,7 @@ from .linear import Identity, Linear
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .lora import LoRALinear
+from .distance import CosineSimilarity, PairwiseDistance
 from . import functional, init, lora, utils
 
 __all__ = [
@@ -41,6 +42,13 @@ _LOSS_CLASSES = frozenset(
      "BCEWithLogitsLoss")
 )
 _LOSS_CLASSES |= {"KLDivLoss"}
+_MARGIN_AND_NLL_LOSSES = (
+    "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
+    "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+    "PoissonNLLLoss", "GaussianNLLLoss",
+)
+_LOSS_CLASSES |= set(_MARGIN_AND_NLL_LOSSES)
+__all__ += [*_MARGIN_AND_NLL_LOSSES, "PairwiseDistance", "CosineSimilarity"]
 
 
 def __getattr__(name: str):

@@ -1,4 +1,5 @@
-"""`normalize` and `cosine_similarity` as in torch.nn.functional, each one graph node.
+"""`normalize` and `cosine_similarity` as in torch.nn.functional, each one graph node;
+`pairwise_distance`, and the modules `PairwiseDistance` and `CosineSimilarity`.
 
 Both divide by a norm clamped at `eps`; they differ, as in torch, in what the gradient sees
 below the clamp: `normalize` clamps with clamp_min (no gradient through a clamped norm),
@@ -15,6 +16,7 @@ import numpy as np
 from ..ops.axes import normalize_axis
 from ..tensor import Tensor, unbroadcast
 from ._layout import float_data
+from .module import Module
 
 
 def _norm_and_grad(x: np.ndarray, p: float, axis: int) -> tuple[np.ndarray, object]:
@@ -115,3 +117,73 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         return (unbroadcast(g1, x1.data.shape), unbroadcast(g2, x2.data.shape))
 
     return Tensor.make(np.squeeze(s, axis), (x1, x2), backward)
+
+
+def _last_axis_norm(d: Tensor, p: float, keepdim: bool) -> Tensor:
+    """||d||_p over the last axis (a 0-d d counts as one entry), one graph node."""
+    x = d.data.reshape(1) if d.data.ndim == 0 else d.data
+    with np.errstate(divide="ignore"):  # 0 ** p for p < 0 is inf, and the norm then 0
+        n, dnorm = _norm_and_grad(x, p, -1)
+    out = n if keepdim else np.squeeze(n, -1)
+    if d.data.ndim == 0:
+        out = out.reshape(())
+
+    def backward(g):
+        g = np.reshape(g, n.shape)  # the kept axis back, whether keepdim or not
+        return ((g * dnorm()).reshape(d.data.shape),)
+
+    return Tensor.make(out, (d,), backward)
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dimension, after broadcasting x1 and x2
+    (torch.nn.functional.pairwise_distance). As torch, eps is added to the difference, so
+    equal vectors of length D are eps D^(1/p) apart, and any p works (0 counts nonzero
+    entries, inf is the max norm, negative p the harmonic-like mean). Deviations: p = -inf
+    and NaN are refused (ValueError), and integer inputs are refused (TypeError)."""
+    a = float_data(x1, "pairwise_distance")
+    b = float_data(x2, "pairwise_distance")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or math.isnan(p) or p == -math.inf:
+        raise ValueError(f"pairwise_distance: p must be a real number or inf, got {p!r}")
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"pairwise_distance: x1 of shape {a.shape} and x2 of shape {b.shape} do not "
+            "broadcast"
+        ) from None
+    return _last_axis_norm(x1 - x2 + eps, p, keepdim)
+
+
+class PairwiseDistance(Module):
+    """PairwiseDistance(p=2.0, eps=1e-6, keepdim=False): `pairwise_distance` as a module;
+    as torch, p is kept in the attribute `norm`."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm = p
+        self.eps = eps
+        self.keepdim = keepdim
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+    def extra_repr(self) -> str:
+        return f"p={self.norm}, eps={self.eps}, keepdim={self.keepdim}"
+
+
+class CosineSimilarity(Module):
+    """CosineSimilarity(dim=1, eps=1e-8): `cosine_similarity` as a module."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim = dim
+        self.eps = eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return cosine_similarity(x1, x2, self.dim, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, eps={self.eps}"

@@ -20,6 +20,7 @@ from .flatten import flatten
 from .linear import linear
 from .normalization import batch_norm, layer_norm
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from .distance import pairwise_distance
 
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
@@ -38,6 +39,13 @@ _LOSSES = frozenset(
      "binary_cross_entropy", "binary_cross_entropy_with_logits")
 )
 _LOSSES |= {"kl_div"}
+_MARGIN_AND_NLL_LOSSES = (
+    "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
+    "triplet_margin_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
+    "multi_margin_loss", "multilabel_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+)
+_LOSSES |= set(_MARGIN_AND_NLL_LOSSES)
+__all__ += [*_MARGIN_AND_NLL_LOSSES, "pairwise_distance"]
 
 
 def __getattr__(name: str):
