@@ -505,3 +505,40 @@ def test_updating_parameters_in_place_between_steps_is_allowed():
             w -= 0.25 * Tensor(w.grad)
         w.grad = None
     np.testing.assert_allclose(w.data, 0.5**3)  # w <- w - 0.25 * 2w = w / 2, three times
+
+
+def test_slices_add_their_gradients_into_one_buffer():
+    # every row of x used through its own slice, plus the whole of x, a split and a mask
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((6, 3)), requires_grad=True)
+    weights = rng.standard_normal(6)
+    loss = sum(x[t].sum() * float(weights[t]) for t in range(6))
+    loss = loss + (x * x).sum() + x.split(2)[1].sum() * 5.0 + x[x.data > 0].sum()
+    loss.backward()
+    expected = weights[:, None] + 2 * x.data + (x.data > 0)
+    expected[2:4] += 5.0
+    np.testing.assert_allclose(x.grad, expected)
+
+
+def test_a_slice_gradient_never_changes_an_array_the_engine_does_not_own():
+    # y's gradient reaches x unchanged (the very array given to backward); the slice's
+    # contribution must go into a copy, not into that array
+    x = Tensor(np.zeros((3, 2)), requires_grad=True)
+    seed = np.ones((3, 2))
+    y = x * 1.0 + 0.0
+    z = y + x[1:2].expand(3, 2)
+    z.backward(seed)
+    np.testing.assert_array_equal(seed, np.ones((3, 2)))
+    np.testing.assert_allclose(x.grad, [[1, 1], [4, 4], [1, 1]])
+
+
+def test_slice_backward_hands_the_engine_its_slice_not_a_padded_copy():
+    # the cost model of a loop over x[t]: each backward is O(slice); a zero array of x's
+    # shape per slice made an RNN's backward O(L^2) in its time steps
+    from tinygrad_opt.tensor import SlicedGrad
+
+    x = Tensor(np.ones((400, 1000)), requires_grad=True)
+    for piece in (x[7], x[:, 3:5], x.split(100)[2], x.chunk(4, dim=1)[1], x[x.data > 0]):
+        g = np.ones(piece.shape)
+        (part,) = piece._backward(g)
+        assert isinstance(part, SlicedGrad) and part.value is g

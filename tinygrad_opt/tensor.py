@@ -18,7 +18,11 @@ Writing a new op (also outside this file, e.g. a fused conv kernel):
 Contracts an op can rely on: `g` has the output's shape and dtype but may be a read-only
 broadcast view; a returned gradient may have the parent's shape or any shape that the
 parent's shape broadcasts to (the engine sums it back) and any float dtype (the engine casts
-it to the parent's). The ops themselves live in `tinygrad_opt/ops/`, one file per family,
+it to the parent's). An op that selects each element of a parent at most once (a slice,
+split, a boolean mask) may return `SlicedGrad(where, g)` instead: the engine adds `g` into
+`parent_grad[where]` of one buffer per parent, so L slices of one array cost O(size) in
+backward, not L zero arrays of the whole (an RNN's time loop, `x[:, t]`).
+The ops themselves live in `tinygrad_opt/ops/`, one file per family,
 bound as methods and operators in `ops/__init__.py`.
 """
 
@@ -32,6 +36,17 @@ import numpy as np
 from .grad_mode import GRAD_MODE
 
 BackwardFn = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
+
+
+class SlicedGrad:
+    """A parent's gradient that is `value` at `parent[where]` and zero elsewhere; `where` is a
+    basic index or boolean mask (each element selected at most once, so `+=` is exact)."""
+
+    __slots__ = ("where", "value")
+
+    def __init__(self, where, value: np.ndarray) -> None:
+        self.where = where
+        self.value = value
 
 
 def _freed_backward(_g: np.ndarray):
@@ -306,6 +321,9 @@ class Tensor:
                 if parent_grad is None or not parent.requires_grad:
                     continue
                 data = parent.data
+                if type(parent_grad) is SlicedGrad:
+                    _add_sliced(grads, owned, id(parent), data, parent_grad)
+                    continue
                 if parent_grad.shape != data.shape:
                     parent_grad = _checked_unbroadcast(parent_grad, data.shape)
                 if parent_grad.dtype is not data.dtype and parent_grad.dtype != data.dtype:
@@ -467,6 +485,19 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                 stack.append((parent, False))
     order.reverse()
     return order
+
+
+def _add_sliced(grads: dict, owned: set, key: int, data: np.ndarray, part: SlicedGrad) -> None:
+    """grads[key][part.where] += part.value, in a buffer the engine owns (made on first use,
+    zeros or a copy of a shared gradient)."""
+    total = grads.get(key)
+    if total is None:
+        total = np.zeros(data.shape, dtype=data.dtype)
+    elif key not in owned:
+        total = np.array(total, dtype=data.dtype)  # a copy: the summed array may be shared
+    grads[key] = total
+    owned.add(key)
+    total[part.where] += part.value
 
 
 def _checked_unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

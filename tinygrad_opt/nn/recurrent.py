@@ -5,8 +5,8 @@
 Built from Tensor ops (linear, sigmoid, tanh, slicing, stack, cat), so autograd gives the
 gradients (backpropagation through time). Per layer and direction, the input projection
 x_t W_ih^T + b_ih of all time steps is one matmul; only the recurrence h_{t-1} -> h_t loops
-over time. The steps' rows of that projection come from halving it recursively
-(`_time_steps`), so the padded slice gradients cost O(L log L) in backward, not O(L^2).
+over time, taking the projection's rows projected[t] (the engine adds their gradients into
+one buffer, tensor.SlicedGrad, so backward costs O(L) in them, not O(L^2)).
 
 Equations (PyTorch's documentation; sigma is the logistic sigmoid):
     RNN:  h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu
@@ -81,17 +81,6 @@ def _gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tenso
     z = (xz + hz).sigmoid()
     n = (xn + r * hn).tanh()
     return n + z * (h - n)  # = (1 - z) * n + z * h
-
-
-def _time_steps(projected: Tensor) -> list[Tensor]:
-    """projected[0], ..., projected[L - 1] as graph nodes. A slice's backward pads its
-    gradient with zeros to its parent's full shape, so L slices of the whole (L, N, G)
-    array would cost O(L^2) in backward; slicing halves of halves costs O(L log L)."""
-    length = projected.shape[0]
-    if length == 1:
-        return [projected.squeeze(0)]
-    first, second = projected.split([length // 2, length - length // 2], dim=0)
-    return _time_steps(first) + _time_steps(second)
 
 
 def _step(mode: str, xw: Tensor, state, weights: dict):
@@ -295,11 +284,10 @@ class RNNBase(Module):
         projected = linear(x, weights["ih"], weights["b_ih"])  # all steps in one matmul
         length = x.shape[0]
         steps = range(length - 1, -1, -1) if reverse else range(length)
-        inputs = _time_steps(projected)
         outputs: list[Tensor | None] = [None] * length
         current = state if self.mode == "LSTM" else state[0]
         for t in steps:
-            current = _step(self.mode, inputs[t], current, weights)
+            current = _step(self.mode, projected[t], current, weights)
             outputs[t] = current[0] if self.mode == "LSTM" else current
         final = current if self.mode == "LSTM" else (current,)
         return stack(outputs, dim=0), final

@@ -1,10 +1,12 @@
 """`tensor[index]` with ints, slices, None, Ellipsis, integer arrays/Tensors and boolean masks.
 
-Backward scatters the gradient into zeros of the input's shape. Basic indexing and boolean
-masks select each element at most once, so plain assignment does; integer arrays may repeat an
-index, and then the contributions must add up. The common case, one integer array picking rows
-(embeddings, gathering samples), uses a Numba kernel about 20x faster than np.add.at; other
-integer-array indexing uses np.add.at. The methods gather and index_select follow the same rule.
+Basic indexing and boolean masks select each element at most once, so backward hands the
+engine its slice (tensor.SlicedGrad), added into one buffer per input: a loop over x[t]
+costs O(x) in all, not O(x) per step. Integer arrays scatter into zeros of the input's
+shape; they may repeat an index, and then the contributions must add up. The common case,
+one integer array picking rows (embeddings, gathering samples), uses a Numba kernel about
+20x faster than np.add.at; other integer-array indexing uses np.add.at. The methods gather
+and index_select follow the same rule.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..jit import kernel
-from ..tensor import Tensor
+from ..tensor import SlicedGrad, Tensor
 from .axes import normalize_axis
 
 
@@ -70,13 +72,13 @@ def getitem(x: Tensor, index) -> Tensor:
     )
 
     def backward(g):
+        if not repeats_possible:  # each element once: the engine adds g into one buffer
+            return (SlicedGrad(index, g),)
         grad = np.zeros(a.shape, dtype=g.dtype)
         if rows_only:
             scatter_add_rows(grad, index, g)
-        elif repeats_possible:
-            np.add.at(grad, index, g)
         else:
-            grad[index] = g
+            np.add.at(grad, index, g)
         return (grad,)
 
     return Tensor.make(np.asarray(out), (x,), backward)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import SlicedGrad, Tensor
 from .axes import normalize_axis
 
 
@@ -166,14 +166,12 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:  # noqa: A
 
 
 def _slice_along(x: Tensor, ax: int, start: int, stop: int) -> Tensor:
-    """x[..., start:stop, ...] on axis `ax` as a view; the gradient is padded back with zeros."""
+    """x[..., start:stop, ...] on axis `ax` as a view; its gradient goes into that slice."""
     a = x.data
     where = (slice(None),) * ax + (slice(start, stop),)
 
     def backward(g):
-        grad = np.zeros(a.shape, dtype=g.dtype)
-        grad[where] = g
-        return (grad,)
+        return (SlicedGrad(where, g),)
 
     return Tensor.make(a[where], (x,), backward)
 
