@@ -5,7 +5,7 @@ builds any of them. Importing this package compiles nothing: kernels compile (or
 Numba's cache) on their first call.
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adabelief import AdaBelief
 from .adadelta import Adadelta
 from .adafactor import Adafactor
@@ -54,4 +54,5 @@ __all__ = [
     "AdaBelief",
     "Rprop",
     "ASGD",
+    "swa_utils",
 ]

@@ -54,22 +54,36 @@ class arranges it; kernels just use `prange`). State whose shape is not the para
 `run.offsets()` (parameter starts within the run's slices), `run.offsets(name)` (the same
 for a state buffer) and `run.shapes`. An optimizer that needs the whole model at once
 (LBFGS) overrides `step()` and walks `self.flat_buffers()`, calling `buffer.sync()` first.
+
+Hooks (`register_step_pre_hook` and the others, as torch.optim's) live in hooks.py; every
+subclass's `step`, `state_dict` and `load_state_dict` is wrapped to run them.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from ..grad_mode import enable_grad
+from ..ops.utility import RemovableHandle
 from ..tensor import Tensor
 from .flat_buffer import FlatBuffer, Run
 from .grad_kernels import count_nonfinite
+from .hooks import (
+    HOOK_TABLES,
+    WRAPPERS,
+    add_hook,
+    with_load_state_dict_hooks,
+    with_state_dict_hooks,
+    with_step_hooks,
+)
+from .hooks import register_optimizer_step_post_hook as register_optimizer_step_post_hook
+from .hooks import register_optimizer_step_pre_hook as register_optimizer_step_pre_hook
 from .parallel import PARALLEL_MIN_SIZE, single_thread
 
 
@@ -135,9 +149,21 @@ class Optimizer:
     # back on resumes, so load_state_dict accepts it whatever the loaded options say.
     _optional_state: tuple[str, ...] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # as PyTorch patches every subclass's step: a subclass's own step, state_dict or
+        # load_state_dict runs the hooks too (the wrapper skips them in nested super() calls)
+        super().__init_subclass__(**kwargs)
+        for name, wrap in WRAPPERS.items():
+            method = cls.__dict__.get(name)
+            if callable(method):
+                setattr(cls, name, wrap(method))
+
     def __init__(
         self, params: Iterable[Any], defaults: dict[str, Any], *, skip_nonfinite: bool = False
     ) -> None:
+        for table in HOOK_TABLES:
+            setattr(self, table, OrderedDict())
+        self._hooks_running: set[str] = set()
         if not isinstance(skip_nonfinite, bool):
             raise TypeError(f"skip_nonfinite must be a bool, got {skip_nonfinite!r}")
         self.defaults = dict(defaults)
@@ -361,6 +387,7 @@ class Optimizer:
                     p.grad = buffer.grad_views[i]
             buffer.grad.fill(0)
 
+    @with_step_hooks
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns closure's loss."""
         self._check_groups_unchanged()
@@ -406,6 +433,7 @@ class Optimizer:
             return f"'{group['param_names'][position]}' ({where})"
         return f"({where})"
 
+    @with_state_dict_hooks
     def state_dict(self) -> dict[str, Any]:
         """{'state': {index: {'step': int, name: array}}, 'param_groups': [...]} (copies)."""
         self._check_groups_unchanged()
@@ -431,6 +459,7 @@ class Optimizer:
             groups.append(saved_group)
         return {"state": state, "param_groups": groups}
 
+    @with_load_state_dict_hooks
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore state and hyperparameters; on any mismatch raise and change nothing."""
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
@@ -540,6 +569,46 @@ class Optimizer:
         if step < 0:
             raise ValueError(f"step of parameter {self._param_label(g, j)} is negative: {step}")
         return p, step, arrays
+
+    # ------------------------------------------------------------------------ hooks
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Run `hook(optimizer, args, kwargs)` before each step; a non-None result
+        `(new_args, new_kwargs)` replaces the step's arguments (args start with self)."""
+        return add_hook(self._optimizer_step_pre_hooks, hook, False, "register_step_pre_hook")
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Run `hook(optimizer, args, kwargs)` after each step."""
+        return add_hook(self._optimizer_step_post_hooks, hook, False, "register_step_post_hook")
+
+    def register_state_dict_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(optimizer)` before `state_dict()` builds the state dict."""
+        table = self._optimizer_state_dict_pre_hooks
+        return add_hook(table, hook, prepend, "register_state_dict_pre_hook")
+
+    def register_state_dict_post_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(optimizer, state_dict)` on the new state dict; a non-None result
+        replaces it."""
+        table = self._optimizer_state_dict_post_hooks
+        return add_hook(table, hook, prepend, "register_state_dict_post_hook")
+
+    def register_load_state_dict_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(optimizer, state_dict)` on a shallow copy of the dict being loaded; a
+        non-None result is loaded instead."""
+        table = self._optimizer_load_state_dict_pre_hooks
+        return add_hook(table, hook, prepend, "register_load_state_dict_pre_hook")
+
+    def register_load_state_dict_post_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(optimizer)` after `load_state_dict()` has loaded."""
+        table = self._optimizer_load_state_dict_post_hooks
+        return add_hook(table, hook, prepend, "register_load_state_dict_post_hook")
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
