@@ -61,3 +61,9 @@ def __getattr__(name: str):
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
 
 __all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+
+from .conv1d import Conv1d, ConvTranspose1d  # noqa: E402
+from .conv_transpose import ConvTranspose2d  # noqa: E402
+from .pooling1d import AvgPool1d, MaxPool1d  # noqa: E402
+
+__all__ += ["ConvTranspose2d", "Conv1d", "ConvTranspose1d", "MaxPool1d", "AvgPool1d"]

@@ -54,3 +54,9 @@ def __getattr__(name: str):
 
         return getattr(loss, name)
     raise AttributeError(f"module 'tinygrad_opt.nn.functional' has no attribute {name!r}")
+
+from .conv1d import conv1d, conv_transpose1d  # noqa: E402
+from .conv_transpose import conv_transpose2d  # noqa: E402
+from .pooling1d import avg_pool1d, max_pool1d  # noqa: E402
+
+__all__ += ["conv_transpose2d", "conv1d", "conv_transpose1d", "max_pool1d", "avg_pool1d"]
