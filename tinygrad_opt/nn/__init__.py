@@ -18,6 +18,9 @@ from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .lora import LoRALinear
 from .distance import CosineSimilarity, PairwiseDistance
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from .pixel_shuffle import PixelShuffle, PixelUnshuffle
+from .instance_norm import InstanceNorm1d, InstanceNorm2d
 from . import functional, init, lora, utils
 
 __all__ = [
@@ -33,6 +36,8 @@ __all__ = [
     "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
     "BCELoss", "BCEWithLogitsLoss",
     "functional", "init", "lora", "utils",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
+    "PixelUnshuffle", "InstanceNorm1d", "InstanceNorm2d",
 ]
 
 # The loss classes live in tinygrad_opt.loss, which subclasses nn.Module; they are looked up

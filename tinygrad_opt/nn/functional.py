@@ -21,6 +21,9 @@ from .linear import linear
 from .normalization import batch_norm, layer_norm
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from .distance import pairwise_distance
+from .upsampling import interpolate
+from .pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from .instance_norm import instance_norm
 
 __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
@@ -30,6 +33,7 @@ __all__ = [
     "hardswish", "hardsigmoid", "tanhshrink", "one_hot", "pad", "normalize",
     "cosine_similarity", "dropout2d", "group_norm",
     "softmax", "log_softmax",
+    "interpolate", "pixel_shuffle", "pixel_unshuffle", "instance_norm",
 ]
 
 # Loss functions live in tinygrad_opt.loss (which imports nn); they are looked up lazily so
