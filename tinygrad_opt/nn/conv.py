@@ -23,13 +23,11 @@ output transpose copy is made and the next layer reads it channels-last for free
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 
 from ..tensor import Tensor
-from . import blas, init
+from . import blas
 from ._layout import channels_last, float_data, pair
 from ._workspace import scratch
 from .activation import ReLU, behind_relu, relu_in_place
@@ -44,8 +42,9 @@ from .conv_grouped import (
     grouped_weight,
 )
 from .conv_kernels import _col2im, _im2col, _im2col_rows
-from .conv_padding import PADDING_MODES, pad_mode
-from .module import Module, Parameter, is_plain
+from .conv_layer import ConvLayer, is_positive_int
+from .conv_padding import pad_mode
+from .module import Module, is_plain
 
 # Below this many input channels, im2col copies whole window rows (see _im2col_rows).
 _FEW_CHANNELS = 8
@@ -378,10 +377,6 @@ def _resolve_padding(padding, kernel: tuple[int, int], stride, dilation, who: st
     return pair(padding, "padding", who)
 
 
-def _is_positive_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
-
-
 def conv2d(
     input: Tensor,
     weight: Tensor,
@@ -418,7 +413,7 @@ def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool, groups=1
     if type(groups) is not int or groups != 1:
         # as PyTorch, the weight's out channels split into the groups; its in channels are
         # one group's share of the input's
-        if not _is_positive_int(groups) or out_ch % groups:
+        if not is_positive_int(groups) or out_ch % groups:
             raise ValueError(
                 f"conv2d: groups must be a positive int dividing the weight's out channels "
                 f"({out_ch}), got groups={groups!r}"
@@ -494,7 +489,7 @@ def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool, groups=1
     return Tensor.make(out, parents, backward)
 
 
-class Conv2d(Module):
+class Conv2d(ConvLayer):
     """2-D convolution over (N, C, H, W) input, as torch.nn.Conv2d.
 
     Weight (out_channels, in_channels / groups, kH, kW), init kaiming_uniform(a=sqrt(5));
@@ -517,21 +512,7 @@ class Conv2d(Module):
         *,
         dtype=None,
     ) -> None:
-        super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not _is_positive_int(value):
-                raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
-        if not _is_positive_int(groups) or in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"Conv2d: groups must be a positive int dividing in_channels ({in_channels}) "
-                f"and out_channels ({out_channels}), got groups={groups!r}"
-            )
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(
-                f"Conv2d: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}"
-            )
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
+        super().__init__(in_channels, out_channels, groups, padding_mode)
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = pair(stride, "stride", "Conv2d")
         self.dilation = pair(dilation, "dilation", "Conv2d")
@@ -542,8 +523,6 @@ class Conv2d(Module):
                                 "Conv2d")  # fmt: skip
         if min(pads) < 0:
             raise ValueError(f"Conv2d: padding must be >= 0, got {padding}")
-        self.groups = int(groups)
-        self.padding_mode = padding_mode
         # (left, right, top, bottom) for the non-zero modes, as PyTorch's
         # _reversed_padding_repeated_twice: 'same' puts an odd total's extra pixel at the end
         if self.padding == "same":
@@ -552,21 +531,7 @@ class Conv2d(Module):
             self._mode_pads = (left, right, top, bottom)
         else:
             self._mode_pads = (pads[1], pads[1], pads[0], pads[0])
-        dtype = np.dtype(dtype or np.float32)
-        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1.0 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+        self._add_parameters(bias, dtype)
 
     def _check_input(self, x: Tensor) -> None:
         if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
@@ -594,20 +559,3 @@ class Conv2d(Module):
     def _forward_relu(self, x: Tensor) -> Tensor:
         self._check_input(x)
         return self._convolve(x, relu=True)
-
-    def extra_repr(self) -> str:
-        text = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if self.padding != (0, 0):  # as PyTorch, 'valid' is shown too
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        if self.padding_mode != "zeros":
-            text += f", padding_mode={self.padding_mode}"
-        return text

@@ -11,17 +11,14 @@ one-element tuple where PyTorch does.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..tensor import Tensor
-from . import init
 from ._layout import float_data
-from .conv import _conv2d, _conv_output_size, _is_positive_int
-from .conv_padding import PADDING_MODES, pad_mode
+from .conv import _conv2d, _conv_output_size
+from .conv_layer import ConvLayer, is_positive_int
+from .conv_padding import pad_mode
 from .conv_transpose import _check_output_padding, _conv_transpose2d, output_padding_for
-from .module import Module, Parameter
 
 
 def single(value, name: str, who: str) -> int:
@@ -75,7 +72,7 @@ def _conv1d(input, weight, bias, stride, padding, dilation, groups, who: str) ->
     if w.ndim != 3:
         raise ValueError(f"{who}: weight must be 3-D (out, in / groups, k), got shape {w.shape}")
     out_ch, per_group, k = w.shape
-    if not _is_positive_int(groups) or out_ch % groups:
+    if not is_positive_int(groups) or out_ch % groups:
         raise ValueError(
             f"{who}: groups must be a positive int dividing the weight's out channels "
             f"({out_ch}), got groups={groups!r}"
@@ -109,7 +106,7 @@ def conv1d(
     return _conv1d(input, weight, bias, stride, padding, dilation, groups, "conv1d")
 
 
-class Conv1d(Module):
+class Conv1d(ConvLayer):
     """1-D convolution over (N, C, L) input, as torch.nn.Conv1d.
 
     Weight (out_channels, in_channels / groups, k), init kaiming_uniform(a=sqrt(5)); bias
@@ -132,47 +129,18 @@ class Conv1d(Module):
         *,
         dtype=None,
     ) -> None:
-        super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not _is_positive_int(value):
-                raise ValueError(f"Conv1d: {name} must be a positive int, got {value!r}")
-        if not _is_positive_int(groups) or in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"Conv1d: groups must be a positive int dividing in_channels ({in_channels}) "
-                f"and out_channels ({out_channels}), got groups={groups!r}"
-            )
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(
-                f"Conv1d: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}"
-            )
+        super().__init__(in_channels, out_channels, groups, padding_mode)
         k = single(kernel_size, "kernel_size", "Conv1d")
         if k < 1:
             raise ValueError(f"Conv1d: kernel_size must be >= 1, got {kernel_size!r}")
         (_, s), pad, (_, d) = _conv_arguments(stride, padding, dilation, "Conv1d")
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
         # tuples of one, as PyTorch stores them
         self.kernel_size, self.stride, self.dilation = (k,), (s,), (d,)
         self.padding = pad if isinstance(pad, str) else (pad[1],)
-        self.groups = int(groups)
-        self.padding_mode = padding_mode
         # (left, right) for the non-zero modes; 'same' puts an odd total's extra at the end
         total = d * (k - 1) if pad == "same" else 0 if pad == "valid" else 2 * pad[1]
         self._mode_pads = (total // 2, total - total // 2)
-        dtype = np.dtype(dtype or np.float32)
-        shape = (self.out_channels, self.in_channels // self.groups, k)
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_channels // self.groups * self.kernel_size[0])
-            init.uniform_(self.bias, -bound, bound)
+        self._add_parameters(bias, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         _check_signal(x, self.in_channels, "Conv1d")
@@ -185,23 +153,6 @@ class Conv1d(Module):
             padding = 0
         return _conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation,
                        self.groups, "Conv1d")  # fmt: skip
-
-    def extra_repr(self) -> str:
-        text = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if self.padding != (0,):  # as PyTorch, 'valid' is shown too
-            text += f", padding={self.padding}"
-        if self.dilation != (1,):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        if self.padding_mode != "zeros":
-            text += f", padding_mode={self.padding_mode}"
-        return text
 
 
 def _transpose_arguments(stride, padding, output_padding, dilation, who: str):
@@ -260,7 +211,7 @@ def conv_transpose1d(
                              dilation, "conv_transpose1d")  # fmt: skip
 
 
-class ConvTranspose1d(Module):
+class ConvTranspose1d(ConvLayer):
     """1-D transposed convolution over (N, C, L) input, as torch.nn.ConvTranspose1d.
 
     Weight (in_channels, out_channels / groups, k), init kaiming_uniform(a=sqrt(5)); bias
@@ -268,6 +219,8 @@ class ConvTranspose1d(Module):
     dimension 1, as PyTorch). forward(x, output_size=None) as ConvTranspose2d's. Only
     padding_mode='zeros' exists, as PyTorch.
     """
+
+    transposed = True
 
     def __init__(
         self,
@@ -284,24 +237,10 @@ class ConvTranspose1d(Module):
         *,
         dtype=None,
     ) -> None:
-        super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not _is_positive_int(value):
-                raise ValueError(f"ConvTranspose1d: {name} must be a positive int, got {value!r}")
-        if not _is_positive_int(groups) or in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"ConvTranspose1d: groups must be a positive int dividing in_channels "
-                f"({in_channels}) and out_channels ({out_channels}), got groups={groups!r}"
-            )
-        if padding_mode != "zeros":
-            raise ValueError(
-                f"ConvTranspose1d: only padding_mode='zeros' is supported, got {padding_mode!r}"
-            )
+        super().__init__(in_channels, out_channels, groups, padding_mode)
         k = single(kernel_size, "kernel_size", "ConvTranspose1d")
         if k < 1:
             raise ValueError(f"ConvTranspose1d: kernel_size must be >= 1, got {kernel_size!r}")
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
         self.kernel_size = (k,)
         # tuples of one, as PyTorch; output_padding is checked against stride and dilation
         # in forward (an output_size given there replaces it)
@@ -312,22 +251,7 @@ class ConvTranspose1d(Module):
             if number < least:
                 raise ValueError(f"ConvTranspose1d: {name} must be >= {least}, got {value!r}")
             setattr(self, name, (number,))
-        self.groups = int(groups)
-        self.padding_mode = padding_mode
-        dtype = np.dtype(dtype or np.float32)
-        shape = (self.in_channels, self.out_channels // self.groups, k)
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.out_channels // self.groups * self.kernel_size[0])
-            init.uniform_(self.bias, -bound, bound)
+        self._add_parameters(bias, dtype)
 
     def forward(self, x: Tensor, output_size=None) -> Tensor:
         _check_signal(x, self.in_channels, "ConvTranspose1d")
@@ -340,20 +264,3 @@ class ConvTranspose1d(Module):
         return _conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
                                  output_padding, self.groups, self.dilation,
                                  "ConvTranspose1d")  # fmt: skip
-
-    def extra_repr(self) -> str:
-        text = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if self.padding != (0,):
-            text += f", padding={self.padding}"
-        if self.dilation != (1,):
-            text += f", dilation={self.dilation}"
-        if self.output_padding != (0,):
-            text += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text

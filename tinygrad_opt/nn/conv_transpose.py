@@ -18,18 +18,15 @@ batched matmul. The output is an NCHW-shaped view of NHWC memory, as conv.py's r
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..tensor import Tensor
-from . import init
 from ._layout import channels_last, float_data, pair
 from ._workspace import scratch
-from .conv import _bias_grad, _bias_vector, _is_positive_int, _unbatched
+from .conv import _bias_grad, _bias_vector, _unbatched
 from .conv_grouped import _col2im_grouped, _im2col_grouped, grouped_weight
 from .conv_kernels import _col2im, _im2col
-from .module import Module, Parameter
+from .conv_layer import ConvLayer, is_positive_int
 
 
 def _patches_to_image(cols7: np.ndarray, image: np.ndarray, geometry) -> None:
@@ -151,7 +148,7 @@ def _conv_transpose2d(
     if w.ndim != 4:
         raise ValueError(f"{who}: weight must be 4-D (in, out / groups, kH, kW), got shape "
                          f"{w.shape}")  # fmt: skip
-    if not _is_positive_int(groups) or w.shape[0] % groups:
+    if not is_positive_int(groups) or w.shape[0] % groups:
         raise ValueError(
             f"{who}: groups must be a positive int dividing the weight's in channels "
             f"({w.shape[0]}), got groups={groups!r}"
@@ -227,7 +224,7 @@ def output_padding_for(
     return tuple(int(want) - low for want, low in zip(sizes, smallest))
 
 
-class ConvTranspose2d(Module):
+class ConvTranspose2d(ConvLayer):
     """2-D transposed convolution over (N, C, H, W) input, as torch.nn.ConvTranspose2d.
 
     Weight (in_channels, out_channels / groups, kH, kW), init kaiming_uniform(a=sqrt(5));
@@ -237,6 +234,8 @@ class ConvTranspose2d(Module):
     the layer's. Only padding_mode='zeros' exists, as PyTorch. As PyTorch, output_padding
     is checked against stride and dilation when the layer runs, not when it is built.
     """
+
+    transposed = True
 
     def __init__(
         self,
@@ -253,44 +252,14 @@ class ConvTranspose2d(Module):
         *,
         dtype=None,
     ) -> None:
-        super().__init__()
+        super().__init__(in_channels, out_channels, groups, padding_mode)
         name = type(self).__name__
-        for arg, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not _is_positive_int(value):
-                raise ValueError(f"{name}: {arg} must be a positive int, got {value!r}")
-        if not _is_positive_int(groups) or in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"{name}: groups must be a positive int dividing in_channels ({in_channels}) "
-                f"and out_channels ({out_channels}), got groups={groups!r}"
-            )
-        if padding_mode != "zeros":
-            raise ValueError(
-                f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}"
-            )
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
         self.kernel_size = _positive_pair(kernel_size, "kernel_size", name)
         self.stride = _positive_pair(stride, "stride", name)
         self.padding = _non_negative_pair(padding, "padding", name)
         self.output_padding = _non_negative_pair(output_padding, "output_padding", name)
         self.dilation = _positive_pair(dilation, "dilation", name)
-        self.groups = int(groups)
-        self.padding_mode = padding_mode
-        dtype = np.dtype(dtype or np.float32)
-        shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight.data)
-            bound = 1.0 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+        self._add_parameters(bias, dtype)
 
     def _check_input(self, x: Tensor) -> None:
         if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
@@ -310,20 +279,3 @@ class ConvTranspose2d(Module):
         return _conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                                  output_padding, self.groups, self.dilation,
                                  "ConvTranspose2d")  # fmt: skip
-
-    def extra_repr(self) -> str:
-        text = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
-            text += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text

@@ -280,9 +280,11 @@ def adaptive_max_pool2d(
     return (output, _indices_tensor(argmax, unbatched)) if return_indices else output
 
 
-class MaxPool2d(Module):
-    """Max pooling as torch.nn.MaxPool2d; stride defaults to kernel_size. With
-    return_indices=True, forward returns (output, int64 indices)."""
+class MaxPoolLayer(Module):
+    """What MaxPool1d and MaxPool2d share: the arguments kept as given, as PyTorch keeps them
+    (stride defaults to kernel_size), each checked by the subclass's `_check_size`."""
+
+    _check_size = staticmethod(_pool_pair)
 
     def __init__(
         self,
@@ -301,18 +303,23 @@ class MaxPool2d(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
         for name in ("kernel_size", "stride", "padding", "dilation"):
-            _pool_pair(getattr(self, name), name, "MaxPool2d")
-
-    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
-        _check_rank(x, "MaxPool2d")
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode, self.return_indices)  # fmt: skip
+            self._check_size(getattr(self, name), name, type(self).__name__)
 
     def extra_repr(self) -> str:
         return (
             f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
+
+
+class MaxPool2d(MaxPoolLayer):
+    """Max pooling as torch.nn.MaxPool2d; stride defaults to kernel_size. With
+    return_indices=True, forward returns (output, int64 indices)."""
+
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        _check_rank(x, "MaxPool2d")
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                          self.ceil_mode, self.return_indices)  # fmt: skip
 
 
 class AvgPool2d(Module):

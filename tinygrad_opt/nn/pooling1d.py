@@ -14,7 +14,7 @@ from ..tensor import Tensor
 from ._layout import float_data
 from .conv1d import _as_image, _as_signal, single
 from .module import Module
-from .pooling import _pool_output_size, avg_pool2d, max_pool2d
+from .pooling import MaxPoolLayer, _pool_output_size, avg_pool2d, max_pool2d
 
 
 def _geometry(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, who: str):
@@ -87,28 +87,11 @@ def avg_pool1d(
     return _as_signal(out)
 
 
-class MaxPool1d(Module):
+class MaxPool1d(MaxPoolLayer):
     """Max pooling as torch.nn.MaxPool1d; stride defaults to kernel_size. With
     return_indices=True, forward returns (output, int64 indices)."""
 
-    def __init__(
-        self,
-        kernel_size,
-        stride=None,
-        padding=0,
-        dilation=1,
-        return_indices: bool = False,
-        ceil_mode: bool = False,
-    ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
-        for name in ("kernel_size", "stride", "padding", "dilation"):
-            single(getattr(self, name), name, "MaxPool1d")
+    _check_size = staticmethod(single)
 
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         float_data(x, "MaxPool1d")
@@ -116,12 +99,6 @@ class MaxPool1d(Module):
                   self.ceil_mode, "MaxPool1d")  # fmt: skip
         return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                           self.ceil_mode, self.return_indices)  # fmt: skip
-
-    def extra_repr(self) -> str:
-        return (
-            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
-        )
 
 
 class AvgPool1d(Module):
