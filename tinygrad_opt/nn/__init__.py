@@ -72,3 +72,20 @@ from .conv_transpose import ConvTranspose2d  # noqa: E402
 from .pooling1d import AvgPool1d, MaxPool1d  # noqa: E402
 
 __all__ += ["ConvTranspose2d", "Conv1d", "ConvTranspose1d", "MaxPool1d", "AvgPool1d"]
+
+from .activation_extra import (  # noqa: E402, I001
+    GLU, PReLU, RReLU, Hardshrink, Softmax2d, Softmin, Softshrink, Threshold,
+)
+from .bilinear import Bilinear  # noqa: E402
+from .embedding_bag import EmbeddingBag  # noqa: E402
+from .padding_modules import (  # noqa: E402
+    CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d,
+    ReflectionPad2d, ReplicationPad1d, ReplicationPad2d, ZeroPad1d, ZeroPad2d,
+)
+
+__all__ += [
+    "EmbeddingBag", "PReLU", "RReLU", "GLU", "Threshold", "Softmin", "Softmax2d", "Hardshrink",
+    "Softshrink", "Bilinear", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
+    "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
+    "CircularPad1d", "CircularPad2d",
+]

@@ -64,3 +64,14 @@ from .conv_transpose import conv_transpose2d  # noqa: E402
 from .pooling1d import avg_pool1d, max_pool1d  # noqa: E402
 
 __all__ += ["conv_transpose2d", "conv1d", "conv_transpose1d", "max_pool1d", "avg_pool1d"]
+
+from .activation_extra import (  # noqa: E402, I001
+    glu, hardshrink, prelu, rrelu, softmin, softshrink, threshold,
+)
+from .bilinear import bilinear  # noqa: E402
+from .embedding_bag import embedding_bag  # noqa: E402
+
+__all__ += [
+    "embedding_bag", "prelu", "glu", "threshold", "softmin", "hardshrink", "softshrink",
+    "rrelu", "bilinear",
+]

@@ -215,3 +215,58 @@ def orthogonal_(tensor, gain: float = 1.0):
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(array.shape))
+
+
+def eye_(tensor):
+    """The identity matrix in a 2-D tensor (ones on the main diagonal of a non-square one)."""
+    array = _array(tensor)
+    if array.ndim != 2:
+        raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got {array.shape}")
+    return _fill(tensor, np.eye(*array.shape))
+
+
+def dirac_(tensor, groups: int = 1):
+    """The Dirac delta for a 3-, 4- or 5-D conv weight (out, in, *kernel): within each of
+    `groups` groups of output channels, channel d copies input channel d at the kernel's
+    centre (index size // 2), so the convolution preserves as many channels as it can."""
+    array = _array(tensor)
+    if array.ndim not in (3, 4, 5):
+        raise ValueError(
+            f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got {array.shape}"
+        )
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"dirac_: groups must be a positive int, got {groups!r}")
+    if array.shape[0] % groups:
+        raise ValueError(
+            f"dirac_: dim 0 must be divisible by groups, got size {array.shape[0]} and "
+            f"groups={groups}"
+        )
+    per_group = array.shape[0] // groups
+    kept = min(per_group, array.shape[1])
+    values = np.zeros(array.shape)
+    d = np.arange(kept)
+    out_channels = (np.arange(groups)[:, None] * per_group + d).ravel()
+    centre = tuple(n // 2 for n in array.shape[2:])
+    values[(out_channels, np.tile(d, groups), *centre)] = 1
+    return _fill(tensor, values)
+
+
+def sparse_(tensor, sparsity: float, std: float = 0.01):
+    """A 2-D matrix ~ N(0, std^2) with ceil(sparsity * rows) entries of every column set to
+    zero, at rows drawn at random (Martens, 2010)."""
+    array = _array(tensor)
+    if array.ndim != 2:
+        raise ValueError(
+            f"sparse_: only tensors with 2 dimensions are supported, got {array.shape}"
+        )
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_: sparsity must lie in [0, 1], got {sparsity}")
+    if not std >= 0:
+        raise ValueError(f"sparse_: expects std >= 0, got std={std}")
+    rows, cols = array.shape
+    zeros = math.ceil(sparsity * rows)
+    values = generator().normal(0.0, std, size=array.shape)
+    # one random permutation of the rows per column: the first `zeros` rows of each are zeroed
+    order = generator().random(array.shape).argsort(axis=0)
+    values[order[:zeros], np.arange(cols)] = 0
+    return _fill(tensor, values)

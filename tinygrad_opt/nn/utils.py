@@ -209,3 +209,6 @@ def clip_grad_value_(
             clamp_(x, x.dtype.type(-value), x.dtype.type(value))
     for x in others:
         np.clip(x, -value, value, out=x)
+
+
+from .parameter_vector import parameters_to_vector, vector_to_parameters  # noqa: E402, F401
