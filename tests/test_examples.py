@@ -96,3 +96,20 @@ def test_examples_skip_cleanly_without_data(tmp_path, name):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert "tinygrad-opt download" in result.stdout and "skipping" in result.stdout
+
+
+@needs_data
+def test_spatial_transformer_starts_as_identity_and_learns():
+    result = example("spatial_transformer").main(["--quick", "--data-root", str(data_root())])
+    # the localisation head starts at theta = identity: the digits pass through unchanged
+    assert result["identity_error"] < 1e-5
+    assert result["accuracy"] > 0.3  # one epoch on 2,000 images; chance is 0.1
+
+
+def test_spatial_transformer_skips_cleanly_without_data(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, str(EXAMPLES / "spatial_transformer.py"), "--quick",
+                             "--data-root", str(tmp_path)], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "tinygrad-opt download" in result.stdout and "skipping" in result.stdout

@@ -89,3 +89,7 @@ __all__ += [
     "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
     "CircularPad1d", "CircularPad2d",
 ]
+
+from .fold import Fold, Unfold  # noqa: E402
+
+__all__ += ["Fold", "Unfold"]

@@ -75,3 +75,8 @@ __all__ += [
     "embedding_bag", "prelu", "glu", "threshold", "softmin", "hardshrink", "softshrink",
     "rrelu", "bilinear",
 ]
+
+from .fold import fold, unfold  # noqa: E402
+from .grid_sample import affine_grid, grid_sample  # noqa: E402
+
+__all__ += ["fold", "unfold", "affine_grid", "grid_sample"]
