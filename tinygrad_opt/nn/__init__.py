@@ -93,3 +93,12 @@ __all__ += [
 from .fold import Fold, Unfold  # noqa: E402
 
 __all__ += ["Fold", "Unfold"]
+
+from .attention import MultiheadAttention  # noqa: E402, I001
+from .transformer import Transformer, TransformerDecoder, TransformerDecoderLayer  # noqa: E402
+from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
+
+__all__ += [
+    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
+    "TransformerDecoder", "TransformerDecoderLayer",
+]

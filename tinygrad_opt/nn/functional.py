@@ -80,3 +80,7 @@ from .fold import fold, unfold  # noqa: E402
 from .grid_sample import affine_grid, grid_sample  # noqa: E402
 
 __all__ += ["fold", "unfold", "affine_grid", "grid_sample"]
+
+from .attention import scaled_dot_product_attention  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention"]
