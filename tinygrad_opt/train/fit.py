@@ -86,6 +86,15 @@ def _check_arguments(model, loss_fn, optimizer, epochs, grad_accum_steps, max_gr
             )
 
 
+def _length(loader) -> int | None:
+    """`len(loader)`, or None for loaders of unknown length (an IterableDataset's, as torch's
+    DataLoader, raises TypeError from __len__)."""
+    try:
+        return len(loader)
+    except TypeError:
+        return None
+
+
 def _trainable(optimizer) -> list:
     return [p for group in optimizer.param_groups for p in group["params"]]
 
@@ -213,7 +222,7 @@ class _Loop:
         state = self.state
         loader = state.train_loader
         done = state.batch_in_epoch
-        total = len(loader) if hasattr(loader, "__len__") else None
+        total = _length(loader)
         if done and total is not None and done >= total:
             return iter(())  # saved after the epoch's last step, before its end-of-epoch work
         iterator = iter(loader)
@@ -229,7 +238,7 @@ class _Loop:
         state.model.train()
         for callback in state.callbacks:
             callback.on_epoch_begin(state)
-        total = len(state.train_loader) if hasattr(state.train_loader, "__len__") else None
+        total = _length(state.train_loader)
         bar = epoch_bar(total, state.epoch + 1, state.epochs, state.batch_in_epoch, self.progress)
         start_samples = state.epoch_samples
         started = time.perf_counter()
@@ -323,7 +332,7 @@ def fit(
         val_loader=val_loader,
         callbacks=callbacks,
     )
-    if hasattr(train_loader, "__len__") and len(train_loader) == 0:
+    if _length(train_loader) == 0:
         raise ValueError("fit: train_loader yields no batches (is the dataset smaller than a batch "
                          "with drop_last=True?)")
     resume_rng = restore_state(state, resume_from) if resume_from is not None else None
