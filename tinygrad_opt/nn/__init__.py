@@ -1,59 +1,84 @@
-"""Neural-network layers (`tinygrad_opt.nn`), with torch.nn's names, layouts and state_dict keys."""
+"""Neural-network layers (`tinygrad_opt.nn`), with torch.nn's names, layouts and state_dict keys.
 
+The names below are grouped by family, each import next to the file that holds it."""
+
+# imports in the order of the families, not alphabetical
 from .module import IncompatibleKeys, Module, Parameter  # noqa: I001
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
-from .activation import (
-    CELU, ELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6, Softplus,
-    Softsign, Tanhshrink,
-)
-from .dropout import Dropout2d
-from .normalization import GroupNorm
-from .conv import Conv2d
-from .dropout import Dropout
-from .embedding import Embedding
-from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from .bilinear import Bilinear
+from .flatten import Flatten, Unflatten
+from .embedding import Embedding
+from .embedding_bag import EmbeddingBag
 from .lora import LoRALinear
-from .distance import CosineSimilarity, PairwiseDistance
+# activations
+from .activation import (
+    CELU, ELU, GELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
+    LogSoftmax, Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Softsign, Tanh,
+    Tanhshrink,
+)
+from .activation_extra import (
+    GLU, PReLU, RReLU, Hardshrink, Softmax2d, Softmin, Softshrink, Threshold,
+)
+# convolution, pooling, resampling, padding
+from .conv import Conv2d
+from .conv1d import Conv1d, ConvTranspose1d
+from .conv_transpose import ConvTranspose2d
+from .fold import Fold, Unfold
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from .pooling1d import AvgPool1d, MaxPool1d
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .pixel_shuffle import PixelShuffle, PixelUnshuffle
+from .padding_modules import (
+    CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d,
+    ReflectionPad2d, ReplicationPad1d, ReplicationPad2d, ZeroPad1d, ZeroPad2d,
+)
+# normalisation, dropout, distances
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .instance_norm import InstanceNorm1d, InstanceNorm2d
+from .dropout import Dropout, Dropout2d
+from .distance import CosineSimilarity, PairwiseDistance
+# sequence models
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .attention import MultiheadAttention
+from .transformer import (
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from . import functional, init, lora, utils
-
-__all__ = [
-    "Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys",
-    "Linear", "Identity", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
-    "AdaptiveMaxPool2d", "BatchNorm1d", "BatchNorm2d",
-    "LayerNorm", "Dropout", "Flatten", "Unflatten", "Embedding",
-    "ReLU", "LeakyReLU", "GELU", "Tanh", "Sigmoid", "SiLU", "Softmax", "LogSoftmax",
-    "ELU", "SELU", "CELU", "Softplus", "Hardtanh", "ReLU6", "Mish", "LogSigmoid", "Softsign",
-    "Hardswish", "Hardsigmoid", "Tanhshrink",
-    "ModuleDict", "ParameterList", "ParameterDict", "Dropout2d", "GroupNorm", "KLDivLoss",
-    "LoRALinear",
-    "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss",
-    "BCELoss", "BCEWithLogitsLoss",
-    "functional", "init", "lora", "utils",
-    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
-    "PixelUnshuffle", "InstanceNorm1d", "InstanceNorm2d",
-]
 
 # The loss classes live in tinygrad_opt.loss, which subclasses nn.Module; they are looked up
 # lazily so importing nn never imports loss (either package may be imported first).
-_LOSS_CLASSES = frozenset(
-    ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-     "BCEWithLogitsLoss")
+_LOSS_CLASSES = (
+    "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+    "BCEWithLogitsLoss", "KLDivLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
+    "CosineEmbeddingLoss", "TripletMarginLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss", "MultiLabelMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 )
-_LOSS_CLASSES |= {"KLDivLoss"}
-_MARGIN_AND_NLL_LOSSES = (
-    "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
-    "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
-    "PoissonNLLLoss", "GaussianNLLLoss",
-)
-_LOSS_CLASSES |= set(_MARGIN_AND_NLL_LOSSES)
-__all__ += [*_MARGIN_AND_NLL_LOSSES, "PairwiseDistance", "CosineSimilarity"]
+
+__all__ = [
+    "Module", "Parameter", "IncompatibleKeys", "Sequential", "ModuleList", "ModuleDict",
+    "ParameterList", "ParameterDict",
+    "Linear", "Identity", "Bilinear", "Flatten", "Unflatten", "Embedding", "EmbeddingBag",
+    "LoRALinear",
+    "ReLU", "LeakyReLU", "GELU", "Tanh", "Sigmoid", "SiLU", "Softmax", "LogSoftmax", "ELU",
+    "SELU", "CELU", "Softplus", "Hardtanh", "ReLU6", "Mish", "LogSigmoid", "Softsign",
+    "Hardswish", "Hardsigmoid", "Tanhshrink", "PReLU", "RReLU", "GLU", "Threshold", "Softmin",
+    "Softmax2d", "Hardshrink", "Softshrink",
+    "Conv2d", "Conv1d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold", "MaxPool2d",
+    "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxPool1d", "AvgPool1d",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
+    "PixelUnshuffle", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
+    "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
+    "CircularPad1d", "CircularPad2d",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+    "Dropout", "Dropout2d", "PairwiseDistance", "CosineSimilarity",
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
+    "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
+    "TransformerDecoderLayer",
+    *_LOSS_CLASSES,
+    "functional", "init", "lora", "utils",
+]
 
 
 def __getattr__(name: str):
@@ -62,43 +87,3 @@ def __getattr__(name: str):
 
         return getattr(loss, name)
     raise AttributeError(f"module 'tinygrad_opt.nn' has no attribute {name!r}")
-
-from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
-
-__all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
-
-from .conv1d import Conv1d, ConvTranspose1d  # noqa: E402
-from .conv_transpose import ConvTranspose2d  # noqa: E402
-from .pooling1d import AvgPool1d, MaxPool1d  # noqa: E402
-
-__all__ += ["ConvTranspose2d", "Conv1d", "ConvTranspose1d", "MaxPool1d", "AvgPool1d"]
-
-from .activation_extra import (  # noqa: E402, I001
-    GLU, PReLU, RReLU, Hardshrink, Softmax2d, Softmin, Softshrink, Threshold,
-)
-from .bilinear import Bilinear  # noqa: E402
-from .embedding_bag import EmbeddingBag  # noqa: E402
-from .padding_modules import (  # noqa: E402
-    CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d,
-    ReflectionPad2d, ReplicationPad1d, ReplicationPad2d, ZeroPad1d, ZeroPad2d,
-)
-
-__all__ += [
-    "EmbeddingBag", "PReLU", "RReLU", "GLU", "Threshold", "Softmin", "Softmax2d", "Hardshrink",
-    "Softshrink", "Bilinear", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
-    "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
-    "CircularPad1d", "CircularPad2d",
-]
-
-from .fold import Fold, Unfold  # noqa: E402
-
-__all__ += ["Fold", "Unfold"]
-
-from .attention import MultiheadAttention  # noqa: E402, I001
-from .transformer import Transformer, TransformerDecoder, TransformerDecoderLayer  # noqa: E402
-from .transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402
-
-__all__ += [
-    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
-    "TransformerDecoder", "TransformerDecoderLayer",
-]
