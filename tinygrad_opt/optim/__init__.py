@@ -35,13 +35,12 @@ __all__ = [
     "available",
     "param_groups_weight_decay",
     "lr_scheduler",
-    # core optimizers
+    "swa_utils",
     "SGD",
     "Adagrad",
     "RMSprop",
     "Adam",
     "AdamW",
-    # B2's optimizers go below, one import line and one name each
     "NAdam",
     "RAdam",
     "Adamax",
@@ -54,5 +53,4 @@ __all__ = [
     "AdaBelief",
     "Rprop",
     "ASGD",
-    "swa_utils",
 ]
