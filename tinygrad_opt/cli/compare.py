@@ -32,7 +32,7 @@ DEFAULT_OPTIMIZERS = ("sgd", "sgd+momentum", "rmsprop", "adam", "adamw", "lion")
 DEFAULT_LRS = {"sgd": 0.1, "sgd+momentum": 0.05, "nesterov": 0.05, "rmsprop": 1e-3,
                "adam": 3e-3, "adamw": 3e-3, "nadam": 3e-3, "radam": 3e-3, "adamax": 6e-3,
                "adabelief": 3e-3, "lion": 1e-3, "lamb": 5e-3, "adagrad": 1e-2,
-               "adadelta": 1.0, "lars": 0.5}
+               "adadelta": 1.0, "lars": 0.5, "asgd": 0.1, "rprop": 1e-3}
 FALLBACK_LR = 1e-3
 
 
