@@ -106,3 +106,88 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
     """Whether every element is close (see `isclose`); a Python bool, as torch."""
     a, b = _arrays(input, other)
     return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+# ---- more math, scans, statistics and linear algebra (the methods of ops/__init__.py's
+# _MATH_METHODS, plus the function-only einsum, tensordot, cdist, trapezoid, vander, isin,
+# var_mean and std_mean)
+from . import binary_math, determinant, products, scan, statistics, unary_math  # noqa: E402
+from .distance import cdist  # noqa: E402, F401
+from .einsum import einsum  # noqa: E402, F401
+
+acos = arccos = unary_math.acos
+asin = arcsin = unary_math.asin
+atan = arctan = unary_math.atan
+cosh = unary_math.cosh
+sinh = unary_math.sinh
+tan = unary_math.tan
+erf = unary_math.erf
+erfc = unary_math.erfc
+erfinv = unary_math.erfinv
+lgamma = unary_math.lgamma
+digamma = unary_math.digamma
+log1p = unary_math.log1p
+log2 = unary_math.log2
+log10 = unary_math.log10
+exp2 = unary_math.exp2
+expm1 = unary_math.expm1
+trunc = fix = unary_math.trunc
+frac = unary_math.frac
+sgn = unary_math.sgn
+signbit = unary_math.signbit
+deg2rad = unary_math.deg2rad
+rad2deg = unary_math.rad2deg
+atan2 = arctan2 = binary_math.atan2
+hypot = binary_math.hypot
+fmod = binary_math.fmod
+remainder = binary_math.remainder
+floor_divide = binary_math.floor_divide
+true_divide = binary_math.true_divide
+float_power = binary_math.float_power
+xlogy = binary_math.xlogy
+logaddexp = binary_math.logaddexp
+logaddexp2 = binary_math.logaddexp2
+lerp = binary_math.lerp
+isin = binary_math.isin
+logical_and = binary_math.logical_and
+logical_or = binary_math.logical_or
+logical_xor = binary_math.logical_xor
+logical_not = binary_math.logical_not
+cumprod = scan.cumprod
+cummax = scan.cummax
+cummin = scan.cummin
+logcumsumexp = scan.logcumsumexp
+diff = scan.diff
+trapezoid = trapz = scan.trapezoid
+median = statistics.median
+nanmedian = statistics.nanmedian
+quantile = statistics.quantile
+nanquantile = statistics.nanquantile
+mode = statistics.mode
+kthvalue = statistics.kthvalue
+nansum = statistics.nansum
+nanmean = statistics.nanmean
+var_mean = statistics.var_mean
+std_mean = statistics.std_mean
+count_nonzero = statistics.count_nonzero
+cov = statistics.cov
+corrcoef = statistics.corrcoef
+dist = statistics.dist
+renorm = statistics.renorm
+tensordot = products.tensordot
+kron = products.kron
+inner = products.inner
+ger = linalg.outer
+dot = products.dot
+vdot = products.vdot
+mv = products.mv
+addmm = products.addmm
+addmv = products.addmv
+addbmm = products.addbmm
+baddbmm = products.baddbmm
+cross = products.cross
+vander = products.vander
+det = determinant.det
+inverse = determinant.inverse
+slogdet = determinant.slogdet
+logdet = determinant.logdet
