@@ -414,3 +414,35 @@ __all__ += [
     "vdot",
     "xlogy",
 ]
+
+# ---- function forms of Tensor methods, layout/scatter/search ops and sampling (ops/functions.py)
+from .ops.functions import (  # noqa: E402
+    _FUNCTION_FORMS,
+    add,
+    bernoulli,
+    div,
+    divide,
+    flip,
+    multinomial,
+    normal,
+    pow,
+    randint_like,
+    sub,
+    subtract,
+)
+
+globals().update(_FUNCTION_FORMS)
+__all__ += [
+    *_FUNCTION_FORMS,
+    "add",
+    "bernoulli",
+    "div",
+    "divide",
+    "flip",
+    "multinomial",
+    "normal",
+    "pow",
+    "randint_like",
+    "sub",
+    "subtract",
+]

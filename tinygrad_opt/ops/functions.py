@@ -191,3 +191,172 @@ det = determinant.det
 inverse = determinant.inverse
 slogdet = determinant.slogdet
 logdet = determinant.logdet
+
+# ---- torch's function forms of Tensor methods that had none, and of the layout, scatter,
+# search and sampling ops (ops/rearrange.py, stacking.py, diagonal.py, scatter.py,
+# search.py, in_place.py, random_fill.py). Each is the method itself (same arguments).
+from . import arithmetic as _arithmetic  # noqa: E402
+from . import diagonal as _diagonal  # noqa: E402
+from . import in_place as _in_place  # noqa: E402
+from . import properties as _properties  # noqa: E402
+from . import rearrange as _rearrange  # noqa: E402
+from . import scatter as _scatter  # noqa: E402
+from . import search as _search  # noqa: E402
+from . import stacking as _stacking  # noqa: E402
+from . import utility as _utility  # noqa: E402
+from .random_fill import bernoulli, multinomial, normal, randint_like  # noqa: E402,F401
+
+_FUNCTION_FORMS = {
+    "reshape": movement.reshape,
+    "permute": movement.permute,
+    "transpose": movement.transpose,
+    "squeeze": movement.squeeze,
+    "unsqueeze": movement.unsqueeze,
+    "t": linalg.t,
+    "neg": _arithmetic.neg,
+    "negative": _arithmetic.neg,
+    "mul": _arithmetic.mul,
+    "multiply": _arithmetic.mul,
+    "eq": compare.eq,
+    "ne": compare.ne,
+    "lt": compare.lt,
+    "le": compare.le,
+    "gt": compare.gt,
+    "ge": compare.ge,
+    "clone": _utility.clone,
+    "std": reduce.std,
+    "var": reduce.var,
+    "detach": Tensor.detach,
+    "swapaxes": _rearrange.swapaxes,
+    "swapdims": _rearrange.swapdims,
+    "movedim": _rearrange.movedim,
+    "moveaxis": _rearrange.moveaxis,
+    "narrow": _rearrange.narrow,
+    "select": _rearrange.select,
+    "unbind": _rearrange.unbind,
+    "unflatten": _rearrange.unflatten,
+    "roll": _rearrange.roll,
+    "fliplr": _rearrange.fliplr,
+    "flipud": _rearrange.flipud,
+    "rot90": _rearrange.rot90,
+    "repeat_interleave": _rearrange.repeat_interleave,
+    "broadcast_to": _rearrange.broadcast_to,
+    "broadcast_tensors": _rearrange.broadcast_tensors,
+    "atleast_1d": _stacking.atleast_1d,
+    "atleast_2d": _stacking.atleast_2d,
+    "atleast_3d": _stacking.atleast_3d,
+    "hstack": _stacking.hstack,
+    "vstack": _stacking.vstack,
+    "row_stack": _stacking.vstack,
+    "dstack": _stacking.dstack,
+    "column_stack": _stacking.column_stack,
+    "tensor_split": _stacking.tensor_split,
+    "hsplit": _stacking.hsplit,
+    "vsplit": _stacking.vsplit,
+    "dsplit": _stacking.dsplit,
+    "meshgrid": _stacking.meshgrid,
+    "cartesian_prod": _stacking.cartesian_prod,
+    "combinations": _stacking.combinations,
+    "block_diag": _stacking.block_diag,
+    "diag": _diagonal.diag,
+    "diag_embed": _diagonal.diag_embed,
+    "diagonal": _diagonal.diagonal,
+    "trace": _diagonal.trace,
+    "tril_indices": _diagonal.tril_indices,
+    "triu_indices": _diagonal.triu_indices,
+    "take": _scatter.take,
+    "take_along_dim": _scatter.take_along_dim,
+    "scatter": _scatter.scatter,
+    "scatter_add": _scatter.scatter_add,
+    "index_add": _scatter.index_add,
+    "index_fill": _scatter.index_fill,
+    "index_copy": _scatter.index_copy,
+    "masked_scatter": _scatter.masked_scatter,
+    "masked_select": _scatter.masked_select,
+    "nonzero": _search.nonzero,
+    "argwhere": _search.argwhere,
+    "unique": _search.unique,
+    "unique_consecutive": _search.unique_consecutive,
+    "bincount": _search.bincount,
+    "histc": _search.histc,
+    "searchsorted": _search.searchsorted,
+    "bucketize": _search.bucketize,
+    "is_floating_point": _properties.is_floating_point,
+    "clamp_min": _in_place.clamp_min,
+    "clamp_max": _in_place.clamp_max,
+    "addcmul": _in_place.addcmul,
+    "addcdiv": _in_place.addcdiv,
+    "clamp_": _in_place.clamp_,
+    "clip_": _in_place.clamp_,
+    "clamp_min_": _in_place.clamp_min_,
+    "clamp_max_": _in_place.clamp_max_,
+    "detach_": _in_place.detach_,
+    "fill_": _utility.fill_,
+    "zero_": _utility.zero_,
+}
+# names this module already binds (the module `select`) keep their meaning here; the
+# package namespace (tinygrad_opt/__init__.py) takes every entry of the table
+globals().update({k: v for k, v in _FUNCTION_FORMS.items() if k not in globals()})
+
+
+def flip(input, dims) -> Tensor:  # noqa: A002 - torch's name
+    """torch.flip(input, dims): dims is a sequence here (the method also takes them spread)."""
+    return _rearrange.flip(input, dims)
+
+
+def _scaled(other, alpha):
+    if alpha == 1:
+        return other
+    return _arithmetic.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+
+
+def add(input, other, *, alpha=1) -> Tensor:  # noqa: A002
+    """input + alpha * other (torch.add); `input` may be a number when `other` is a tensor."""
+    other = _scaled(other, alpha)
+    if isinstance(input, Tensor):
+        return _arithmetic.add(input, other)
+    return _arithmetic.add(other, input)
+
+
+def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
+    """input - alpha * other (torch.sub / subtract)."""
+    other = _scaled(other, alpha)
+    if isinstance(input, Tensor):
+        return _arithmetic.sub(input, other)
+    return _arithmetic.rsub(other, input)
+
+
+subtract = sub
+
+
+def div(input, other, *, rounding_mode=None) -> Tensor:  # noqa: A002
+    """input / other (torch.div / divide). rounding_mode 'floor' or 'trunc' rounds the
+    quotient (a zero gradient, as torch); two integer inputs then give an integer tensor."""
+    if rounding_mode not in (None, "floor", "trunc"):
+        raise ValueError(
+            f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}"
+        )
+    if isinstance(input, Tensor):
+        quotient = _arithmetic.div(input, other)
+    else:
+        quotient = _arithmetic.rdiv(other, input)
+    if rounding_mode is None:
+        return quotient
+    a, b = _arrays(input, other)
+    if a.dtype.kind in "iub" and b.dtype.kind in "iub":  # exact integer division
+        exact = np.floor_divide(a, b)
+        if rounding_mode == "trunc":  # floor rounds down; move inexact negative ones up
+            exact = exact + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+        return Tensor(np.asarray(exact).astype(np.result_type(a.dtype, b.dtype)))
+    rounded = np.floor(quotient.data) if rounding_mode == "floor" else np.trunc(quotient.data)
+    return unary._zero_gradient(quotient, rounded)
+
+
+divide = div
+
+
+def pow(input, exponent) -> Tensor:  # noqa: A001,A002
+    """input ** exponent (torch.pow); `input` may be a number when exponent is a tensor."""
+    if isinstance(input, Tensor):
+        return _arithmetic.pow(input, exponent)
+    return _arithmetic.rpow(exponent, input)
