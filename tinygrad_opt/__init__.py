@@ -8,6 +8,7 @@ import numpy as _np
 
 from . import data as data
 from . import datasets as datasets
+from . import linalg as linalg
 from . import loss as loss
 from . import nn as nn
 from . import optim as optim
@@ -45,66 +46,165 @@ from .ops.creation import (
     tensor,
 )
 from .ops.functions import (
+    _FUNCTION_FORMS,
     abs,
+    acos,
+    add,
+    addbmm,
+    addmm,
+    addmv,
     all,
     allclose,
     amax,
     amin,
     any,
+    arccos,
+    arcsin,
+    arctan,
+    arctan2,
     argmax,
     argmin,
     argsort,
+    asin,
+    atan,
+    atan2,
+    baddbmm,
+    bernoulli,
     bmm,
+    cdist,
     ceil,
     chunk,
     clamp,
     clip,
+    corrcoef,
     cos,
+    cosh,
+    count_nonzero,
+    cov,
+    cross,
+    cummax,
+    cummin,
+    cumprod,
     cumsum,
+    deg2rad,
+    det,
+    diff,
+    digamma,
+    dist,
+    div,
+    divide,
+    dot,
+    einsum,
+    erf,
+    erfc,
+    erfinv,
     exp,
+    exp2,
+    expm1,
+    fix,
     flatten,
+    flip,
+    float_power,
     floor,
+    floor_divide,
+    fmod,
+    frac,
     gather,
+    ger,
+    hypot,
     index_select,
+    inner,
+    inverse,
     isclose,
     isfinite,
+    isin,
     isnan,
+    kron,
+    kthvalue,
+    lerp,
+    lgamma,
     log,
+    log1p,
+    log2,
+    log10,
     log_softmax,
+    logaddexp,
+    logaddexp2,
+    logcumsumexp,
+    logdet,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
     logsumexp,
     masked_fill,
     matmul,
     max,
     mean,
+    median,
     min,
     mm,
+    mode,
+    multinomial,
+    mv,
     nan_to_num,
+    nanmean,
+    nanmedian,
+    nanquantile,
+    nansum,
     norm,
+    normal,
     outer,
+    pow,
     prod,
+    quantile,
+    rad2deg,
+    randint_like,
     reciprocal,
     relu,
+    remainder,
+    renorm,
     round,
     rsqrt,
+    sgn,
     sigmoid,
     sign,
+    signbit,
     sin,
+    sinh,
+    slogdet,
     softmax,
     sort,
     split,
     sqrt,
     square,
+    std_mean,
+    sub,
+    subtract,
     sum,
+    tan,
     tanh,
+    tensordot,
     topk,
+    trapezoid,
+    trapz,
     tril,
     triu,
+    true_divide,
+    trunc,
+    vander,
+    var_mean,
+    vdot,
+    xlogy,
 )
 from .ops.utility import is_tensor, numel
 from .random import manual_seed
 from .serialization import load as load
 from .serialization import save as save
 from .tensor import Tensor
+
+# top-level forms of Tensor methods that need no wrapper (torch.reshape(x, ...), ...)
+globals().update(_FUNCTION_FORMS)
 
 __all__ = [
     "Tensor",
@@ -222,112 +322,7 @@ __all__ = [
     "topk",
     "tril",
     "triu",
-]
-
-# dtypes under PyTorch's names, as numpy dtypes: `x.to(tg.float64)`, `zeros(3, dtype=tg.long)`.
-# `bool`, `float` and `int` shadow the builtins only in this namespace, as in torch (no module
-# of the package reads them from here); `bool_` is the numpy spelling of the same dtype.
-float32 = float = _np.dtype(_np.float32)  # noqa: A001
-float64 = double = _np.dtype(_np.float64)
-float16 = half = _np.dtype(_np.float16)
-int64 = long = _np.dtype(_np.int64)
-int32 = int = _np.dtype(_np.int32)  # noqa: A001 - torch.int is int32
-int16 = short = _np.dtype(_np.int16)
-int8 = _np.dtype(_np.int8)
-uint8 = _np.dtype(_np.uint8)
-bool = bool_ = _np.dtype(_np.bool_)  # noqa: A001
-__version__ = "0.1.0"
-
-# ---- more math, scans, statistics and linear algebra (ops/functions.py), and tg.linalg
-from . import linalg as linalg  # noqa: E402
-from .ops.functions import (  # noqa: E402
-    acos,
-    addbmm,
-    addmm,
-    addmv,
-    arccos,
-    arcsin,
-    arctan,
-    arctan2,
-    asin,
-    atan,
-    atan2,
-    baddbmm,
-    cdist,
-    corrcoef,
-    cosh,
-    count_nonzero,
-    cov,
-    cross,
-    cummax,
-    cummin,
-    cumprod,
-    deg2rad,
-    det,
-    diff,
-    digamma,
-    dist,
-    dot,
-    einsum,
-    erf,
-    erfc,
-    erfinv,
-    exp2,
-    expm1,
-    fix,
-    float_power,
-    floor_divide,
-    fmod,
-    frac,
-    ger,
-    hypot,
-    inner,
-    inverse,
-    isin,
-    kron,
-    kthvalue,
-    lerp,
-    lgamma,
-    log1p,
-    log2,
-    log10,
-    logaddexp,
-    logaddexp2,
-    logcumsumexp,
-    logdet,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    median,
-    mode,
-    mv,
-    nanmean,
-    nanmedian,
-    nanquantile,
-    nansum,
-    quantile,
-    rad2deg,
-    remainder,
-    renorm,
-    sgn,
-    signbit,
-    sinh,
-    slogdet,
-    std_mean,
-    tan,
-    tensordot,
-    trapezoid,
-    trapz,
-    true_divide,
-    trunc,
-    vander,
-    var_mean,
-    vdot,
-    xlogy,
-)
-
-__all__ += [
+    # more math, scans, statistics, linear algebra, layout, scatter, search, sampling
     "linalg",
     "acos",
     "addbmm",
@@ -413,26 +408,6 @@ __all__ += [
     "var_mean",
     "vdot",
     "xlogy",
-]
-
-# ---- function forms of Tensor methods, layout/scatter/search ops and sampling (ops/functions.py)
-from .ops.functions import (  # noqa: E402
-    _FUNCTION_FORMS,
-    add,
-    bernoulli,
-    div,
-    divide,
-    flip,
-    multinomial,
-    normal,
-    pow,
-    randint_like,
-    sub,
-    subtract,
-)
-
-globals().update(_FUNCTION_FORMS)
-__all__ += [
     *_FUNCTION_FORMS,
     "add",
     "bernoulli",
@@ -446,3 +421,18 @@ __all__ += [
     "sub",
     "subtract",
 ]
+
+# dtypes under PyTorch's names, as numpy dtypes: `x.to(tg.float64)`, `zeros(3, dtype=tg.long)`.
+# `bool`, `float` and `int` shadow the builtins only in this namespace, as in torch (no module
+# of the package reads them from here); `bool_` is the numpy spelling of the same dtype.
+float32 = float = _np.dtype(_np.float32)  # noqa: A001
+float64 = double = _np.dtype(_np.float64)
+float16 = half = _np.dtype(_np.float16)
+int64 = long = _np.dtype(_np.int64)
+int32 = int = _np.dtype(_np.int32)  # noqa: A001 - torch.int is int32
+int16 = short = _np.dtype(_np.int16)
+int8 = _np.dtype(_np.int8)
+uint8 = _np.dtype(_np.uint8)
+bool = bool_ = _np.dtype(_np.bool_)  # noqa: A001
+__version__ = "0.1.0"
+
