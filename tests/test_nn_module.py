@@ -635,3 +635,50 @@ def test_orthogonal_gives_orthonormal_rows_or_columns_times_gain():
         np.testing.assert_allclose(gram, np.eye(small), atol=1e-5)
     with pytest.raises(ValueError, match="2 dimensions"):
         nn.init.orthogonal_(Tensor(np.zeros(3, np.float32)))
+
+
+def test_embedding_max_norm_rescales_looked_up_rows_in_place():
+    table = np.arange(15.0).reshape(5, 3)
+    emb = nn.Embedding.from_pretrained(table, freeze=False, max_norm=4.0, norm_type=1.0)
+    out = emb(np.array([[1, 1], [4, 0]]))
+    expected = table.copy()
+    for row in (0, 1, 4):  # only looked-up rows whose L1 norm exceeds 4 shrink, to norm ~4
+        norm = np.abs(table[row]).sum()
+        if norm > 4.0:
+            expected[row] = table[row] * 4.0 / (norm + 1e-7)
+    np.testing.assert_allclose(emb.weight.data, expected, rtol=1e-15)
+    np.testing.assert_allclose(out.data, expected[[[1, 1], [4, 0]]], rtol=1e-15)
+    assert np.array_equal(emb.weight.data[2:4], table[2:4])
+    with pytest.raises(ValueError, match="max_norm must be > 0"):
+        nn.Embedding(3, 2, max_norm=0.0)
+
+
+def test_embedding_scale_grad_by_freq_divides_by_lookup_counts():
+    rng = np.random.default_rng(1)
+    emb = nn.Embedding(4, 2, scale_grad_by_freq=True, dtype=np.float64)
+    idx = np.array([[0, 2, 2], [2, 3, 0]])
+    g = rng.standard_normal((2, 3, 2))
+    emb(idx).backward(gradient=g)
+    expected = np.zeros((4, 2))
+    counts = np.zeros(4)
+    for position, row in np.ndenumerate(idx):
+        expected[row] += g[position]
+        counts[row] += 1
+    expected /= np.maximum(counts, 1)[:, None]
+    np.testing.assert_allclose(emb.weight.grad, expected, rtol=1e-15)
+
+
+def test_embedding_from_pretrained_copies_and_freezes():
+    table = np.linspace(-1, 1, 12).reshape(4, 3)
+    frozen = nn.Embedding.from_pretrained(Tensor(table), padding_idx=1)
+    assert not frozen.weight.requires_grad and frozen.weight.dtype == np.float64
+    np.testing.assert_array_equal(frozen.weight.data, table)  # padding row kept, as torch
+    table[0, 0] = 5.0  # a copy: the module does not follow the caller's array
+    assert frozen.weight.data[0, 0] == -1.0
+    trainable = nn.Embedding.from_pretrained(np.ones((3, 2)), freeze=False, padding_idx=0)
+    trainable(np.array([0, 2, 2])).sum().backward()
+    np.testing.assert_array_equal(trainable.weight.grad, [[0, 0], [0, 0], [2, 2]])
+    with pytest.raises(ValueError, match="embeddings must be 2-D"):
+        nn.Embedding.from_pretrained(np.ones(3))
+    with pytest.raises(TypeError, match="embeddings must be floating"):
+        nn.Embedding.from_pretrained(np.ones((2, 2), dtype=np.int64))

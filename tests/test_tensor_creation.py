@@ -19,6 +19,18 @@ def test_zeros_ones_full_accept_both_size_spellings():
     assert tg.zeros(()).shape == ()
 
 
+def test_full_takes_its_dtype_from_the_fill_value():
+    # torch.full's rule: a bool fill gives bool, an int fill int64, a float fill float32
+    assert tg.full((3,), 7).dtype == np.int64 and tg.full((3,), 7).numpy().tolist() == [7] * 3
+    assert tg.full((2,), True).dtype == np.bool_
+    assert tg.full((2,), np.int32(4)).dtype == np.int64
+    assert tg.full((2,), 1.0).dtype == np.float32
+    assert tg.full((2,), 7, dtype=np.float64).dtype == np.float64  # dtype= wins
+    labels = tg.full((4,), 2)
+    loss = tg.loss.cross_entropy(Tensor(np.zeros((4, 3))), labels)  # usable as class labels
+    assert np.isclose(loss.item(), np.log(3.0))
+
+
 def test_like_functions_keep_shape_and_dtype():
     x = Tensor(np.ones((2, 5), dtype=np.float64))
     z = tg.zeros_like(x)

@@ -436,3 +436,9 @@ uint8 = _np.dtype(_np.uint8)
 bool = bool_ = _np.dtype(_np.bool_)  # noqa: A001
 __version__ = "0.1.0"
 
+# `torch.cuda.is_available()` and friends, answering for a CPU-only framework, and the
+# `torch.utils.data` spelling of `tinygrad_opt.data`.
+from . import utils as utils  # noqa: E402
+from .accelerators import accelerator, backends, cuda  # noqa: E402
+
+__all__ += ["accelerator", "backends", "cuda", "utils"]

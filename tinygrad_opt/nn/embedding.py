@@ -22,16 +22,33 @@ def _indices(input, num_embeddings: int, who: str) -> np.ndarray:
     return idx
 
 
-def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
-    """weight[input]; the row at padding_idx receives no gradient."""
+def embedding(
+    input,  # noqa: A002 - torch's name
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+) -> Tensor:
+    """weight[input]; the row at padding_idx receives no gradient. max_norm first rescales,
+    in place, each looked-up row whose norm_type-norm exceeds it to that norm (as torch);
+    scale_grad_by_freq divides each row's gradient by how often the batch looks it up."""
     table = weight.data
     idx = _indices(input, table.shape[0], "embedding")
+    if max_norm is not None and idx.size:
+        # the renorm helper lives with EmbeddingBag, which imports this module
+        from .embedding_bag import _renorm_rows
+
+        _renorm_rows(weight, idx.reshape(-1), max_norm, norm_type)
     out = table[idx]
 
     def backward(g):
         grad = np.zeros(table.shape, dtype=table.dtype)
         # a Numba scatter-add (np.add.at was measured ~27x slower)
         scatter_add_rows(grad, idx.reshape(-1), g.reshape(idx.size, table.shape[1]))
+        if scale_grad_by_freq:
+            counts = np.bincount(idx.reshape(-1), minlength=table.shape[0])
+            grad /= np.maximum(counts, 1)[:, None].astype(table.dtype)
         if padding_idx is not None:
             grad[padding_idx] = 0
         return (grad,)
@@ -40,13 +57,27 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
 
 
 class Embedding(Module):
-    """Embedding(num_embeddings, embedding_dim, padding_idx=None): weight ~ N(0, 1), the
-    padding row zero, as torch.nn.Embedding."""
+    """Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+    norm_type=2.0, scale_grad_by_freq=False): weight ~ N(0, 1), the padding row zero, as
+    torch.nn.Embedding (see `embedding` for max_norm and scale_grad_by_freq)."""
 
     def __init__(
-        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *, dtype=None
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        *,
+        dtype=None,
     ) -> None:
         super().__init__()
+        if max_norm is not None and not max_norm > 0:
+            raise ValueError(f"Embedding: max_norm must be > 0 or None, got {max_norm}")
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = bool(scale_grad_by_freq)
         if num_embeddings < 1 or embedding_dim < 1:
             raise ValueError(
                 f"Embedding: sizes must be positive, got ({num_embeddings}, {embedding_dim})"
@@ -68,8 +99,51 @@ class Embedding(Module):
             self.weight.data[padding_idx] = 0
 
     def forward(self, indices) -> Tensor:
-        return embedding(indices, self.weight, self.padding_idx)
+        return embedding(
+            indices,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+        )
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+    ) -> Embedding:
+        """An Embedding whose weight is a copy of the 2-D `embeddings` (its dtype kept),
+        trainable unless `freeze`; the padding row keeps its given values, as torch."""
+        data = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        if data.ndim != 2:
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be 2-D, got shape {data.shape}"
+            )
+        if data.dtype.kind != "f":
+            raise TypeError(
+                f"Embedding.from_pretrained: embeddings must be floating, got dtype {data.dtype}"
+            )
+        module = cls(
+            data.shape[0],
+            data.shape[1],
+            padding_idx,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            dtype=data.dtype,
+        )
+        module.weight.data[...] = data
+        module.weight.requires_grad = not freeze
+        return module
 
     def extra_repr(self) -> str:
         padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            padding += f", max_norm={self.max_norm}"
         return f"{self.num_embeddings}, {self.embedding_dim}{padding}"

@@ -3,8 +3,9 @@ tensor from_numpy full_like empty empty_like eye linspace logspace randint randp
 randn_like rand_like.
 
 Sizes are given as PyTorch does (`zeros(2, 3)` or `zeros((2, 3))`); dtype defaults to float32
-(arange: int64 when every argument is an int, as PyTorch; randint: int64). Random draws come
-from the package generator (`tinygrad_opt.random`), so `manual_seed` makes them repeat.
+(arange: int64 when every argument is an int, as PyTorch; randint: int64; full: the fill's
+type). Random draws come from the package generator (`tinygrad_opt.random`), so
+`manual_seed` makes them repeat.
 `empty` and `empty_like` return zeros (PyTorch leaves the memory uninitialised). Each takes
 PyTorch's `device=` too: None or "cpu" (the only device; anything else raises ValueError).
 """
@@ -36,10 +37,23 @@ def ones(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     return Tensor(np.ones(_sizes("ones", size), dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 
+def _fill_dtype(fill_value, dtype) -> np.dtype:
+    """torch.full's dtype without dtype=: bool for a bool fill, int64 for an int, else float32."""
+    if dtype is not None:
+        return np.dtype(dtype)
+    if isinstance(fill_value, (bool, np.bool_)):
+        return np.dtype(np.bool_)
+    if isinstance(fill_value, (int, np.integer)):
+        return np.dtype(np.int64)
+    return np.dtype(np.float32)
+
+
 def full(size, fill_value, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """`size` filled with `fill_value`; without dtype= the fill's type decides (bool, int64
+    for a Python int, float32), as torch.full."""
     check_cpu("full", device)
     shape = _sizes("full", (size,))
-    dt = _dtype(dtype)
+    dt = _fill_dtype(fill_value, dtype)
     return Tensor(np.full(shape, fill_value, dtype=dt), requires_grad=requires_grad, dtype=dt)
 
 

@@ -1,0 +1,4 @@
+"""`torch.utils` spellings: `tinygrad_opt.utils.data` holds `tinygrad_opt.data`'s names, so
+`from torch.utils.data import DataLoader, TensorDataset` ports by renaming the package."""
+
+from . import data as data
