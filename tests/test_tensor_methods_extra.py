@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from test_tensor_grad import away_from_zero, check_grads, normal, positive
 
+import tinygrad_opt as tg
 from tinygrad_opt import Tensor
 
 RNG = np.random.default_rng(2024)
@@ -101,11 +102,24 @@ def test_rsqrt_and_reciprocal_at_zero_give_inf_without_warnings():
         assert Tensor([0.0]).reciprocal().data[0] == np.inf
 
 
-def test_isnan_isfinite_are_bool_and_outside_the_graph():
-    x = Tensor(np.array([np.nan, np.inf, 1.0]), requires_grad=True)
-    for out, want in ((x.isnan(), [True, False, False]), (x.isfinite(), [False, False, True])):
+def test_isnan_isfinite_isinf_are_bool_and_outside_the_graph():
+    x = Tensor(np.array([np.nan, np.inf, -np.inf, 1.0]), requires_grad=True)
+    cases = (
+        (x.isnan(), [True, False, False, False]),
+        (x.isfinite(), [False, False, False, True]),
+        (x.isinf(), [False, True, True, False]),
+        (tg.isposinf(x), [False, True, False, False]),
+        (tg.isneginf(x), [False, False, True, False]),
+    )
+    for out, want in cases:
         assert out.dtype == np.bool_ and not out.requires_grad
         np.testing.assert_array_equal(out.data, want)
+
+
+def test_pow_without_a_tensor_says_so():
+    with pytest.raises(TypeError, match="input or exponent must be a Tensor"):
+        tg.pow(2.0, 3.0)
+    np.testing.assert_allclose(tg.pow(2.0, Tensor([1.0, 3.0])).data, [2.0, 8.0])
 
 
 @pytest.mark.parametrize("name", ["all", "any"])

@@ -44,6 +44,9 @@ ceil = unary.ceil
 nan_to_num = unary.nan_to_num
 isnan = unary.isnan
 isfinite = unary.isfinite
+isinf = unary.isinf
+isposinf = unary.isposinf
+isneginf = unary.isneginf
 all = compare.all  # noqa: A001
 any = compare.any  # noqa: A001
 prod = reduce.prod
@@ -359,4 +362,9 @@ def pow(input, exponent) -> Tensor:  # noqa: A001,A002
     """input ** exponent (torch.pow); `input` may be a number when exponent is a tensor."""
     if isinstance(input, Tensor):
         return _arithmetic.pow(input, exponent)
+    if not isinstance(exponent, Tensor):
+        raise TypeError(
+            f"pow: input or exponent must be a Tensor, got {type(input).__name__} and "
+            f"{type(exponent).__name__} (use ** on numbers)"
+        )
     return _arithmetic.rpow(exponent, input)

@@ -250,3 +250,18 @@ def isnan(x: Tensor) -> Tensor:
 def isfinite(x: Tensor) -> Tensor:
     """Bool tensor, true where x is neither NaN nor +-inf (outside the graph)."""
     return Tensor(np.isfinite(x.data))
+
+
+def isinf(x: Tensor) -> Tensor:
+    """Bool tensor, true where x is +inf or -inf (outside the graph)."""
+    return Tensor(np.isinf(x.data))
+
+
+def isposinf(x: Tensor) -> Tensor:
+    """Bool tensor, true where x is +inf (outside the graph)."""
+    return Tensor(np.isposinf(x.data))
+
+
+def isneginf(x: Tensor) -> Tensor:
+    """Bool tensor, true where x is -inf (outside the graph)."""
+    return Tensor(np.isneginf(x.data))
