@@ -17,8 +17,13 @@ Equations (PyTorch's documentation; sigma is the logistic sigmoid):
           n = tanh(W_in x + b_in + r * (W_hn h + b_hn));  h' = (1 - z) * n + z * h
 Every weight and bias starts U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch.
 
-Deviations from PyTorch: PackedSequence input is not supported (a TypeError); malformed
-input or hidden state is a ValueError (PyTorch raises RuntimeError for most of them);
+A PackedSequence input (nn.utils.rnn) gives a PackedSequence output: step t updates only the
+first batch_sizes[t] rows (the batch is sorted by length, so the active rows are a prefix),
+h_n holds each sequence's state after its own last step, the reverse direction starts each
+sequence at its own last element, and h_0 / h_n are in the caller's batch order.
+
+Deviations from PyTorch: malformed input or hidden state is a ValueError (PyTorch raises
+RuntimeError for most of them);
 `flatten_parameters()` is a no-op (there is no cuDNN weight buffer to compact).
 """
 
@@ -35,6 +40,7 @@ from . import init
 from .dropout import _check_p, dropout
 from .linear import linear
 from .module import Module, Parameter
+from .rnn_utils import PackedSequence, packed_layout
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -232,7 +238,10 @@ class RNNBase(Module):
         """input (L, N, H_in), (N, L, H_in) when batch_first, or unbatched (L, H_in); hx is
         h_0 of shape (D * num_layers, N, H_out) (unbatched: without N), for an LSTM the pair
         (h_0, c_0); zeros when omitted. Returns (output, h_n), for an LSTM (output,
-        (h_n, c_n)), in PyTorch's shapes."""
+        (h_n, c_n)), in PyTorch's shapes. A PackedSequence input gives a PackedSequence
+        output."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         who = self._who
         x = _tensor(input, "input", who)
         if x.ndim not in (2, 3):
@@ -291,6 +300,72 @@ class RNNBase(Module):
             outputs[t] = current[0] if self.mode == "LSTM" else current
         final = current if self.mode == "LSTM" else (current,)
         return stack(outputs, dim=0), final
+
+    def _forward_packed(self, packed: PackedSequence, hx):
+        """forward() on a PackedSequence: data (sum of lengths, H_in); hx and h_n are
+        (D * num_layers, N, H_out) in the caller's batch order."""
+        who = self._who
+        sizes, sorted_idx, unsorted_idx = packed_layout(packed, who)
+        x = _tensor(packed.data, "input", who)
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ValueError(
+                f"{who}: expected packed data of shape (sum of lengths, {self.input_size}), got "
+                f"{tuple(x.shape)}"
+            )
+        dtype = self._weights(0, 0)["ih"].dtype
+        states = self._initial_state(hx, int(sizes[0]), True, dtype)
+        if hx is not None and sorted_idx is not None:  # h_0 rows follow the sorted batch
+            states = tuple(s[:, sorted_idx] for s in states)
+
+        directions = 2 if self.bidirectional else 1
+        finals: list[tuple[Tensor, ...]] = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                weights = self._weights(layer, direction)
+                state = tuple(s[k] for s in states)
+                out, state = self._run_packed(x, sizes, state, weights, reverse=direction == 1)
+                outputs.append(out)
+                finals.append(state)
+            x = outputs[0] if directions == 1 else cat(outputs, dim=-1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = dropout(x, self.dropout, training=True)
+
+        last = tuple(stack([f[i] for f in finals], dim=0) for i in range(len(states)))
+        if unsorted_idx is not None:
+            last = tuple(s[:, unsorted_idx] for s in last)
+        output = PackedSequence(x, packed.batch_sizes, packed.sorted_indices,
+                                packed.unsorted_indices)  # fmt: skip
+        return output, (last if self.mode == "LSTM" else last[0])
+
+    def _run_packed(self, x: Tensor, sizes: np.ndarray, state: tuple[Tensor, ...],
+                    weights: dict, reverse: bool):  # fmt: skip
+        """One layer in one direction over packed rows x (sum of sizes, H_in): step t updates
+        the first sizes[t] rows of the state. Forward, rows that stop are set aside (sizes
+        only shrink); in reverse, a row joins from h_0 at its own last step. Returns the
+        packed outputs and the final state, one row per sorted sequence."""
+        projected = linear(x, weights["ih"], weights["b_ih"])  # all steps in one matmul
+        offsets = np.concatenate(([0], np.cumsum(sizes))).tolist()
+        steps = range(len(sizes) - 1, -1, -1) if reverse else range(len(sizes))
+        outputs: list[Tensor | None] = [None] * len(sizes)
+        current = tuple(s[: int(sizes[steps[0]])] for s in state)
+        finished: list[tuple[Tensor, ...]] = []  # forward: rows past their last step
+        for t in steps:
+            active, rows = int(sizes[t]), current[0].shape[0]
+            if active < rows:
+                finished.append(tuple(s[active:] for s in current))
+                current = tuple(s[:active] for s in current)
+            elif active > rows:
+                current = tuple(cat([c, s[rows:active]], dim=0) for c, s in zip(current, state))
+            new = _step(self.mode, projected[offsets[t] : offsets[t + 1]],
+                        current if self.mode == "LSTM" else current[0], weights)  # fmt: skip
+            current = new if self.mode == "LSTM" else (new,)
+            outputs[t] = current[0]
+        if finished:  # the last rows stopped first
+            parts = [current, *reversed(finished)]
+            current = tuple(cat([p[i] for p in parts], dim=0) for i in range(len(current)))
+        return cat(outputs, dim=0), current
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"

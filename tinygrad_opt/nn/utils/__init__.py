@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..optim.flat_buffer import grad_view_position
-from ..optim.grad_kernels import clamp_, max_abs, min_abs, scale_, sum_abs_pow, sum_squares
-from ..optim.parallel import PARALLEL_MIN_SIZE, single_thread
-from ..tensor import Tensor
+from ...optim.flat_buffer import grad_view_position
+from ...optim.grad_kernels import clamp_, max_abs, min_abs, scale_, sum_abs_pow, sum_squares
+from ...optim.parallel import PARALLEL_MIN_SIZE, single_thread
+from ...tensor import Tensor
 
 
 def _grads(parameters: Any) -> list[np.ndarray]:
@@ -211,4 +211,5 @@ def clip_grad_value_(
         np.clip(x, -value, value, out=x)
 
 
-from .parameter_vector import parameters_to_vector, vector_to_parameters  # noqa: E402, F401
+from ..parameter_vector import parameters_to_vector, vector_to_parameters  # noqa: E402, F401
+from . import rnn  # noqa: E402, F401  (torch.nn.utils.rnn)
