@@ -6,6 +6,7 @@ from . import thread_pools  # noqa: F401  (must run before numpy and Numba load)
 # isort: on
 import numpy as _np
 
+from . import autograd as autograd
 from . import data as data
 from . import datasets as datasets
 from . import linalg as linalg
@@ -211,6 +212,7 @@ globals().update(_FUNCTION_FORMS)
 
 __all__ = [
     "Tensor",
+    "autograd",
     "data",
     "datasets",
     "load",

@@ -23,7 +23,8 @@ split, a boolean mask) may return `SlicedGrad(where, g)` instead: the engine add
 `parent_grad[where]` of one buffer per parent, so L slices of one array cost O(size) in
 backward, not L zero arrays of the whole (an RNN's time loop, `x[:, t]`).
 The ops themselves live in `tinygrad_opt/ops/`, one file per family,
-bound as methods and operators in `ops/__init__.py`.
+bound as methods and operators in `ops/__init__.py`. Custom Functions, `autograd.grad` and
+`autograd.backward` (tinygrad_opt/autograd.py) run on this engine (`capture_gradients`).
 """
 
 from __future__ import annotations
@@ -264,8 +265,23 @@ class Tensor:
         return out
 
     # ----------------------------------------------------------------------- backward
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (and retained non-leaves')."""
+    def backward(
+        self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+        inputs=None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (and retained non-leaves').
+
+        `retain_graph=None` means False (torch: the value of `create_graph`, which must be
+        False here: no higher-order graphs). With `inputs` (a Tensor or a sequence of them)
+        only those tensors' `.grad` receive gradient, as `tinygrad_opt.autograd.backward`."""
+        if inputs is not None or create_graph:
+            from .autograd import backward  # imported here: autograd imports this module
+
+            if gradient is not None and not isinstance(gradient, Tensor):
+                gradient = np.asarray(gradient)  # as below: anything numpy takes
+            seeds = None if gradient is None else [gradient]
+            backward(self, seeds, retain_graph, create_graph, inputs=inputs)
+            return
         if not self.requires_grad:
             raise RuntimeError(
                 "backward(): this tensor does not require grad and has no graph; set "
@@ -294,22 +310,35 @@ class Tensor:
         finally:
             _claims.claimed = outer_claims
 
-    def _run_backward(self, seed: np.ndarray, retain_graph: bool) -> None:
+    def _run_backward(
+        self, seed: np.ndarray, retain_graph: bool | None, capture: dict | None = None
+    ) -> None:
+        """The backward loop. With `capture` (ids of tensors -> None), nothing accumulates
+        into `.grad`: each captured tensor's summed gradient (after its hooks) is stored in
+        `capture` instead, and only the ops between `self` and the captured tensors run."""
         grads: dict[int, np.ndarray] = {id(self): seed}
         # Keys whose summed gradient is an array this loop allocated (safe to add into in
         # place); any other array may be shared with an op's output or another gradient.
         owned: set[int] = set()
-        for node in _topological_order(self):
+        order = _topological_order(self)
+        if capture is not None:
+            order, through = _between(order, capture)
+        for node in order:
             grad = grads.pop(id(node), None)
             if grad is None:
                 continue
             if node._hooks is not None:  # after summing every contribution, as torch
                 grad = node._run_hooks(grad)
+            if capture is not None:  # one test per node keeps the usual backward's cost
+                if id(node) in capture:
+                    capture[id(node)] = grad
+                if id(node) not in through:
+                    continue
             backward = node._backward
             if backward is None:
                 node._accumulate_grad(grad)
                 continue
-            if node._retains_grad:
+            if node._retains_grad and capture is None:
                 node._accumulate_grad(grad)
             parents = node._parents
             if node._made_at != _inplace_clock[0]:  # something changed in place since
@@ -485,6 +514,36 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                 stack.append((parent, False))
     order.reverse()
     return order
+
+
+def capture_gradients(
+    root: Tensor, inputs: Sequence[Tensor], retain_graph: bool | None
+) -> list[np.ndarray | None]:
+    """The gradient of `root` (seeded with ones) that reaches each of `inputs`, None where
+    none does, touching no `.grad`; the engine behind `tinygrad_opt.autograd.grad`."""
+    capture: dict[int, np.ndarray | None] = {id(t): None for t in inputs}
+    outer_claims = _claims.claimed
+    _claims.claimed = None  # so no op writes into an optimizer's gradient buffer
+    try:
+        root._run_backward(np.ones_like(root.data), retain_graph, capture)
+    finally:
+        _claims.claimed = outer_claims
+    return [capture[id(t)] for t in inputs]
+
+
+def _between(order: list[Tensor], capture: dict) -> tuple[list[Tensor], set[int]]:
+    """`order` cut to the nodes on a path to a captured tensor, and the ids of those whose
+    backward must run (one of their parents is on such a path). The rest of the graph does
+    not run, so its hooks are not called and its saved arrays are not freed (as torch)."""
+    needed: set[int] = set()
+    through: set[int] = set()
+    for node in reversed(order):  # parents before the nodes that consume them
+        if any(id(parent) in needed for parent in node._parents):
+            through.add(id(node))
+            needed.add(id(node))
+        elif id(node) in capture:
+            needed.add(id(node))
+    return [node for node in order if id(node) in needed], through
 
 
 def _add_sliced(grads: dict, owned: set, key: int, data: np.ndarray, part: SlicedGrad) -> None:
