@@ -44,6 +44,9 @@ class SlicedGrad:
     basic index or boolean mask (each element selected at most once, so `+=` is exact)."""
 
     __slots__ = ("where", "value")
+    # never equal to an array's shape: the engine's shape test routes a SlicedGrad to its own
+    # branch, so the usual full-shape gradient pays no extra type test
+    shape = None
 
     def __init__(self, where, value: np.ndarray) -> None:
         self.where = where
@@ -350,10 +353,10 @@ class Tensor:
                 if parent_grad is None or not parent.requires_grad:
                     continue
                 data = parent.data
-                if type(parent_grad) is SlicedGrad:
-                    _add_sliced(grads, owned, id(parent), data, parent_grad)
-                    continue
                 if parent_grad.shape != data.shape:
+                    if type(parent_grad) is SlicedGrad:
+                        _add_sliced(grads, owned, id(parent), data, parent_grad)
+                        continue
                     parent_grad = _checked_unbroadcast(parent_grad, data.shape)
                 if parent_grad.dtype is not data.dtype and parent_grad.dtype != data.dtype:
                     parent_grad = parent_grad.astype(data.dtype)  # e.g. float32 input, float64 op
