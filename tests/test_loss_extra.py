@@ -365,6 +365,19 @@ def test_multi_margin_tie_gets_no_gradient_and_one_sample_shapes():
     assert empty.item() == 0.0  # as torch, not NaN
 
 
+@pytest.mark.parametrize("which", ["multi_margin", "multilabel_margin"])
+def test_empty_batch_mean_is_zero_and_still_differentiable(which):
+    # a training loop calls backward() on every batch's loss, an empty one included
+    x = Tensor(np.zeros((0, 4), dtype=np.float32), requires_grad=True)
+    if which == "multi_margin":
+        loss = F.multi_margin_loss(x, np.zeros(0, dtype=np.int64))
+    else:
+        loss = F.multilabel_margin_loss(x, np.zeros((0, 4), dtype=np.int64))
+    assert loss.item() == 0.0 and loss.dtype == np.float32
+    loss.backward()
+    assert x.grad.shape == (0, 4)
+
+
 def test_multi_margin_class_keeps_weight_buffer():
     module = nn.MultiMarginLoss(p=2, margin=0.5, weight=np.array([1.0, 2.0, 1.0, 0.5]))
     assert list(module.state_dict()) == ["weight"]

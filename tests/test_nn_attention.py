@@ -203,6 +203,29 @@ def test_mha_self_attention_uses_the_same_weights_as_separate_inputs():
     np.testing.assert_allclose(m(xt, xt, xt)[0].data, same, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("batched", [True, False])
+def test_mha_self_attention_projects_in_one_product(monkeypatch, batch_first, batched):
+    from tinygrad_opt.nn import attention as attention_module
+
+    calls = []
+
+    def counting_linear(x, weight, bias=None):
+        calls.append(weight.shape)
+        return real_linear(x, weight, bias)
+
+    real_linear = attention_module.linear
+    monkeypatch.setattr(attention_module, "linear", counting_linear)
+    m = nn.MultiheadAttention(4, 2, batch_first=batch_first, dtype=np.float64)
+    x = T(randn(3, 2, 4) if batched else randn(3, 4))
+    out = m(x, x, x)[0].data
+    assert calls == [(12, 4)]  # the (3E, E) in_proj_weight at once, whatever the layout
+    calls.clear()
+    separate = m(x, T(x.data), T(x.data))[0].data
+    assert len(calls) == 3
+    np.testing.assert_allclose(out, separate, rtol=1e-12, atol=1e-14)
+
+
 def test_mha_fully_masked_rows_nan_with_weights_zero_without():
     m = nn.MultiheadAttention(4, 2, dtype=np.float64)
     x = T(randn(3, 2, 4))

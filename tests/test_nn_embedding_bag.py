@@ -15,8 +15,9 @@ def naive_bags(idx, offsets, include_last_offset):
     """The list of bags (lists of positions) by the documented rule."""
     if idx.ndim == 2:
         return [list(range(r * idx.shape[1], (r + 1) * idx.shape[1])) for r in range(idx.shape[0])]
-    starts = list(offsets[:-1]) if include_last_offset else list(offsets)
-    bounds = starts + [len(idx)]
+    # include_last_offset: offsets is CSR, its last entry ends the last bag
+    bounds = list(offsets) if include_last_offset else list(offsets) + [len(idx)]
+    starts = bounds[:-1]
     return [list(range(bounds[b], bounds[b + 1])) for b in range(len(starts))]
 
 
@@ -61,6 +62,21 @@ def test_values_2d_and_include_last_offset(mode):
     np.testing.assert_allclose(out.data, naive_embedding_bag(table, IDX_1D, last, mode, None, True),
                                rtol=1e-12, atol=1e-14)
     assert out.shape == (len(OFFSETS), 3)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_include_last_offset_ends_the_last_bag_at_the_last_offset(mode):
+    table = randn(7, 3)
+    for last in ([0, 2, 2, 5], [0, 0], [0]):  # all shorter than IDX_1D; [0] is no bag at all
+        last = np.array(last)
+        w = Tensor(table, requires_grad=True)
+        out = F.embedding_bag(IDX_1D, w, last, mode=mode, include_last_offset=True)
+        expected = naive_embedding_bag(table, IDX_1D, last, mode, None, True)
+        assert out.shape == (len(last) - 1, 3)
+        np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-14)
+        out.sum().backward()
+        unused = np.setdiff1d(np.arange(7), IDX_1D[: last[-1]])
+        np.testing.assert_array_equal(w.grad[unused], 0.0)  # rows only past the end
 
 
 def test_a_bag_of_padding_only_is_zero_and_mean_ignores_padding():

@@ -75,6 +75,15 @@ def test_shrink_and_threshold_gradients_at_the_kinks_are_zero():
     np.testing.assert_array_equal(x.grad, [0, 1, 0])
 
 
+def test_threshold_keeps_nan_visible():
+    # the rule is "value where x <= threshold": NaN is not <= anything, so it stays NaN
+    x = Tensor(np.array([np.nan, 0.1, 0.9], dtype=np.float32), requires_grad=True)
+    out = F.threshold(x, 0.5, 2.0)
+    np.testing.assert_array_equal(out.data, np.array([np.nan, 2.0, 0.9], dtype=np.float32))
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1, 0, 1])
+
+
 def test_softmax2d_is_a_softmax_over_channels():
     x = randn(2, 3, 4, 5)
     np.testing.assert_allclose(nn.Softmax2d()(Tensor(x)).data, np_softmax(x, 1), rtol=1e-12)

@@ -74,7 +74,8 @@ def _reduce(values: Tensor, reduction: str, empty_mean: float | None = None) -> 
     if reduction == "sum":
         return values.sum()
     if empty_mean is not None and values.data.size == 0:
-        return Tensor(np.asarray(empty_mean, dtype=values.data.dtype))
+        # built on the (empty) values, so it stays in the graph and backward() still works
+        return values.sum() + empty_mean
     return values.mean()
 
 

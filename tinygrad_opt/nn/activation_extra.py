@@ -160,14 +160,15 @@ class GLU(Module):
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """x where x > threshold, else value; gradient 1 where x > threshold, else 0 (`inplace`
-    is ignored)."""
+    """value where x <= threshold, else x; gradient 0 where x <= threshold, else 1 (`inplace`
+    is ignored). A NaN input stays NaN (and passes its gradient), as PyTorch."""
     x = float_data(input, "threshold")
-    above = x > threshold
-    out = np.where(above, x, _scalar(x, value))
+    # `not <=` rather than `>`: NaN compares false both ways and must not become `value`
+    kept = ~(x <= threshold)
+    out = np.where(kept, x, _scalar(x, value))
 
     def backward(g):
-        return (g * above,)
+        return (g * kept,)
 
     return Tensor.make(out, (input,), backward)
 

@@ -279,11 +279,11 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k)
             init.xavier_normal_(self.bias_v)
 
-    def _project(self, query: Tensor, key: Tensor, value: Tensor):
+    def _project(self, query: Tensor, key: Tensor, value: Tensor, same: bool):
         b = self.in_proj_bias
         bq, bk, bv = (None, None, None) if b is None else b.chunk(3)
         if self._qkv_same_embed_dim:
-            if query is key and key is value:  # self-attention: one product
+            if same:  # self-attention: one product
                 return linear(query, self.in_proj_weight, b).chunk(3, dim=-1)
             wq, wk, wv = self.in_proj_weight.chunk(3)
         else:
@@ -321,6 +321,8 @@ class MultiheadAttention(Module):
                 f"{who}: need attn_mask if specifying the is_causal hint; "
                 "Transformer.generate_square_subsequent_mask makes a causal mask"
             )
+        # checked before the layout changes below, which give three distinct Tensors
+        same = query is key and key is value
         # work in (N, L, E)
         if not batched:
             query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
@@ -336,7 +338,7 @@ class MultiheadAttention(Module):
         H, D = self.num_heads, self.head_dim
         bias = self._mask(attn_mask, key_padding_mask, batched, N, L, S, query.dtype)
 
-        q, k, v = self._project(query, key, value)
+        q, k, v = self._project(query, key, value, same)
         if self.bias_k is not None:
             k = cat([k, self.bias_k.expand(N, 1, self.embed_dim)], dim=1)
             v = cat([v, self.bias_v.expand(N, 1, self.embed_dim)], dim=1)

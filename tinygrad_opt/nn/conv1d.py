@@ -206,7 +206,8 @@ def conv_transpose1d(
 ) -> Tensor:
     """1-D transposed convolution of (N, C_in, L) or (C_in, L) input with weight
     (C_in, O/groups, K), as PyTorch: output length (L - 1) * stride - 2 * padding +
-    dilation * (K - 1) + output_padding + 1."""
+    dilation * (K - 1) + output_padding + 1 (0 is a ValueError; PyTorch returns an empty
+    output)."""
     return _conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups,
                              dilation, "conv_transpose1d")  # fmt: skip
 

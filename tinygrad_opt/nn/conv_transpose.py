@@ -134,8 +134,8 @@ def conv_transpose2d(
 
     Output (N, O, OH, OW), OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1) +
     output_padding + 1. Errors are ValueErrors (PyTorch raises RuntimeError for a channel
-    mismatch, an output_padding not below stride or dilation, or an output smaller than
-    1x1; it lets an empty batch through with the latter)."""
+    mismatch, an output_padding not below stride or dilation, or a negative output size).
+    Deviation: an output size of 0 is a ValueError too; PyTorch returns an empty output."""
     return _conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
                              dilation, "conv_transpose2d")  # fmt: skip
 

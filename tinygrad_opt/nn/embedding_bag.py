@@ -41,7 +41,8 @@ def _bag_max(table, rows, starts, stops, out, winner):
 
 def _offsets(offsets, length: int, include_last_offset: bool) -> tuple[np.ndarray, int]:
     """(start of each bag, end of the last bag) from 1-D offsets, checked as torch checks them
-    (plus non-decreasing order, which torch leaves undefined)."""
+    (plus non-decreasing order, which torch leaves undefined). With include_last_offset the
+    last offset ends the last bag (CSR), so entries from there on belong to no bag."""
     if offsets is None:
         raise ValueError("embedding_bag: offsets has to be a 1D Tensor for 1D input, but got None")
     off = offsets.data if isinstance(offsets, Tensor) else np.asarray(offsets)
@@ -68,9 +69,9 @@ def _offsets(offsets, length: int, include_last_offset: bool) -> tuple[np.ndarra
             f"got {off[-1]}"
         )
     off = off.astype(np.int64)
-    # the last bag runs to the end of input even when include_last_offset's final offset
-    # (documented to equal the input's length) is smaller, as torch does
-    return (off[:-1] if include_last_offset else off), length
+    if include_last_offset:
+        return off[:-1], int(off[-1])
+    return off, length
 
 
 def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
@@ -104,7 +105,9 @@ def embedding_bag(
 
     2-D input (B, N): each row is a bag (offsets must be None). 1-D input: bag i is
     input[offsets[i]:offsets[i + 1]], the last running to the end of input (with
-    include_last_offset, offsets has one more entry, the input's length). mode 'sum' (optionally
+    include_last_offset, offsets has one more entry that ends the last bag, documented to be
+    the input's length: entries past a smaller one are left out, as torch's sum and mean
+    modes do; torch 2.13's max mode runs that bag to the end of input). mode 'sum' (optionally
     weighted by per_sample_weights, shaped like input), 'mean' or 'max'. Entries equal to
     padding_idx are left out (the mean divides by the bag's other entries), empty bags give
     zeros. max_norm rescales the looked-up rows of weight in place first. scale_grad_by_freq

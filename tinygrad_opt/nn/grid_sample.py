@@ -20,8 +20,9 @@ from the weights' derivatives) run in Numba kernels over channels-last memory
 Deviations: no 'bicubic' mode and no 5-D (volumetric) input (ValueError); input and grid
 of different float dtypes are computed in the wider one (PyTorch raises); errors PyTorch
 raises as RuntimeError / NotImplementedError are ValueErrors. A NaN or infinite grid
-coordinate gives NaN in 'bilinear' mode with 'zeros' padding and reads 0 otherwise, as
-PyTorch's CPU kernel.
+coordinate gives NaN in 'bilinear' mode with 'zeros' padding and reads 0 in 'nearest' mode
+with 'zeros' padding, as PyTorch's CPU kernel; with 'border' a NaN (with 'reflection' a NaN
+or an infinity) also reads 0, where PyTorch's CPU kernel reads an edge pixel.
 """
 
 from __future__ import annotations
