@@ -450,3 +450,10 @@ from . import utils as utils  # noqa: E402
 from .accelerators import accelerator, backends, cuda  # noqa: E402
 
 __all__ += ["accelerator", "backends", "cuda", "utils"]
+
+# torch.set_default_dtype / get_default_dtype, torch.Generator and torch.Size
+from .default_dtype import get_default_dtype, set_default_dtype  # noqa: E402
+from .random import Generator  # noqa: E402
+from .size import Size  # noqa: E402
+
+__all__ += ["Generator", "Size", "get_default_dtype", "set_default_dtype"]

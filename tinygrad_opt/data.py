@@ -5,7 +5,8 @@
   `ChainDataset` and `random_split` are in `tinygrad_opt/dataset.py`.
 - `TensorDataset(*arrays)`: numpy arrays or Tensors sharing their first dimension.
 - `DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
-  num_workers=0, pin_memory=False, collate_fn=None, sampler=None, batch_sampler=None)`
+  num_workers=0, pin_memory=False, collate_fn=None, sampler=None, batch_sampler=None,
+  generator=None)`
   yields tuples of Tensors, one per field, each with the batch as its first dimension (or,
   with `collate_fn`, whatever it makes of the list of samples, as PyTorch).
   `batch_size=len(dataset)` gives full-batch gradient descent, `batch_size=1` pure SGD.
@@ -23,7 +24,9 @@ Batches are copies, never views into the dataset.
 Shuffling uses the loader's own `numpy.random.Generator`, seeded by `seed`, or, when `seed`
 is None and `shuffle=True`, by a seed drawn from `tinygrad_opt.random.generator()` when the
 loader is created (so `manual_seed` makes it repeat; a non-shuffling loader draws nothing).
-Each `iter(loader)` starts a new epoch with a fresh permutation, as in PyTorch.
+Each `iter(loader)` starts a new epoch with a fresh permutation, as in PyTorch. PyTorch's
+`generator=` (a `tinygrad_opt.Generator` or numpy Generator, instead of `seed`) is used as
+that generator itself, so shuffling advances it, as PyTorch's loader advances its generator.
 
 `state_dict()` captures the generator state at the start of the epoch in progress and how
 many of its batches were handed out; `load_state_dict()` on a loader over the same dataset
@@ -170,7 +173,8 @@ class DataLoader:
     """Iterate over `dataset` in batches of Tensors (see the module docstring).
 
     Same argument names and defaults as torch.utils.data.DataLoader for the arguments it has;
-    `seed` replaces PyTorch's `generator=`. `len(loader)` is the number of batches per epoch.
+    `seed` (an int) or PyTorch's `generator=` (a `Generator`, drawn from directly) fix the
+    shuffling order. `len(loader)` is the number of batches per epoch.
     `num_workers` and `pin_memory` are checked and otherwise ignored, so PyTorch's loader
     arguments port: batches are gathered in the calling process (one numpy indexing per
     field), and there is no device memory to pin. `collate_fn(samples)` receives the list of
@@ -191,6 +195,7 @@ class DataLoader:
         collate_fn=None,
         sampler=None,
         batch_sampler=None,
+        generator=None,
     ) -> None:
         iterable = isinstance(dataset, IterableDataset)
         if not iterable and not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
@@ -216,6 +221,10 @@ class DataLoader:
                 raise TypeError(f"DataLoader: seed must be an int or None, got {seed!r}")
             if seed < 0:
                 raise ValueError(f"DataLoader: seed must be non-negative, got {seed}")
+        if generator is not None:
+            _random.resolve(generator, "DataLoader")
+            if seed is not None:
+                raise ValueError("DataLoader: give seed or generator, not both")
         _check_samplers(iterable, batch_size, shuffle, drop_last, sampler, batch_sampler)
         arrays = None if iterable else getattr(dataset, "arrays", None)
         if arrays is not None:
@@ -232,7 +241,9 @@ class DataLoader:
         self.drop_last = drop_last
         self.collate_fn = collate_fn
         self._rng: np.random.Generator | None = None
-        if shuffle:
+        if shuffle and generator is not None:
+            self._rng = generator
+        elif shuffle:
             if seed is None:
                 seed = int(_random.generator().integers(0, 2**63))
             self._rng = np.random.default_rng(int(seed))

@@ -233,8 +233,9 @@ def random_split(
     floor(n * fraction) samples and the remaining ones go one each to the splits in order,
     from the first (a split left empty warns), as PyTorch. One permutation of
     `len(dataset)` is drawn and cut in order. Deviation: `generator` is None (the package
-    generator, so `tinygrad_opt.manual_seed` makes it repeat), an int seed or a
-    `numpy.random.Generator`, not a torch.Generator; negative int lengths raise ValueError;
+    generator, so `tinygrad_opt.manual_seed` makes it repeat), an int seed, a
+    `tinygrad_opt.Generator` or a `numpy.random.Generator`, not a torch.Generator;
+    negative int lengths raise ValueError;
     fractions are summed exactly (math.fsum), so ones like [0.017, 0.553, 0.316, 0.114],
     whose float sum is 1.0000000000000002, are taken (PyTorch refuses them).
     """

@@ -16,7 +16,8 @@ Also importable from `tinygrad_opt.data`. Each sampler is an iterable of dataset
 
 Randomness (deviation from PyTorch, whose `generator=` is a torch.Generator and whose
 unseeded samplers draw a new seed from the global RNG at every `iter()`): `generator` is an
-int seed or a `numpy.random.Generator` (used, and advanced, as is). When it is None the
+int seed, a `tinygrad_opt.Generator` or any `numpy.random.Generator` (used, and advanced,
+as is). When it is None the
 sampler seeds its own generator once, when it is built, with one draw from
 `tinygrad_opt.random.generator()`, so `tinygrad_opt.manual_seed` makes it repeat (the
 `DataLoader(shuffle=True)` rule). Each `iter()` draws its whole epoch from that generator

@@ -34,7 +34,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .default_dtype import _DEFAULT as _DEFAULT_FLOAT
 from .grad_mode import GRAD_MODE
+from .size import Size
 
 BackwardFn = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
 
@@ -129,7 +131,7 @@ class ElementCount(int):
 
     def __call__(self, dim: int | None = None):
         if dim is None:
-            return self.shape
+            return Size(self.shape)
         if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
             raise TypeError(f"size(dim): dim must be an int, got {dim!r}")
         if not -len(self.shape) <= dim < len(self.shape):
@@ -145,9 +147,10 @@ class ElementCount(int):
 class Tensor:
     """An n-dimensional array that can record the ops applied to it and backpropagate.
 
-    `Tensor(data, requires_grad=False, dtype=None)`: floating input becomes float32 unless it
-    is already a float64 numpy array (or dtype says otherwise); integer and boolean data keep
-    their dtype and cannot require grad.
+    `Tensor(data, requires_grad=False, dtype=None)`: Python floats and lists of them take the
+    default float dtype (float32 unless `set_default_dtype` changed it); a float64 numpy
+    array or scalar stays float64 and other floating numpy data becomes float32 (or dtype
+    says otherwise); integer and boolean data keep their dtype and cannot require grad.
     """
 
     __slots__ = (
@@ -176,8 +179,8 @@ class Tensor:
                 array = array.astype(np.float32)
         else:
             array = np.asarray(data)
-            if array.dtype.kind == "f":  # Python floats and lists of them are float32
-                array = array.astype(np.float32)
+            if array.dtype.kind == "f":  # Python floats and lists of them: the default dtype
+                array = array.astype(_DEFAULT_FLOAT[0], copy=False)
         if array.dtype.kind not in "fiub":
             raise TypeError(f"Tensor: unsupported dtype {array.dtype}; expected float, int or bool")
         self.data = array
@@ -427,7 +430,7 @@ class Tensor:
     @property
     def size(self) -> ElementCount:
         """The number of elements (an int, as numpy's `.size`); also callable as PyTorch's
-        method: `x.size()` is the shape and `x.size(d)` dimension d's length."""
+        method: `x.size()` is the shape as a `Size` and `x.size(d)` dimension d's length."""
         return ElementCount(self.data.size, self.data.shape)
 
     @property
@@ -579,7 +582,7 @@ def _checked_unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray
 def as_tensor_like(value, like: Tensor) -> Tensor:
     """Turn a Python scalar/array into a Tensor by the binary-op dtype rules: a Python scalar
     takes `like`'s dtype when `like` is floating or both are integers (never upcasting); an
-    integer tensor with a Python float gives float32."""
+    integer tensor with a Python float gives the default float dtype (float32)."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, np.generic):
@@ -589,7 +592,7 @@ def as_tensor_like(value, like: Tensor) -> Tensor:
         if kind == "f":
             return Tensor(np.asarray(value, dtype=like.data.dtype))
         if isinstance(value, float):
-            return Tensor(np.asarray(value, dtype=np.float32))
+            return Tensor(np.asarray(value, dtype=_DEFAULT_FLOAT[0]))
         if kind in "iu" and not isinstance(value, bool):
             return Tensor(np.asarray(value, dtype=like.data.dtype))
         return Tensor(np.asarray(value))

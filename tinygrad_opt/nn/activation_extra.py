@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..random import generator
 from ..tensor import Tensor
 from ._layout import float_data
@@ -65,7 +66,7 @@ class PReLU(Module):
             raise ValueError(f"PReLU: num_parameters must be a positive int, got {count!r}")
         self.num_parameters = int(count)
         self.init = init
-        dtype = np.dtype(dtype or np.float32)
+        dtype = default_float(dtype)
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
 
     def reset_parameters(self) -> None:

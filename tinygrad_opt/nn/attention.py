@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..ops.join import cat
 from ..ops.select import masked_fill
 from ..tensor import Tensor
@@ -243,7 +244,7 @@ class MultiheadAttention(Module):
         self.batch_first = batch_first
         self.head_dim = self.embed_dim // self.num_heads
         self.add_zero_attn = add_zero_attn
-        dtype = np.dtype(dtype or np.float32)
+        dtype = default_float(dtype)
         E = self.embed_dim
         if self._qkv_same_embed_dim:
             self.in_proj_weight = Parameter(np.empty((3 * E, E), dtype=dtype))

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..tensor import Tensor
 from . import init
 from ._layout import float_data
@@ -76,7 +77,7 @@ class Bilinear(Module):
         self.in1_features = int(in1_features)
         self.in2_features = int(in2_features)
         self.out_features = int(out_features)
-        dtype = np.dtype(dtype or np.float32)
+        dtype = default_float(dtype)
         shape = (self.out_features, self.in1_features, self.in2_features)
         self.weight = Parameter(np.empty(shape, dtype=dtype))
         if bias:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..default_dtype import default_float
 from . import init
 from .conv_padding import PADDING_MODES
 from .module import Module, Parameter
@@ -51,7 +52,7 @@ class ConvLayer(Module):
 
     def _add_parameters(self, bias: bool, dtype) -> None:
         """The weight and (if `bias`) the bias, initialised; after kernel_size is set."""
-        dtype = np.dtype(dtype or np.float32)
+        dtype = default_float(dtype)
         first, second = self.in_channels, self.out_channels
         if not self.transposed:
             first, second = second, first

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..ops.indexing import scatter_add_rows
 from ..tensor import Tensor
 from . import init
@@ -92,7 +93,7 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
-        dtype = np.dtype(dtype or np.float32)
+        dtype = default_float(dtype)
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
         init.normal_(self.weight)
         if padding_idx is not None:

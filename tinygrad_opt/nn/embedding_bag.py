@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from ..default_dtype import default_float
 from ..jit import kernel
 from ..ops.indexing import scatter_add_rows
 from ..tensor import Tensor, mark_changed
@@ -268,7 +269,7 @@ class EmbeddingBag(Module):
         self.include_last_offset = include_last_offset
         self.padding_idx = padding_idx
         if _weight is None:
-            dtype = np.dtype(dtype or np.float32)
+            dtype = default_float(dtype)
             self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
             init.normal_(self.weight)
             if padding_idx is not None:

@@ -1,7 +1,8 @@
 """Weight initialisation in place, with PyTorch's formulas and argument names (`torch.nn.init`).
 
 Every function fills `tensor.data` in place (so optimizer views stay valid), draws from
-`tinygrad_opt.random.generator()` (seeded by `manual_seed`) and returns the tensor.
+`tinygrad_opt.random.generator()` (seeded by `manual_seed`) or, as torch 2.x, from the
+`generator=` given to the random ones (a `tinygrad_opt.Generator`), and returns the tensor.
 fan_in = size(1) * receptive field, fan_out = size(0) * receptive field, where the
 receptive field is the product of the dimensions after the first two.
 """
@@ -13,7 +14,7 @@ import math
 import numpy as np
 
 from ..ops.erf import erf
-from ..random import generator
+from ..random import resolve
 from ..tensor import Tensor
 
 _LINEAR_LIKE = (
@@ -76,20 +77,20 @@ def _fill(tensor, values: np.ndarray):
     return tensor
 
 
-def uniform_(tensor, a: float = 0.0, b: float = 1.0):
+def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill with U(a, b)."""
     array = _array(tensor)
     if not a <= b:
         raise ValueError(f"uniform_: expects a <= b (a [a, b) range), got a={a}, b={b}")
-    return _fill(tensor, generator().uniform(a, b, size=array.shape))
+    return _fill(tensor, resolve(generator, "uniform_").uniform(a, b, size=array.shape))
 
 
-def normal_(tensor, mean: float = 0.0, std: float = 1.0):
+def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with N(mean, std^2)."""
     array = _array(tensor)
     if not std >= 0:
         raise ValueError(f"normal_: expects std >= 0, got std={std}")
-    return _fill(tensor, generator().normal(mean, std, size=array.shape))
+    return _fill(tensor, resolve(generator, "normal_").normal(mean, std, size=array.shape))
 
 
 def constant_(tensor, val: float):
@@ -105,40 +106,47 @@ def ones_(tensor):
     return constant_(tensor, 1.0)
 
 
-def xavier_uniform_(tensor, gain: float = 1.0):
+def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
     """U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(_array(tensor))
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor, gain: float = 1.0):
+def xavier_normal_(tensor, gain: float = 1.0, generator=None):
     """N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(_array(tensor))
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(
-    tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+    tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+    generator=None,
 ):
     """U(-b, b), b = gain * sqrt(3 / fan) (He et al., 2015); gain from `nonlinearity` and `a`."""
     array = _array(tensor)
     if 0 in array.shape:
         return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(array, mode))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+def kaiming_normal_(
+    tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+    generator=None,
+):
     """N(0, std^2), std = gain / sqrt(fan) (He et al., 2015)."""
     array = _array(tensor)
     if 0 in array.shape:
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(array, mode))
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
 
 
-def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0):
+def trunc_normal_(
+    tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+    generator=None,
+):
     """N(mean, std^2) restricted to [a, b] (absolute bounds, as PyTorch), by inverting the
     normal CDF on the uniform interval between the bounds' CDF values."""
     array = _array(tensor)
@@ -150,7 +158,7 @@ def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
         return _fill(tensor, np.full(array.shape, min(max(mean, a), b)))
     # Phi(z) = (1 + erf(z / sqrt 2)) / 2; sample u between Phi(lo) and Phi(hi), map back
     lo, hi = (math.erf((bound - mean) / (std * math.sqrt(2.0))) for bound in (a, b))
-    u = generator().uniform(lo, hi, size=array.shape)
+    u = resolve(generator, "trunc_normal_").uniform(lo, hi, size=array.shape)
     values = mean + std * math.sqrt(2.0) * _erfinv(u)
     return _fill(tensor, np.clip(values, a, b))
 
@@ -196,7 +204,7 @@ def _erfinv(y: np.ndarray) -> np.ndarray:
     return x
 
 
-def orthogonal_(tensor, gain: float = 1.0):
+def orthogonal_(tensor, gain: float = 1.0, generator=None):
     """A (semi-)orthogonal matrix times `gain` (Saxe et al., 2013), as PyTorch: the Q of a
     QR factorisation of a normal matrix, signs fixed by R's diagonal; dimensions after the
     first are flattened."""
@@ -207,7 +215,7 @@ def orthogonal_(tensor, gain: float = 1.0):
         return tensor
     rows = array.shape[0]
     cols = array.size // rows
-    flat = generator().standard_normal((rows, cols))
+    flat = resolve(generator, "orthogonal_").standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -251,7 +259,7 @@ def dirac_(tensor, groups: int = 1):
     return _fill(tensor, values)
 
 
-def sparse_(tensor, sparsity: float, std: float = 0.01):
+def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
     """A 2-D matrix ~ N(0, std^2) with ceil(sparsity * rows) entries of every column set to
     zero, at rows drawn at random (Martens, 2010)."""
     array = _array(tensor)
@@ -265,8 +273,9 @@ def sparse_(tensor, sparsity: float, std: float = 0.01):
         raise ValueError(f"sparse_: expects std >= 0, got std={std}")
     rows, cols = array.shape
     zeros = math.ceil(sparsity * rows)
-    values = generator().normal(0.0, std, size=array.shape)
+    rng = resolve(generator, "sparse_")
+    values = rng.normal(0.0, std, size=array.shape)
     # one random permutation of the rows per column: the first `zeros` rows of each are zeroed
-    order = generator().random(array.shape).argsort(axis=0)
+    order = rng.random(array.shape).argsort(axis=0)
     values[order[:zeros], np.arange(cols)] = 0
     return _fill(tensor, values)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..devices import check_cpu, names_device
 from ..tensor import Tensor
 
@@ -30,7 +31,7 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad: bool = True) -> None:
         if data is None:
-            data = np.empty(0, dtype=np.float32)
+            data = np.empty(0, dtype=default_float())
         super().__init__(data, requires_grad=False)
         if self.data.dtype.kind != "f":
             raise TypeError(

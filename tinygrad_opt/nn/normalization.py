@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..tensor import Tensor
 from . import init
 from ._layout import channels_last_2d, float_data, from_channels_last_2d
@@ -145,7 +146,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        dtype = np.dtype(dtype or np.float32)
+        dtype = default_float(dtype)
         _add_scale_and_shift(self, self.num_features, affine, bias, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
@@ -305,7 +306,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(d) for d in shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = np.dtype(dtype or np.float32)
+        dtype = default_float(dtype)
         _add_scale_and_shift(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -407,7 +408,7 @@ class GroupNorm(Module):
         self.num_channels = int(num_channels)
         self.eps = eps
         self.affine = affine
-        dtype = np.dtype(dtype or np.float32)
+        dtype = default_float(dtype)
         _add_scale_and_shift(self, self.num_channels, affine, bias, dtype)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -34,6 +34,7 @@ import warnings
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..ops.join import cat, stack
 from ..tensor import Tensor
 from . import init
@@ -158,7 +159,7 @@ class RNNBase(Module):
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         self.bidirectional = bool(bidirectional)
-        dtype = np.dtype(dtype or np.float32)
+        dtype = default_float(dtype)
 
         gate_size = _GATES[mode] * self.hidden_size
         real_hidden = self.proj_size or self.hidden_size
@@ -471,7 +472,7 @@ class RNNCellBase(Module):
         self.input_size = _check_int(input_size, "input_size", who, 0)
         self.hidden_size = _check_int(hidden_size, "hidden_size", who, 1)
         self.bias = bool(bias)
-        dtype = np.dtype(dtype or np.float32)
+        dtype = default_float(dtype)
         rows = gates * self.hidden_size
         self.weight_ih = Parameter(np.empty((rows, self.input_size), dtype=dtype))
         self.weight_hh = Parameter(np.empty((rows, self.hidden_size), dtype=dtype))

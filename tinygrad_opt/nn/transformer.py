@@ -24,6 +24,7 @@ import copy
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..tensor import Tensor
 from . import init
 from .activation import gelu, relu
@@ -365,6 +366,6 @@ class Transformer(Module):
         """The (sz, sz) float causal mask: 0 on and below the diagonal, -inf above it."""
         if isinstance(sz, bool) or not isinstance(sz, (int, np.integer)) or sz < 0:
             raise ValueError(f"generate_square_subsequent_mask: sz must be an int >= 0, got {sz!r}")
-        dtype = np.dtype(dtype or np.float32)
+        dtype = default_float(dtype)
         upper = np.triu(np.ones((sz, sz), dtype=bool), k=1)
         return Tensor(np.where(upper, -np.inf, 0.0).astype(dtype))

@@ -2,7 +2,8 @@
 true_divide, float_power, xlogy, logaddexp, logaddexp2, lerp, and the logical ops and isin.
 
 Operands broadcast and mix dtypes as `+` does (dtypes.py; a Python scalar never upcasts a
-float32 tensor); ops that are only defined on reals give float32 for integer operands.
+float32 tensor); ops that are only defined on reals give the default float dtype
+(float32 unless `set_default_dtype` changed it) for integer operands.
 Each gradient is returned at the broadcast shape; the engine sums it back (`unbroadcast`).
 """
 
@@ -12,9 +13,9 @@ import math
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..tensor import Tensor
 from .arithmetic import broadcast_error, operands
-from .dtypes import FLOAT32
 
 
 def _binary(op: str, x, other, forward, grads, float_only: bool = True) -> Tensor:
@@ -24,7 +25,7 @@ def _binary(op: str, x, other, forward, grads, float_only: bool = True) -> Tenso
         x = Tensor(x)
     a, b, other = operands(op, x, other)
     if float_only and a.dtype.kind != "f":
-        a, b = a.astype(FLOAT32), b.astype(FLOAT32)
+        a, b = a.astype(default_float()), b.astype(default_float())
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:

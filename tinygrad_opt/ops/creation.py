@@ -2,10 +2,11 @@
 tensor from_numpy full_like empty empty_like eye linspace logspace randint randperm
 randn_like rand_like.
 
-Sizes are given as PyTorch does (`zeros(2, 3)` or `zeros((2, 3))`); dtype defaults to float32
-(arange: int64 when every argument is an int, as PyTorch; randint: int64; full: the fill's
-type). Random draws come from the package generator (`tinygrad_opt.random`), so
-`manual_seed` makes them repeat.
+Sizes are given as PyTorch does (`zeros(2, 3)` or `zeros((2, 3))`); dtype defaults to the
+default float dtype, float32 unless `set_default_dtype` changed it (arange: int64 when every
+argument is an int, as PyTorch; randint: int64; full: the fill's type). Random draws come
+from the package generator (`tinygrad_opt.random`), so `manual_seed` makes them repeat, or
+from `generator=` (a `tinygrad_opt.Generator` or numpy Generator).
 `empty` and `empty_like` return zeros (PyTorch leaves the memory uninitialised). Each takes
 PyTorch's `device=` too: None or "cpu" (the only device; anything else raises ValueError).
 """
@@ -14,14 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..devices import check_cpu
-from ..random import generator
+from ..random import resolve
 from ..tensor import Tensor
 from .movement import _sizes
 
 
 def _dtype(dtype) -> np.dtype:
-    return np.dtype(np.float32) if dtype is None else np.dtype(dtype)
+    return default_float(dtype)
 
 
 # dtype= is passed on to Tensor too, which would otherwise turn float16 into float32
@@ -38,19 +40,20 @@ def ones(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
 
 
 def _fill_dtype(fill_value, dtype) -> np.dtype:
-    """torch.full's dtype without dtype=: bool for a bool fill, int64 for an int, else float32."""
+    """torch.full's dtype without dtype=: bool for a bool fill, int64 for an int, else the
+    default float dtype."""
     if dtype is not None:
         return np.dtype(dtype)
     if isinstance(fill_value, (bool, np.bool_)):
         return np.dtype(np.bool_)
     if isinstance(fill_value, (int, np.integer)):
         return np.dtype(np.int64)
-    return np.dtype(np.float32)
+    return default_float()
 
 
 def full(size, fill_value, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """`size` filled with `fill_value`; without dtype= the fill's type decides (bool, int64
-    for a Python int, float32), as torch.full."""
+    for a Python int, the default float dtype), as torch.full."""
     check_cpu("full", device)
     shape = _sizes("full", (size,))
     dt = _fill_dtype(fill_value, dtype)
@@ -64,19 +67,23 @@ def _float_dtype(op: str, dtype) -> np.dtype:
     return dt
 
 
-def randn(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def randn(
+    *size, generator=None, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """Standard normal samples."""
     check_cpu("randn", device)
     dt = _float_dtype("randn", dtype)
-    data = generator().standard_normal(_sizes("randn", size), dtype=dt)
+    data = resolve(generator, "randn").standard_normal(_sizes("randn", size), dtype=dt)
     return Tensor(data, requires_grad=requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def rand(
+    *size, generator=None, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """Uniform samples on [0, 1)."""
     check_cpu("rand", device)
     dt = _float_dtype("rand", dtype)
-    data = generator().random(_sizes("rand", size), dtype=dt)
+    data = resolve(generator, "rand").random(_sizes("rand", size), dtype=dt)
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -91,7 +98,7 @@ def arange(
         raise ValueError("arange: step must be non-zero")
     if dtype is None:
         all_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = np.int64 if all_int else np.float32
+        dtype = np.int64 if all_int else default_float()
     data = np.arange(start, end, step).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
@@ -113,7 +120,8 @@ def ones_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None
 # ------------------------------------------------------------------ PyTorch's other creators
 def tensor(data, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A new leaf holding a copy of `data` (as torch.tensor; `Tensor(...)` may share a numpy
-    array). Dtype rules as `Tensor`: Python floats give float32, numpy arrays keep float64."""
+    array). Dtype rules as `Tensor`: Python floats give the default float dtype (float32),
+    numpy arrays keep float64."""
     check_cpu("tensor", device)
     if isinstance(data, Tensor):
         data = data.data
@@ -202,7 +210,8 @@ def logspace(
 
 
 def randint(
-    low=None, high=None, size=None, *, dtype=None, requires_grad: bool = False, device=None
+    low=None, high=None, size=None, *, generator=None, dtype=None, requires_grad: bool = False,
+    device=None,
 ) -> Tensor:
     """Uniform integers in [low, high): `randint(high, size)` or `randint(low, high, size)`,
     as torch; int64 unless `dtype` is given."""
@@ -218,7 +227,7 @@ def randint(
     if not low < high:
         raise ValueError(f"randint: low must be less than high, got low={low}, high={high}")
     shape = _sizes("randint", (size,))
-    data = generator().integers(int(low), int(high), size=shape, dtype=np.int64)
+    data = resolve(generator, "randint").integers(int(low), int(high), size=shape, dtype=np.int64)
     dt = np.dtype(np.int64) if dtype is None else np.dtype(dtype)
     return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad, dtype=dt)
 
@@ -233,27 +242,33 @@ def _drawn(dt: np.dtype) -> np.dtype:
     return dt if dt.itemsize >= 4 else np.dtype(np.float32)
 
 
-def randn_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def randn_like(
+    x: Tensor, *, generator=None, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """Standard normal samples in x's shape and (floating) dtype."""
     check_cpu("randn_like", device)
     shape, dt = _like_float("randn_like", x, dtype)
-    data = generator().standard_normal(shape, dtype=_drawn(dt))
+    data = resolve(generator, "randn_like").standard_normal(shape, dtype=_drawn(dt))
     return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad, dtype=dt)
 
 
-def rand_like(x: Tensor, *, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def rand_like(
+    x: Tensor, *, generator=None, dtype=None, requires_grad: bool = False, device=None
+) -> Tensor:
     """Uniform samples on [0, 1) in x's shape and (floating) dtype."""
     check_cpu("rand_like", device)
     shape, dt = _like_float("rand_like", x, dtype)
-    data = generator().random(shape, dtype=_drawn(dt))
+    data = resolve(generator, "rand_like").random(shape, dtype=_drawn(dt))
     return Tensor(data.astype(dt, copy=False), requires_grad=requires_grad, dtype=dt)
 
 
-def randperm(n: int, *, dtype=np.int64, requires_grad: bool = False, device=None) -> Tensor:
+def randperm(
+    n: int, *, generator=None, dtype=np.int64, requires_grad: bool = False, device=None
+) -> Tensor:
     """A random permutation of 0..n-1 (int64 unless `dtype` is given), as torch.randperm."""
     check_cpu("randperm", device)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
     dt = np.dtype(dtype)
-    data = generator().permutation(int(n)).astype(dt, copy=False)
+    data = resolve(generator, "randperm").permutation(int(n)).astype(dt, copy=False)
     return Tensor(data, requires_grad=requires_grad, dtype=dt)

@@ -2,10 +2,11 @@
 
 The rules follow PyTorch rather than numpy where the two differ:
 - a Python scalar never changes a tensor's floating dtype (float32 stays float32);
-- an integer tensor with a Python int stays integer; with a Python float it becomes float32;
+- an integer tensor with a Python int stays integer; with a Python float it becomes the
+  default float dtype (float32 unless `set_default_dtype` changed it);
 - an integer tensor with a floating tensor takes the floating tensor's dtype (numpy would
   give float64 for int64 with float32);
-- true division of two integer tensors gives float32 (numpy gives float64);
+- true division of two integer tensors gives the default float dtype (numpy: float64);
 - a 0-d tensor or array with a dimensioned tensor acts like a Python scalar unless it is of
   a higher category (bool < integer < floating): float32 with a 0-d float64 stays float32.
 """
@@ -13,6 +14,8 @@ The rules follow PyTorch rather than numpy where the two differ:
 from __future__ import annotations
 
 import numpy as np
+
+from ..default_dtype import default_float
 
 FLOAT32 = np.dtype(np.float32)
 _CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}  # bool < integer < floating
@@ -44,7 +47,7 @@ def scalar_operand(a: np.ndarray, value):
     if isinstance(value, np.generic):
         value = value.item()
     if a.dtype.kind != "f" and isinstance(value, float):
-        a = a.astype(FLOAT32)
+        a = a.astype(default_float())
     elif a.dtype.kind == "b" and isinstance(value, int) and not isinstance(value, bool):
         a = a.astype(np.int64)
     return a, value
@@ -56,10 +59,11 @@ def is_scalar(value) -> bool:
 
 
 def float_result(out: np.ndarray, a: np.ndarray, b) -> np.ndarray:
-    """Give integer/integer true division float32, as PyTorch, instead of numpy's float64."""
-    if out.dtype != np.float64 or a.dtype.kind == "f":
+    """Give integer/integer true division the default float dtype, as PyTorch, instead of
+    numpy's float64."""
+    if out.dtype != np.float64 or a.dtype.kind == "f" or default_float() == np.float64:
         return out
-    # a is integer here; a Python float b already made a float32 in scalar_operand
+    # a is integer here; a Python float b already made `a` floating in scalar_operand
     if not isinstance(b, np.ndarray) or b.dtype.kind != "f":
         return out.astype(FLOAT32)
     return out

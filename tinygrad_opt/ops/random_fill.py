@@ -2,8 +2,8 @@
 cauchy_ log_normal_`) and the sampling functions `bernoulli multinomial normal
 randint_like`, with PyTorch's distributions and defaults.
 
-Every draw comes from the package generator (`tinygrad_opt.manual_seed`) unless a numpy
-`Generator` is passed as `generator=` (what manual_seed returns), so runs repeat exactly;
+Every draw comes from the package generator (`tinygrad_opt.manual_seed`) unless a
+`tinygrad_opt.Generator` (or any numpy Generator) is passed as `generator=`, so runs repeat exactly;
 the streams differ from PyTorch's. Fills follow the in-place rules of ops/in_place.py
 (refused on a tensor that requires grad while grad mode is on). Floating fills draw in
 float64 for float64 tensors and float32 otherwise (float16 is rounded from float32).
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..devices import check_cpu
-from ..random import generator as package_generator
+from ..random import resolve
 from ..tensor import Tensor, mark_changed
 from .creation import _dtype
 from .movement import _sizes
@@ -25,13 +25,7 @@ _MANTISSA_LIMIT = {2: 2**11, 4: 2**24, 8: 2**53}
 
 
 def _rng(generator) -> np.random.Generator:
-    if generator is None:
-        return package_generator()
-    if not isinstance(generator, np.random.Generator):
-        raise TypeError(
-            f"generator must be a numpy Generator (e.g. tg.manual_seed(0)), got {generator!r}"
-        )
-    return generator
+    return resolve(generator)
 
 
 def _float_target(op: str, x: Tensor) -> np.dtype:
@@ -267,8 +261,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None)
     return Tensor.make(out, parents, lambda g: tuple(np.zeros_like(t.data) for t in parents))
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, requires_grad: bool = False,  # noqa: A002
-                 device=None) -> Tensor:
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa: A002
+                 requires_grad: bool = False, device=None) -> Tensor:
     """Integers uniform in [low, high) in input's shape and (unless `dtype`) dtype:
     `randint_like(x, high)` or `randint_like(x, low, high)` (torch.randint_like)."""
     check_cpu("randint_like", device)
@@ -281,5 +275,5 @@ def randint_like(input, low=0, high=None, *, dtype=None, requires_grad: bool = F
         raise ValueError(f"randint_like: low must be less than high, got {low} and {high}")
     data = input.data if isinstance(input, Tensor) else np.asarray(input)
     dt = data.dtype if dtype is None else _dtype(dtype)
-    draws = package_generator().integers(int(low), int(high), size=data.shape, dtype=np.int64)
+    draws = _rng(generator).integers(int(low), int(high), size=data.shape, dtype=np.int64)
     return Tensor(draws.astype(dt), requires_grad=requires_grad, dtype=dt)

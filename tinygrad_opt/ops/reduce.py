@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..tensor import Tensor
 from .axes import normalize_axes, normalize_axis, pick
 
@@ -281,11 +282,11 @@ def cumsum(x: Tensor, dim=None, *, axis=None) -> Tensor:
 def logsumexp(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (finite) maximum, so
     it neither overflows nor underflows; the gradient is softmax(x). Integer input gives
-    float32. Unlike torch.logsumexp, dim may be omitted (all dimensions)."""
+    the default float dtype. Unlike torch.logsumexp, dim may be omitted (all dimensions)."""
     axis, keepdims = pick("logsumexp", axis, dim, keepdims, keepdim)
     a = x.data
     if a.dtype.kind != "f":
-        a = a.astype(np.float32)
+        a = a.astype(default_float())
     axes = normalize_axes("logsumexp", axis, a.ndim)
     shape = a.shape
     if a.size == 0:

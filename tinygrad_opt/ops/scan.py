@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..tensor import Tensor
 from .axes import normalize_axis
 from .join import cat
@@ -108,7 +109,7 @@ def logcumsumexp(x: Tensor, dim=None, *, axis=None) -> Tensor:
     The gradient sum_{k>=j} g_k exp(x_j - y_k) is summed in log space, positive and negative
     parts of g apart, so large x neither overflows nor loses the small terms."""
     ax = _dim("logcumsumexp", x, dim, axis)
-    a = x.data if x.data.dtype.kind == "f" else x.data.astype(np.float32)
+    a = x.data if x.data.dtype.kind == "f" else x.data.astype(default_float())
     if a.ndim == 0:
         return Tensor.make(a.copy(), (x,), lambda g: (g,))
     out = np.logaddexp.accumulate(a, axis=ax)

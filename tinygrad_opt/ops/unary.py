@@ -12,14 +12,15 @@ import math
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..tensor import Tensor
 from .erf import erf
 
 
 def _float_data(op: str, x: Tensor) -> np.ndarray:
     a = x.data
-    if a.dtype.kind != "f":  # integer input gives float32, as torch.exp(int_tensor)
-        return a.astype(np.float32)
+    if a.dtype.kind != "f":  # integer input gives the default float dtype, as torch.exp
+        return a.astype(default_float())
     return a
 
 
@@ -122,7 +123,7 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's arg
     lo = min.data if isinstance(min, Tensor) else min
     hi = max.data if isinstance(max, Tensor) else max
     if a.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
-        a = a.astype(np.float32)  # as PyTorch: a float bound makes an integer tensor float32
+        a = a.astype(default_float())  # as PyTorch: a float bound makes an int tensor float
     out = a
     keep = None
     if lo is not None:
@@ -167,7 +168,7 @@ def rsqrt(x: Tensor) -> Tensor:
 
 
 def reciprocal(x: Tensor) -> Tensor:
-    """1 / x; d/dx = -1 / x^2; integer input gives float32, as torch.reciprocal."""
+    """1 / x; d/dx = -1 / x^2; integer input gives the default float dtype, as torch."""
     a = _float_data("reciprocal", x)
     with np.errstate(divide="ignore"):
         out = 1 / a

@@ -1,7 +1,8 @@
 """More elementwise math as PyTorch: inverse and hyperbolic trigonometry, erf/erfc/erfinv,
 lgamma/digamma, log1p/log2/log10/exp2/expm1, trunc/frac, sgn/signbit, deg2rad/rad2deg.
 
-Integer and bool input gives float32 (as torch.sin(int_tensor)); float dtypes are kept. The
+Integer and bool input gives the default float dtype, float32 unless changed (as
+torch.sin(int_tensor)); float dtypes are kept. The
 special functions compute in float64 and round once (see special.py). NaN and Inf follow
 numpy, which agrees with PyTorch for these (acos(2) is NaN, log1p(-1) is -inf, ...).
 """
