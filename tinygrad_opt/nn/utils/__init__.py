@@ -213,3 +213,12 @@ def clip_grad_value_(
 
 from ..parameter_vector import parameters_to_vector, vector_to_parameters  # noqa: E402, F401
 from . import rnn  # noqa: E402, F401  (torch.nn.utils.rnn)
+
+# isort: split
+from . import parametrizations, parametrize  # noqa: E402, F401  (torch.nn.utils.parametrize)
+from .norm_hooks import (  # noqa: E402, F401  (the older hook-based forms)
+    remove_spectral_norm,
+    remove_weight_norm,
+    spectral_norm,
+    weight_norm,
+)
