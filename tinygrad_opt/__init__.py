@@ -457,3 +457,8 @@ from .random import Generator  # noqa: E402
 from .size import Size  # noqa: E402
 
 __all__ += ["Generator", "Size", "get_default_dtype", "set_default_dtype"]
+
+# torch.distributions' families, kl_divergence and register_kl
+from . import distributions as distributions  # noqa: E402
+
+__all__ += ["distributions"]

@@ -21,3 +21,8 @@ def cross(input: Tensor, other, *, dim: int = -1) -> Tensor:  # noqa: A002 - tor
 def vander(x: Tensor, *, N=None) -> Tensor:  # noqa: N803
     """torch.linalg.vander: increasing powers x^0 ... x^(N-1) (torch.vander decreases)."""
     return _vander(x, N=N, increasing=True)
+
+# Cholesky factor and triangular solves (ops/cholesky.py), used by distributions
+from .ops.cholesky import cholesky, solve_triangular  # noqa: E402
+
+__all__ += ["cholesky", "solve_triangular"]

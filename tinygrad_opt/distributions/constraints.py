@@ -1,0 +1,186 @@
+"""Constraints on parameters and supports, with torch.distributions.constraints' names.
+
+`check(value)` takes a numpy array and returns a boolean array with `event_dim` fewer
+dimensions (True where valid). NaN fails every check, as in torch (real is x == x).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Constraint:
+    """A region of valid values; `event_dim` dimensions on the right form one event."""
+
+    is_discrete = False
+    event_dim = 0
+
+    def check(self, value: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__[1:]}()"
+
+
+class _Dependent(Constraint):
+    """A constraint that depends on other parameters; not checked by itself."""
+
+    def __init__(self, *, is_discrete: bool = False, event_dim: int = 0) -> None:
+        self.is_discrete = is_discrete
+        self.event_dim = event_dim
+
+    def check(self, value):
+        raise ValueError("cannot check a dependent constraint by itself")
+
+
+def is_dependent(constraint) -> bool:
+    return isinstance(constraint, _Dependent)
+
+
+class _Real(Constraint):
+    def check(self, value):
+        return value == value  # NaN fails
+
+
+class _Boolean(Constraint):
+    is_discrete = True
+
+    def check(self, value):
+        return (value == 0) | (value == 1)
+
+
+class _GreaterThan(Constraint):
+    def __init__(self, lower_bound) -> None:
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return value > self.lower_bound
+
+    def __repr__(self) -> str:
+        return f"GreaterThan(lower_bound={self.lower_bound})"
+
+
+class _GreaterThanEq(_GreaterThan):
+    def check(self, value):
+        return value >= self.lower_bound
+
+    def __repr__(self) -> str:
+        return f"GreaterThanEq(lower_bound={self.lower_bound})"
+
+
+class _Interval(Constraint):
+    """lower_bound <= value <= upper_bound."""
+
+    def __init__(self, lower_bound, upper_bound) -> None:
+        self.lower_bound = lower_bound
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return (value >= self.lower_bound) & (value <= self.upper_bound)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__[1:]}(lower_bound={self.lower_bound}, " \
+               f"upper_bound={self.upper_bound})"
+
+
+class _IntegerInterval(_Interval):
+    is_discrete = True
+
+    def check(self, value):
+        return (value % 1 == 0) & super().check(value)
+
+
+class _Simplex(Constraint):
+    """Non-negative along the last dimension, summing to 1 within 1e-6 (torch's tolerance)."""
+
+    event_dim = 1
+
+    def check(self, value):
+        return np.all(value >= 0, axis=-1) & (np.abs(value.sum(-1) - 1) < 1e-6)
+
+
+class _OneHot(Constraint):
+    is_discrete = True
+    event_dim = 1
+
+    def check(self, value):
+        return np.all((value == 0) | (value == 1), axis=-1) & (value.sum(-1) == 1)
+
+
+class _LowerCholesky(Constraint):
+    """Lower-triangular with a positive diagonal."""
+
+    event_dim = 2
+
+    def check(self, value):
+        lower = np.all(np.triu(value, 1) == 0, axis=(-2, -1))
+        return lower & np.all(np.diagonal(value, axis1=-2, axis2=-1) > 0, axis=-1)
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric with a Cholesky factor (all eigenvalues > 0)."""
+
+    event_dim = 2
+
+    def check(self, value):
+        symmetric = np.all(np.isclose(value, np.swapaxes(value, -1, -2), atol=1e-6), axis=(-2, -1))
+        finite = np.all(np.isfinite(value), axis=(-2, -1))
+        safe = np.where((symmetric & finite)[..., None, None], value, np.eye(value.shape[-1]))
+        return symmetric & finite & np.all(np.linalg.eigvalsh(safe) > 0, axis=-1)
+
+
+class _Independent(Constraint):
+    """`base` on every element, with `reinterpreted_batch_ndims` more event dimensions."""
+
+    def __init__(self, base_constraint: Constraint, reinterpreted_batch_ndims: int) -> None:
+        self.base_constraint = base_constraint
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+        self.is_discrete = base_constraint.is_discrete
+        self.event_dim = base_constraint.event_dim + reinterpreted_batch_ndims
+
+    def check(self, value):
+        result = self.base_constraint.check(value)
+        n = self.reinterpreted_batch_ndims
+        return np.all(result, axis=tuple(range(-n, 0))) if n else result
+
+    def __repr__(self) -> str:
+        return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+
+
+dependent = _Dependent()
+real = _Real()
+real_vector = _Independent(real, 1)
+boolean = _Boolean()
+positive = _GreaterThan(0.0)
+nonnegative = _GreaterThanEq(0.0)
+unit_interval = _Interval(0.0, 1.0)
+simplex = _Simplex()
+one_hot = _OneHot()
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()
+greater_than = _GreaterThan
+greater_than_eq = _GreaterThanEq
+interval = _Interval
+integer_interval = _IntegerInterval
+independent = _Independent
+
+__all__ = [
+    "Constraint",
+    "boolean",
+    "dependent",
+    "greater_than",
+    "greater_than_eq",
+    "independent",
+    "integer_interval",
+    "interval",
+    "is_dependent",
+    "lower_cholesky",
+    "nonnegative",
+    "one_hot",
+    "positive",
+    "positive_definite",
+    "real",
+    "real_vector",
+    "simplex",
+    "unit_interval",
+]

@@ -1,0 +1,70 @@
+"""The normal distribution N(loc, scale^2), as torch.distributions.Normal."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..random import generator
+from ..tensor import Tensor
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_params
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+class Normal(Distribution):
+    """N(loc, scale^2). rsample is loc + scale * eps with eps ~ N(0, 1), so gradients reach
+    loc (1) and scale (eps). cdf uses erf, icdf erfinv."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None) -> None:
+        self.loc, self.scale = broadcast_params("Normal", loc=loc, scale=scale)
+        super().__init__(self.loc.shape, (), validate_args)
+
+    def expand(self, batch_shape, _instance=None) -> Normal:
+        shape = self._checked_batch_shape(batch_shape)
+        return Normal(self.loc.expand(*shape), self.scale.expand(*shape),
+                      validate_args=self._validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale * self.scale
+
+    def rsample(self, sample_shape=()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        dtype = np.result_type(self.loc.data.dtype, self.scale.data.dtype)
+        eps = generator().standard_normal(shape, dtype=dtype)
+        return self.loc + Tensor(eps) * self.scale
+
+    def log_prob(self, value) -> Tensor:
+        value = self._maybe_validate(value)
+        z = (value - self.loc) / self.scale
+        return -0.5 * z * z - self.scale.log() - _LOG_SQRT_2PI
+
+    def cdf(self, value) -> Tensor:
+        value = self._maybe_validate(value)
+        return 0.5 * (1 + ((value - self.loc) / (self.scale * math.sqrt(2))).erf())
+
+    def icdf(self, value) -> Tensor:
+        return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
+
+    def entropy(self) -> Tensor:
+        return 0.5 + _LOG_SQRT_2PI + self.scale.log()
