@@ -9,11 +9,15 @@ import numpy as _np
 from . import autograd as autograd
 from . import data as data
 from . import datasets as datasets
+from . import distributions as distributions
 from . import linalg as linalg
 from . import loss as loss
 from . import nn as nn
 from . import optim as optim
 from . import train as train
+from . import utils as utils
+from .accelerators import accelerator, backends, cuda
+from .default_dtype import get_default_dtype, set_default_dtype
 from .denormals import set_flush_denormal
 from .devices import device
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -202,9 +206,10 @@ from .ops.functions import (
     xlogy,
 )
 from .ops.utility import is_tensor, numel
-from .random import manual_seed
+from .random import Generator, manual_seed
 from .serialization import load as load
 from .serialization import save as save
+from .size import Size
 from .tensor import Tensor
 
 # top-level forms of Tensor methods that need no wrapper (torch.reshape(x, ...), ...)
@@ -428,6 +433,16 @@ __all__ = [
     "randint_like",
     "sub",
     "subtract",
+    # torch.cuda/backends/accelerator answers, torch.utils.data, default dtype, Generator, Size
+    "accelerator",
+    "backends",
+    "cuda",
+    "utils",
+    "Generator",
+    "Size",
+    "get_default_dtype",
+    "set_default_dtype",
+    "distributions",
 ]
 
 # dtypes under PyTorch's names, as numpy dtypes: `x.to(tg.float64)`, `zeros(3, dtype=tg.long)`.
@@ -443,22 +458,3 @@ int8 = _np.dtype(_np.int8)
 uint8 = _np.dtype(_np.uint8)
 bool = bool_ = _np.dtype(_np.bool_)  # noqa: A001
 __version__ = "0.1.0"
-
-# `torch.cuda.is_available()` and friends, answering for a CPU-only framework, and the
-# `torch.utils.data` spelling of `tinygrad_opt.data`.
-from . import utils as utils  # noqa: E402
-from .accelerators import accelerator, backends, cuda  # noqa: E402
-
-__all__ += ["accelerator", "backends", "cuda", "utils"]
-
-# torch.set_default_dtype / get_default_dtype, torch.Generator and torch.Size
-from .default_dtype import get_default_dtype, set_default_dtype  # noqa: E402
-from .random import Generator  # noqa: E402
-from .size import Size  # noqa: E402
-
-__all__ += ["Generator", "Size", "get_default_dtype", "set_default_dtype"]
-
-# torch.distributions' families, kl_divergence and register_kl
-from . import distributions as distributions  # noqa: E402
-
-__all__ += ["distributions"]

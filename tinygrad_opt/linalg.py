@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .ops.cholesky import cholesky, solve_triangular
 from .ops.determinant import det, inverse, slogdet
 from .ops.norms import matrix_norm, norm, vector_norm
 from .ops.products import cross as _cross
@@ -10,7 +11,10 @@ from .tensor import Tensor
 
 inv = inverse
 
-__all__ = ["cross", "det", "inv", "matrix_norm", "norm", "slogdet", "vander", "vector_norm"]
+__all__ = [
+    "cholesky", "cross", "det", "inv", "matrix_norm", "norm", "slogdet", "solve_triangular",
+    "vander", "vector_norm",
+]
 
 
 def cross(input: Tensor, other, *, dim: int = -1) -> Tensor:  # noqa: A002 - torch's name
@@ -21,8 +25,3 @@ def cross(input: Tensor, other, *, dim: int = -1) -> Tensor:  # noqa: A002 - tor
 def vander(x: Tensor, *, N=None) -> Tensor:  # noqa: N803
     """torch.linalg.vander: increasing powers x^0 ... x^(N-1) (torch.vander decreases)."""
     return _vander(x, N=N, increasing=True)
-
-# Cholesky factor and triangular solves (ops/cholesky.py), used by distributions
-from .ops.cholesky import cholesky, solve_triangular  # noqa: E402
-
-__all__ += ["cholesky", "solve_triangular"]
