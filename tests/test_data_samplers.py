@@ -501,6 +501,26 @@ def test_loader_with_a_batch_sampler_yields_its_batches():
         next(iter(DataLoader(dataset, batch_sampler=[[0.5]])))
 
 
+def test_subclasses_that_override_iter_are_iterated_not_bypassed():
+    # a subclass of our samplers with its own __iter__ gives its own order to BatchSampler
+    # and DataLoader (not the parent's vectorised index array); likewise a BatchSampler's
+    class Reversed(SequentialSampler):
+        def __iter__(self):
+            return iter(range(len(self.data_source) - 1, -1, -1))
+
+    class Pairs(BatchSampler):
+        def __iter__(self):
+            return iter([[0, 1], [2, 3]])
+
+    x, dataset = indexed()
+    backwards = list(range(22, -1, -1))
+    assert list(BatchSampler(Reversed(dataset), 5, False)) == chunks(backwards, 5, False)
+    loader = DataLoader(dataset, batch_size=4, sampler=Reversed(dataset))
+    assert loader_indices(loader) == chunks(backwards, 4, False)
+    batches = DataLoader(dataset, batch_sampler=Pairs(SequentialSampler(dataset), 5, False))
+    assert loader_indices(batches) == [[0, 1], [2, 3]]
+
+
 def test_loader_with_sampler_and_collate_fn():
     _, dataset = indexed(6)
     loader = DataLoader(dataset, batch_sampler=[[4, 0], [5]],

@@ -1,6 +1,7 @@
 """Optimizer hooks (torch.optim's): step, state_dict and load_state_dict, per optimizer and
 global; order, arguments, prepend, removal, replaced arguments and replaced state dicts."""
 
+import copy
 import inspect
 
 import numpy as np
@@ -148,6 +149,31 @@ def test_a_failing_step_runs_no_post_hook_and_the_next_step_runs_hooks_again():
         opt.step(failing_closure)
     opt.step()
     assert calls == ["pre", "pre", "post"]
+
+
+def test_a_copy_made_inside_a_hook_runs_its_own_hooks():
+    # a snapshot taken in a hook (a deep copy) is a fresh optimizer: it must not carry the
+    # "step / state_dict in progress" marks that make nested calls skip the hooks
+    p, opt = sgd_with_grad()
+    snapshots = []
+
+    def snapshot_of_opt(o, *_):  # the copies carry this hook too: they must not snapshot
+        if o is opt:
+            snapshots.append(copy.deepcopy(o))
+
+    opt.register_step_post_hook(snapshot_of_opt)
+    opt.register_state_dict_post_hook(snapshot_of_opt)
+    opt.step()
+    opt.state_dict()
+    assert len(snapshots) == 2
+    for snapshot in snapshots:
+        calls = []
+        snapshot.register_step_pre_hook(lambda o, args, kwargs, calls=calls: calls.append("pre"))
+        snapshot.register_state_dict_pre_hook(lambda o, calls=calls: calls.append("state_dict"))
+        snapshot.step()
+        snapshot.state_dict()
+        assert calls == ["pre", "state_dict"]
+    assert opt._hooks_running == set()
 
 
 def test_lbfgs_runs_the_hooks_once_per_step_with_its_closure():

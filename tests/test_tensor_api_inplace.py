@@ -190,6 +190,17 @@ def test_random_fill_errors_leave_the_tensor_unchanged():
     np.testing.assert_array_equal(x.data, np.ones(4))
 
 
+def test_random_fill_refuses_bounds_outside_the_dtype():
+    # int8 holds -128..127 and uint8 0..255: draws from [0, 1000) or [-5, 3) would wrap around
+    for dtype, bounds in ((tg.int8, (0, 1000)), (tg.uint8, (-5, 3)), (tg.bool, (0, 3))):
+        x = tg.zeros(50, dtype=dtype)
+        with pytest.raises(ValueError, match=f"out of range for a {np.dtype(x.dtype)} tensor"):
+            x.random_(*bounds)
+        np.testing.assert_array_equal(x.data, 0)
+    edge = tg.zeros(2000, dtype=tg.int8).random_(-128, 128)  # the full range is allowed
+    assert edge.data.min() < -100 and edge.data.max() > 100
+
+
 def test_bernoulli_multinomial_normal_randint_like():
     tg.manual_seed(1)
     p = np.array([0.1, 0.5, 0.9])
@@ -269,6 +280,19 @@ def test_add_sub_div_pow_functions():
     np.testing.assert_array_equal(f.data, np.trunc(M * 5 / np.arange(1.0, 6.0)))
     with pytest.raises(ValueError, match="rounding_mode"):
         tg.div(x, y, rounding_mode="round")
+
+
+def test_integer_div_with_rounding_keeps_the_dtype_and_refuses_zero_divisors():
+    # int32 by a Python int stays int32 (a number never widens a tensor), from either side
+    i32 = Tensor(np.array([7, -7], dtype=np.int32))
+    for mode, want in (("floor", [3, -4]), ("trunc", [3, -3])):
+        out = tg.div(i32, 2, rounding_mode=mode)
+        assert out.dtype == np.int32 and out.data.tolist() == want
+    back = tg.div(7, Tensor(np.array([2, -2], dtype=np.int32)), rounding_mode="floor")
+    assert back.dtype == np.int32 and back.data.tolist() == [3, -4]
+    for mode in ("floor", "trunc"):  # numpy would give 0 with a warning
+        with pytest.raises(ZeroDivisionError, match="div: integer division by zero"):
+            tg.div(Tensor(np.array([3, -3])), Tensor(np.array([0, 2])), rounding_mode=mode)
 
 
 def test_in_place_function_forms():

@@ -5,6 +5,7 @@ and closed forms, float64 finite-difference gradients, and errors for bad shapes
 from __future__ import annotations
 
 import itertools
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -58,6 +59,28 @@ def test_einsum_trace_gradient_is_the_identity():
     x = Tensor(randn(4, 4), requires_grad=True)
     tg.einsum("ii", x).backward()
     np.testing.assert_array_equal(x.grad, np.eye(4))
+
+
+def test_einsum_and_kron_with_an_empty_dimension():
+    # a letter of size 0 stays 0 (a size-1 one broadcasts to it): sums over it are 0 and the
+    # gradients are empty arrays of the operands' shapes
+    a = Tensor(np.zeros(0), requires_grad=True)
+    out = tg.einsum("i,i->", a, a)
+    out.backward()
+    assert out.item() == 0.0 and a.grad.shape == (0,)
+    m, n = Tensor(np.ones((2, 0)), requires_grad=True), Tensor(np.ones((0, 3)), requires_grad=True)
+    prod = tg.einsum("ij,jk->ik", m, n)
+    prod.sum().backward()
+    np.testing.assert_array_equal(prod.data, np.zeros((2, 3)))
+    assert m.grad.shape == (2, 0) and n.grad.shape == (0, 3)
+    assert tg.einsum("i,i->i", tg.ones(1), tg.zeros(0)).shape == (0,)
+    e, b = Tensor(np.zeros((0, 3)), requires_grad=True), Tensor(randn(3, 4), requires_grad=True)
+    k = tg.kron(e, b)
+    k.sum().backward()
+    assert k.shape == (0, 12) and e.grad.shape == (0, 3)
+    np.testing.assert_array_equal(b.grad, np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="index 'i' has sizes 2 and 0"):
+        tg.einsum("i,i->", tg.ones(2), tg.zeros(0))
 
 
 def test_einsum_errors_name_the_problem():
@@ -225,6 +248,31 @@ def test_cdist_against_a_loop_and_gradients(p):
         check_grads(lambda a, b: tg.cdist(a, b, p), x1, x2)
 
 
+@pytest.mark.parametrize("mode", [None, "use_mm_for_euclid_dist"])
+def test_cdist_euclidean_by_matrix_products_against_a_loop(mode):
+    # default mode with R > 25 rows, or forced: PyTorch's |a|^2 + |b|^2 - 2 a.b path
+    x1, x2 = randn(2, 3, 4), randn(1, 30 if mode is None else 5, 4)
+    kwargs = {} if mode is None else {"compute_mode": mode}
+    want = np.sqrt(((x1[:, :, None, :] - x2[:, None, :, :]) ** 2).sum(-1))
+    np.testing.assert_allclose(tg.cdist(Tensor(x1), Tensor(x2), **kwargs).data, want)
+    check_grads(lambda a, b: tg.cdist(a, b, **kwargs), x1, x2)
+    x = Tensor(np.ones((2, 3)), requires_grad=True)  # zero distances: zero gradient
+    tg.cdist(x, Tensor(np.ones((1, 3))), **kwargs).sum().backward()
+    np.testing.assert_array_equal(x.grad, 0)
+
+
+def test_cdist_on_many_rows_does_not_form_the_differences():
+    x1 = Tensor(randn(200, 200), requires_grad=True)
+    x2 = Tensor(randn(200, 200), requires_grad=True)
+    tracemalloc.start()
+    try:
+        tg.cdist(x1, x2).sum().backward()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20  # the 200 x 200 x 200 float64 differences alone are 64 MB
+
+
 def test_cdist_zero_distance_has_zero_gradient_and_shape_errors():
     x = Tensor(np.ones((2, 3)), requires_grad=True)
     tg.cdist(x, Tensor(np.ones((1, 3)))).sum().backward()
@@ -250,6 +298,19 @@ def test_vector_norm_orders(ord):  # noqa: A002
     np.testing.assert_allclose(tg.linalg.vector_norm(Tensor(x), ord, dim=1).data, want)
     if ord != 0:
         check_grads(lambda t: tg.linalg.vector_norm(t, ord, dim=1), x)
+
+
+@pytest.mark.parametrize("ord", [3, 0.5, -1])
+def test_vector_norm_gradient_is_zero_at_zero_entries_and_zero_slices(ord):  # noqa: A002
+    x = Tensor(np.array([[0.0, 0.0, 0.0], [0.0, 1.0, -2.0]]), requires_grad=True)
+    tg.linalg.vector_norm(x, ord, dim=1).sum().backward()
+    norm = (1.0 + 2.0**ord) ** (1 / ord)
+    # d/dx_i (sum |x|^p)^(1/p) = sign(x_i) (|x_i| / norm)^(p - 1), taken as 0 where x_i = 0;
+    # for p < 0 a zero entry makes the norm 0 (|0|^p = inf), and every gradient 0
+    want = [[0, 0, 0], [0, (1 / norm) ** (ord - 1), -((2 / norm) ** (ord - 1))]]
+    if ord < 0:
+        want = np.zeros((2, 3))
+    np.testing.assert_allclose(x.grad, want)
 
 
 @pytest.mark.parametrize("ord", ["fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf])

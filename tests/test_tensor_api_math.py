@@ -217,6 +217,25 @@ def test_logaddexp_does_not_overflow_and_handles_infinities():
     assert out[1] == -np.inf and out[2] == np.inf
 
 
+def test_logaddexp_gradients_with_one_infinite_operand():
+    # d/da log(e^a + e^b) = 1 / (1 + e^(b - a)): 0 for a finite and b = +inf, 1 for a = +inf
+    for op, base in ((tg.logaddexp, math.e), (tg.logaddexp2, 2.0)):
+        a = Tensor(np.array([1.0, np.inf, 0.5, -np.inf]), requires_grad=True)
+        b = Tensor(np.array([np.inf, 2.0, -0.25, 3.0]), requires_grad=True)
+        op(a, b).sum().backward()
+        sig = 1 / (1 + base ** (-0.25 - 0.5))
+        np.testing.assert_allclose(a.grad, [0.0, 1.0, sig, 0.0])
+        np.testing.assert_allclose(b.grad, [1.0, 0.0, 1 - sig, 1.0])
+
+
+def test_atan2_gradient_at_the_origin_is_zero():
+    y = Tensor(np.array([0.0, 1.0]), requires_grad=True)
+    x = Tensor(np.array([0.0, 2.0]), requires_grad=True)
+    tg.atan2(y, x).sum().backward()
+    np.testing.assert_allclose(y.grad, [0.0, 2.0 / 5.0])  # x / (x^2 + y^2), 0 at (0, 0)
+    np.testing.assert_allclose(x.grad, [0.0, -1.0 / 5.0])
+
+
 def test_lerp_with_scalar_and_tensor_weights():
     a, b, w = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4)), RNG.random((4,))
     np.testing.assert_allclose(tg.lerp(Tensor(a), Tensor(b), 0.25).data, a + 0.25 * (b - a))
@@ -367,6 +386,26 @@ def test_median_nan_and_nanmedian():
     assert tg.nanmedian(Tensor(a)).data == 2.0  # sorted numbers 0 1 2 3 4
 
 
+def test_median_of_all_elements_splits_its_gradient_among_ties_and_is_nan_when_empty():
+    # median over everything: a subgradient shared equally by the elements equal to it
+    x = Tensor(np.array([[2.0, 1.0, 2.0], [5.0, 2.0, 0.0]]), requires_grad=True)
+    tg.median(x).backward()  # sorted 0 1 2 2 2 5: the lower median 2 occurs three times
+    np.testing.assert_allclose(x.grad, [[1 / 3, 0, 1 / 3], [0, 1 / 3, 0]])
+    y = Tensor(np.array([np.nan, 1.0, np.nan, 3.0]), requires_grad=True)
+    tg.median(y).backward()  # NaN: shared by the NaNs
+    np.testing.assert_allclose(y.grad, [0.5, 0, 0.5, 0])
+    z = Tensor(np.array([np.nan, 4.0, 1.0, 4.0]), requires_grad=True)
+    tg.nanmedian(z).backward()  # median of 1 4 4 is 4
+    np.testing.assert_allclose(z.grad, [0, 0.5, 0, 0.5])
+    empty = Tensor(np.zeros((0, 3)), requires_grad=True)
+    out = tg.median(empty)
+    assert out.shape == () and np.isnan(out.item())
+    out.backward()
+    assert empty.grad.shape == (0, 3)
+    with pytest.raises(ValueError, match="median of an empty int64 tensor"):
+        tg.median(Tensor(np.zeros(0, dtype=np.int64)))
+
+
 QUANTILE_METHODS = {
     "linear": lambda s, pos: s[int(np.floor(pos))] + (pos - np.floor(pos)) * (
         s[int(np.ceil(pos))] - s[int(np.floor(pos))]),
@@ -480,6 +519,11 @@ def test_cov_with_weights_corrcoef_and_gradients():
     d = np.sqrt(np.diag(c))
     np.testing.assert_allclose(tg.corrcoef(Tensor(x)).data, c / np.outer(d, d))
     assert tg.cov(Tensor(x[0])).shape == ()
+    # one variable as a one-row matrix: its variance as a 0-d tensor too (as torch)
+    one_row = tg.cov(Tensor(x[:1]))
+    assert one_row.shape == ()
+    np.testing.assert_allclose(one_row.data, _naive_cov(x[:1], 1, np.ones(6), np.ones(6))[0, 0])
+    assert tg.corrcoef(Tensor(x[:1])).shape == ()
     check_grads(lambda t: tg.cov(t, fweights=fw, aweights=aw), x)
     check_grads(tg.corrcoef, x)
     with pytest.raises(ValueError, match="cov: fweights must be a 1-D tensor of 6 observations"):
@@ -507,6 +551,13 @@ def test_dist_zero_counts_and_zero_distance_has_zero_gradient():
     x = Tensor(np.ones(3), requires_grad=True)
     tg.dist(x, Tensor(np.ones(3))).backward()
     np.testing.assert_array_equal(x.grad, 0)
+    for p in (3.0, 0.5):  # p != 1, 2: zero distance, and zero entries with p < 1
+        x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+        tg.dist(x, Tensor(np.array([1.0, 2.0, 3.0])), p).backward()
+        np.testing.assert_array_equal(x.grad, 0)
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    tg.dist(x, Tensor(np.array([1.0, 1.0, 2.0])), 0.5).backward()
+    np.testing.assert_allclose(x.grad, [0.0, 2.0, 2.0])  # (|d| / 4)^(-1/2) sign(d), d=(0,1,1)
 
 
 def test_renorm_scales_only_slices_over_maxnorm():
@@ -517,6 +568,11 @@ def test_renorm_scales_only_slices_over_maxnorm():
         want = a[r] * (1.5 / (norm + 1e-7) if norm > 1.5 else 1.0)
         np.testing.assert_allclose(out[r], want)
     check_grads(lambda t: t.renorm(3, 1, 1.0), a)
+    # an all-zero slice is left alone, with gradient 1 (not NaN through its zero norm)
+    for p in (2, 3):
+        x = Tensor(np.array([[0.0, 0.0], [3.0, 4.0]]), requires_grad=True)
+        x.renorm(p, 0, 1.0)[0].sum().backward()
+        np.testing.assert_array_equal(x.grad, [[1.0, 1.0], [0.0, 0.0]])
     with pytest.raises(ValueError, match="renorm: p must be positive"):
         tg.renorm(Tensor(a), 0, 0, 1.0)
 

@@ -57,6 +57,21 @@ def test_scatter_reduce_and_scatter_add_against_loop():
         tg.scatter(Tensor(M), 0, Tensor(index), Tensor(src), reduce="mean")
 
 
+def test_scatter_into_a_0d_tensor():
+    # a 0-d tensor behaves as one element: index 0 writes src there, its gradient moves to src
+    x = Tensor(np.array(1.0), requires_grad=True)
+    src = Tensor(np.array(3.0), requires_grad=True)
+    out = tg.scatter(x, 0, Tensor(np.array(0)), src)
+    assert out.shape == () and out.item() == 3.0
+    out.backward()
+    assert x.grad == 0.0 and src.grad == 1.0
+    one, zero = Tensor(np.array(1.0)), Tensor(np.array(0))
+    assert tg.scatter_add(one, -1, zero, Tensor(np.array(2.0))).item() == 3.0
+    assert tg.scatter(Tensor(np.array(1.0)), 0, Tensor(np.array([0])), value=5.0).item() == 5.0
+    with pytest.raises(IndexError, match="out of range"):
+        tg.scatter(Tensor(np.array(1.0)), 0, Tensor(np.array(1)), value=5.0)
+
+
 def test_scatter_errors():
     x = Tensor(M)
     with pytest.raises(IndexError, match="out of range"):
@@ -183,6 +198,15 @@ def test_unique_and_unique_consecutive():
     assert values.data.tolist() == [k for k, _ in runs]
     assert counts.data.tolist() == [n for _, n in runs]
     assert inverse.data.tolist() == [i for i, (_, n) in enumerate(runs) for _ in range(n)]
+
+
+def test_unique_keeps_each_nan_apart():
+    # NaN != NaN, so every NaN is a distinct value (after the numbers, in input order)
+    x = np.array([3.0, np.nan, 1.0, np.nan, 3.0])
+    values, inverse, counts = tg.unique(Tensor(x), return_inverse=True, return_counts=True)
+    np.testing.assert_array_equal(values.data, [1.0, 3.0, np.nan, np.nan])
+    assert inverse.data.tolist() == [1, 2, 0, 3, 1]
+    assert counts.data.tolist() == [1, 2, 1, 1]
     rows, counts = tg.unique_consecutive(
         Tensor(np.array([[1, 2], [1, 2], [3, 4], [1, 2]])), return_counts=True, dim=0
     )
@@ -213,6 +237,15 @@ def test_bincount_and_histc():
         tg.histc(Tensor(np.array([1, 2])))
 
 
+def test_histc_bins_are_computed_in_the_tensor_dtype():
+    # float32(0.7) is exactly the float32 edge min + 7 * (max - min) / 10 of 10 bins on
+    # [0, 1], so it opens bin 7 (in float64 it lies just below 0.7, in bin 6)
+    edge = np.float32(0.7)
+    assert edge == np.float32(0) + np.float32(7) * (np.float32(1) - np.float32(0)) / np.float32(10)
+    got = tg.histc(Tensor(np.array([edge, 0.05], np.float32)), 10, 0, 1).data
+    np.testing.assert_array_equal(got, [1, 0, 0, 0, 0, 0, 0, 1, 0, 0])
+
+
 @pytest.mark.parametrize("right", [False, True])
 def test_searchsorted_and_bucketize(right):
     seq = np.sort(RNG.integers(0, 10, (3, 6)), axis=1)
@@ -229,6 +262,9 @@ def test_searchsorted_and_bucketize(right):
     np.testing.assert_array_equal(buckets.data, [[place(seq[1], v) for v in row] for row in values])
     assert tg.searchsorted(Tensor(seq), Tensor(values), out_int32=True).dtype == np.int32
     assert tg.searchsorted(Tensor(seq[0]), 4).shape == ()
+    zero_d = tg.searchsorted(Tensor(np.array([1.0, 3.0, 5.0])), Tensor(np.array(3.0)), right=right)
+    assert zero_d.shape == () and zero_d.item() == (2 if right else 1)  # a 0-d input: 0-d
+    assert tg.bucketize(Tensor(np.array(3.0)), Tensor(np.array([1.0, 3.0, 5.0]))).shape == ()
 
 
 def test_searchsorted_errors():

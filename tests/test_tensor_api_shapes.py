@@ -107,6 +107,14 @@ def test_rot90_against_index_formula(k):
     check_grads(lambda t: tg.rot90(t, k, (2, 0)), A)
 
 
+def test_rot90_returns_a_copy_as_torch():
+    # writing into the rotated tensor must leave the input alone (numpy's rot90 is a view)
+    x = Tensor(M.copy())
+    for k in (1, 2, 0):
+        x.rot90(k).zero_()
+    np.testing.assert_array_equal(x.data, M)
+
+
 def test_rot90_errors():
     with pytest.raises(ValueError, match="differ"):
         tg.rot90(Tensor(M), 1, (0, 0))

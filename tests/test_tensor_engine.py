@@ -542,3 +542,22 @@ def test_slice_backward_hands_the_engine_its_slice_not_a_padded_copy():
         g = np.ones(piece.shape)
         (part,) = piece._backward(g)
         assert isinstance(part, SlicedGrad) and part.value is g
+
+
+def test_sliced_gradients_with_steps_reversals_new_axes_and_a_wider_dtype():
+    # each index selects every element at most once, so the summed gradient is a plain
+    # np.add.at of the pieces; a float64 op's gradient lands in the float32 parent's dtype
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((5, 4)).astype(np.float32)
+    x = Tensor(a, requires_grad=True)
+    indices = [(slice(None, None, -1),), (slice(1, None, 2), -1), (None, Ellipsis, slice(3, 0, -2)),
+               (a > 0,), (), (2,)]
+    weights = [rng.standard_normal(np.shape(a[i])) for i in indices]
+    loss = sum(((x[i].double() if k % 2 else x[i]) * Tensor(w)).sum()
+               for k, (i, w) in enumerate(zip(indices, weights)))
+    loss.backward()
+    expected = np.zeros((5, 4))
+    for i, w in zip(indices, weights):
+        np.add.at(expected, i, w)
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-5)

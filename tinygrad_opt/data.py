@@ -72,7 +72,7 @@ from .samplers import Sampler as Sampler
 from .samplers import SequentialSampler as SequentialSampler
 from .samplers import SubsetRandomSampler as SubsetRandomSampler
 from .samplers import WeightedRandomSampler as WeightedRandomSampler
-from .samplers import _load_state, _state_of
+from .samplers import _load_state, _state_of, iterates_by
 from .tensor import Tensor
 
 
@@ -342,7 +342,7 @@ class DataLoader:
                 if len(samples) < self.batch_size and self.drop_last:
                     return
                 yield samples
-        elif hasattr(self._source, "_index_batches"):
+        elif iterates_by(self._source, "_index_batches"):
             yield from self._source._index_batches()
         else:
             for batch in self._source:

@@ -287,7 +287,7 @@ class BatchSampler(Sampler):
     def _index_batches(self) -> Iterator:
         """The batches as index arrays (vectorised for our samplers) or lists (others)."""
         size = self.batch_size
-        if hasattr(self.sampler, "_index_array"):
+        if iterates_by(self.sampler, "_index_array"):
             order = self.sampler._index_array()
             stop = len(order) - len(order) % size if self.drop_last else len(order)
             for start in range(0, stop, size):
@@ -317,6 +317,15 @@ class BatchSampler(Sampler):
         if not isinstance(state_dict, dict) or "sampler_state" not in state_dict:
             raise ValueError("BatchSampler.load_state_dict expects {'sampler_state': ...}")
         _load_state(self.sampler, state_dict["sampler_state"], "BatchSampler")
+
+
+def iterates_by(obj: Any, fast: str) -> bool:
+    """Whether `obj` has the vectorised method `fast` and iterates by it: not a subclass that
+    overrides `__iter__` (its own order must be used, not the parent's array of indices)."""
+    for cls in type(obj).__mro__:
+        if fast in cls.__dict__:
+            return type(obj).__iter__ is cls.__dict__.get("__iter__")
+    return False
 
 
 def _has_state(obj: Any) -> bool:

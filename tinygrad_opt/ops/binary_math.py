@@ -43,11 +43,13 @@ def _binary(op: str, x, other, forward, grads, float_only: bool = True) -> Tenso
 
 
 def atan2(input, other) -> Tensor:  # noqa: A002 - PyTorch's argument name
-    """Angle of the point (other, input), in (-pi, pi]; integer operands give float32."""
+    """Angle of the point (other, input), in (-pi, pi]; integer operands give float32.
+    Gradients b / r^2 and -a / r^2, taken as 0 at the origin (as PyTorch, not 0/0 = NaN)."""
 
     def grads(a, b, out, g):
         r2 = a * a + b * b
-        return g * b / r2, -g * a / r2
+        scale = np.where(r2 == 0, 0, g / r2)
+        return scale * b, -scale * a
 
     return _binary("atan2", input, other, np.arctan2, grads)
 
@@ -147,8 +149,10 @@ def xlogy(input, other) -> Tensor:  # noqa: A002
 
 def _logaddexp_grads(base):
     def grads(a, b, out, g):
-        # the two softmax weights; both -inf gives NaN, as PyTorch
-        return g * base ** (a - out), g * base ** (b - out)
+        # the two softmax weights 1 / (1 + base^(b - a)) and 1 / (1 + base^(a - b)): with
+        # one operand +inf they are 0 and 1 (base^(b - out) would be inf - inf = NaN); two
+        # equal infinities give NaN, as PyTorch
+        return g / (1 + base ** (b - a)), g / (1 + base ** (a - b))
 
     return grads
 

@@ -64,11 +64,12 @@ def _letter_sizes(subs: list[str], shapes) -> dict[str, int]:
     sizes: dict[str, int] = {}
     for term, shape in zip(subs, shapes):
         for c, n in zip(term, shape):
-            if sizes.get(c, 1) not in (1, n) and n != 1:
+            if sizes.get(c, 1) == 1:  # size 1 broadcasts against any size, 0 included
+                sizes[c] = n
+            elif n not in (1, sizes[c]):
                 raise ValueError(
                     f"einsum: index {c!r} has sizes {sizes[c]} and {n} in different operands"
                 )
-            sizes[c] = max(sizes.get(c, 1), n)
     return sizes
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor_like
 from . import compare, indexing, linalg, movement, reduce, select, unary
 from .select import maximum, minimum
 from .softmax import log_softmax, softmax  # noqa: F401 - re-exported as functions
@@ -339,18 +339,24 @@ def div(input, other, *, rounding_mode=None) -> Tensor:  # noqa: A002
         raise ValueError(
             f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}"
         )
+    if rounding_mode is not None:
+        # a Python number takes the tensor's dtype (int32 // 2 stays int32), as torch
+        if isinstance(input, Tensor):
+            a, b = _arrays(input, as_tensor_like(other, input))
+        else:
+            a, b = _arrays(as_tensor_like(input, other), other)
+        if a.dtype.kind in "iub" and b.dtype.kind in "iub":  # exact integer division
+            binary_math._check_integer_divisor("div", a, b)  # as torch, not numpy's 0
+            exact = np.floor_divide(a, b)
+            if rounding_mode == "trunc":  # floor rounds down; move inexact negative ones up
+                exact = exact + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+            return Tensor(np.asarray(exact).astype(np.result_type(a.dtype, b.dtype)))
     if isinstance(input, Tensor):
         quotient = _arithmetic.div(input, other)
     else:
         quotient = _arithmetic.rdiv(other, input)
     if rounding_mode is None:
         return quotient
-    a, b = _arrays(input, other)
-    if a.dtype.kind in "iub" and b.dtype.kind in "iub":  # exact integer division
-        exact = np.floor_divide(a, b)
-        if rounding_mode == "trunc":  # floor rounds down; move inexact negative ones up
-            exact = exact + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
-        return Tensor(np.asarray(exact).astype(np.result_type(a.dtype, b.dtype)))
     rounded = np.floor(quotient.data) if rounding_mode == "floor" else np.trunc(quotient.data)
     return unary._zero_gradient(quotient, rounded)
 

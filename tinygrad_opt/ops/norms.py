@@ -33,15 +33,33 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     ord = float(ord)
     if ord in (1.0, 2.0, np.inf):
         return reduce.norm(x, ord if ord != np.inf else np.inf, axis=axes, keepdims=keepdim)
-    magnitude = unary.abs(x)
     if ord == -np.inf:
-        return reduce.amin(magnitude, axis=axes, keepdims=keepdim)
+        return reduce.amin(unary.abs(x), axis=axes, keepdims=keepdim)
     if ord == 0:
         count = np.count_nonzero(x.data, axis=axes, keepdims=keepdim)
         return Tensor.make(np.asarray(count, dtype=x.data.dtype), (x,),
                            lambda g: (np.zeros(x.data.shape, g.dtype),))
+    return _p_norm(x, ord, axes, keepdim)
+
+
+def _p_norm(x: Tensor, p: float, axes: tuple[int, ...], keepdim: bool) -> Tensor:
+    """(sum |x|^p)^(1/p) over `axes` (None: all) for any other p. The gradient
+    sign(x) (|x| / norm)^(p-1) is taken as 0 where x is 0, as PyTorch: composed from pow
+    and sum it would be 0 * inf = NaN for a zero slice (p > 1) and at zero entries (p < 1)."""
+    a = x.data
+    if axes is None:
+        axes = tuple(range(a.ndim))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return (magnitude**ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord)
+        kept = (np.abs(a) ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+    out = kept if keepdim else kept.reshape([n for d, n in enumerate(kept.shape) if d not in axes])
+
+    def backward(g):
+        g = g.reshape(kept.shape)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            grad = g * np.sign(a) * (np.abs(a) / kept) ** (p - 1)
+        return (np.where(a == 0, 0, grad).astype(a.dtype, copy=False),)
+
+    return Tensor.make(np.asarray(out, dtype=a.dtype), (x,), backward)
 
 
 def _singular_values(x: Tensor) -> Tensor:

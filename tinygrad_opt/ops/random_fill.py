@@ -106,6 +106,15 @@ def random_(x: Tensor, *args, generator=None, **kwargs) -> Tensor:
             raise TypeError(f"random_: {name} must be an int, got {value!r}")
     if low >= high:
         raise ValueError(f"random_: expects from < to, got from={low}, to={high}")
+    # as torch: refuse bounds the dtype cannot hold (the draws would wrap around)
+    limits = np.iinfo(dt) if dt.kind in "iu" else np.finfo(dt) if dt.kind == "f" else None
+    lowest, highest = (0, 1) if limits is None else (limits.min, limits.max)
+    for name, value in (("from", low), ("to - 1", high - 1)):
+        if not lowest <= value <= highest:
+            raise ValueError(
+                f"random_: {name} = {value} is out of range for a {dt} tensor "
+                f"(expected {lowest} to {highest})"
+            )
     _check_in_place("random_", x)
     wide = np.uint64 if high - 1 > np.iinfo(np.int64).max else np.int64  # uint64 tensors
     draws = _rng(generator).integers(

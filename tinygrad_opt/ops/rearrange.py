@@ -191,7 +191,7 @@ def rot90(x: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     if axes[0] == axes[1]:
         raise ValueError(f"rot90: the two dims must differ, got {dims}")
     k = _int("rot90", "k", k)
-    out = np.rot90(a, k, axes)
+    out = np.rot90(a, k, axes).copy()  # a copy, as torch's (numpy gives a view)
     return Tensor.make(out, (x,), lambda g: (np.rot90(g, -k, axes),))
 
 

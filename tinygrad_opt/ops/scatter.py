@@ -59,6 +59,10 @@ def scatter(x: Tensor, dim: int, index, src=None, *, value=None, reduce=None) ->
         raise ValueError(f"scatter: reduce must be None, 'add' or 'multiply', got {reduce!r}")
     idx = _index_array("scatter", index)
     ax = normalize_axis("scatter", dim, a.ndim)
+    if a.ndim == 0 and idx.ndim <= 1:  # as torch: a 0-d tensor scatters as a 1-element vector
+        if isinstance(src, Tensor) and src.data.ndim == 0:
+            src = reshape(src, (1,))
+        return reshape(scatter(reshape(x, (1,)), 0, idx.reshape(-1), src, reduce=reduce), ())
     ts = src if isinstance(src, Tensor) else None
     if ts is None and (idx.ndim != a.ndim and idx.size):
         raise ValueError(f"scatter: index must have {a.ndim} dimensions, got {idx.ndim}")

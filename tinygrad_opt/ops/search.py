@@ -50,11 +50,14 @@ def unique(
     """The distinct values (or, with `dim`, distinct slices along dim) in ascending order
     (torch.unique); with return_inverse the position of each input element in them (x's
     shape, or dim's length), with return_counts how often each occurs. sorted=False gives
-    sorted output too (torch on the CPU does the same)."""
+    sorted output too (torch on the CPU does the same). Each NaN is a value of its own, as
+    torch (numpy's default would merge them)."""
     del sorted
     a = x.data
     if dim is None:
-        values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True)
+        values, inverse, counts = np.unique(
+            a, return_inverse=True, return_counts=True, equal_nan=False
+        )
         return _unique_result(values, inverse, counts, return_inverse, return_counts, a.shape)
     ax = normalize_axis("unique", dim, a.ndim)
     values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=ax)
@@ -132,8 +135,10 @@ def histc(x: Tensor, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002
         lo, hi = float(a.min()), float(a.max())
     if lo == hi:  # as torch: an empty or constant range becomes [lo - 1, hi + 1]
         lo, hi = lo - 1, hi + 1
-    finite = a[(a >= lo) & (a <= hi)].astype(np.float64)
-    which = np.minimum(((finite - lo) * bins / (hi - lo)).astype(np.int64), bins - 1)
+    inside = a[(a >= lo) & (a <= hi)]
+    # in x's dtype, as torch: a float32 value equal to a float32 bin edge opens that bin
+    low, width = a.dtype.type(lo), a.dtype.type(hi) - a.dtype.type(lo)
+    which = np.minimum(((inside - low) * bins / width).astype(np.int64), bins - 1)
     return Tensor(np.bincount(which, minlength=bins).astype(a.dtype), dtype=a.dtype)
 
 
@@ -149,9 +154,9 @@ def searchsorted(
     """Where each value of `input` would be inserted to keep the innermost dimension of
     `sorted_sequence` sorted (torch.searchsorted): the first such place, or the last with
     right=True / side='right'. An N-D sequence searches row by row, with `input`'s leading
-    dimensions matching; a scalar input gives a 0-d result."""
+    dimensions matching; a scalar or 0-d input gives a 0-d result."""
     seq = _array(sorted_sequence)
-    scalar = not isinstance(input, Tensor) and np.ndim(input) == 0
+    scalar = np.ndim(_array(input)) == 0  # a number or a 0-d tensor
     vals = np.atleast_1d(_array(input))
     if side is not None:
         if side not in ("left", "right"):

@@ -15,6 +15,7 @@ import numpy as np
 from ..tensor import Tensor
 from . import reduce, select, unary
 from .axes import normalize_axes, normalize_axis
+from .norms import _p_norm
 from .scan import scatter_add
 from .sort import ValuesIndices
 
@@ -45,9 +46,7 @@ def _check_reducible(op: str, a: np.ndarray, ax: int) -> None:
 
 def _median(op: str, x: Tensor, dim, keepdim: bool, ignore_nan: bool):
     if dim is None:
-        if x.data.size == 0:
-            raise ValueError(f"{op}: cannot take the median of an empty tensor")
-        return _median(op, x.reshape(-1), 0, False, ignore_nan).values
+        return _median_of_all(op, x, ignore_nan)
     a = x.data
     ax = normalize_axis(op, dim, a.ndim)
     if a.ndim == 0:
@@ -65,8 +64,27 @@ def _median(op: str, x: Tensor, dim, keepdim: bool, ignore_nan: bool):
     return _pick_along(x, index, ax, keepdim)
 
 
+def _median_of_all(op: str, x: Tensor, ignore_nan: bool) -> Tensor:
+    """The median of every element as a 0-d tensor, NaN for an empty float one (as torch). The
+    gradient is shared equally by all elements equal to the median (all NaNs for a NaN
+    median), as torch's, rather than given to one of them."""
+    a = x.data
+    if a.size == 0:
+        if a.dtype.kind != "f":  # no NaN to give (torch returns an arbitrary integer)
+            raise ValueError(f"{op}: cannot take the median of an empty {a.dtype} tensor")
+        return Tensor.make(np.full((), np.nan, a.dtype), (x,), lambda g: (np.zeros_like(a),))
+    value = _median(op, Tensor(a.reshape(-1)), 0, False, ignore_nan).values.data
+
+    def backward(g):
+        ties = (a == value) | (np.isnan(a) & np.isnan(value)) if a.dtype.kind == "f" else a == value
+        return (ties * (g / np.count_nonzero(ties)),)
+
+    return Tensor.make(value, (x,), backward)
+
+
 def median(x: Tensor, dim=None, keepdim: bool = False):
-    """Lower median: over all elements (a 0-d tensor) or `(values, indices)` along `dim`."""
+    """Lower median: over all elements (a 0-d tensor; its gradient is split among ties) or
+    `(values, indices)` along `dim` (the gradient goes to the index returned)."""
     return _median("median", x, dim, keepdim, ignore_nan=False)
 
 
@@ -257,7 +275,8 @@ def _weights(name: str, w, n: int, integer: bool) -> np.ndarray:
 
 def cov(x: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
     """Covariance of the rows (variables) over the columns (observations) of a matrix, or
-    the variance of a vector, with frequency and observation weights as torch.cov:
+    the variance (0-d) of a vector or a one-row matrix, with frequency and observation
+    weights as torch.cov:
     sum(w (x - mean_w)(x - mean_w)^T) / (sum(w) - correction * sum(w aweights) / sum(w)),
     w = fweights * aweights; a divisor <= 0 gives inf/NaN (PyTorch also warns)."""
     a = x.data
@@ -284,7 +303,7 @@ def cov(x: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> Tens
     centered = m - mean
     with np.errstate(divide="ignore", invalid="ignore"):
         out = ((centered * wt) @ centered.T) / (float(divisor) if divisor else np.float64(0.0))
-    return out.reshape(()) if a.ndim < 2 else out
+    return out.reshape(()) if m.shape[0] == 1 else out  # one variable: 0-d, as torch
 
 
 def corrcoef(x: Tensor) -> Tensor:
@@ -312,16 +331,7 @@ def dist(x: Tensor, other, p: float = 2) -> Tensor:
         return reduce.norm(d, np.inf)
     if p == -np.inf:
         return unary.abs(d).min()
-    a = d.data
-    magnitude = np.abs(a)
-    out = np.sum(magnitude**p) ** (1 / p)
-
-    def backward(g):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            local = np.sign(a) * (magnitude / out) ** (p - 1)
-        return (g * np.where((out == 0) | (magnitude == 0) & (p < 1), 0, local),)
-
-    return Tensor.make(np.asarray(out, dtype=a.dtype), (d,), backward)
+    return _p_norm(d, p, None, False)
 
 
 def renorm(x: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
@@ -337,9 +347,8 @@ def renorm(x: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     if p == np.inf:
         norms = reduce.amax(unary.abs(x), dim=others, keepdim=True) if others else unary.abs(x)
     else:
-        norms = (unary.abs(x) ** float(p)).sum(axis=others or None, keepdims=True) ** (1 / p)
-        if not others:
-            norms = unary.abs(x)
+        # vector_norm's p-norm: its gradient is 0 (not NaN) for an all-zero slice
+        norms = _p_norm(x, float(p), others, True) if others else unary.abs(x)
     factor = select.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
     return x * factor
 

@@ -610,6 +610,14 @@ class Optimizer:
         table = self._optimizer_load_state_dict_post_hooks
         return add_hook(table, hook, prepend, "register_load_state_dict_post_hook")
 
+    def __getstate__(self) -> dict[str, Any]:
+        # a copy or pickle made while a hook runs (a snapshot taken in a step post-hook)
+        # must not inherit the marks of the calls in progress: its own hooks would be
+        # skipped as if nested, for good
+        state = self.__dict__.copy()
+        state["_hooks_running"] = set()
+        return state
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
