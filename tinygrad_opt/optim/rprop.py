@@ -22,27 +22,23 @@ def _rprop_kernel(param, grad, prev, step_size, sign, etaminus, etaplus, size_mi
     underflows to 0 counts as "no sign information", as in PyTorch. A NaN product or
     gradient counts as 0 too (PyTorch's sign(NaN) is 0): factor 1, parameter unchanged.
     """
+    one = sign * sign  # 1 in the arrays' dtype
+    zero = sign - sign
     for i in prange(param.size):
+        # every branch is a select and every store unconditional, so the loop vectorises
+        # (conditional stores kept it scalar: 71% of the bandwidth bound, see optim_step)
         g = sign * grad[i]
         product = g * prev[i]
-        size = step_size[i]
-        if product > 0:
-            size = size * etaplus
-        elif product < 0:
-            size = size * etaminus
-        if size < size_min:  # clamped on every step, also when the factor is 1
-            size = size_min
-        if size > size_max:
-            size = size_max
+        factor = etaplus if product > 0 else (etaminus if product < 0 else one)
+        size = step_size[i] * factor
+        size = size_min if size < size_min else size  # clamped on every step, as PyTorch
+        size = size_max if size > size_max else size
         step_size[i] = size
-        if product < 0:
-            prev[i] = 0  # the sign flipped: no move now, and no factor from it next step
-        else:
-            prev[i] = g
-            if g > 0:
-                param[i] = param[i] - size
-            elif g < 0:
-                param[i] = param[i] + size
+        g = zero if product < 0 else g  # the sign flipped: no move now, no factor next step
+        prev[i] = g
+        # sign(g) as -1, 0 or 1; 0 for a NaN g (PyTorch's sign(NaN) is 0 here too)
+        direction = (one if g > 0 else zero) - (one if g < 0 else zero)
+        param[i] = param[i] - direction * size
 
 
 def check_pair(name: str, value: Any, labels: tuple[str, str]) -> tuple[float, float]:
