@@ -9,35 +9,12 @@ import numpy as np
 
 from ..random import generator
 from ..tensor import Tensor
-from . import constraints
-from .distribution import Distribution
-from .utils import broadcast_params
+from .location_scale import LocationScale
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """Density exp(-|x - loc| / scale) / (2 scale). rsample inverts the cdf at
     u ~ U(eps - 1, 1): loc - scale sign(u) log(1 - |u|), as torch (eps keeps it finite)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_params("Laplace", loc=loc, scale=scale)
-        super().__init__(self.loc.shape, (), validate_args)
-
-    def expand(self, batch_shape, _instance=None) -> Laplace:
-        shape = self._checked_batch_shape(batch_shape)
-        return Laplace(self.loc.expand(*shape), self.scale.expand(*shape),
-                       validate_args=self._validate_args)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> Tensor:

@@ -8,37 +8,14 @@ import numpy as np
 
 from ..random import generator
 from ..tensor import Tensor
-from . import constraints
-from .distribution import Distribution
-from .utils import broadcast_params
+from .location_scale import LocationScale
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
-class Normal(Distribution):
+class Normal(LocationScale):
     """N(loc, scale^2). rsample is loc + scale * eps with eps ~ N(0, 1), so gradients reach
     loc (1) and scale (eps). cdf uses erf, icdf erfinv."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None) -> None:
-        self.loc, self.scale = broadcast_params("Normal", loc=loc, scale=scale)
-        super().__init__(self.loc.shape, (), validate_args)
-
-    def expand(self, batch_shape, _instance=None) -> Normal:
-        shape = self._checked_batch_shape(batch_shape)
-        return Normal(self.loc.expand(*shape), self.scale.expand(*shape),
-                      validate_args=self._validate_args)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> Tensor:
