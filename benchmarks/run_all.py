@@ -15,6 +15,7 @@ import sys
 
 BENCHMARKS = (
     "op_overhead", "optim_step", "pass_floor", "denormals", "train_step", "epoch_time",
+    "layers",
 )
 
 

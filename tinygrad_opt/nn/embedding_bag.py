@@ -3,8 +3,11 @@ per-entry rows as a graph node.
 
 Every bag is a run of entries (a row of 2-D input, or the span between two offsets of 1-D
 input). Entries equal to padding_idx are dropped first; what is left is sorted by bag, so
-sum and mean are one scatter-add of rows into their bags and max is one Numba kernel over
-bags that also records which table row won each (bag, column) for the backward.
+sum and mean are one Numba kernel over bags adding each entry's row times its factor (1, the
+per-sample weight or 1 / bag size) and max is one over bags that also records which table row
+won each (bag, column) for the backward. The sum/mean backward adds g[bag] times the factor
+into each entry's row, serially (rows repeat), without gathering the (entries, dim) rows
+first (that gather and the gathered products took ~70% of the time before).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from numba import prange
 
 from ..default_dtype import default_float
 from ..jit import kernel
-from ..ops.indexing import scatter_add_rows
 from ..tensor import Tensor, mark_changed
 from . import init
 from .embedding import _indices
@@ -38,6 +40,25 @@ def _bag_max(table, rows, starts, stops, out, winner):
                     row = rows[p]
             out[b, j] = best
             winner[b, j] = row
+
+
+@kernel
+def _bag_sum(table, rows, coef, starts, stops, out):
+    """out[b] += coef[p] * table[rows[p]] for p in [starts[b], stops[b]) (out zeroed)."""
+    for b in prange(starts.shape[0]):
+        for p in range(starts[b], stops[b]):
+            r, c = rows[p], coef[p]
+            for j in range(table.shape[1]):
+                out[b, j] += table[r, j] * c
+
+
+@kernel(parallel=False)  # serial: two entries of one row must not add into it at once
+def _bag_sum_backward(g, rows, coef, bag_of, grad):
+    """grad[rows[p]] += coef[p] * g[bag_of[p]] for every kept entry p."""
+    for p in range(rows.shape[0]):
+        r, b, c = rows[p], bag_of[p], coef[p]
+        for j in range(grad.shape[1]):
+            grad[r, j] += g[b, j] * c
 
 
 def _offsets(offsets, length: int, include_last_offset: bool) -> tuple[np.ndarray, int]:
@@ -185,15 +206,17 @@ def embedding_bag(
         coef = (1.0 / counts[bag_of]).astype(table.dtype)
 
     out = np.zeros((bags, dim), dtype=table.dtype)
+    first = np.searchsorted(bag_of, np.arange(bags), side="left")
+    stop = np.searchsorted(bag_of, np.arange(bags), side="right")
     if mode == "max":
         winner = np.empty((bags, dim), dtype=np.int64)
-        first = np.searchsorted(bag_of, np.arange(bags), side="left")
-        stop = np.searchsorted(bag_of, np.arange(bags), side="right")
         if dim:
             _bag_max(np.ascontiguousarray(table), rows, first, stop, out, winner)
     else:
-        picked = table[rows]
-        scatter_add_rows(out, bag_of, picked if coef is None else picked * coef[:, None])
+        if coef is None:  # plain sum: a factor of 1 is exact
+            coef = np.ones(rows.size, dtype=table.dtype)
+        if dim:
+            _bag_sum(np.ascontiguousarray(table), rows, coef, first, stop, out)
 
     def backward(g):
         grad_w = grad_psw = None
@@ -207,8 +230,9 @@ def embedding_bag(
                 grad_w = sums.astype(table.dtype, copy=False).reshape(n, dim)
             else:
                 grad_w = np.zeros_like(table)
-                spread = g[bag_of]
-                scatter_add_rows(grad_w, rows, spread if coef is None else spread * coef[:, None])
+                if dim:
+                    g_rows = np.ascontiguousarray(g, dtype=table.dtype)
+                    _bag_sum_backward(g_rows, rows, coef, bag_of.astype(np.int64), grad_w)
                 if scale_grad_by_freq:
                     grad_w /= np.maximum(np.bincount(rows, minlength=n), 1)[:, None]
         if takes_psw and per_sample_weights.requires_grad:

@@ -1,0 +1,270 @@
+"""Forward + backward time per call of the layers built on Tensor ops or the conv kernels.
+
+    python -m benchmarks.layers                  # 7 rounds of 10 calls per layer and side
+    python -m benchmarks.layers --quick          # 1 round of 3 calls
+    python -m benchmarks.layers --layers lstm gru --threads 1
+
+Each call is forward, sum of the output(s) and backward, with gradients reaching the
+parameters and every float input that takes one (the gradients are cleared first). Sizes are
+those of a small model (see CASES): LSTM / GRU 64 -> 128 over 50 steps, batch 32;
+MultiheadAttention and TransformerEncoderLayer at d_model 128, 4 heads, 64 tokens, batch 16;
+a DCGAN-style ConvTranspose2d 64 -> 32, 4x4, stride 2; bilinear interpolate x2; grid_sample
+on MNIST-sized images through an affine grid; EmbeddingBag(10000, 64, mode='mean') over 2048
+bags of 20 indices. Dropout is 0 so both sides do the same arithmetic.
+
+As benchmarks/train_step.py: after warm-up (which compiles or loads the Numba kernels), ours
+and torch take turns, each round timing `calls` calls of ours then as many of torch's (in a
+child process that imports torch first, without the thread variables tinygrad_opt defaulted,
+and stays up); printed are medians over the rounds and the median of the per-round ratios
+ours / torch, with their range. torch builds the same layer with its own initial weights:
+the values differ, the work does not. --threads N (default 2) sets both sides' thread count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+# isort: off
+from tinygrad_opt import Tensor, manual_seed, nn  # before numpy loads
+from tinygrad_opt.nn import functional as F
+from tinygrad_opt.thread_pools import applied_defaults, set_num_threads
+import numpy as np
+# isort: on
+
+from benchmarks.train_step import numba_layer, time_steps
+
+# name -> shape description printed in the table
+CASES = {
+    "lstm": "LSTM 64->128, L50 N32",
+    "gru": "GRU 64->128, L50 N32",
+    "mha": "MHA 128/4h, L64 N16",
+    "encoder": "EncLayer 128/4h/512",
+    "convT": "ConvT 64->32 k4s2 14px",
+    "interp": "bilinear x2 (32,16,28,28)",
+    "grid": "grid_sample (32,1,28,28)",
+    "emb_bag": "EmbBag 10k x64, 2048x20",
+}
+BAGS, BAG_SIZE, ROWS = 2048, 20, 10000
+
+
+def make_inputs(name: str, seed: int = 0) -> dict[str, np.ndarray]:
+    """The float32 inputs (and integer indices) of case `name`, the same on both sides."""
+    rng = np.random.default_rng(seed)
+
+    def normal(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    if name in ("lstm", "gru"):
+        return {"x": normal(50, 32, 64)}
+    if name in ("mha", "encoder"):
+        return {"x": normal(64, 16, 128)}  # (L, N, E): batch_first=False, PyTorch's default
+    if name == "convT":
+        return {"x": normal(32, 64, 14, 14)}
+    if name == "interp":
+        return {"x": normal(32, 16, 28, 28)}
+    if name == "grid":  # small rotations, scalings and shifts around the identity
+        theta = np.tile(np.eye(2, 3, dtype=np.float32), (32, 1, 1)) + 0.1 * normal(32, 2, 3)
+        return {"x": normal(32, 1, 28, 28), "theta": theta}
+    if name == "emb_bag":
+        indices = rng.integers(0, ROWS, BAGS * BAG_SIZE).astype(np.int64)
+        offsets = np.arange(0, BAGS * BAG_SIZE, BAG_SIZE, dtype=np.int64)
+        return {"indices": indices, "offsets": offsets}
+    raise ValueError(f"unknown case {name!r}; expected one of {list(CASES)}")
+
+
+def ours_caller(name: str):
+    """A function running one forward + backward of case `name` with our layers, and the
+    leaves (parameters and float inputs) whose gradients it clears and fills."""
+    manual_seed(0)
+    data = make_inputs(name)
+    floats = {k: Tensor(v, requires_grad=True) for k, v in data.items() if v.dtype.kind == "f"}
+    module = None
+    if name == "lstm":
+        module = nn.LSTM(64, 128)
+        run = lambda: module(floats["x"])[0]  # noqa: E731
+    elif name == "gru":
+        module = nn.GRU(64, 128)
+        run = lambda: module(floats["x"])[0]  # noqa: E731
+    elif name == "mha":
+        module = nn.MultiheadAttention(128, 4)
+        run = lambda: module(floats["x"], floats["x"], floats["x"], need_weights=False)[0]  # noqa: E731
+    elif name == "encoder":
+        module = nn.TransformerEncoderLayer(128, 4, 512, dropout=0.0)
+        run = lambda: module(floats["x"])  # noqa: E731
+    elif name == "convT":
+        module = nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1)
+        run = lambda: module(floats["x"])  # noqa: E731
+    elif name == "interp":
+        run = lambda: F.interpolate(floats["x"], scale_factor=2, mode="bilinear",  # noqa: E731
+                                    align_corners=False)
+    elif name == "grid":
+        def run():
+            grid = F.affine_grid(floats["theta"], (32, 1, 28, 28), align_corners=False)
+            return F.grid_sample(floats["x"], grid, align_corners=False)
+    elif name == "emb_bag":
+        module = nn.EmbeddingBag(ROWS, 64, mode="mean")
+        indices, offsets = data["indices"], data["offsets"]
+        run = lambda: module(indices, offsets)  # noqa: E731
+    else:
+        raise ValueError(f"unknown case {name!r}; expected one of {list(CASES)}")
+    if module is not None:
+        module.train()
+    leaves = list(floats.values()) + (list(module.parameters()) if module is not None else [])
+
+    def call():
+        for leaf in leaves:
+            leaf.grad = None
+        run().sum().backward()
+
+    return call, leaves
+
+
+def torch_caller(name: str, threads: int):
+    """The same call in torch (its own initial weights; the same inputs and work)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    data = make_inputs(name)
+    floats = {k: torch.from_numpy(v).requires_grad_() for k, v in data.items()
+              if v.dtype.kind == "f"}  # fmt: skip
+    nnt, Ft = torch.nn, torch.nn.functional
+    module = None
+    if name == "lstm":
+        module = nnt.LSTM(64, 128)
+        run = lambda: module(floats["x"])[0]  # noqa: E731
+    elif name == "gru":
+        module = nnt.GRU(64, 128)
+        run = lambda: module(floats["x"])[0]  # noqa: E731
+    elif name == "mha":
+        module = nnt.MultiheadAttention(128, 4)
+        run = lambda: module(floats["x"], floats["x"], floats["x"], need_weights=False)[0]  # noqa: E731
+    elif name == "encoder":
+        module = nnt.TransformerEncoderLayer(128, 4, 512, dropout=0.0)
+        run = lambda: module(floats["x"])  # noqa: E731
+    elif name == "convT":
+        module = nnt.ConvTranspose2d(64, 32, 4, stride=2, padding=1)
+        run = lambda: module(floats["x"])  # noqa: E731
+    elif name == "interp":
+        run = lambda: Ft.interpolate(floats["x"], scale_factor=2, mode="bilinear",  # noqa: E731
+                                     align_corners=False)
+    elif name == "grid":
+        def run():
+            grid = Ft.affine_grid(floats["theta"], (32, 1, 28, 28), align_corners=False)
+            return Ft.grid_sample(floats["x"], grid, align_corners=False)
+    elif name == "emb_bag":
+        module = nnt.EmbeddingBag(ROWS, 64, mode="mean")
+        indices, offsets = torch.from_numpy(data["indices"]), torch.from_numpy(data["offsets"])
+        run = lambda: module(indices, offsets)  # noqa: E731
+    else:
+        raise ValueError(f"unknown case {name!r}; expected one of {list(CASES)}")
+    if module is not None:
+        module.train()
+    leaves = list(floats.values()) + (list(module.parameters()) if module is not None else [])
+
+    def call():
+        for leaf in leaves:
+            leaf.grad = None
+        run().sum().backward()
+
+    return call
+
+
+class TorchChild:
+    """torch's calls of one case in a child process that loads torch (and its OpenMP
+    runtime) first, without the variables tinygrad_opt defaulted (see train_step.py). It
+    stays up so its timings alternate with ours: `time(calls)` -> median ms."""
+
+    def __init__(self, name: str, warmup: int, threads: int) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in applied_defaults}
+        code = "import torch, sys; from benchmarks.layers import _torch_child; _torch_child()"
+        args = [sys.executable, "-c", code, name, str(warmup), str(threads)]
+        root = Path(__file__).resolve().parents[1]
+        self.name = name
+        self.process = subprocess.Popen(args, env=env, cwd=root, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True)
+        self._read_line()  # torch loaded and warmed up before ours is timed
+
+    def _read_line(self) -> str:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"torch timing of {self.name} failed:\n"
+                               f"{self.process.stderr.read()}")
+        return line
+
+    def time(self, calls: int) -> float:
+        self.process.stdin.write(f"{calls}\n")
+        self.process.stdin.flush()
+        return float(self._read_line())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def _torch_child() -> None:
+    name, warmup, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    call = torch_caller(name, threads)
+    for _ in range(warmup):
+        call()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        print(time_steps(call, 0, int(line))[0], flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few calls (a smoke run)")
+    parser.add_argument("--layers", nargs="+", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--rounds", type=int, default=7, help="alternations of ours and torch")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads for ours (OpenBLAS + Numba) and torch (default 2)")
+    args = parser.parse_args(argv)
+    openblas_set = set_num_threads(args.threads)
+    ours_threads = "Numba + OpenBLAS" if openblas_set else "Numba only, OpenBLAS not found"
+    warmup, calls, rounds = (1, 3, 1) if args.quick else (3, 10, args.rounds)
+    have_torch = importlib.util.find_spec("torch") is not None
+    print(f"call = forward + sum + backward; {rounds} rounds of {calls} calls, ours and torch "
+          f"alternating; {os.cpu_count()} cores; "
+          f"torch {'found' if have_torch else 'not installed'}")
+    print(f"threads={args.threads} (ours: {ours_threads}; torch)")
+    header = f"{'layer':<8} {'size':<26} {'ours ms':>9} {'(cpu ms)':>9}"
+    if have_torch:
+        header += f" {'torch ms':>9} {'ratio':>6} {'range':>11}"
+    print(header)
+    print("-" * len(header))
+    for name in args.layers:
+        call, _ = ours_caller(name)
+        child = TorchChild(name, warmup, args.threads) if have_torch else None
+        for _ in range(warmup):
+            call()
+        ours, ours_cpu, theirs = [], [], []
+        for _ in range(rounds):
+            wall, cpu = time_steps(call, 0, calls)
+            ours.append(wall)
+            ours_cpu.append(cpu)
+            if child is not None:
+                theirs.append(child.time(calls))
+        row = (f"{name:<8} {CASES[name]:<26} {statistics.median(ours):>9.2f} "
+               f"{statistics.median(ours_cpu):>9.2f}")
+        if child is not None:
+            child.close()
+            ratios = sorted(a / b for a, b in zip(ours, theirs))
+            spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
+            row += (f" {statistics.median(theirs):>9.2f} {statistics.median(ratios):>6.2f} "
+                    f"{spread:>11}")
+        print(row, flush=True)
+    print("ms: median over the rounds of each round's median call; ratio: median of the "
+          "per-round\nratios ours / torch (range: lowest-highest).")
+    print(f"Numba threading layer: {numba_layer()}")
+
+
+if __name__ == "__main__":
+    main()
