@@ -26,18 +26,22 @@ import argparse
 import importlib.util
 import os
 import statistics
-import subprocess
 import sys
-from pathlib import Path
 
 # isort: off
 from tinygrad_opt import Tensor, manual_seed, nn  # before numpy loads
 from tinygrad_opt.nn import functional as F
-from tinygrad_opt.thread_pools import applied_defaults, set_num_threads
+from tinygrad_opt.thread_pools import set_num_threads
 import numpy as np
 # isort: on
 
-from benchmarks.train_step import numba_layer, time_steps
+from benchmarks.train_step import (
+    TorchChild,
+    numba_layer,
+    paired_rounds,
+    time_steps,
+    torch_columns,
+)
 
 # name -> shape description printed in the table
 CASES = {
@@ -176,39 +180,6 @@ def torch_caller(name: str, threads: int):
     return call
 
 
-class TorchChild:
-    """torch's calls of one case in a child process that loads torch (and its OpenMP
-    runtime) first, without the variables tinygrad_opt defaulted (see train_step.py). It
-    stays up so its timings alternate with ours: `time(calls)` -> median ms."""
-
-    def __init__(self, name: str, warmup: int, threads: int) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in applied_defaults}
-        code = "import torch, sys; from benchmarks.layers import _torch_child; _torch_child()"
-        args = [sys.executable, "-c", code, name, str(warmup), str(threads)]
-        root = Path(__file__).resolve().parents[1]
-        self.name = name
-        self.process = subprocess.Popen(args, env=env, cwd=root, stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True)
-        self._read_line()  # torch loaded and warmed up before ours is timed
-
-    def _read_line(self) -> str:
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"torch timing of {self.name} failed:\n"
-                               f"{self.process.stderr.read()}")
-        return line
-
-    def time(self, calls: int) -> float:
-        self.process.stdin.write(f"{calls}\n")
-        self.process.stdin.flush()
-        return float(self._read_line())
-
-    def close(self) -> None:
-        self.process.stdin.close()
-        self.process.wait()
-
-
 def _torch_child() -> None:
     name, warmup, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     call = torch_caller(name, threads)
@@ -242,24 +213,14 @@ def main(argv: list[str] | None = None) -> None:
     print("-" * len(header))
     for name in args.layers:
         call, _ = ours_caller(name)
-        child = TorchChild(name, warmup, args.threads) if have_torch else None
-        for _ in range(warmup):
-            call()
-        ours, ours_cpu, theirs = [], [], []
-        for _ in range(rounds):
-            wall, cpu = time_steps(call, 0, calls)
-            ours.append(wall)
-            ours_cpu.append(cpu)
-            if child is not None:
-                theirs.append(child.time(calls))
+        child = (TorchChild(name, warmup, args.threads, module="benchmarks.layers")
+                 if have_torch else None)  # fmt: skip
+        ours, ours_cpu, theirs = paired_rounds(call, child, warmup, rounds, calls)
         row = (f"{name:<8} {CASES[name]:<26} {statistics.median(ours):>9.2f} "
                f"{statistics.median(ours_cpu):>9.2f}")
         if child is not None:
             child.close()
-            ratios = sorted(a / b for a, b in zip(ours, theirs))
-            spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
-            row += (f" {statistics.median(theirs):>9.2f} {statistics.median(ratios):>6.2f} "
-                    f"{spread:>11}")
+            row += torch_columns(ours, theirs)
         print(row, flush=True)
     print("ms: median over the rounds of each round's median call; ratio: median of the "
           "per-round\nratios ours / torch (range: lowest-highest).")

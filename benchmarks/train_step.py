@@ -146,11 +146,14 @@ class TorchChild:
     """torch's train step in a child process that loads torch (and its OpenMP runtime)
     before tinygrad_opt, with the environment minus the variables tinygrad_opt defaulted.
     The model is rebuilt there from the same seed, so it starts from the same weights. The
-    child stays up so its timings can alternate with ours: `time(steps)` -> median ms."""
+    child stays up so its timings can alternate with ours: `time(steps)` -> median ms.
+    `module` names the benchmark whose `_torch_child()` runs there (layers.py uses it too)."""
 
-    def __init__(self, name: str, warmup: int, threads: int) -> None:
+    def __init__(
+        self, name: str, warmup: int, threads: int, module: str = "benchmarks.train_step"
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if k not in applied_defaults}
-        code = "import torch, sys; from benchmarks.train_step import _torch_child; _torch_child()"
+        code = f"import torch, sys; from {module} import _torch_child; _torch_child()"
         args = [sys.executable, "-c", code, name, str(warmup), str(threads)]
         root = Path(__file__).resolve().parents[1]
         self.name = name
@@ -187,6 +190,28 @@ def _torch_child() -> None:
     print("ready", flush=True)
     for line in sys.stdin:
         print(time_steps(step, 0, int(line))[0], flush=True)
+
+
+def paired_rounds(call, child: TorchChild | None, warmup: int, rounds: int, calls: int):
+    """Warm `call` up, then per round time `calls` of ours and, when torch is there, as many
+    of torch's right after: lists of ours (wall ms, cpu ms) and torch's ms, one per round."""
+    for _ in range(warmup):
+        call()
+    ours, ours_cpu, theirs = [], [], []
+    for _ in range(rounds):
+        wall, cpu = time_steps(call, 0, calls)
+        ours.append(wall)
+        ours_cpu.append(cpu)
+        if child is not None:
+            theirs.append(child.time(calls))
+    return ours, ours_cpu, theirs
+
+
+def torch_columns(ours: list[float], theirs: list[float]) -> str:
+    """torch's median ms, the median of the per-round ratios ours / torch and their range."""
+    ratios = sorted(a / b for a, b in zip(ours, theirs))
+    spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
+    return f" {statistics.median(theirs):>9.2f} {statistics.median(ratios):>6.2f} {spread:>11}"
 
 
 def numba_layer() -> str:
@@ -229,23 +254,12 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.models:
         step, _ = ours_stepper(name)
         child = TorchChild(name, warmup, args.threads) if have_torch else None
-        for _ in range(warmup):
-            step()
-        ours, ours_cpu, theirs = [], [], []
-        for _ in range(rounds):
-            wall, cpu = time_steps(step, 0, steps)
-            ours.append(wall)
-            ours_cpu.append(cpu)
-            if child is not None:
-                theirs.append(child.time(steps))
+        ours, ours_cpu, theirs = paired_rounds(step, child, warmup, rounds, steps)
         row = (f"{name:<10} {BATCH[name]:>5} {statistics.median(ours):>9.2f} "
                f"{statistics.median(ours_cpu):>9.2f}")
         if child is not None:
             child.close()
-            ratios = sorted(a / b for a, b in zip(ours, theirs))
-            spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
-            row += (f" {statistics.median(theirs):>9.2f} {statistics.median(ratios):>6.2f} "
-                    f"{spread:>11} {GOAL[name]:>5.1f}")
+            row += f"{torch_columns(ours, theirs)} {GOAL[name]:>5.1f}"
         print(row, flush=True)
     print("ms: median over the rounds of each round's median step; ratio: median of the "
           "per-round\nratios ours / torch (range: lowest-highest), robust to load that comes "
