@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from attention_reference import attention, finite_difference_check, mha
+from attention_reference import attention, mha
+from finite_differences import finite_difference_check
 
 import tinygrad_opt.nn.functional as F
 from tinygrad_opt import Tensor, manual_seed, nn

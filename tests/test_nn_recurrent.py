@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from finite_differences import finite_difference_check
 
 from tinygrad_opt import Tensor, loss, manual_seed, nn, no_grad, optim
 from tinygrad_opt.nn.recurrent import RNNBase
@@ -223,38 +224,6 @@ def test_a_cell_looped_over_time_equals_the_layer(kind):
 
 
 # ------------------------------------------------------------------------- gradients
-def finite_difference_check(forward, arrays, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
-    """forward(tensors) -> list of output Tensors. Every array in `arrays` (a dict; the
-    arrays are changed in place and restored, so parameters' .data may be passed) is
-    checked: the analytic gradient of sum_k <R_k, out_k> against central differences."""
-    rng = np.random.default_rng(seed)
-    tensors = {name: Tensor(a, requires_grad=True) if not isinstance(a, Tensor) else a
-               for name, a in arrays.items()}
-    outputs = forward(tensors)
-    directions = [rng.standard_normal(o.shape) for o in outputs]
-    total = sum((o * Tensor(d)).sum() for o, d in zip(outputs, directions))
-    total.backward()
-
-    def scalar():
-        with no_grad():
-            return sum(float(np.sum(o.data * d)) for o, d in zip(forward(tensors), directions))
-
-    for name, tensor in tensors.items():
-        data = tensor.data
-        numeric = np.zeros_like(data)
-        for k in np.ndindex(data.shape):
-            keep = data[k]
-            data[k] = keep + eps
-            plus = scalar()
-            data[k] = keep - eps
-            minus = scalar()
-            data[k] = keep
-            numeric[k] = (plus - minus) / (2 * eps)
-        assert tensor.grad is not None, f"{name} got no gradient"
-        np.testing.assert_allclose(tensor.grad, numeric, rtol=rtol, atol=atol,
-                                   err_msg=f"gradient of {name}")
-
-
 @pytest.mark.parametrize("kind", ["RNN", "RNN-relu", "LSTM", "GRU"])
 @pytest.mark.parametrize("config", [
     dict(num_layers=2, bidirectional=True),

@@ -5,6 +5,7 @@ outputs; the Numba step kernels against the same arithmetic in plain numpy."""
 
 import numpy as np
 import pytest
+from finite_differences import finite_difference_check
 
 from tinygrad_opt import Tensor
 from tinygrad_opt.nn.recurrent_sequence import (
@@ -85,27 +86,9 @@ def test_gradients_by_finite_differences(kind, reverse, bias):
     a = arrays(kind, 2)
     if not bias:
         del a["b_hh"]
-    tensors = {k: Tensor(v, requires_grad=True) for k, v in a.items()}
-    out = run(kind, tensors, reverse, bias)
-    direction = np.random.default_rng(3).standard_normal(out.shape)
-    (out * Tensor(direction)).sum().backward()
-
-    def scalar():
-        plain = {k: Tensor(v.data) for k, v in tensors.items()}
-        return float(np.sum(run(kind, plain, reverse, bias).data * direction))
-
-    eps = 1e-6
-    for name, tensor in tensors.items():
-        data, numeric = tensor.data, np.zeros_like(tensor.data)
-        for k in np.ndindex(data.shape):
-            keep = data[k]
-            data[k] = keep + eps
-            plus = scalar()
-            data[k] = keep - eps
-            minus = scalar()
-            data[k] = keep
-            numeric[k] = (plus - minus) / (2 * eps)
-        np.testing.assert_allclose(tensor.grad, numeric, rtol=1e-6, atol=1e-8, err_msg=name)
+    finite_difference_check(
+        lambda t: [run(kind, t, reverse, bias)], a, rtol=1e-6, atol=1e-8, seed=3
+    )
 
 
 def test_only_the_inputs_that_need_it_get_a_gradient():

@@ -7,7 +7,8 @@ import importlib
 
 import numpy as np
 import pytest
-from test_nn_recurrent import finite_difference_check, make, numpy_state, randn, ref_sequence
+from finite_differences import finite_difference_check
+from test_nn_recurrent import make, numpy_state, randn, ref_sequence
 
 from tinygrad_opt import Tensor, manual_seed, nn
 from tinygrad_opt.nn import rnn_utils

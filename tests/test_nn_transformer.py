@@ -10,12 +10,12 @@ import pytest
 from attention_reference import (
     decoder_layer,
     encoder_layer,
-    finite_difference_check,
     gelu,
     layer_norm,
     relu,
     sub,
 )
+from finite_differences import finite_difference_check
 
 from tinygrad_opt import Tensor, loss, manual_seed, nn, no_grad, optim
 
