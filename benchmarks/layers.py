@@ -82,38 +82,36 @@ def make_inputs(name: str, seed: int = 0) -> dict[str, np.ndarray]:
     raise ValueError(f"unknown case {name!r}; expected one of {list(CASES)}")
 
 
-def ours_caller(name: str):
-    """A function running one forward + backward of case `name` with our layers, and the
-    leaves (parameters and float inputs) whose gradients it clears and fills."""
-    manual_seed(0)
+def _caller(name: str, nn_lib, functional, leaf, constant):
+    """A function running one forward + backward of case `name` with the library whose
+    `nn` and `nn.functional` are given (ours and torch share the names), and the leaves
+    whose gradients it clears and fills. leaf(array) makes a float input that requires
+    grad, constant(array) an index input: one description of the work for both sides."""
     data = make_inputs(name)
-    floats = {k: Tensor(v, requires_grad=True) for k, v in data.items() if v.dtype.kind == "f"}
+    floats = {k: leaf(v) for k, v in data.items() if v.dtype.kind == "f"}
     module = None
-    if name == "lstm":
-        module = nn.LSTM(64, 128)
-        run = lambda: module(floats["x"])[0]  # noqa: E731
-    elif name == "gru":
-        module = nn.GRU(64, 128)
+    if name in ("lstm", "gru"):
+        module = (nn_lib.LSTM if name == "lstm" else nn_lib.GRU)(64, 128)
         run = lambda: module(floats["x"])[0]  # noqa: E731
     elif name == "mha":
-        module = nn.MultiheadAttention(128, 4)
+        module = nn_lib.MultiheadAttention(128, 4)
         run = lambda: module(floats["x"], floats["x"], floats["x"], need_weights=False)[0]  # noqa: E731
     elif name == "encoder":
-        module = nn.TransformerEncoderLayer(128, 4, 512, dropout=0.0)
+        module = nn_lib.TransformerEncoderLayer(128, 4, 512, dropout=0.0)
         run = lambda: module(floats["x"])  # noqa: E731
     elif name == "convT":
-        module = nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1)
+        module = nn_lib.ConvTranspose2d(64, 32, 4, stride=2, padding=1)
         run = lambda: module(floats["x"])  # noqa: E731
     elif name == "interp":
-        run = lambda: F.interpolate(floats["x"], scale_factor=2, mode="bilinear",  # noqa: E731
-                                    align_corners=False)
+        run = lambda: functional.interpolate(floats["x"], scale_factor=2,  # noqa: E731
+                                             mode="bilinear", align_corners=False)
     elif name == "grid":
         def run():
-            grid = F.affine_grid(floats["theta"], (32, 1, 28, 28), align_corners=False)
-            return F.grid_sample(floats["x"], grid, align_corners=False)
+            grid = functional.affine_grid(floats["theta"], (32, 1, 28, 28), align_corners=False)
+            return functional.grid_sample(floats["x"], grid, align_corners=False)
     elif name == "emb_bag":
-        module = nn.EmbeddingBag(ROWS, 64, mode="mean")
-        indices, offsets = data["indices"], data["offsets"]
+        module = nn_lib.EmbeddingBag(ROWS, 64, mode="mean")
+        indices, offsets = constant(data["indices"]), constant(data["offsets"])
         run = lambda: module(indices, offsets)  # noqa: E731
     else:
         raise ValueError(f"unknown case {name!r}; expected one of {list(CASES)}")
@@ -122,11 +120,17 @@ def ours_caller(name: str):
     leaves = list(floats.values()) + (list(module.parameters()) if module is not None else [])
 
     def call():
-        for leaf in leaves:
-            leaf.grad = None
+        for leaf_tensor in leaves:
+            leaf_tensor.grad = None
         run().sum().backward()
 
     return call, leaves
+
+
+def ours_caller(name: str):
+    """(call, leaves) of case `name` with our layers (see _caller)."""
+    manual_seed(0)
+    return _caller(name, nn, F, lambda a: Tensor(a, requires_grad=True), lambda a: a)
 
 
 def torch_caller(name: str, threads: int):
@@ -135,49 +139,8 @@ def torch_caller(name: str, threads: int):
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    data = make_inputs(name)
-    floats = {k: torch.from_numpy(v).requires_grad_() for k, v in data.items()
-              if v.dtype.kind == "f"}  # fmt: skip
-    nnt, Ft = torch.nn, torch.nn.functional
-    module = None
-    if name == "lstm":
-        module = nnt.LSTM(64, 128)
-        run = lambda: module(floats["x"])[0]  # noqa: E731
-    elif name == "gru":
-        module = nnt.GRU(64, 128)
-        run = lambda: module(floats["x"])[0]  # noqa: E731
-    elif name == "mha":
-        module = nnt.MultiheadAttention(128, 4)
-        run = lambda: module(floats["x"], floats["x"], floats["x"], need_weights=False)[0]  # noqa: E731
-    elif name == "encoder":
-        module = nnt.TransformerEncoderLayer(128, 4, 512, dropout=0.0)
-        run = lambda: module(floats["x"])  # noqa: E731
-    elif name == "convT":
-        module = nnt.ConvTranspose2d(64, 32, 4, stride=2, padding=1)
-        run = lambda: module(floats["x"])  # noqa: E731
-    elif name == "interp":
-        run = lambda: Ft.interpolate(floats["x"], scale_factor=2, mode="bilinear",  # noqa: E731
-                                     align_corners=False)
-    elif name == "grid":
-        def run():
-            grid = Ft.affine_grid(floats["theta"], (32, 1, 28, 28), align_corners=False)
-            return Ft.grid_sample(floats["x"], grid, align_corners=False)
-    elif name == "emb_bag":
-        module = nnt.EmbeddingBag(ROWS, 64, mode="mean")
-        indices, offsets = torch.from_numpy(data["indices"]), torch.from_numpy(data["offsets"])
-        run = lambda: module(indices, offsets)  # noqa: E731
-    else:
-        raise ValueError(f"unknown case {name!r}; expected one of {list(CASES)}")
-    if module is not None:
-        module.train()
-    leaves = list(floats.values()) + (list(module.parameters()) if module is not None else [])
-
-    def call():
-        for leaf in leaves:
-            leaf.grad = None
-        run().sum().backward()
-
-    return call
+    return _caller(name, torch.nn, torch.nn.functional,
+                   lambda a: torch.from_numpy(a).requires_grad_(), torch.from_numpy)[0]
 
 
 def _torch_child() -> None:
