@@ -25,6 +25,7 @@ from .parametrizations import (
     check_spectral_args,
     check_weight_norm_dim,
     default_spectral_dim,
+    divided_by_sigma,
     norm_except_dim,
     normalized,
     weight_matrix,
@@ -135,9 +136,7 @@ class _SpectralNormHook:
             for _ in range(self.n_power_iterations):
                 np.copyto(v, normalized(w.T @ u, self.eps))
                 np.copyto(u, normalized(w @ v, self.eps))
-        # copies: sigma's graph must not see later in-place updates of the buffers
-        sigma = Tensor(u.copy()).dot(mat.mv(Tensor(v.copy())))
-        return weight / sigma
+        return divided_by_sigma(weight, mat, u, v)
 
 
 def spectral_norm(

@@ -121,6 +121,13 @@ def weight_matrix(weight, dim: int):
     return weight.reshape(weight.shape[0], -1)
 
 
+def divided_by_sigma(weight: Tensor, mat: Tensor, u: np.ndarray, v: np.ndarray) -> Tensor:
+    """weight / sigma with sigma = u . (W v), W = `mat` (the weight as a matrix). u and v are
+    copied: sigma's graph must not see later in-place updates of the power-iteration
+    buffers."""
+    return weight / Tensor(u.copy()).dot(mat.mv(Tensor(v.copy())))
+
+
 class _SpectralNorm(Module):
     """weight / sigma, sigma the largest singular value of the weight as a matrix (rows along
     `dim`), estimated by power iteration with the buffers `_u` and `_v`."""
@@ -156,11 +163,7 @@ class _SpectralNorm(Module):
         if self.training:  # eval uses the stored vectors, so it does not change them
             with no_grad():
                 self._power_method(mat.data, self.n_power_iterations)
-        # copies: sigma's graph must not see later in-place updates of the buffers
-        u = Tensor(self._u.data.copy())
-        v = Tensor(self._v.data.copy())
-        sigma = u.dot(mat.mv(v))
-        return weight / sigma
+        return divided_by_sigma(weight, mat, self._u.data, self._v.data)
 
     def right_inverse(self, value: Tensor) -> Tensor:
         # any weight is its own original: sigma is recomputed from it
