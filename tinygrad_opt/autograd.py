@@ -503,12 +503,7 @@ def grad(
     keys = None
     if isinstance(inputs, dict):
         keys, inputs = list(inputs), tuple(inputs.values())
-    inputs = _tensors(op, "inputs", inputs)
-    if not inputs:
-        raise ValueError(f"{op}: inputs cannot be empty")
-    for i, t in enumerate(inputs):
-        if not t.requires_grad:
-            raise RuntimeError(f"{op}: inputs[{i}] does not require grad")
+    inputs = _inputs(op, inputs)
     outputs = _tensors(op, "outputs", outputs)
     root = _root(outputs, _seeds(op, outputs, grad_outputs))
     unused = _unreached(root, inputs)
@@ -525,6 +520,17 @@ def grad(
         else:
             result.append(Tensor(np.array(g, dtype=t.data.dtype), dtype=t.data.dtype))
     return dict(zip(keys, result)) if keys is not None else tuple(result)
+
+
+def _inputs(op: str, inputs) -> tuple[Tensor, ...]:
+    """The `inputs` of grad() or backward(): a non-empty tuple of Tensors that require grad."""
+    inputs = _tensors(op, "inputs", inputs)
+    if not inputs:
+        raise ValueError(f"{op}: inputs cannot be empty")
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"{op}: inputs[{i}] does not require grad")
+    return inputs
 
 
 def _raise_unused(op: str, i: int):
@@ -558,12 +564,7 @@ def backward(
     if not tensors:
         raise ValueError(f"{op}: no tensors to differentiate")
     if inputs is not None:
-        inputs = _tensors(op, "inputs", inputs)
-        if not inputs:
-            raise ValueError(f"{op}: inputs cannot be empty")
-        for i, t in enumerate(inputs):
-            if not t.requires_grad:
-                raise RuntimeError(f"{op}: inputs[{i}] does not require grad")
+        inputs = _inputs(op, inputs)
     root = _root(tensors, _seeds(op, tensors, grad_tensors))
     if inputs is None:
         root.backward(retain_graph=retain_graph)
