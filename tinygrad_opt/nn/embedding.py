@@ -6,7 +6,7 @@ import numpy as np
 
 from ..default_dtype import default_float
 from ..ops.indexing import scatter_add_rows
-from ..tensor import Tensor
+from ..tensor import Tensor, mark_changed
 from . import init
 from .module import Module, Parameter
 
@@ -23,6 +23,19 @@ def _indices(input, num_embeddings: int, who: str) -> np.ndarray:
     return idx
 
 
+def renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale, in place and outside the graph, each looked-up row whose norm exceeds max_norm
+    by max_norm / (norm + 1e-7), as torch.embedding_renorm_."""
+    table = weight.data
+    rows = np.unique(rows)
+    norms = np.linalg.norm(table[rows].astype(np.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    if np.any(big):
+        scale = max_norm / (norms[big] + 1e-7)
+        table[rows[big]] *= scale[:, None].astype(table.dtype)
+        mark_changed(weight)
+
+
 def embedding(
     input,  # noqa: A002 - torch's name
     weight: Tensor,
@@ -37,10 +50,7 @@ def embedding(
     table = weight.data
     idx = _indices(input, table.shape[0], "embedding")
     if max_norm is not None and idx.size:
-        # the renorm helper lives with EmbeddingBag, which imports this module
-        from .embedding_bag import _renorm_rows
-
-        _renorm_rows(weight, idx.reshape(-1), max_norm, norm_type)
+        renorm_rows(weight, idx.reshape(-1), max_norm, norm_type)
     out = table[idx]
 
     def backward(g):

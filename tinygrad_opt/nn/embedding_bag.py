@@ -17,9 +17,9 @@ from numba import prange
 
 from ..default_dtype import default_float
 from ..jit import kernel
-from ..tensor import Tensor, mark_changed
+from ..tensor import Tensor
 from . import init
-from .embedding import _indices
+from .embedding import _indices, renorm_rows
 from .module import Module, Parameter
 
 _MODES = ("sum", "mean", "max")
@@ -94,19 +94,6 @@ def _offsets(offsets, length: int, include_last_offset: bool) -> tuple[np.ndarra
     if include_last_offset:
         return off[:-1], int(off[-1])
     return off, length
-
-
-def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
-    """Scale, in place and outside the graph, each looked-up row whose norm exceeds max_norm
-    by max_norm / (norm + 1e-7), as torch.embedding_renorm_."""
-    table = weight.data
-    rows = np.unique(rows)
-    norms = np.linalg.norm(table[rows].astype(np.float64), ord=norm_type, axis=1)
-    big = norms > max_norm
-    if np.any(big):
-        scale = max_norm / (norms[big] + 1e-7)
-        table[rows[big]] *= scale[:, None].astype(table.dtype)
-        mark_changed(weight)
 
 
 def embedding_bag(
@@ -196,7 +183,7 @@ def embedding_bag(
     keep = np.ones(end, dtype=bool) if padding_idx is None else flat != padding_idx
     rows, bag_of = flat[keep].astype(np.int64), bag_of[keep]
     if max_norm is not None and rows.size:
-        _renorm_rows(weight, rows, max_norm, norm_type)
+        renorm_rows(weight, rows, max_norm, norm_type)
     table = weight.data
     coef = None  # each kept entry's factor in its bag's sum
     if psw is not None:
