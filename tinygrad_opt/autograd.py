@@ -292,18 +292,13 @@ def _connect(cls, ctx: FunctionCtx, args: tuple, outputs: tuple) -> list:
 
 
 def _hidden_node(count: int, parents: tuple) -> _FunctionNode:
-    node = object.__new__(_FunctionNode)
     # one flag per output: the engine adds 1 where an output passed its gradient in this
-    # pass (SlicedGrad), so gradients left by an earlier pass that failed are never used
-    node.data = np.broadcast_to(np.float32(0), (count,))
-    node.grad = None
+    # pass (SlicedGrad), so gradients left by an earlier pass that failed are never used.
+    # Tensor.make sets every field; the node then takes its class and its parents.
+    node = Tensor.make(np.broadcast_to(np.float32(0), (count,)), (), None)
+    node.__class__ = _FunctionNode
     node.requires_grad = True
     node._parents = parents
-    node._retains_grad = False
-    node._grad_storage = None
-    node._hooks = None
-    node._changed_at = 0
-    node._made_at = _inplace_clock[0]
     return node
 
 
