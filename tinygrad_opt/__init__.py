@@ -206,6 +206,8 @@ from .ops.functions import (
     xlogy,
 )
 from .ops.utility import is_tensor, numel
+from .pytorch_checkpoint import load_pytorch as load_pytorch
+from .pytorch_checkpoint import save_pytorch as save_pytorch
 from .random import Generator, manual_seed
 from .serialization import load as load
 from .serialization import save as save
@@ -221,10 +223,12 @@ __all__ = [
     "data",
     "datasets",
     "load",
+    "load_pytorch",
     "loss",
     "nn",
     "optim",
     "save",
+    "save_pytorch",
     "set_flush_denormal",
     "train",
     "arange",

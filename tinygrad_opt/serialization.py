@@ -333,6 +333,11 @@ def load(path: str | os.PathLike, map_location=None, weights_only: bool = True) 
     if len(blob) < _PREFIX.size + _DIGEST_SIZE or blob[: len(MAGIC)] != MAGIC:
         if blob[: len(MAGIC)] == MAGIC:
             raise ValueError(f"load: {path!r} is truncated ({len(blob)} bytes)")
+        if blob[:4] == b"PK\x03\x04":  # a zip archive, as torch.save writes
+            raise ValueError(
+                f"load: {path!r} is a zip archive, not a tinygrad_opt checkpoint; if torch.save "
+                "wrote it, read it with tinygrad_opt.load_pytorch(path)"
+            )
         raise ValueError(
             f"load: {path!r} is not a tinygrad_opt checkpoint (it does not start with {MAGIC!r}); "
             "expected a file written by tinygrad_opt.save"
