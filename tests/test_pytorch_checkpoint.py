@@ -49,6 +49,7 @@ def test_tensors_load_as_their_closed_forms():
         "int8": np.arange(-3, 3, dtype=np.int8),
         "uint8": np.arange(250, 256, dtype=np.uint8),
         "uint16": np.array([0, 1, 65535], dtype=np.uint16),
+        "uint16_tail": np.array([1, 65535], dtype=np.uint16),
         "bool": np.array([True, False, True]),
         "complex64": np.array([1 + 2j, -3j], dtype=np.complex64),
         "scalar": np.array(3.5, dtype=np.float32),
@@ -65,6 +66,8 @@ def test_tensors_load_as_their_closed_forms():
     # views that shared a storage in PyTorch are separate copies here
     got["float32"][0, 0] = 100.0
     assert got["transposed"][0, 0] == 0.0 and got["rows"][0, 0] == 4.0
+    got["uint16"][1] = 7
+    assert got["uint16_tail"][0] == 1
 
 
 def test_python_values_load_as_plain_python():

@@ -120,6 +120,15 @@ class _Allowed:
         raise ValueError(f"load_pytorch: the file tries to modify {self.fn.__name__}; refused")
 
 
+class _Storage:
+    """A storage's elements in native byte order (`kind`: its dtype name, for bfloat16's
+    conversion; for an untyped storage, its raw bytes and the file's byte order). The first
+    tensor that is exactly the whole storage takes its array instead of copying it."""
+
+    def __init__(self, flat: np.ndarray, kind) -> None:
+        self.flat, self.kind, self.taken = flat, kind, False
+
+
 def _element_dtype(dtype, what: str) -> np.dtype:
     if dtype is None:
         raise TypeError(
@@ -134,9 +143,9 @@ def _bfloat16_to_float32(bits: np.ndarray) -> np.ndarray:
     return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
-def _rebuild_tensor(storage, storage_offset, size, stride, *rest) -> np.ndarray:
-    """A tensor's data, copied out of its storage (requires_grad and hooks are dropped)."""
-    flat, dtype_name = storage
+def _rebuild_tensor(storage: _Storage, storage_offset, size, stride, *rest) -> np.ndarray:
+    """A tensor's data out of its storage (requires_grad and hooks are dropped)."""
+    flat, dtype_name = storage.flat, storage.kind
     shape, strides = tuple(size), tuple(stride)
     if len(shape) != len(strides) or min((*shape, *strides, storage_offset), default=0) < 0:
         raise ValueError(
@@ -154,10 +163,15 @@ def _rebuild_tensor(storage, storage_offset, size, stride, *rest) -> np.ndarray:
                 f"{storage_offset} reaches past its storage of {flat.size} elements; "
                 "the file is corrupt"
             )
+        contiguous = [int(np.prod(shape[i + 1 :], dtype=np.int64)) for i in range(len(shape))]
+        whole = storage_offset == 0 and count == flat.size and list(strides) == contiguous
+        if whole and not storage.taken and dtype_name != "bfloat16":
+            storage.taken = True  # later tensors on this storage copy, so none share memory
+            return flat.reshape(shape)
         view = np.lib.stride_tricks.as_strided(
             flat[storage_offset:], shape, [s * flat.itemsize for s in strides], writeable=False
         )
-        out = np.array(view, order="C")  # own memory, however the storage was shared
+        out = np.array(view, order="C")
     return _bfloat16_to_float32(out) if dtype_name == "bfloat16" else out
 
 
@@ -166,14 +180,18 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, hoo
     # the storage is untyped (its bytes in the file's byte order): view them as the dtype
     name = str(dtype).removeprefix("torch.")
     element = _element_dtype(_TORCH_DTYPES.get(name), f"a tensor of dtype torch.{name}")
-    raw, order = storage
+    raw, order = storage.flat, storage.kind
     if raw.nbytes % element.itemsize:
         raise ValueError(
             "load_pytorch: an untyped storage's size is not a whole number of "
             f"{name} elements; the file is corrupt"
         )
-    typed = raw.view(element.newbyteorder(order)).astype(element, copy=False)
-    return _rebuild_tensor((typed, _TORCH_DTYPES[name]), storage_offset, size, stride)
+    typed = _Storage(raw.view(element.newbyteorder(order)).astype(element, copy=False),
+                     _TORCH_DTYPES[name])  # fmt: skip
+    typed.taken = storage.taken
+    out = _rebuild_tensor(typed, storage_offset, size, stride)
+    storage.taken = typed.taken
+    return out
 
 
 def _rebuild_parameter(data, requires_grad, hooks, *state) -> np.ndarray:
@@ -226,7 +244,7 @@ class _Unpickler(pickle.Unpickler):
     def __init__(self, path: str, archive: zipfile.ZipFile, prefix: str, byteorder: str):
         super().__init__(io.BytesIO(archive.read(prefix + "data.pkl")))
         self.path, self.archive, self.prefix, self.byteorder = path, archive, prefix, byteorder
-        self.storages: dict[str, tuple[np.ndarray, Any]] = {}
+        self.storages: dict[str, _Storage] = {}
 
     def find_class(self, module: str, name: str):
         try:
@@ -248,27 +266,30 @@ class _Unpickler(pickle.Unpickler):
             self.storages[key] = self._storage(kind, key, numel)
         return self.storages[key]
 
-    def _storage(self, kind: _StorageType, key: str, numel: int):
-        """(elements, dtype name) of a typed storage, native byte order; (bytes, byte
-        order) of an untyped one, whose dtype comes with each tensor."""
+    def _storage(self, kind: _StorageType, key: str, numel: int) -> _Storage:
         dtype = _element_dtype(kind.dtype, f"storage {key!r}")
+        name = f"{self.prefix}data/{key}"
         try:
-            raw = self.archive.read(f"{self.prefix}data/{key}")
+            size = self.archive.getinfo(name).file_size
         except KeyError:
             raise ValueError(
                 f"load_pytorch: {self.path!r} lacks the data of storage "
                 f"{key!r}; the file is truncated or corrupt"
             ) from None
-        if len(raw) != numel * dtype.itemsize:
+        if size != numel * dtype.itemsize:
             raise ValueError(
-                f"load_pytorch: storage {key!r} of {self.path!r} has {len(raw)} bytes, "
+                f"load_pytorch: storage {key!r} of {self.path!r} has {size} bytes, "
                 f"expected {numel} x {dtype.itemsize}; the file is corrupt"
             )
+        raw = bytearray(size)  # writable, so a tensor can keep it without a copy
+        with self.archive.open(name) as entry:
+            if entry.readinto(raw) != size:
+                raise ValueError(f"load_pytorch: storage {key!r} of {self.path!r} is truncated")
         order = "<" if self.byteorder == "little" else ">"
         if kind.name == "UntypedStorage":
-            return np.frombuffer(raw, dtype=np.uint8), order
+            return _Storage(np.frombuffer(raw, dtype=np.uint8), order)
         flat = np.frombuffer(raw, dtype=dtype.newbyteorder(order))
-        return flat.astype(dtype, copy=False), kind.dtype
+        return _Storage(flat.astype(dtype, copy=False), kind.dtype)
 
 
 def load_pytorch(path: str | os.PathLike, map_location=None, weights_only: bool = True) -> Any:

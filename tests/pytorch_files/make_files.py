@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def tensors() -> dict:
     a = torch.arange(12, dtype=torch.float32).reshape(3, 4)
-    return {
+    values = {
         "float32": a,
         "transposed": a.t(),  # shares a's storage, strides (1, 4)
         "rows": a[1:],  # shares a's storage from offset 4
@@ -32,6 +32,7 @@ def tensors() -> dict:
         "int8": torch.arange(-3, 3, dtype=torch.int8),
         "uint8": torch.arange(250, 256, dtype=torch.uint8),
         "uint16": torch.tensor([0, 1, 65535], dtype=torch.uint16),  # _rebuild_tensor_v3
+        "uint16_tail": None,  # filled below: a view sharing uint16's storage
         "bool": torch.tensor([True, False, True]),
         "complex64": torch.tensor([1 + 2j, -3j]),
         "scalar": torch.tensor(3.5),
@@ -47,6 +48,8 @@ def tensors() -> dict:
         "set": {1, 2},
         "text": "héllo",
     }
+    values["uint16_tail"] = values["uint16"][1:]
+    return values
 
 
 def mlp_state() -> dict:
