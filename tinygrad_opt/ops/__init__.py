@@ -303,12 +303,16 @@ for _name, _fn in _MATH_METHODS.items():
 from . import (  # noqa: E402  (a block of its own, apart from the tables above)
     diagonal,
     in_place,
+    index_put,
     properties,
     random_fill,
     rearrange,
     scatter,
+    scatter_reduce,
     search,
+    slice_scatter,
     stacking,
+    unfold,
 )
 
 _TENSOR_API_METHODS = {
@@ -385,6 +389,19 @@ _TENSOR_API_METHODS = {
     "log_normal_": random_fill.log_normal_,
     "bernoulli": random_fill.bernoulli,
     "multinomial": random_fill.multinomial,
+    # reducing scatters, index_put / put, the *_scatter view writes and Tensor.unfold
+    "scatter_reduce": scatter_reduce.scatter_reduce,
+    "scatter_reduce_": in_place.scatter_reduce_,
+    "index_reduce": scatter_reduce.index_reduce,
+    "index_reduce_": in_place.index_reduce_,
+    "index_put": index_put.index_put,
+    "index_put_": in_place.index_put_,
+    "put": index_put.put,
+    "put_": in_place.put_,
+    "slice_scatter": slice_scatter.slice_scatter,
+    "select_scatter": slice_scatter.select_scatter,
+    "diagonal_scatter": slice_scatter.diagonal_scatter,
+    "unfold": unfold.unfold,
 }
 for _name, _fn in _TENSOR_API_METHODS.items():
     setattr(Tensor, _name, _fn)

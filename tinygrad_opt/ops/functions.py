@@ -201,10 +201,13 @@ logdet = determinant.logdet
 from . import arithmetic as _arithmetic  # noqa: E402
 from . import diagonal as _diagonal  # noqa: E402
 from . import in_place as _in_place  # noqa: E402
+from . import index_put as _index_put  # noqa: E402
 from . import properties as _properties  # noqa: E402
 from . import rearrange as _rearrange  # noqa: E402
 from . import scatter as _scatter  # noqa: E402
+from . import scatter_reduce as _scatter_reduce  # noqa: E402
 from . import search as _search  # noqa: E402
+from . import slice_scatter as _slice_scatter  # noqa: E402
 from . import stacking as _stacking  # noqa: E402
 from . import utility as _utility  # noqa: E402
 from .random_fill import bernoulli, multinomial, normal, randint_like  # noqa: E402,F401
@@ -296,6 +299,15 @@ _FUNCTION_FORMS = {
     "detach_": _in_place.detach_,
     "fill_": _utility.fill_,
     "zero_": _utility.zero_,
+    # the reducing scatters, index_put / put and the *_scatter ops
+    "scatter_reduce": _scatter_reduce.scatter_reduce,
+    "index_reduce": _scatter_reduce.index_reduce,
+    "index_put": _index_put.index_put,
+    "index_put_": _in_place.index_put_,
+    "put": _index_put.put,
+    "slice_scatter": _slice_scatter.slice_scatter,
+    "select_scatter": _slice_scatter.select_scatter,
+    "diagonal_scatter": _slice_scatter.diagonal_scatter,
 }
 # names this module already binds (the module `select`) keep their meaning here; the
 # package namespace (tinygrad_opt/__init__.py) takes every entry of the table

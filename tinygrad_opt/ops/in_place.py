@@ -144,3 +144,41 @@ def detach_(x: Tensor) -> Tensor:
     x._backward = None
     x._retains_grad = False
     return x
+
+
+# ---- in-place forms of the reducing scatters, index_put and put (ops/scatter_reduce.py,
+# ops/index_put.py)
+from . import index_put as _index_put  # noqa: E402
+from . import scatter_reduce as _scatter_reduce  # noqa: E402
+
+
+def scatter_reduce_(x: Tensor, dim: int, index, src, reduce: str, *, include_self: bool = True
+                    ) -> Tensor:
+    return apply_in_place(
+        "scatter_reduce_",
+        x,
+        lambda: _scatter_reduce.scatter_reduce(x, dim, index, src, reduce,
+                                               include_self=include_self),
+        src,
+    )
+
+
+def index_reduce_(x: Tensor, dim: int, index, source, reduce: str, *, include_self: bool = True
+                  ) -> Tensor:
+    return apply_in_place(
+        "index_reduce_",
+        x,
+        lambda: _scatter_reduce.index_reduce(x, dim, index, source, reduce,
+                                             include_self=include_self),
+        source,
+    )
+
+
+def index_put_(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    return apply_in_place(
+        "index_put_", x, lambda: _index_put.index_put(x, indices, values, accumulate), values
+    )
+
+
+def put_(x: Tensor, index, source, accumulate: bool = False) -> Tensor:
+    return apply_in_place("put_", x, lambda: _index_put.put(x, index, source, accumulate), source)
