@@ -222,3 +222,6 @@ from .norm_hooks import (  # noqa: E402, F401  (the older hook-based forms)
     spectral_norm,
     weight_norm,
 )
+
+# isort: split
+from . import prune  # noqa: E402, F401  (torch.nn.utils.prune)
