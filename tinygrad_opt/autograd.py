@@ -31,6 +31,7 @@ from .tensor import (
     SlicedGrad,
     Tensor,
     _freed_backward,
+    _graph_probe,
     _inplace_clock,
     _topological_order,
     capture_gradients,
@@ -215,6 +216,11 @@ class Function:
                     f"{cls.__name__}.forward returned a numpy array as output {k}; wrap it "
                     "in a Tensor (Tensor(array)) so that it can join the graph"
                 )
+        if not GRAD_MODE.enabled and _graph_probe[0] is not None:  # see utils.checkpoint
+            inputs = tuple(a for a in args if isinstance(a, Tensor))
+            for out in outputs:
+                if isinstance(out, Tensor):
+                    _graph_probe[0](inputs, out)
         if not (GRAD_MODE.enabled and any(ctx.needs_input_grad)):
             return output
         wrapped = _connect(cls, ctx, args, outputs)

@@ -89,6 +89,12 @@ def mark_changed(tensor: Tensor) -> None:
     tensor._changed_at = _inplace_clock[0]
 
 
+# While `utils.checkpoint` runs a function without recording a graph, a callable that is
+# given the parents and the output of every op made in no-grad mode (to find the tensors
+# requiring grad that the function reads, and the outputs that depend on them); None
+# otherwise, so ops pay one test, and only when not recording.
+_graph_probe: list = [None]
+
 
 class _BackwardClaims(threading.local):
     """Per thread: ids of the leaves whose flat gradient buffer an op of the running
@@ -221,6 +227,8 @@ class Tensor:
                     out._parents = parents
                     out._backward = backward
                     return out
+        elif _graph_probe[0] is not None:
+            _graph_probe[0](parents, out)
         out.requires_grad = False
         out._parents = ()
         out._backward = None
