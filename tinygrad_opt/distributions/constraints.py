@@ -147,6 +147,38 @@ class _Independent(Constraint):
         return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
 
 
+class _IntegerGreaterThanEq(Constraint):
+    """Integers >= lower_bound (torch's nonnegative_integer / positive_integer)."""
+
+    is_discrete = True
+
+    def __init__(self, lower_bound) -> None:
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return (value % 1 == 0) & (value >= self.lower_bound)
+
+    def __repr__(self) -> str:
+        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
+
+
+class _Multinomial(Constraint):
+    """Non-negative counts along the last dimension summing to at most `upper_bound`
+    (as torch's multinomial constraint)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound) -> None:
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return np.all(value >= 0, axis=-1) & (value.sum(-1) <= self.upper_bound)
+
+    def __repr__(self) -> str:
+        return f"Multinomial(upper_bound={self.upper_bound})"
+
+
 dependent = _Dependent()
 real = _Real()
 real_vector = _Independent(real, 1)
@@ -163,6 +195,9 @@ greater_than_eq = _GreaterThanEq
 interval = _Interval
 integer_interval = _IntegerInterval
 independent = _Independent
+nonnegative_integer = _IntegerGreaterThanEq(0)
+positive_integer = _IntegerGreaterThanEq(1)
+multinomial = _Multinomial
 
 __all__ = [
     "Constraint",
@@ -175,10 +210,13 @@ __all__ = [
     "interval",
     "is_dependent",
     "lower_cholesky",
+    "multinomial",
     "nonnegative",
+    "nonnegative_integer",
     "one_hot",
     "positive",
     "positive_definite",
+    "positive_integer",
     "real",
     "real_vector",
     "simplex",

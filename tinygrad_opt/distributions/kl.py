@@ -5,10 +5,18 @@ Closed forms (each a differentiable Tensor expression of the parameters):
 Normal-Normal, Bernoulli-Bernoulli, Categorical-Categorical, OneHotCategorical pairs,
 Uniform-Uniform, Exponential-Exponential, Laplace-Laplace, Gamma-Gamma, Beta-Beta,
 MultivariateNormal-MultivariateNormal and Independent-Independent (same number of
-reinterpreted dimensions). A pair without a registered rule raises NotImplementedError.
+reinterpreted dimensions); Poisson, Binomial (p's total_count above q's gives +inf, below
+it raises NotImplementedError, as torch), Geometric, Dirichlet, Gumbel, Cauchy,
+HalfNormal and LogNormal with their own family (Chi2 inherits Gamma's rule); the mixed
+pairs torch registers among these families: Bernoulli-Poisson, Exponential/Gamma/Normal/
+Uniform-Gumbel and Gumbel-Normal (closed forms), and the pairs whose q misses part of p's
+support, +inf as torch: Gumbel-Beta/Exponential/Gamma/Uniform, Poisson-Bernoulli/Binomial.
+A pair without a registered rule raises NotImplementedError.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -16,15 +24,23 @@ from ..ops.cholesky import solve_triangular
 from ..tensor import Tensor
 from .bernoulli import Bernoulli
 from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
+from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Gamma
+from .geometric import Geometric
+from .gumbel import EULER_GAMMA, Gumbel
+from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
+from .log_normal import LogNormal
 from .multivariate_normal import MultivariateNormal, _half_log_det
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .poisson import Poisson
 from .uniform import Uniform
 from .utils import softplus, sum_rightmost
 
@@ -168,3 +184,125 @@ def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
 
 
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Tensor:
+    # rp log(rp / rq) - (rp - rq), with 0 log 0 = 0 so a zero rate p is allowed
+    return p.rate.xlogy(p.rate) - p.rate.xlogy(q.rate) - (p.rate - q.rate)
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Tensor:
+    np_, nq = np.broadcast_arrays(p.total_count.data, q.total_count.data)
+    if (np_ < nq).any():
+        raise NotImplementedError(
+            "kl_divergence: Binomial pairs where q.total_count exceeds p.total_count are not "
+            "implemented (as torch)"
+        )
+    # n KL(Bernoulli(p) || Bernoulli(q)); log(1 - p) = -softplus(logit p)
+    per_trial = (p.probs * (p.logits - q.logits) - softplus(p.logits) + softplus(q.logits))
+    return _infinite_where(np_ > nq, p.total_count * per_trial)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p: Geometric, q: Geometric) -> Tensor:
+    # -H(p) - E_p[k] log(1 - q) - log q, with E_p[k] = 1/p - 1
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> Tensor:
+    ap, aq = p.concentration, q.concentration
+    ap0 = ap.sum(dim=-1)
+    log_norms = ap0.lgamma() - aq.sum(dim=-1).lgamma() - (ap.lgamma() - aq.lgamma()).sum(dim=-1)
+    expected_logs = ap.digamma() - ap0.digamma().unsqueeze(-1)
+    return log_norms + ((ap - aq) * expected_logs).sum(dim=-1)
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel) -> Tensor:
+    ratio = p.scale / q.scale
+    gap = (p.loc - q.loc) / q.scale
+    # E_p[exp(-(x - lq)/sq)] = exp(-gap) Gamma(1 + ratio)
+    return (-ratio.log() + gap + ratio * EULER_GAMMA + (-gap + (1 + ratio).lgamma()).exp()
+            - (1 + EULER_GAMMA))
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
+    # Chyzak & Nielsen (2019), "A closed-form formula for the KL divergence between Cauchy
+    # distributions"
+    gap = p.loc - q.loc
+    total = p.scale + q.scale
+    return (total * total + gap * gap).log() - (4 * p.scale * q.scale).log()
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p: HalfNormal, q: HalfNormal) -> Tensor:
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(LogNormal, LogNormal)
+def _kl_lognormal_lognormal(p: LogNormal, q: LogNormal) -> Tensor:
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+# ------------------------------------------------------------------------- mixed pairs
+def _infinite_like(p: Distribution, q: Distribution, param: Tensor) -> Tensor:
+    shape = np.broadcast_shapes(p.batch_shape, q.batch_shape)
+    return Tensor(np.full(shape, np.inf, param.data.dtype))
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> Tensor:
+    # E_p[log q(k)] = pi log(rate) - rate (k! is 1 on {0, 1})
+    return -p.entropy() - p.probs * q.rate.log() + q.rate
+
+
+def _kl_to_gumbel(neg_entropy: Tensor, mean: Tensor, exp_moment: Tensor, q: Gumbel) -> Tensor:
+    """KL(p || Gumbel(m, s)) from -H(p), E_p[x] and E_p[exp(-(x - m) / s)]:
+    -log q(x) = log s + (x - m) / s + exp(-(x - m) / s)."""
+    return neg_entropy + q.scale.log() + (mean - q.loc) / q.scale + exp_moment
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p: Exponential, q: Gumbel) -> Tensor:
+    rs = p.rate * q.scale
+    return _kl_to_gumbel(-p.entropy(), p.mean, (q.loc / q.scale).exp() * rs / (rs + 1), q)
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p: Gamma, q: Gumbel) -> Tensor:
+    # E[exp(-x/s)] for Gamma(a, b) is (1 + 1/(b s))^-a
+    mgf = (-p.concentration * (1 / (p.rate * q.scale)).log1p()).exp()
+    return _kl_to_gumbel(-p.entropy(), p.mean, (q.loc / q.scale).exp() * mgf, q)
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p: Normal, q: Gumbel) -> Tensor:
+    z = p.scale / q.scale
+    moment = (-(p.loc - q.loc) / q.scale + 0.5 * z * z).exp()
+    return _kl_to_gumbel(-p.entropy(), p.loc, moment, q)
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p: Uniform, q: Gumbel) -> Tensor:
+    width = p.high - p.low
+    moment = q.scale * ((-(p.low - q.loc) / q.scale).exp()
+                        - (-(p.high - q.loc) / q.scale).exp()) / width
+    return _kl_to_gumbel(-width.log(), (p.low + p.high) / 2, moment, q)
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p: Gumbel, q: Normal) -> Tensor:
+    # E_p[(x - mu)^2] = Var_p + (E_p[x] - mu)^2
+    second = p.variance + (p.mean - q.loc) ** 2
+    return (-p.entropy() + q.scale.log() + 0.5 * math.log(2 * math.pi)
+            + second / (2 * q.scale * q.scale))
+
+
+for _q in (Beta, Exponential, Gamma, Uniform):
+    register_kl(Gumbel, _q)(lambda p, q: _infinite_like(p, q, p.loc))
+for _q in (Bernoulli, Binomial):
+    register_kl(Poisson, _q)(lambda p, q: _infinite_like(p, q, p.rate))

@@ -1,0 +1,48 @@
+"""The Poisson distribution with rate `rate`, as torch.distributions.Poisson."""
+
+from __future__ import annotations
+
+from ..random import generator
+from ..tensor import Tensor
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_params
+
+
+class Poisson(Distribution):
+    """P(k) = rate^k exp(-rate) / k! on k = 0, 1, ...; log_prob is k log(rate) - rate -
+    lgamma(k + 1) (0 log 0 = 0, so rate 0 is allowed). Samples come from numpy's Poisson
+    sampler, as floats of the parameter's dtype (as torch). No rsample, no entropy (as
+    torch)."""
+
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, rate, validate_args=None) -> None:
+        (self.rate,) = broadcast_params("Poisson", rate=rate)
+        super().__init__(self.rate.shape, (), validate_args)
+
+    def expand(self, batch_shape, _instance=None) -> Poisson:
+        shape = self._checked_batch_shape(batch_shape)
+        return Poisson(self.rate.expand(*shape), validate_args=self._validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.rate
+
+    @property
+    def mode(self) -> Tensor:
+        return self.rate.floor()
+
+    @property
+    def variance(self) -> Tensor:
+        return self.rate
+
+    def sample(self, sample_shape=()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        rate = self.rate.data
+        return Tensor(generator().poisson(rate, shape).astype(rate.dtype))
+
+    def log_prob(self, value) -> Tensor:
+        value = self._maybe_validate(value)
+        return value.xlogy(self.rate) - self.rate - (value + 1).lgamma()
