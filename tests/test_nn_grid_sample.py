@@ -281,8 +281,8 @@ def test_nan_coordinates_as_torch():
     [
         ({"mode": "linear"}, (1, 1, 2, 2), (1, 1, 1, 2), ValueError,
          "expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: 'linear'"),
-        ({"mode": "bicubic"}, (1, 1, 2, 2), (1, 1, 1, 2), ValueError,
-         "mode='bicubic' is not supported"),
+        ({"mode": "bicubic"}, (1, 1, 2, 2, 2), (1, 1, 1, 2), ValueError,
+         r"4-D input .* got shape \(1, 1, 2, 2, 2\)"),
         ({"padding_mode": "reflect"}, (1, 1, 2, 2), (1, 1, 1, 2), ValueError,
          "expected padding_mode to be 'zeros', 'border', or 'reflection', but got: 'reflect'"),
         ({}, (1, 2, 2), (1, 1, 1, 2), ValueError, r"4-D input .* got shape \(1, 2, 2\)"),

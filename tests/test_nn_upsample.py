@@ -250,10 +250,10 @@ INTERPOLATE_ERRORS = [
     (ValueError, "align_corners.*mode='nearest-exact'", lambda: F.interpolate(
         X4, 3, mode="nearest-exact", align_corners=True)),
     (ValueError, "unsupported mode 'cubic'", lambda: F.interpolate(X4, 3, mode="cubic")),
-    (ValueError, "unsupported mode 'bicubic' \\(PyTorch has it", lambda: F.interpolate(
-        X4, 3, mode="bicubic")),
-    (ValueError, r"expected 3-D \(N, C, W\) or 4-D \(N, C, H, W\) input, got 2-D",
-     lambda: F.interpolate(Tensor(randn(2, 3)), 3)),
+    (ValueError, "unsupported mode 'lanczos' \\(PyTorch has it", lambda: F.interpolate(
+        X4, 3, mode="lanczos")),
+    (ValueError, r"expected 3-D \(N, C, W\), 4-D \(N, C, H, W\) or 5-D \(N, C, D, H, W\) "
+     r"input, got 2-D", lambda: F.interpolate(Tensor(randn(2, 3)), 3)),
     (ValueError, r"spatial dimensions of \[5, 6\] and output size \(3, 4, 5\)",
      lambda: F.interpolate(X4, (3, 4, 5))),
     (ValueError, r"spatial dimensions of \[5\] and scale_factor \(2.0, 2.0\)",
@@ -268,8 +268,8 @@ INTERPOLATE_ERRORS = [
      lambda: F.interpolate(X4, scale_factor=float("inf"))),
     (ValueError, "recompute_scale_factor is not meaningful with an explicit size",
      lambda: F.interpolate(X4, 3, recompute_scale_factor=True)),
-    (ValueError, "antialias=True is not supported", lambda: F.interpolate(
-        X4, 3, mode="bilinear", antialias=True)),
+    (ValueError, "anti-alias option is restricted to bilinear and bicubic", lambda: F.interpolate(
+        X4, 3, mode="nearest", antialias=True)),
     (ValueError, r"non-empty C and spatial sizes, got input of shape \(2, 3, 0, 6\)",
      lambda: F.interpolate(Tensor(np.zeros((2, 3, 0, 6))), 3)),
     (TypeError, r"size must be an int or a sequence of ints, got \(3, 4.0\)",
@@ -285,8 +285,8 @@ INTERPOLATE_ERRORS = [
     (ValueError, "Upsample: only one of size or scale_factor", lambda: nn.Upsample(3, 2)),
     (ValueError, "Upsample: either size or scale_factor", lambda: nn.Upsample()),
     (ValueError, "Upsample: align_corners option", lambda: nn.Upsample(3, align_corners=True)),
-    (ValueError, "Upsample: unsupported mode 'trilinear'", lambda: nn.Upsample(
-        3, mode="trilinear")),
+    (ValueError, "Upsample: unsupported mode 'bicubicc'", lambda: nn.Upsample(
+        3, mode="bicubicc")),
 ]
 
 

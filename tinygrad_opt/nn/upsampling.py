@@ -1,4 +1,5 @@
-"""`F.interpolate` and `nn.Upsample` (nearest, nearest-exact, linear, bilinear), as PyTorch.
+"""`F.interpolate` and `nn.Upsample` (nearest, nearest-exact, linear, bilinear, bicubic,
+trilinear, area), as PyTorch.
 
 Output size: `size`, or floor(in * scale_factor) per spatial axis. Output position d of an
 axis reads the input at a source coordinate; `scale` is 1 / scale_factor when a
@@ -17,14 +18,27 @@ scale_factor is given (and recompute_scale_factor is not True), else in / out:
   scale_factor only sets the size. The value is (1 - t) * x[i0] + t * x[i1] with
   i0 = floor(src), i1 = min(i0 + 1, in - 1), t = src - i0, in the input's dtype. An axis
   whose size does not change is copied, whatever the scale_factor (as PyTorch).
+  trilinear (5-D input) is the same rule along D, H and W.
+- bicubic (4-D input): src as for bilinear but not clamped at 0; the 4 inputs at
+  floor(src) - 1 .. floor(src) + 2, each index clamped into [0, in - 1] (border pixels
+  repeat), weighted by Keys' cubic convolution with a = -0.75 (nn/cubic.py). Unchanged
+  axes are not copied: with scale_factor=1.05 on 2 rows the scale still applies.
+- area: adaptive average pooling to the output size (the scale_factor only sets the size).
+- antialias=True (bilinear, bicubic): as PIL, the filter (triangle, or Keys' cubic with
+  a = -0.5) is widened by s = max(scale, 1), centred on scale * (d + 0.5), and averages
+  the inputs j whose centre j + 0.5 it covers, with weights normalised to sum 1;
+  align_corners only changes the scale. An axis of unchanged size is copied.
 
-2-D resamples along W, then along H: the separable form of the four-tap formula
-h0 * (w0 * x00 + w1 * x01) + h1 * (w0 * x10 + w1 * x11), with the same products. Backward
-scatters the gradient back through the same index/weight arrays with Numba
-kernels. Deviations: only 3-D and 4-D input and these four modes (bicubic, trilinear,
-area and antialias=True raise ValueError); bad arguments raise ValueError/TypeError where
-PyTorch raises NotImplementedError or RuntimeError; `nn.Upsample` checks its arguments
-when built instead of at its first call.
+2-D and 3-D resample along W, then H, then D: the separable form of the tensor-product
+formula (h0 * (w0 * x00 + w1 * x01) + h1 * (w0 * x10 + w1 * x11) for bilinear), with the
+same products. Backward scatters the gradient back through the same index/weight arrays
+with Numba kernels. Deviations: bad arguments raise
+ValueError/TypeError where PyTorch raises NotImplementedError or RuntimeError;
+`nn.Upsample` checks its arguments when built instead of at its first call. PyTorch's
+bicubic backward (and its 3-D and 5-D nearest backward) copies an axis whose size a
+scale_factor keeps, though its forward applied the scale_factor there; its antialias
+forward copies such an axis, though its backward applies the scale_factor. So its
+gradient is not that of its output there; ours is.
 """
 
 from __future__ import annotations
@@ -36,12 +50,24 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._layout import float_data
+from .cubic import cubic_weights
 from .module import Module
-from .upsample_kernels import _linear_axis_backward, _linear_axis_forward, _nearest_axis_backward
+from .pooling import adaptive_avg_pool2d
+from .upsample_kernels import (
+    _linear_axis_backward,
+    _linear_axis_forward,
+    _nearest_axis_backward,
+    _taps_axis_backward,
+    _taps_axis_forward,
+)
 
 _NEAREST_MODES = ("nearest", "nearest-exact")
-_RANK_OF_MODE = {"nearest": None, "nearest-exact": None, "linear": 3, "bilinear": 4}
-_TORCH_ONLY_MODES = ("bicubic", "trilinear", "area", "lanczos")
+_RANK_OF_MODE = {
+    "nearest": None, "nearest-exact": None, "linear": 3, "bilinear": 4, "bicubic": 4,
+    "trilinear": 5, "area": None,
+}  # fmt: skip
+_INTERPOLATING_MODES = ("linear", "bilinear", "bicubic", "trilinear")
+_TORCH_ONLY_MODES = ("lanczos",)
 
 
 def _check_mode(mode, align_corners, who: str) -> None:
@@ -49,14 +75,16 @@ def _check_mode(mode, align_corners, who: str) -> None:
         known = " (PyTorch has it; not implemented here)" if mode in _TORCH_ONLY_MODES else ""
         raise ValueError(
             f"{who}: unsupported mode {mode!r}{known}; expected one of 'nearest', "
-            "'nearest-exact', 'linear' (3-D input), 'bilinear' (4-D input)"
+            "'nearest-exact', 'area', 'linear' (3-D input), 'bilinear', 'bicubic' (4-D input), "
+            "'trilinear' (5-D input)"
         )
     if align_corners is not None and not isinstance(align_corners, (bool, np.bool_)):
         raise TypeError(f"{who}: align_corners must be None or a bool, got {align_corners!r}")
-    if mode in _NEAREST_MODES and align_corners is not None:
+    if mode not in _INTERPOLATING_MODES and align_corners is not None:
         raise ValueError(
             f"{who}: align_corners option can only be set with the interpolating modes: "
-            f"linear | bilinear, got align_corners={align_corners} with mode={mode!r}"
+            f"linear | bilinear | bicubic | trilinear, got align_corners={align_corners} with "
+            f"mode={mode!r}"
         )
 
 
@@ -146,18 +174,23 @@ def interpolate(
     recompute_scale_factor: bool | None = None,
     antialias: bool = False,
 ) -> Tensor:
-    """Resize (N, C, W) or (N, C, H, W) input to `size` or by `scale_factor`, as
-    torch.nn.functional.interpolate; the coordinate rules are in the module docstring.
-    align_corners defaults to False for linear/bilinear and must be None for nearest."""
+    """Resize (N, C, W), (N, C, H, W) or (N, C, D, H, W) input to `size` or by
+    `scale_factor`, as torch.nn.functional.interpolate; the coordinate rules are in the
+    module docstring. align_corners defaults to False for linear, bilinear, bicubic and
+    trilinear and must be None for nearest, nearest-exact and area; antialias=True only
+    with bilinear and bicubic."""
     who = "interpolate"
     x = float_data(input, who)
     _check_mode(mode, align_corners, who)
-    if antialias:
-        raise ValueError(f"{who}: antialias=True is not supported (PyTorch has it for bilinear)")
-    if x.ndim not in (3, 4):
+    if antialias and mode not in ("bilinear", "bicubic"):
         raise ValueError(
-            f"{who}: expected 3-D (N, C, W) or 4-D (N, C, H, W) input, got {x.ndim}-D input of "
-            f"shape {x.shape}"
+            f"{who}: anti-alias option is restricted to bilinear and bicubic modes and requires "
+            f"a 4-D tensor as input, got mode={mode!r}"
+        )
+    if x.ndim not in (3, 4, 5):
+        raise ValueError(
+            f"{who}: expected 3-D (N, C, W), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got "
+            f"{x.ndim}-D input of shape {x.shape}"
         )
     rank = _RANK_OF_MODE[mode]
     if rank is not None and x.ndim != rank:
@@ -188,20 +221,105 @@ def interpolate(
             _nearest_index(n, o, s, exact, plane) for n, o, s in zip(spatial, out_sizes, scales)
         ]
         return _nearest_node(input, x, indices)
+    if mode == "area":
+        return _area(input, x, out_sizes)
     corners = bool(align_corners)
+    if antialias:
+        support = 2 if mode == "bilinear" else 4
+        taps = [
+            _antialias_taps(n, o, s, corners, x.dtype, support)
+            for n, o, s in zip(spatial, out_sizes, scales)
+        ]
+        return _separable_node(input, x, out_sizes, taps, _taps_axis_forward, _taps_axis_backward)
+    if mode == "bicubic":
+        # no copy of unchanged axes: PyTorch's bicubic forward applies the scale_factor
+        taps = [
+            _cubic_taps(n, o, s, corners, x.dtype) for n, o, s in zip(spatial, out_sizes, scales)
+        ]
+        return _separable_node(input, x, out_sizes, taps, _taps_axis_forward, _taps_axis_backward)
     taps = [
         _linear_taps(n, o, s, corners, x.dtype) for n, o, s in zip(spatial, out_sizes, scales)
     ]
-    return _linear_node(input, x, out_sizes, taps)
+    return _separable_node(
+        input, x, out_sizes, taps, _linear_axis_forward, _linear_axis_backward
+    )
+
+
+def _cubic_taps(size_in: int, size_out: int, scale, align_corners: bool, dtype):
+    """(index, weight) of shape (size_out, 4): the 4 input indices around each output's
+    source coordinate (clamped into the input, so border pixels repeat, as PyTorch) and
+    their cubic convolution weights. The source coordinate is not clamped at 0 here."""
+    real = np.dtype(dtype).type
+    d = np.arange(size_out).astype(dtype)
+    if align_corners:
+        step = real(size_in - 1) / real(size_out - 1) if size_out > 1 else real(0)
+        src = d * step
+    else:
+        step = real(1.0 / scale) if scale is not None else real(size_in) / real(size_out)
+        src = (d + real(0.5)) * step - real(0.5)
+    floor = np.floor(src)
+    index = np.clip(floor.astype(np.int64)[:, None] + np.arange(-1, 3), 0, size_in - 1)
+    weight = cubic_weights((src - floor).astype(dtype))
+    return np.ascontiguousarray(index), np.ascontiguousarray(weight, dtype=dtype)
+
+
+def _antialias_taps(size_in, size_out, scale, align_corners, dtype, interp_size):
+    """(index, weight) of shape (size_out, K) for antialias=True, or None for an axis of
+    unchanged size (which PyTorch's forward copies): the filter (triangle for
+    bilinear, Keys' cubic with a = -0.5 for bicubic, as PIL) stretched by the downscaling
+    factor when it exceeds 1, over the inputs whose centres it covers, normalised to sum
+    to 1. Unused taps have weight 0."""
+    if size_out == size_in:
+        return None
+    if align_corners:
+        step = (size_in - 1) / (size_out - 1) if size_out > 1 else 0.0
+    else:
+        step = 1.0 / scale if scale is not None else size_in / size_out
+    stretch = max(step, 1.0)
+    support = interp_size / 2 * stretch
+    # align_corners only changes the step here, not where pixel centres sit (as PyTorch)
+    centre = step * (np.arange(size_out) + 0.5)
+    low = np.maximum((centre - support + 0.5).astype(np.int64), 0)
+    high = np.minimum((centre + support + 0.5).astype(np.int64), size_in)
+    width = int((high - low).max())
+    index = low[:, None] + np.arange(width)
+    distance = (index - centre[:, None] + 0.5) / stretch
+    s = np.abs(distance)
+    if interp_size == 2:
+        weight = np.maximum(1 - s, 0)
+    else:
+        a = -0.5
+        near = ((a + 2) * s - (a + 3)) * s * s + 1
+        far = ((a * s - 5 * a) * s + 8 * a) * s - 4 * a
+        weight = np.where(s < 1, near, np.where(s < 2, far, 0))
+    weight = np.where(index < high[:, None], weight, 0)
+    total = weight.sum(axis=1, keepdims=True)
+    weight = weight / np.where(total != 0, total, 1)
+    index = np.minimum(index, size_in - 1)
+    return np.ascontiguousarray(index), np.ascontiguousarray(weight, dtype=dtype)
+
+
+def _area(input: Tensor, x: np.ndarray, out_sizes: list[int]) -> Tensor:
+    """mode='area': adaptive average pooling to out_sizes, as PyTorch. 3-D and 4-D input
+    run adaptive_avg_pool2d (3-D with a unit H axis); 5-D input pools (H, W) with it, then
+    D (the mean over a box is the mean over D of the means over its (H, W) faces)."""
+    n, c = x.shape[:2]
+    if x.ndim == 3:
+        out = adaptive_avg_pool2d(input.reshape(n, c, 1, x.shape[2]), (1, out_sizes[0]))
+        return out.reshape(n, c, out_sizes[0])
+    if x.ndim == 4:
+        return adaptive_avg_pool2d(input, tuple(out_sizes))
+    depth, height, width = x.shape[2:]
+    out_d, out_h, out_w = out_sizes
+    planes = input.reshape(n, c * depth, height, width)
+    planes = adaptive_avg_pool2d(planes, (out_h, out_w)).reshape(n, c, depth, out_h * out_w)
+    return adaptive_avg_pool2d(planes, (out_d, out_h * out_w)).reshape(n, c, out_d, out_h, out_w)
 
 
 def _nearest_node(input: Tensor, x: np.ndarray, indices: list[np.ndarray]) -> Tensor:
     """out = x gathered at `indices` (one array per spatial axis); backward adds each
     output's gradient to the input it copied, axis by axis."""
-    if len(indices) == 1:
-        out = x[:, :, indices[0]]
-    else:
-        out = x[:, :, indices[0][:, None], indices[1]]
+    out = x[(slice(None), slice(None), *np.ix_(*indices))]
     passes = [(_nearest_axis_backward, (index,)) for index in indices]
 
     def backward(g: np.ndarray):
@@ -210,16 +328,19 @@ def _nearest_node(input: Tensor, x: np.ndarray, indices: list[np.ndarray]) -> Te
     return Tensor.make(out, (input,), backward)
 
 
-def _linear_node(input: Tensor, x: np.ndarray, out_sizes: list[int], taps: list) -> Tensor:
-    """Linear interpolation along W, then (4-D) along H, with _linear_axis_forward; an axis
-    whose taps are None keeps its size and is copied (PyTorch's rule, see _linear_taps)."""
+def _separable_node(
+    input: Tensor, x: np.ndarray, out_sizes: list[int], taps: list, forward, backward_kernel
+) -> Tensor:
+    """Interpolation along W, then H, then D, with the axis kernel `forward` and its
+    transpose `backward_kernel`; an axis whose taps are None keeps its size and is copied
+    (PyTorch's rule, see _linear_taps)."""
     out = x
     for k in reversed(range(len(taps))):
         if taps[k] is not None:
-            out = _axis_pass(out, 2 + k, out_sizes[k], _linear_axis_forward, taps[k])
+            out = _axis_pass(out, 2 + k, out_sizes[k], forward, taps[k])
     if out is x:
         out = x.copy()
-    passes = [None if t is None else (_linear_axis_backward, t) for t in taps]
+    passes = [None if t is None else (backward_kernel, t) for t in taps]
 
     def backward(g: np.ndarray):
         return (_backward_passes(g, x, passes),)
@@ -228,8 +349,8 @@ def _linear_node(input: Tensor, x: np.ndarray, out_sizes: list[int], taps: list)
 
 
 def _backward_passes(g: np.ndarray, x: np.ndarray, passes: list) -> np.ndarray:
-    """The input gradient: each spatial axis's (kernel, arguments) pass transposed, H
-    before W (the reverse of the forward order); a None pass is an identity axis."""
+    """The input gradient: each spatial axis's (kernel, arguments) pass transposed, D
+    before H before W (the reverse of the forward order); a None pass is an identity axis."""
     g = np.ascontiguousarray(g, dtype=x.dtype)
     for k, step in enumerate(passes):
         if step is not None:
