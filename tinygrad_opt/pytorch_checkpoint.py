@@ -48,13 +48,13 @@ import collections
 import io
 import os
 import pickle
-import secrets
 import struct
 import zipfile
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from .atomic_file import atomic_file
 from .devices import check_cpu
 from .tensor import Tensor
 
@@ -477,31 +477,13 @@ def save_pytorch(obj: Any, path: str | os.PathLike) -> None:
         raise ValueError(f"save_pytorch: {path!r} is a directory; expected a file path")
     writer = _PickleWriter()
     data_pkl = writer.pickle(obj)  # raises before any file is touched
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise RuntimeError(
-            f"save_pytorch: cannot write {path!r}: the folder {directory!r} does not exist"
-        )
     folder = os.path.splitext(os.path.basename(path))[0] or "archive"
-    tmp_path = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    renamed = False
-    try:
-        with open(tmp_path, "xb") as handle:
-            with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
-                _write_aligned(archive, handle, f"{folder}/data.pkl", data_pkl)
-                for name, text in ((".format_version", b"1"), (".storage_alignment", b"64"),
-                                   ("byteorder", b"little")):  # fmt: skip
-                    _write_aligned(archive, handle, f"{folder}/{name}", text)
-                for key, array in enumerate(writer.storages):
-                    _write_aligned(archive, handle, f"{folder}/data/{key}", array.tobytes())
-                _write_aligned(archive, handle, f"{folder}/version", b"3\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_path, path)
-        renamed = True
-    finally:
-        if not renamed:
-            try:
-                os.unlink(tmp_path)
-            except OSError:
-                pass
+    with atomic_file(path, "save_pytorch") as handle:
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
+            _write_aligned(archive, handle, f"{folder}/data.pkl", data_pkl)
+            for name, text in ((".format_version", b"1"), (".storage_alignment", b"64"),
+                               ("byteorder", b"little")):  # fmt: skip
+                _write_aligned(archive, handle, f"{folder}/{name}", text)
+            for key, array in enumerate(writer.storages):
+                _write_aligned(archive, handle, f"{folder}/data/{key}", array.tobytes())
+            _write_aligned(archive, handle, f"{folder}/version", b"3\n")

@@ -41,12 +41,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import struct
 from typing import Any
 
 import numpy as np
 
+from .atomic_file import atomic_file
 from .devices import check_cpu
 from .tensor import Tensor
 
@@ -178,60 +178,23 @@ def save(obj: Any, path: str | os.PathLike) -> None:
             break
         header_len_guess = len(header)
 
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise RuntimeError(f"save: cannot write {path!r}: the folder {directory!r} does not exist")
-    tmp_path = os.path.join(
-        directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp"
-    )
-    # mode 0o666 (less the umask), as open() gives: os.open's default 0o777 would make the
-    # checkpoint executable
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp_path, flags, 0o666)
-    renamed = False
-    try:
-        with os.fdopen(fd, "wb") as f:
-            digest = hashlib.sha256()
-            position = 0
+    with atomic_file(path, "save") as f:
+        digest = hashlib.sha256()
+        position = 0
 
-            def write(chunk) -> None:
-                nonlocal position
-                f.write(chunk)
-                digest.update(chunk)
-                position += len(chunk)
+        def write(chunk) -> None:
+            nonlocal position
+            f.write(chunk)
+            digest.update(chunk)
+            position += len(chunk)
 
-            write(_PREFIX.pack(MAGIC, FORMAT_VERSION, len(header)))
-            write(header)
-            for array, entry in zip(encoder.arrays, entries):
-                write(bytes(entry["offset"] - position))
-                if array.nbytes:
-                    write(_byte_view(array))
-            f.write(digest.digest())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_path, path)
-        renamed = True
-    finally:
-        if not renamed:
-            try:
-                os.unlink(tmp_path)
-            except OSError:
-                pass
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename itself durable (best effort: not every platform can open a folder)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        write(_PREFIX.pack(MAGIC, FORMAT_VERSION, len(header)))
+        write(header)
+        for array, entry in zip(encoder.arrays, entries):
+            write(bytes(entry["offset"] - position))
+            if array.nbytes:
+                write(_byte_view(array))
+        f.write(digest.digest())
 
 
 # ------------------------------------------------------------------------------ decoding

@@ -17,10 +17,11 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import secrets
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+
+from ..atomic_file import atomic_file
 
 DATA_ENV = "TINYGRAD_OPT_DATA"
 _CHUNK = 1 << 20
@@ -92,7 +93,7 @@ def download_file(
         url = base if base.endswith("/") else base + "/"
         url += filename
         try:
-            _fetch_verified(url, folder, target, sha256, size, timeout)
+            _fetch_verified(url, target, sha256, size, timeout)
             return target
         except (OSError, ValueError, http.client.HTTPException) as error:
             failures.append(f"  {url}: {error}")
@@ -103,27 +104,20 @@ def download_file(
     )
 
 
-def _fetch_verified(
-    url: str, folder: Path, target: Path, sha256: str, size: int | None, timeout: float
-) -> None:
-    tmp = folder / f".{target.name}.{secrets.token_hex(6)}.part"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
-    renamed = False
-    try:
+def _fetch_verified(url: str, target: Path, sha256: str, size: int | None, timeout: float) -> None:
+    with atomic_file(target, "download", suffix=".part") as out:
         digest, received = hashlib.sha256(), 0
-        with os.fdopen(fd, "wb") as out:
-            request = urllib.request.Request(url, headers={"User-Agent": "tinygrad_opt"})
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                declared = response.headers.get("Content-Length")
-                while True:
-                    chunk = response.read(_CHUNK)
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    digest.update(chunk)
-                    received += len(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+        request = urllib.request.Request(url, headers={"User-Agent": "tinygrad_opt"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            declared = response.headers.get("Content-Length")
+            while True:
+                chunk = response.read(_CHUNK)
+                if not chunk:
+                    break
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+        # checked before the block ends: a failure here deletes the temporary file
         if declared is not None and declared.isdigit() and int(declared) != received:
             raise ValueError(f"truncated: got {received} of {declared} bytes")
         if size is not None and received != size:
@@ -131,11 +125,3 @@ def _fetch_verified(
         actual = digest.hexdigest()
         if actual != sha256.lower():
             raise ValueError(f"checksum mismatch: SHA-256 {actual}, expected {sha256}")
-        os.replace(tmp, target)
-        renamed = True
-    finally:
-        if not renamed:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
