@@ -20,7 +20,16 @@ import numpy as np
 
 from ..default_dtype import default_float
 from ..devices import check_cpu, names_device
+from ..ops.utility import RemovableHandle
 from ..tensor import Tensor
+from . import module_hooks as _hooks
+from .module_hooks import COUNT as _HOOKS_IN_USE
+from .module_hooks import (  # noqa: F401  (PyTorch's home of the global forms)
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+)
 
 
 class Parameter(Tensor):
@@ -74,6 +83,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        for name in _hooks.TABLES:  # handle ids -> hooks or flags (module_hooks.py)
+            object.__setattr__(self, name, OrderedDict())
 
     # ------------------------------------------------------------------ registration
     def _check_initialised(self, name: str) -> None:
@@ -185,7 +196,55 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
     def __call__(self, *args, **kwargs):
+        if _HOOKS_IN_USE[0]:  # any hook anywhere (module_hooks.py): one check when none
+            return _hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_pre_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(module, args)` before each forward (with_kwargs: `hook(module, args,
+        kwargs)`); a non-None result replaces args (a non-tuple becomes a 1-tuple), or with
+        with_kwargs must be `(new_args, new_kwargs)`. prepend: run before the others."""
+        return _hooks.add(
+            self, "_forward_pre_hooks", hook, "register_forward_pre_hook",
+            prepend=prepend, with_kwargs=with_kwargs,
+        )
+
+    def register_forward_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """Run `hook(module, args, output)` after each forward (with_kwargs: `hook(module,
+        args, kwargs, output)`); a non-None result replaces the output. always_call: run
+        also when forward raises (output None), before the error propagates."""
+        return _hooks.add(
+            self, "_forward_hooks", hook, "register_forward_hook",
+            prepend=prepend, with_kwargs=with_kwargs, always_call=always_call,
+        )
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(module, grad_output)` when the gradients of the module's outputs are
+        known; a non-None result (a tuple like grad_output) replaces them."""
+        return _hooks.add(
+            self, "_backward_pre_hooks", hook, "register_full_backward_pre_hook", prepend
+        )
+
+    def register_full_backward_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(module, grad_input, grad_output)` when the gradients of the module's
+        positional Tensor inputs are known; a non-None result (a tuple like grad_input)
+        replaces them. See module_hooks.py for the None and zero entries."""
+        return _hooks.add(self, "_backward_hooks", hook, "register_full_backward_hook", prepend)
+
+    def __setstate__(self, state: dict) -> None:
+        # copy.copy / deepcopy: the copy's hook tables run too, so they must be counted
+        self.__dict__.update(state)
+        _hooks.recount(self)
 
     def _takes_relu(self, following: Module) -> bool:
         """True if this layer can apply the ReLU module `following` to its own output
@@ -408,6 +467,10 @@ class Module:
 
 
 def is_plain(module, cls: type) -> bool:
-    """`module` is exactly a `cls` running cls's own forward: no subclass and no forward set
-    on the instance, either of which fusing it with a neighbour would bypass."""
-    return type(module) is cls and "forward" not in module.__dict__
+    """`module` is exactly a `cls` running cls's own forward: no subclass, no forward set
+    on the instance and no hooks to run, any of which fusing it with a neighbour would
+    bypass."""
+    return (
+        type(module) is cls and "forward" not in module.__dict__
+        and not _hooks.has_hooks(module)
+    )

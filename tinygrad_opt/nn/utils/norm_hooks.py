@@ -6,9 +6,9 @@ As PyTorch: `weight_norm` replaces the parameter `weight` by `weight_g` and `wei
 `spectral_norm` renames it `weight_orig` and adds the buffers `weight_u` and `weight_v`. In
 both, `module.weight` is a plain Tensor recomputed before every call of the module.
 
-How: Module has no forward pre-hooks, so the module's class is swapped for a subclass (same
-name) whose `__call__` recomputes the weights first; removing the last hook restores the
-class. Deviations from PyTorch: no load_state_dict pre-hooks, so checkpoints from before
+How: the module's table `_weight_hooks` (name -> hook) is run by one forward pre-hook
+(`register_forward_pre_hook`), registered with the first entry and removed with the last.
+Deviations from PyTorch: no load_state_dict pre-hooks, so checkpoints from before
 PyTorch 1.x's spectral_norm version 1 are not converted; a missing name raises ValueError
 (PyTorch: KeyError).
 """
@@ -33,22 +33,17 @@ from .parametrizations import (
 )
 
 
-class _WeightHooked:
-    """Mixin of the swapped class: recompute each hooked weight, then call the module."""
-
-    def __call__(self, *args, **kwargs):
-        for hook in self.__dict__["_weight_hooks"].values():
-            setattr(self, hook.name, hook.compute_weight(self, do_power_iteration=self.training))
-        return super().__call__(*args, **kwargs)
+def _recompute_weights(module: Module, args) -> None:
+    """The forward pre-hook: recompute each hooked weight before the module's forward."""
+    for hook in module.__dict__["_weight_hooks"].values():
+        setattr(module, hook.name, hook.compute_weight(module, do_power_iteration=module.training))
 
 
 def _add_hook(module: Module, hook) -> None:
     if "_weight_hooks" not in module.__dict__:
-        cls = type(module)
-        hooked = type(cls.__name__, (_WeightHooked, cls), {"_unhooked_class": cls})
-        hooked.__qualname__ = cls.__qualname__
-        module.__class__ = hooked
         module.__dict__["_weight_hooks"] = {}
+        handle = module.register_forward_pre_hook(_recompute_weights)
+        module.__dict__["_weight_hooks_handle"] = handle
     module.__dict__["_weight_hooks"][hook.name] = hook
 
 
@@ -62,7 +57,7 @@ def _drop_hook(module: Module, name: str) -> None:
     del hooks[name]
     if not hooks:
         del module.__dict__["_weight_hooks"]
-        module.__class__ = type(module)._unhooked_class
+        module.__dict__.pop("_weight_hooks_handle").remove()
 
 
 def _take_parameter(module: Module, name: str, who: str) -> Parameter:

@@ -13,9 +13,8 @@ its `amount` is counted among those. `prune.remove(module, "weight")` makes it p
 half to even, as PyTorch). Random methods draw from the package generator
 (`tinygrad_opt.manual_seed`).
 
-How: Module has no forward pre-hooks, so the recomputation uses the hook table of
-`norm_hooks` (the module's class is swapped for a subclass whose `__call__` recomputes the
-tensor; the last removal restores the class).
+How: the recomputation uses the hook table of `norm_hooks` (run by one forward pre-hook,
+removed with the last entry).
 
 Deviations from PyTorch:
 - Ties: L1Unstructured prunes the smallest |t| and LnStructured the channels of smallest
@@ -28,7 +27,8 @@ Deviations from PyTorch:
   re-prune fails). Errors are ValueError / TypeError: a missing parameter, a dim out of
   range and a shape mismatch raise ValueError (PyTorch: AttributeError, IndexError,
   AssertionError).
-- There is no `module._forward_pre_hooks`; `BasePruningMethod.remove(module)` also
+- `module._forward_pre_hooks` holds norm_hooks' one recompute function, not the pruning
+  methods themselves (find them with `is_pruned`); `BasePruningMethod.remove(module)` also
   unregisters the method. The mask buffer has the parameter's dtype whatever `compute_mask`
   returns. `PruningContainer(m1, m2, ...)` with several methods works. LnStructured's
   n='fro' is the 2-norm over any number of other dims (torch.norm needs exactly two).
