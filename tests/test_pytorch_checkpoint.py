@@ -12,6 +12,8 @@ import io
 import math
 import os
 import pickletools
+import struct
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -61,7 +63,8 @@ def test_tensors_load_as_their_closed_forms():
         assert isinstance(array, np.ndarray), name
         assert array.dtype == want.dtype and array.shape == want.shape, name
         np.testing.assert_array_equal(array, want, err_msg=name)
-        assert array.flags.c_contiguous and array.flags.writeable, name
+        # an expanded tensor (stride 0) keeps its layout, read-only, as in torch
+        assert array.flags.c_contiguous == array.flags.writeable == (name != "expanded"), name
     assert np.signbit(got["bfloat16"][3])  # -0.0 keeps its sign through the bit shift
     # views that shared a storage in PyTorch are separate copies here
     got["float32"][0, 0] = 100.0
@@ -193,6 +196,89 @@ def test_damaged_files_raise_value_error(tmp_path, change, message):
         tg.load_pytorch(path)
 
 
+def _crafted(path: str, shape, stride, numel: int, data: bytes) -> None:
+    """A checkpoint of one _rebuild_tensor_v2 on FloatStorage '0', written opcode by opcode."""
+
+    def text(s: str) -> bytes:
+        return b"X" + len(s).to_bytes(4, "little") + s.encode()
+
+    def tup(values) -> bytes:
+        return b"(" + b"".join(b"J" + v.to_bytes(4, "little") for v in values) + b"t"
+
+    pid = b"(" + text("storage") + b"ctorch\nFloatStorage\n" + text("0") + text("cpu")
+    pid += b"J" + numel.to_bytes(4, "little") + b"tQ"
+    args = b"(" + pid + b"K\x00" + tup(shape) + tup(stride) + b"\x89N" + b"tR."
+    data_pkl = b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n" + args
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a/data.pkl", data_pkl)
+        archive.writestr("a/data/0", data)
+
+
+def test_an_expanded_tensor_loads_without_copying_every_element(tmp_path):
+    # one stored float seen as 3000 x 3000 (stride 0): a 36 MB copy from a file of 300 bytes
+    path = str(tmp_path / "expanded.pt")
+    _crafted(path, (3000, 3000), (0, 0), 1, np.array([2.5], np.float32).tobytes())
+    tracemalloc.start()
+    try:
+        got = tg.load_pytorch(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
+    assert got.shape == (3000, 3000) and got.dtype == np.float32 and not got.flags.writeable
+    np.testing.assert_array_equal(got[::999, ::999], np.full((4, 4), 2.5, np.float32))
+
+
+def test_a_claimed_storage_size_is_checked_before_allocating(tmp_path):
+    # the zip directory claims 256 MB for storage '0' (numel agrees); the file holds 16 bytes
+    path = str(tmp_path / "claims.pt")
+    numel = 2**26
+    _crafted(path, (4,), (1,), numel, bytes(16))
+    raw = bytearray(open(path, "rb").read())
+    with zipfile.ZipFile(path) as archive:
+        offset = archive.getinfo("a/data/0").header_offset
+    # local header: compressed / uncompressed sizes at +18 / +22; central entry: +20 / +24
+    struct.pack_into("<II", raw, offset + 18, numel * 4, numel * 4)
+    entry = raw.index(b"PK\x01\x02", offset)
+    while raw[entry + 46 : entry + 54] != b"a/data/0":
+        entry = raw.index(b"PK\x01\x02", entry + 1)
+    struct.pack_into("<II", raw, entry + 20, numel * 4, numel * 4)
+    open(path, "wb").write(raw)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="truncated"):
+            tg.load_pytorch(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**24
+
+
+def test_a_storage_failing_its_crc_raises_value_error(tmp_path):
+    path = str(tmp_path / "crc.pt")
+    values = np.arange(40, dtype=np.float32)
+    _crafted(path, (40,), (1,), 40, values.tobytes())
+    raw = bytearray(open(path, "rb").read())
+    raw[raw.index(values.tobytes()) + 5] ^= 0xFF
+    open(path, "wb").write(raw)
+    with pytest.raises(ValueError, match="CRC"):
+        tg.load_pytorch(path)
+
+
+def test_a_compressed_archive_loads_the_same(tmp_path):
+    # torch.save stores entries uncompressed, but torch.load also reads deflated ones
+    path = str(tmp_path / "deflated.pt")
+    with zipfile.ZipFile(_file("tensors.pt")) as zin, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:  # fmt: skip
+        for name in zin.namelist():
+            zout.writestr(name, zin.read(name))
+    got, want = tg.load_pytorch(path), tg.load_pytorch(_file("tensors.pt"))
+    assert got.keys() == want.keys()
+    for name in want:
+        if isinstance(want[name], np.ndarray):
+            np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+
+
 def test_our_load_points_a_torch_file_to_load_pytorch():
     with pytest.raises(ValueError, match=r"load_pytorch\(path\)"):
         tg.load(_file("tensors.pt"))
@@ -279,6 +365,26 @@ def test_saved_file_follows_the_format(tmp_path):
     pids = [i for i, (op, _, _) in enumerate(ops) if op.name == "BINPERSID"]
     assert len(pids) == 2
     pickletools.dis(data_pkl, out=io.StringIO())  # a well-formed pickle
+
+
+def test_a_zip64_entry_is_aligned_too(tmp_path, monkeypatch):
+    # zipfile writes a zip64 record into the local header of an entry over ~2 GB; with its
+    # limit lowered, a 4 kB storage takes that path here
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1000)
+    path = str(tmp_path / "big.pt")
+    obj = {"w": np.arange(500, dtype=np.float64), "b": np.arange(3.0)}
+    tg.save_pytorch(obj, path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name_len, extra_len = np.frombuffer(raw, "<u2", 2, info.header_offset + 26)
+            start = info.header_offset + 30 + int(name_len) + int(extra_len)
+            assert start % 64 == 0, info.filename
+            assert raw[start : start + info.file_size] == archive.read(info.filename)
+    got = tg.load_pytorch(path)
+    np.testing.assert_array_equal(got["w"], obj["w"])
+    np.testing.assert_array_equal(got["b"], obj["b"])
 
 
 def test_model_and_optimizer_round_trip_resumes_exactly(tmp_path):

@@ -30,14 +30,18 @@ any other name (a pickled `nn.Module`, a numpy array, a user class) with ValueEr
 
 Deviations, by design:
 - Tensors load as separate numpy arrays: two tensors that shared a storage in PyTorch (a
-  tensor and its view, tied weights) come back as two copies.
+  tensor and its view, tied weights) come back as two copies. A tensor whose elements
+  overlap in its storage (`expand`ed, stride 0) comes back as a read-only strided array
+  over a copy of the elements it reads, as torch keeps it, not as a copy of every element
+  (which a crafted file could make any size).
 - bfloat16 tensors load as float32 (exact: numpy has no bfloat16). float8 and other dtypes
   numpy lacks raise TypeError. A `torch.dtype`/`torch.device` object loads as its name
   ("torch.float32", "cpu"); `torch.Size` as a tuple; device placement is ignored (CPU only).
 - The legacy format (`_use_new_zipfile_serialization=False`) and TorchScript archives
   (`torch.jit.save`) are refused with ValueError saying what to do instead.
 - `save_pytorch` writes dicts, lists, tuples, None, bool, int, float, str, numpy arrays and
-  scalars, and Tensors (as their data; a numpy scalar becomes a 0-d tensor). Like `save`, it
+  scalars, and Tensors (as their data; a numpy scalar becomes a 0-d tensor, but
+  np.float64, a subclass of float, is written as a float). Like `save`, it
   writes to a temporary file and renames it onto `path`.
 """
 
@@ -163,6 +167,16 @@ def _rebuild_tensor(storage: _Storage, storage_offset, size, stride, *rest) -> n
                 f"{storage_offset} reaches past its storage of {flat.size} elements; "
                 "the file is corrupt"
             )
+        if count > last - storage_offset + 1:
+            # elements overlap (an expanded tensor, stride 0): copying could take far more
+            # memory than the file holds, so keep the layout, read-only, as torch keeps it
+            # (on a copy of the span it reads, so it shares memory with no other tensor)
+            span = np.array(flat[storage_offset : last + 1])
+            if dtype_name == "bfloat16":
+                span = _bfloat16_to_float32(span)
+            return np.lib.stride_tricks.as_strided(
+                span, shape, [s * span.itemsize for s in strides], writeable=False
+            )
         contiguous = [int(np.prod(shape[i + 1 :], dtype=np.int64)) for i in range(len(shape))]
         whole = storage_offset == 0 and count == flat.size and list(strides) == contiguous
         if whole and not storage.taken and dtype_name != "bfloat16":
@@ -245,6 +259,7 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(io.BytesIO(archive.read(prefix + "data.pkl")))
         self.path, self.archive, self.prefix, self.byteorder = path, archive, prefix, byteorder
         self.storages: dict[str, _Storage] = {}
+        self.file_bytes = os.path.getsize(path)
 
     def find_class(self, module: str, name: str):
         try:
@@ -270,20 +285,32 @@ class _Unpickler(pickle.Unpickler):
         dtype = _element_dtype(kind.dtype, f"storage {key!r}")
         name = f"{self.prefix}data/{key}"
         try:
-            size = self.archive.getinfo(name).file_size
+            info = self.archive.getinfo(name)
         except KeyError:
             raise ValueError(
                 f"load_pytorch: {self.path!r} lacks the data of storage "
                 f"{key!r}; the file is truncated or corrupt"
             ) from None
+        size = info.file_size
         if size != numel * dtype.itemsize:
             raise ValueError(
                 f"load_pytorch: storage {key!r} of {self.path!r} has {size} bytes, "
                 f"expected {numel} x {dtype.itemsize}; the file is corrupt"
             )
-        raw = bytearray(size)  # writable, so a tensor can keep it without a copy
+        # the sizes in the zip directory are claims: check them against the file's length
+        # before allocating (torch.save stores entries uncompressed; a compressed one is
+        # read as it inflates, so memory follows the data actually there)
+        stored = info.compress_type == zipfile.ZIP_STORED
+        if info.compress_size > self.file_bytes or (stored and size != info.compress_size):
+            raise ValueError(f"load_pytorch: storage {key!r} of {self.path!r} is truncated")
         with self.archive.open(name) as entry:
-            if entry.readinto(raw) != size:
+            if stored:
+                raw = bytearray(size)  # writable, so a tensor can keep it without a copy
+                complete = entry.readinto(raw) == size
+            else:
+                raw = bytearray(entry.read(size + 1))
+                complete = len(raw) == size
+            if not complete:
                 raise ValueError(f"load_pytorch: storage {key!r} of {self.path!r} is truncated")
         order = "<" if self.byteorder == "little" else ">"
         if kind.name == "UntypedStorage":
@@ -337,6 +364,8 @@ def load_pytorch(path: str | os.PathLike, map_location=None, weights_only: bool 
             if str(e).startswith("load_pytorch"):  # our own, already clear, message
                 raise
             raise ValueError(f"load_pytorch: {path!r} has a damaged data.pkl ({e!r})") from None
+        except zipfile.BadZipFile as e:  # an entry's bytes fail their CRC check
+            raise ValueError(f"load_pytorch: {path!r} is corrupt ({e})") from None
 
 
 # ------------------------------------------------------------------------------ writing
@@ -464,10 +493,16 @@ def _write_aligned(archive: zipfile.ZipFile, handle, name: str, data) -> None:
     padding the local header's extra field (what .storage_alignment promises)."""
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_STORED
+    info.file_size = len(data)
+    # zipfile's own rule for a large entry (~2 GB); it then appends a 20-byte zip64 record
+    # (id, length, two sizes) to the extra field after ours
+    zip64 = len(data) * 1.05 > zipfile.ZIP64_LIMIT
     header_end = handle.tell() + 30 + len(name.encode("utf-8"))  # local header: 30 bytes
+    header_end += 20 if zip64 else 0
     padding = -(header_end + 4) % _ALIGN  # 4: the extra record's id and length
     info.extra = struct.pack("<HH", 0xF0F0, padding) + bytes(padding)  # a private tag
-    archive.writestr(info, data)
+    with archive.open(info, "w", force_zip64=zip64) as entry:
+        entry.write(data)
 
 
 def save_pytorch(obj: Any, path: str | os.PathLike) -> None:

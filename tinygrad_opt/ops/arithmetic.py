@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..grad_mode import GRAD_MODE
-from ..tensor import Tensor, mark_changed
+from ..tensor import Tensor, _graph_probe, mark_changed
 from .dtypes import float_result, is_scalar, promote, scalar_operand
 
 
@@ -212,6 +212,8 @@ def in_place(op: str, fn):
             )
         np.copyto(x.data, out.data, casting="same_kind")
         mark_changed(x)  # an op that already used x must not backpropagate with new values
+        if _graph_probe[0] is not None:  # utils.checkpoint: x now holds what the op made
+            _graph_probe[0]((out,), x)
         return x
 
     return method

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..grad_mode import GRAD_MODE, no_grad
-from ..tensor import Tensor, mark_changed
+from ..tensor import Tensor, _graph_probe, mark_changed
 from . import arithmetic, scatter, select, unary
 from .utility import _check_in_place
 
@@ -43,6 +43,8 @@ def apply_in_place(op: str, x: Tensor, compute, *operands) -> Tensor:
         )
     np.copyto(x.data, result, casting="same_kind")
     mark_changed(x)
+    if _graph_probe[0] is not None:  # utils.checkpoint: x now holds what the op made
+        _graph_probe[0]((out,), x)
     return x
 
 
