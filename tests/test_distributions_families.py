@@ -359,6 +359,29 @@ def test_dirichlet_against_its_formulas():
     close(Dirichlet(T([0.3, 0.9, 0.5])).mode, [0.0, 1.0, 0.0])
 
 
+def test_geometric_log_prob_keeps_float32_precision_for_small_probs():
+    # k log(1 - p) through 1 - p in float32 was off by ~1e-4 relative for p = 1e-6
+    p = np.array([1e-6, 1e-4, 0.3, 1.0], np.float32)
+    k = np.array([1e5, 1e3, 3.0, 0.0], np.float32)
+    out = Geometric(probs=Tensor(p)).log_prob(Tensor(k))
+    assert out.dtype == np.float32
+    p64, k64 = p.astype(np.float64), k.astype(np.float64)
+    want = [kv * math.log1p(-pv) if kv else 0.0 for kv, pv in zip(k64, p64)] + np.log(p64)
+    np.testing.assert_allclose(out.data, want, rtol=3e-7)
+    # at p = 1, k = 0: log P = log p, so the gradient is 1 / p = 1 (not 0 * inf = NaN)
+    q = Tensor(np.array([1.0, 0.5]), requires_grad=True)
+    Geometric(probs=q).log_prob(T([0.0, 2.0])).sum().backward()
+    np.testing.assert_allclose(q.grad, [1.0, 1 / 0.5 - 2 / 0.5])
+
+
+def test_dirichlet_and_chi2_log_prob_gradients_where_a_concentration_is_one():
+    # (a - 1) log x has slope log x in a even at a = 1 (uniform Dirichlet, Chi2 with df 2):
+    # a zero gradient there was a silent error
+    x = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])
+    check_grads(lambda a: Dirichlet(a).log_prob(T(x)), np.array([[1.0, 2.0, 0.7], [1.0, 1.0, 1.0]]))
+    check_grads(lambda k: Chi2(k).log_prob(T([0.4, 1.7, 3.0])), np.array([2.0, 2.0, 3.0]))
+
+
 def test_weibull_against_its_formulas():
     s, k = positive(4), np.array([0.6, 1.0, 2.0, 3.5])
     x = positive(3, 4)
@@ -518,6 +541,24 @@ def test_gamma_based_rsample_values_from_the_same_draws():
     close(x, g / g.sum(-1, keepdims=True))
 
 
+def test_gamma_based_rsample_with_scalar_parameters():
+    """0-d parameters and no sample shape draw one 0-d value (numpy's gamma sampler then
+    returns a Python float, which crashed), the replayed draw of the package generator."""
+    tg.manual_seed(8)
+    x = StudentT(T(4.0), T(1.0), T(2.0)).rsample()
+    tg.manual_seed(8)
+    rng = tg.random.generator()
+    eps = rng.standard_normal(())
+    g = rng.standard_gamma(2.0)
+    assert x.shape == ()
+    close(x, 1.0 + 2.0 * eps / np.sqrt(2 * g / 4.0))
+    tg.manual_seed(8)
+    y = Chi2(T(3.0)).sample()
+    tg.manual_seed(8)
+    assert y.shape == ()
+    close(y, 2 * tg.random.generator().standard_gamma(1.5))
+
+
 def test_gamma_based_rsample_gradients_match_the_moment_derivatives():
     """d/d df E[chi2] = 1; d/d df E[t^2] = d/d df df/(df-2) = -2/(df-2)^2; for a Dirichlet,
     d/da_i E[x_j] = ([i = j] a0 - a_j) / a0^2."""
@@ -630,6 +671,13 @@ def test_continuous_kl_against_quadrature():
     lp = cauchy_ref(xs, mp, sp)
     integrand = np.exp(lp) * (lp - cauchy_ref(xs, mq, sq)) * sp * np.cosh(u)
     got = kl_divergence(Cauchy(T(mp), T(sp)), Cauchy(T(mq), T(sq))).data
+    close(got, simpson(integrand, u), rtol=1e-8)
+    # HalfCauchy: the same substitution on x = sp sinh(u), u > 0, with twice the densities
+    u = np.linspace(0, 80, 200_001)
+    xs = sp * np.sinh(u)
+    lp = math.log(2) + cauchy_ref(xs, 0.0, sp)
+    integrand = np.exp(lp) * (lp - math.log(2) - cauchy_ref(xs, 0.0, sq)) * sp * np.cosh(u)
+    got = kl_divergence(HalfCauchy(T(sp)), HalfCauchy(T(sq))).data
     close(got, simpson(integrand, u), rtol=1e-8)
 
 

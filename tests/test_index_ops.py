@@ -173,6 +173,10 @@ def test_scatter_reduce_errors_leave_the_tensor_unchanged():
         np.testing.assert_array_equal(x.data, before)
     with pytest.raises(TypeError, match="include_self must be a bool"):
         x.scatter_reduce_(0, index, src, "sum", include_self="no")
+    flags = Tensor(np.array([True, False]))
+    with pytest.raises(TypeError, match="reduce='mean' needs a numeric tensor, got dtype bool"):
+        flags.scatter_reduce_(0, Tensor(np.array([0, 0])), Tensor(np.array([True, True])), "mean")
+    np.testing.assert_array_equal(flags.data, [True, False])
     with pytest.raises(TypeError, match="float64 cannot be reduced into a int64"):
         Tensor(np.zeros(3, np.int64)).scatter_reduce_(0, Tensor(np.array([0])),
                                                       Tensor(np.ones(1)), "sum")
@@ -320,6 +324,7 @@ def test_index_put_and_put_errors_leave_the_tensor_unchanged():
         (ValueError, "cannot broadcast together", ((np.array([0, 1]), np.array([0, 1, 2])), 0.0)),
         (TypeError, "must be a tuple of index tensors", (Tensor(np.array([0])), 0.0)),
         (IndexError, "bool index 0 has shape", ((np.array([True, False]),), 0.0)),
+        (IndexError, "index 0 is a 0-d bool tensor", ((np.array(True),), 0.0)),
     ]
     for error, match, args in cases:
         with pytest.raises(error, match=match):

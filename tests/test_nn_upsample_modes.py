@@ -262,6 +262,20 @@ def test_antialias_matches_the_per_pixel_reference(spatial, kwargs, sizes, scale
                                         **kwargs), randn(1, 1, *spatial))  # fmt: skip
 
 
+def test_antialias_ignores_a_nan_outside_the_filter():
+    """A NaN pixel reaches only the outputs whose filter covers it; the padding taps of
+    the others (weight 0) must not turn 0 * NaN into NaN."""
+    x = randn(1, 1, 4, 4)
+    x[0, 0, 1, 2] = np.nan
+    x[0, 0, 3, 0] = np.inf
+    for mode in ("bilinear", "bicubic"):
+        out = F.interpolate(Tensor(x), size=(7, 3), mode=mode, antialias=True).data
+        want = ref_antialias(x, (7, 3), (None, None), False, mode)
+        if mode == "bilinear":  # the first row's triangle misses both
+            assert np.isfinite(want[0, 0, 0]).all()
+        np.testing.assert_allclose(out, want, atol=1e-12)
+
+
 def test_antialias_averages_a_checkerboard_away():
     """Without antialias, a 5x downscale samples single pixels of the board (0 or 1); with
     it, each output averages ~10 x 10 pixels, so stays within 0.01 of the mean 0.5."""

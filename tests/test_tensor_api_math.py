@@ -210,6 +210,14 @@ def test_xlogy_zero_times_log_zero_is_zero_but_nan_propagates():
     assert np.isnan(x.grad[1])
 
 
+def test_xlogy_gradient_in_x_is_log_y_even_where_x_is_zero():
+    # d/dx x log y = log y for y > 0 whatever x; 0 only where x == 0 and y <= 0 (as torch)
+    x = Tensor(np.array([0.0, 0.0, 0.0, 1.5]), requires_grad=True)
+    y = np.array([0.5, 3.0, -1.0, 2.0])
+    tg.xlogy(x, Tensor(y)).sum().backward()
+    np.testing.assert_allclose(x.grad, [math.log(0.5), math.log(3.0), 0.0, math.log(2.0)])
+
+
 def test_logaddexp_does_not_overflow_and_handles_infinities():
     out = tg.logaddexp(Tensor(np.array([1000.0, -np.inf, np.inf])),
                        Tensor(np.array([1000.0, -np.inf, 1.0]))).data

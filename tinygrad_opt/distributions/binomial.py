@@ -19,7 +19,8 @@ class Binomial(Distribution):
     probabilities), p = probs = sigmoid(logits); give exactly one of probs and logits.
     log_prob is log C(n, k) + k l - n softplus(l) in the logits l. Samples come from numpy's
     binomial sampler as floats (as torch). entropy sums over the support, so, as torch, it
-    needs one total_count for the whole batch."""
+    needs one total_count for the whole batch. Deviation: total_count is detached, so no
+    gradient reaches it (torch's log_prob and KL pass one through lgamma)."""
 
     arg_constraints = {
         "total_count": constraints.nonnegative_integer,

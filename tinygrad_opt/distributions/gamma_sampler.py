@@ -94,7 +94,8 @@ def standard_gamma(concentration: Tensor, shape: tuple[int, ...], rng) -> Tensor
     """Gamma(concentration, 1) draws of `shape` (concentration broadcasts to it); the
     gradient reaches concentration through dx/da."""
     a = np.broadcast_to(concentration.data, shape)
-    x = rng.standard_gamma(a).astype(concentration.data.dtype)
+    # asarray: numpy returns a Python float for a 0-d concentration (shape ())
+    x = np.asarray(rng.standard_gamma(a)).astype(concentration.data.dtype)
 
     def backward(g):
         return (g * standard_gamma_grad(a, x),)

@@ -79,8 +79,10 @@ class Geometric(Distribution):
 
     def log_prob(self, value) -> Tensor:
         value = self._maybe_validate(value)
-        # k log(1 - p) with 0 log 0 = 0, so p = 1 gives log P(0) = 0 (as torch)
-        return value.xlogy(1 - self.probs) + self.probs.log()
+        # k log1p(-p) (log(1 - p) loses the digits of a small p), with p taken as 0 where
+        # p = 1 and k = 0 so that log P(0) = 0 there (as torch)
+        p = self.probs.masked_fill(Tensor((self.probs.data == 1) & (value.data == 0)), 0.0)
+        return value * (-p).log1p() + self.probs.log()
 
     def entropy(self) -> Tensor:
         return (softplus(self.logits) - self.probs * self.logits) / self.probs

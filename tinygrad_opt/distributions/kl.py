@@ -7,7 +7,7 @@ Uniform-Uniform, Exponential-Exponential, Laplace-Laplace, Gamma-Gamma, Beta-Bet
 MultivariateNormal-MultivariateNormal and Independent-Independent (same number of
 reinterpreted dimensions); Poisson, Binomial (p's total_count above q's gives +inf, below
 it raises NotImplementedError, as torch), Geometric, Dirichlet, Gumbel, Cauchy,
-HalfNormal and LogNormal with their own family (Chi2 inherits Gamma's rule); the mixed
+HalfNormal, HalfCauchy and LogNormal with their own family (Chi2 inherits Gamma's rule); the mixed
 pairs torch registers among these families: Bernoulli-Poisson, Exponential/Gamma/Normal/
 Uniform-Gumbel and Gumbel-Normal (closed forms), and the pairs whose q misses part of p's
 support, +inf as torch: Gumbel-Beta/Exponential/Gamma/Uniform, Poisson-Bernoulli/Binomial.
@@ -33,6 +33,7 @@ from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
 from .gumbel import EULER_GAMMA, Gumbel
+from .half_cauchy import HalfCauchy
 from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
@@ -241,6 +242,12 @@ def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
 @register_kl(HalfNormal, HalfNormal)
 def _kl_halfnormal_halfnormal(p: HalfNormal, q: HalfNormal) -> Tensor:
     return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(HalfCauchy, HalfCauchy)
+def _kl_halfcauchy_halfcauchy(p: HalfCauchy, q: HalfCauchy) -> Tensor:
+    # folding both at 0 keeps the density ratio, so the KL is the base Cauchys' (as torch)
+    return _kl_cauchy_cauchy(p.base_dist, q.base_dist)
 
 
 @register_kl(LogNormal, LogNormal)

@@ -65,7 +65,8 @@ def _nearest_axis_backward(g, dx, index):
 @kernel
 def _taps_axis_forward(x, out, index, weight):
     """out[a, o, b] = sum_k weight[o, k] * x[a, index[o, k], b]: any number of taps per
-    output position (4 for bicubic), index and weight of shape (size_out, K)."""
+    output position (4 for bicubic), index and weight of shape (size_out, K); a tap of
+    index -1 is padding and is skipped."""
     n_outer, size_out, inner = out.shape
     n_taps = index.shape[1]
     for a in prange(n_outer):
@@ -74,6 +75,8 @@ def _taps_axis_forward(x, out, index, weight):
                 out[a, o, b] = 0.0
             for k in range(n_taps):
                 j = index[o, k]
+                if j < 0:
+                    continue
                 w = weight[o, k]
                 for b in range(inner):
                     out[a, o, b] += w * x[a, j, b]
@@ -90,6 +93,8 @@ def _taps_axis_backward(g, dx, index, weight):
         for o in range(size_out):
             for k in range(n_taps):
                 j = index[o, k]
+                if j < 0:
+                    continue
                 w = weight[o, k]
                 for b in range(inner):
                     dx[a, j, b] += w * g[a, o, b]

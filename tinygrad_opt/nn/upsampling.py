@@ -268,7 +268,7 @@ def _antialias_taps(size_in, size_out, scale, align_corners, dtype, interp_size)
     unchanged size (which PyTorch's forward copies): the filter (triangle for
     bilinear, Keys' cubic with a = -0.5 for bicubic, as PIL) stretched by the downscaling
     factor when it exceeds 1, over the inputs whose centres it covers, normalised to sum
-    to 1. Unused taps have weight 0."""
+    to 1. Unused taps have index -1 (skipped by the kernels) and weight 0."""
     if size_out == size_in:
         return None
     if align_corners:
@@ -295,7 +295,9 @@ def _antialias_taps(size_in, size_out, scale, align_corners, dtype, interp_size)
     weight = np.where(index < high[:, None], weight, 0)
     total = weight.sum(axis=1, keepdims=True)
     weight = weight / np.where(total != 0, total, 1)
-    index = np.minimum(index, size_in - 1)
+    # unused taps are -1, which the kernels skip: reading a pixel the filter does not
+    # cover with weight 0 would turn its NaN or inf into a NaN output
+    index = np.where(index < high[:, None], index, -1)
     return np.ascontiguousarray(index), np.ascontiguousarray(weight, dtype=dtype)
 
 

@@ -135,14 +135,15 @@ def float_power(input, exponent) -> Tensor:  # noqa: A002
 
 def xlogy(input, other) -> Tensor:  # noqa: A002
     """input * log(other), 0 where input == 0 (NaN if other is NaN), as torch.xlogy.
-    Gradients: log(other) (0 where input == 0 unless other is NaN) and input / other."""
+    Gradients: log(other) (also where input == 0: 0 log y is 0 for every input, its slope
+    is still log y; 0 only where input == 0 and other <= 0, as torch) and input / other."""
 
     def forward(a, b):
         out = a * np.log(b)
         return np.where((a == 0) & ~np.isnan(b), 0, out).astype(out.dtype, copy=False)
 
     def grads(a, b, out, g):
-        return g * np.where((a == 0) & ~np.isnan(b), 0, np.log(b)), g * a / b
+        return g * np.where((a == 0) & (b <= 0), 0, np.log(b)), g * a / b
 
     return _binary("xlogy", input, other, forward, grads)
 

@@ -35,6 +35,11 @@ def _integer_positions(op: str, indices, shape: tuple[int, ...]) -> tuple[np.nda
             raise TypeError(
                 f"{op}: index {k} must be an integer (int64) or bool tensor, got {arr.dtype}"
             )
+        if arr.dtype.kind == "b" and arr.ndim == 0:
+            raise IndexError(
+                f"{op}: index {k} is a 0-d bool tensor, which is not supported; give a mask "
+                "with the shape of the dimensions it selects"
+            )
         arrays.append(arr)
     used = sum(arr.ndim if arr.dtype.kind == "b" else 1 for arr in arrays)
     if used > len(shape):

@@ -11,6 +11,8 @@ Gradients, as torch: 'sum' passes the gradient through; 'mean' divides it by the
 zeros); 'amax'/'amin' split it evenly among the values equal to the result. Deviation: with
 include_self=False torch also counts a left-out self value that equals the result as a tie
 (so the src ties get less than the whole gradient); here only the reduced values share it.
+Deviation: src of another dtype is cast to the tensor's (torch refuses), floats into an
+integer tensor excepted; reduce='mean' refuses bool tensors, as torch.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ def scatter_reduce(x: Tensor, dim: int, index, src, reduce: str, *, include_self
             f"scatter_reduce: src of dtype {ts.data.dtype} cannot be reduced into a "
             f"{a.dtype} tensor; give src the tensor's dtype"
         )
+    if reduce == "mean" and a.dtype.kind == "b":  # a mean of bools is not a bool (torch refuses)
+        raise TypeError("scatter_reduce: reduce='mean' needs a numeric tensor, got dtype bool")
     _scatter_checks("scatter_reduce", a, idx, ax, ts.data.shape)
     used = tuple(slice(0, m) for m in idx.shape)
     flat = np.ravel_multi_index(np.broadcast_arrays(*_positions(idx, ax)), a.shape).ravel()
