@@ -3,18 +3,16 @@ torch.distributions.Bernoulli."""
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import numpy as np
 
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_params, logits_to_probs, probs_to_logits, softplus
+from .utils import ProbsOrLogits, broadcast_params, softplus
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ProbsOrLogits, Distribution):
     """P(1) = probs = sigmoid(logits); give exactly one of them (the other is derived, with
     probs clamped to [eps, 1 - eps] for logits). log_prob is -BCE with logits:
     x l - softplus(l); entropy softplus(l) - p l. No rsample (discrete)."""
@@ -34,18 +32,6 @@ class Bernoulli(Distribution):
             shape = self.logits.shape
         self._given = ("probs",) if probs is not None else ("logits",)
         super().__init__(shape, (), validate_args)
-
-    @cached_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @cached_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @property
-    def param(self) -> Tensor:
-        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
 
     def expand(self, batch_shape, _instance=None) -> Bernoulli:
         shape = self._checked_batch_shape(batch_shape)

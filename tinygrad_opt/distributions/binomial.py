@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import numpy as np
 
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_params, logits_to_probs, probs_to_logits, softplus
+from .utils import ProbsOrLogits, broadcast_params, softplus
 
 
-class Binomial(Distribution):
+class Binomial(ProbsOrLogits, Distribution):
     """P(k) = C(n, k) p^k (1 - p)^(n - k), n = total_count (default 1, broadcast with the
     probabilities), p = probs = sigmoid(logits); give exactly one of probs and logits.
     log_prob is log C(n, k) + k l - n softplus(l) in the logits l. Samples come from numpy's
@@ -40,18 +38,6 @@ class Binomial(Distribution):
         setattr(self, name, param)
         self._given = ("total_count", name)
         super().__init__(param.shape, (), validate_args)
-
-    @cached_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @cached_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @property
-    def param(self) -> Tensor:
-        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
 
     @property
     def support(self):

@@ -3,18 +3,16 @@ along the last dimension, as torch.distributions.Categorical."""
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import numpy as np
 
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import as_param, logits_to_probs, probs_to_logits
+from .utils import ProbsOrLogits, as_param
 
 
-class Categorical(Distribution):
+class Categorical(ProbsOrLogits, Distribution):
     """Probabilities along the last dimension: `probs` (non-negative, normalised to sum 1)
     or `logits` (normalised so logsumexp is 0); give exactly one. batch_shape is the shape
     without the last dimension, event_shape is (). Samples are int64 indices (inverse cdf,
@@ -22,6 +20,7 @@ class Categorical(Distribution):
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
+    _IS_BINARY = False  # probs and logits are rows: softmax / log
 
     def __init__(self, probs=None, logits=None, validate_args=None) -> None:
         if (probs is None) == (logits is None):
@@ -40,18 +39,6 @@ class Categorical(Distribution):
         self._given = (name,)
         self._num_events = param.shape[-1]
         super().__init__(param.shape[:-1], (), validate_args)
-
-    @cached_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits)
-
-    @cached_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs)
-
-    @property
-    def param(self) -> Tensor:
-        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
 
     @property
     def support(self):

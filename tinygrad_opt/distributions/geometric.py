@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import numpy as np
 
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_params, logits_to_probs, probs_to_logits, softplus
+from .utils import ProbsOrLogits, broadcast_params, softplus
 
 
-class Geometric(Distribution):
+class Geometric(ProbsOrLogits, Distribution):
     """P(k) = (1 - p)^k p on k = 0, 1, ... with p = probs = sigmoid(logits) > 0; give
     exactly one. sample is floor(log(u) / log(1 - p)), u ~ U(tiny, 1) (inverse cdf);
     entropy is the Bernoulli entropy divided by p. No rsample (discrete)."""
@@ -39,18 +37,6 @@ class Geometric(Distribution):
                 f"Geometric: parameter probs must be in (0, 1], but found invalid values: "
                 f"{self.probs.data[~(self.probs.data > 0)]}"
             )
-
-    @cached_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @cached_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @property
-    def param(self) -> Tensor:
-        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
 
     def expand(self, batch_shape, _instance=None) -> Geometric:
         shape = self._checked_batch_shape(batch_shape)

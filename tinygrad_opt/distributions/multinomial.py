@@ -14,9 +14,10 @@ from . import constraints
 from .binomial import Binomial
 from .categorical import Categorical
 from .distribution import Distribution
+from .utils import ViaCategorical
 
 
-class Multinomial(Distribution):
+class Multinomial(ViaCategorical, Distribution):
     """P(x) = n! / prod x_k! prod p_k^x_k with n = total_count (one int for the whole batch,
     as torch; log_prob uses the value's own sum, as torch, so total_count only matters for
     sampling and the moments). event_shape is (K,). Samples come from numpy's multinomial
@@ -42,18 +43,6 @@ class Multinomial(Distribution):
         if self._validate_args:
             name = self._given[0]
             self._check_param(name, param, self.arg_constraints[name])
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def param(self) -> Tensor:
-        return self._categorical.param
 
     def __repr__(self) -> str:
         name = self._given[0]

@@ -9,9 +9,10 @@ from ..tensor import Tensor
 from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
+from .utils import ViaCategorical
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(ViaCategorical, Distribution):
     """A Categorical whose values are one-hot vectors of length K (event_shape (K,));
     samples have probs' dtype. Same `probs`/`logits` arguments as Categorical."""
 
@@ -23,18 +24,6 @@ class OneHotCategorical(Distribution):
         self._categorical = Categorical(probs, logits, validate_args=validate_args)
         super().__init__(self._categorical.batch_shape,
                          (self._categorical._num_events,), validate_args)
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def param(self) -> Tensor:
-        return self._categorical.param
 
     def expand(self, batch_shape, _instance=None) -> OneHotCategorical:
         shape = self._checked_batch_shape(batch_shape)

@@ -4,6 +4,7 @@ probs/logits conversions, and sums over the rightmost dimensions."""
 from __future__ import annotations
 
 import numbers
+from functools import cached_property
 
 import numpy as np
 
@@ -96,3 +97,40 @@ def sample_shape_tuple(owner: str, sample_shape) -> tuple[int, ...]:
         f"{owner}: sample_shape must be a tuple of non-negative ints (torch.Size), "
         f"got {sample_shape!r}"
     )
+
+
+class ProbsOrLogits:
+    """`probs` and `logits` of a family built from either one (the other is derived on first
+    use, as torch's lazy properties) and `param`, the one given. `_IS_BINARY`: each entry is
+    a success probability (sigmoid / logit); otherwise the last axis is a categorical
+    distribution (softmax / log)."""
+
+    _IS_BINARY = True
+
+    @cached_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits, is_binary=self._IS_BINARY)
+
+    @cached_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs, is_binary=self._IS_BINARY)
+
+    @property
+    def param(self) -> Tensor:
+        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
+
+
+class ViaCategorical:
+    """`probs`, `logits` and `param` of a family that keeps a `Categorical` (`_categorical`)."""
+
+    @property
+    def probs(self) -> Tensor:
+        return self._categorical.probs
+
+    @property
+    def logits(self) -> Tensor:
+        return self._categorical.logits
+
+    @property
+    def param(self) -> Tensor:
+        return self._categorical.param
