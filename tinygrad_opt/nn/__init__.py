@@ -27,6 +27,10 @@ from .conv_transpose import ConvTranspose2d
 from .fold import Fold, Unfold
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .pooling1d import AvgPool1d, MaxPool1d
+from .adaptive_pooling1d import AdaptiveAvgPool1d, AdaptiveMaxPool1d
+from .max_unpool import MaxUnpool1d, MaxUnpool2d
+from .lp_pool import LPPool1d, LPPool2d
+from .channel_shuffle import ChannelShuffle
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .pixel_shuffle import PixelShuffle, PixelUnshuffle
 from .padding_modules import (
@@ -36,6 +40,8 @@ from .padding_modules import (
 # normalisation, dropout, distances
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .instance_norm import InstanceNorm1d, InstanceNorm2d
+from .rms_norm import RMSNorm
+from .local_response_norm import LocalResponseNorm
 from .dropout import Dropout, Dropout2d
 from .distance import CosineSimilarity, PairwiseDistance
 # sequence models
@@ -71,7 +77,10 @@ __all__ = [
     "PixelUnshuffle", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
     "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
     "CircularPad1d", "CircularPad2d",
+    "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "MaxUnpool1d", "MaxUnpool2d", "LPPool1d",
+    "LPPool2d", "ChannelShuffle",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+    "RMSNorm", "LocalResponseNorm",
     "Dropout", "Dropout2d", "PairwiseDistance", "CosineSimilarity",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
     "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",

@@ -22,6 +22,14 @@ from .conv_transpose import conv_transpose2d
 from .fold import fold, unfold
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from .pooling1d import avg_pool1d, max_pool1d
+from .adaptive_pooling1d import adaptive_avg_pool1d, adaptive_max_pool1d
+from .pool_with_indices import (
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, max_pool1d_with_indices,
+    max_pool2d_with_indices,
+)
+from .max_unpool import max_unpool1d, max_unpool2d
+from .lp_pool import lp_pool1d, lp_pool2d
+from .channel_shuffle import channel_shuffle
 from .upsampling import interpolate
 from .pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from .grid_sample import affine_grid, grid_sample
@@ -29,6 +37,8 @@ from .padding import pad
 # normalisation, dropout, distances
 from .normalization import batch_norm, group_norm, layer_norm
 from .instance_norm import instance_norm
+from .rms_norm import rms_norm
+from .local_response_norm import local_response_norm
 from .dropout import dropout, dropout2d
 from .distance import cosine_similarity, normalize, pairwise_distance
 # attention
@@ -54,7 +64,12 @@ __all__ = [
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_pool1d",
     "avg_pool1d", "interpolate", "pixel_shuffle", "pixel_unshuffle", "affine_grid",
     "grid_sample", "pad",
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "max_pool1d_with_indices",
+    "max_pool2d_with_indices", "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices", "max_unpool1d", "max_unpool2d", "lp_pool1d",
+    "lp_pool2d", "channel_shuffle",
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "dropout", "dropout2d",
+    "rms_norm", "local_response_norm",
     "cosine_similarity", "normalize", "pairwise_distance",
     "scaled_dot_product_attention",
     *_LOSSES,
