@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import numpy as np
+
 from .ops.cholesky import cholesky, solve_triangular
+from .ops.decompositions import eigh, eigvalsh, matrix_rank, qr, svd, svdvals
 from .ops.determinant import det, inverse, slogdet
+from .ops.determinant import inverse as _inverse
+from .ops.diagonal import diagonal as _diagonal
+from .ops.lu import inv_ex, lu_factor, lu_factor_ex, lu_solve
+from .ops.matrix_exp import matrix_exp
 from .ops.norms import matrix_norm, norm, vector_norm
 from .ops.products import cross as _cross
 from .ops.products import vander as _vander
+from .ops.solve import lstsq, matrix_power, pinv, solve
 from .tensor import Tensor
 
 inv = inverse
@@ -14,6 +24,9 @@ inv = inverse
 __all__ = [
     "cholesky", "cross", "det", "inv", "matrix_norm", "norm", "slogdet", "solve_triangular",
     "vander", "vector_norm",
+    "cholesky_ex", "cond", "diagonal", "eigh", "eigvalsh", "lstsq", "matrix_exp",
+    "matrix_power", "matrix_rank", "multi_dot", "pinv", "qr", "solve", "svd", "svdvals",
+    "vecdot", "inv_ex", "lu_factor", "lu_factor_ex", "lu_solve",
 ]
 
 
@@ -25,3 +38,86 @@ def cross(input: Tensor, other, *, dim: int = -1) -> Tensor:  # noqa: A002 - tor
 def vander(x: Tensor, *, N=None) -> Tensor:  # noqa: N803
     """torch.linalg.vander: increasing powers x^0 ... x^(N-1) (torch.vander decreases)."""
     return _vander(x, N=N, increasing=True)
+
+
+def vecdot(x: Tensor, y, *, dim: int = -1) -> Tensor:
+    """Dot product of x and y along `dim` (broadcasting; real tensors, so no conjugation)."""
+    return (x * y).sum(dim)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: N803
+    """torch.diagonal with the matrix dimensions (-2, -1) as defaults."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def multi_dot(tensors) -> Tensor:
+    """Product of a chain of matrices; the first may be a 1-D row and the last a 1-D column
+    vector (their dimension is removed). Multiplied left to right (torch picks the cheapest
+    order; the value is the same up to rounding)."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise ValueError(f"multi_dot: expects at least 2 tensors, got {len(tensors)}")
+    for i, t in enumerate(tensors):
+        ends = i in (0, len(tensors) - 1)
+        if t.ndim != 2 and not (ends and t.ndim == 1):
+            raise ValueError(
+                f"multi_dot: tensor {i} must be 2-D (the first and last may be 1-D), got "
+                f"shape {tuple(t.shape)}"
+            )
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = out @ t
+    return out
+
+
+def cond(A: Tensor, p=None) -> Tensor:  # noqa: N803
+    """Condition number in norm p: s_max / s_min for p None or 2 (s_min / s_max for -2), else
+    matrix_norm(A, p) * matrix_norm(inv(A), p) for square A ('fro', 'nuc', inf, -inf, 1, -1),
+    inf (gradient zero) for a singular A, as torch."""
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        top, bottom = s[..., 0], s[..., -1]
+        return top / bottom if p != -2 else bottom / top
+    if p not in ("fro", "nuc", np.inf, -np.inf, 1, -1):
+        raise ValueError(
+            f"cond: p must be None, 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2, got {p!r}"
+        )
+    a = A.data
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"cond: p={p!r} needs square matrices (*, n, n), got {a.shape}")
+    singular = (np.linalg.slogdet(a)[0] == 0)[..., None, None]
+    # invert the identity in a singular matrix's place, then report inf for it
+    safe = A * Tensor((~singular).astype(a.dtype)) + Tensor(singular * np.eye(a.shape[-1]))
+    value = matrix_norm(safe, p) * matrix_norm(_inverse(safe), p)
+    return value.masked_fill(Tensor(singular[..., 0, 0]), np.inf)
+
+
+class CholeskyExResult(NamedTuple):
+    """`(L, info)`, as torch.linalg.cholesky_ex's return type."""
+
+    L: Tensor
+    info: Tensor
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:  # noqa: N803
+    """cholesky without raising: info (int32, batch shape) is 0 where A is positive definite,
+    else the order of its first leading minor that is not positive; those matrices' L is
+    zero (torch leaves LAPACK's partial result there). `check_errors` raises instead."""
+    a = A.data
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"cholesky_ex: A must be square matrices (*, n, n), got {a.shape}")
+    try:
+        return CholeskyExResult(cholesky(A, upper=upper),
+                                Tensor(np.zeros(a.shape[:-2], np.int32)))
+    except ValueError:
+        if check_errors:
+            raise
+    n = a.shape[-1]
+    info = np.zeros(a.shape[:-2], np.int32)
+    for k in range(n, 0, -1):  # leading minors, largest first, so the smallest failing wins
+        sign, _ = np.linalg.slogdet(a[..., :k, :k])
+        info = np.where(sign <= 0, k, info).astype(np.int32)
+    ok = (info == 0)[..., None, None].astype(a.dtype)
+    eye = np.eye(n, dtype=a.dtype)
+    safe = A * Tensor(ok) + Tensor((1 - ok) * eye)
+    return CholeskyExResult(cholesky(safe, upper=upper) * Tensor(ok), Tensor(info))

@@ -212,9 +212,12 @@ Tensor.device = property(utility.tensor_device, doc="The device: always device('
 # ---- more math, scans, statistics and linear algebra as PyTorch's Tensor methods
 from . import (  # noqa: E402  (a block of its own, apart from the tables above)
     binary_math,
+    decompositions,
     determinant,
+    matrix_exp,
     products,
     scan,
+    solve,
     statistics,
     unary_math,
 )
@@ -295,6 +298,13 @@ _MATH_METHODS = {
     "inverse": determinant.inverse,
     "slogdet": determinant.slogdet,
     "logdet": determinant.logdet,
+    "pinverse": solve.pinverse,
+    "matrix_power": solve.matrix_power,
+    "matrix_exp": matrix_exp.matrix_exp,
+    "qr": decompositions.qr_legacy,
+    "svd": decompositions.svd_legacy,
+    "cholesky_solve": solve.cholesky_solve,
+    "cholesky_inverse": solve.cholesky_inverse,
 }
 for _name, _fn in _MATH_METHODS.items():
     setattr(Tensor, _name, _fn)

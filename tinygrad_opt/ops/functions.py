@@ -114,9 +114,19 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: 
 # ---- more math, scans, statistics and linear algebra (the methods of ops/__init__.py's
 # _MATH_METHODS, plus the function-only einsum, tensordot, cdist, trapezoid, vander, isin,
 # var_mean and std_mean)
-from . import binary_math, determinant, products, scan, statistics, unary_math  # noqa: E402
+from . import (  # noqa: E402
+    binary_math,
+    decompositions,
+    determinant,
+    products,
+    scan,
+    solve,
+    statistics,
+    unary_math,
+)
 from .distance import cdist  # noqa: E402, F401
 from .einsum import einsum  # noqa: E402, F401
+from .matrix_exp import matrix_exp  # noqa: E402, F401
 
 acos = arccos = unary_math.acos
 asin = arcsin = unary_math.asin
@@ -194,6 +204,12 @@ det = determinant.det
 inverse = determinant.inverse
 slogdet = determinant.slogdet
 logdet = determinant.logdet
+pinverse = solve.pinverse
+matrix_power = solve.matrix_power
+cholesky_solve = solve.cholesky_solve
+cholesky_inverse = solve.cholesky_inverse
+qr = decompositions.qr_legacy  # torch.qr / torch.svd: the legacy forms (svd returns V)
+svd = decompositions.svd_legacy
 
 # ---- torch's function forms of Tensor methods that had none, and of the layout, scatter,
 # search and sampling ops (ops/rearrange.py, stacking.py, diagonal.py, scatter.py,
