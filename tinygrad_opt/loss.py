@@ -654,6 +654,7 @@ from .loss_margin import (  # noqa: E402
     MultiMarginLoss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
     cosine_embedding_loss,
     hinge_embedding_loss,
     margin_ranking_loss,
@@ -662,6 +663,7 @@ from .loss_margin import (  # noqa: E402
     multilabel_soft_margin_loss,
     soft_margin_loss,
     triplet_margin_loss,
+    triplet_margin_with_distance_loss,
 )
 
 __all__ += [
@@ -672,3 +674,4 @@ __all__ += [
     "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
     "PoissonNLLLoss", "GaussianNLLLoss",
 ]
+__all__ += ["triplet_margin_with_distance_loss", "TripletMarginWithDistanceLoss"]

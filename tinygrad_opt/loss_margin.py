@@ -18,7 +18,7 @@ import numpy as np
 
 from .loss import _check_reduction, _Loss, _WeightedLoss
 from .nn.activation import logsigmoid
-from .nn.distance import pairwise_distance
+from .nn.distance import PairwiseDistance, pairwise_distance
 from .ops import minimum, where
 from .tensor import Tensor
 
@@ -414,3 +414,84 @@ class MultiMarginLoss(_WeightedLoss):
 class MultiLabelMarginLoss(_Loss):
     def forward(self, input: Tensor, target) -> Tensor:
         return multilabel_margin_loss(input, target, self.reduction)
+
+
+# ----------------------------------------------------------------------------- any distance
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function=None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)) for any distance d(x, y) -> Tensor (default
+    pairwise_distance, i.e. the L2 distance with eps=1e-6 over the last dimension); with
+    swap, d(a, n) becomes min(d(a, n), d(p, n)). margin must be > 0 and the three inputs
+    must have the same number of dimensions, as PyTorch."""
+    who = "triplet_margin_with_distance_loss"
+    a = _float_tensor(anchor, who, "anchor")
+    pos = _float_tensor(positive, who, "positive")
+    neg = _float_tensor(negative, who, "negative")
+    _check_reduction(reduction, who)
+    if not margin > 0:
+        raise ValueError(f"{who}: margin must be greater than 0, got {margin}")
+    if distance_function is not None and not callable(distance_function):
+        raise TypeError(
+            f"{who}: distance_function must be callable (x, y) -> Tensor or None, got "
+            f"{type(distance_function).__name__}"
+        )
+    if not a.ndim == pos.ndim == neg.ndim:
+        raise ValueError(
+            f"{who}: anchor, positive and negative must have the same number of dimensions, "
+            f"got shapes {a.shape}, {pos.shape} and {neg.shape}"
+        )
+    distance = pairwise_distance if distance_function is None else distance_function
+    d_pos = distance(a, pos)
+    d_neg = distance(a, neg)
+    if swap:
+        d_neg = minimum(d_neg, distance(pos, neg))
+    return _reduce((margin + d_pos - d_neg).clip(min=0), reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """TripletMarginWithDistanceLoss(*, distance_function=None, margin=1.0, swap=False,
+    reduction='mean'); as PyTorch, a missing distance_function becomes a PairwiseDistance()
+    child module, and margin must be > 0."""
+
+    def __init__(
+        self,
+        *,
+        distance_function=None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(reduction)
+        if not margin > 0:
+            raise ValueError(
+                f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}"
+            )
+        if distance_function is not None and not callable(distance_function):
+            raise TypeError(
+                "TripletMarginWithDistanceLoss: distance_function must be callable or None, "
+                f"got {type(distance_function).__name__}"
+            )
+        self.distance_function = (
+            PairwiseDistance() if distance_function is None else distance_function
+        )
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
+        )

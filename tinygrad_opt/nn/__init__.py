@@ -52,6 +52,13 @@ from .transformer import (
     TransformerEncoderLayer,
 )
 from . import functional, init, lora, utils
+from .module import Buffer
+from .dropout_extra import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
+from .lazy import (
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyConvTranspose1d,
+    LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyLinear,
+    UninitializedBuffer, UninitializedParameter,
+)
 
 # The loss classes live in tinygrad_opt.loss, which subclasses nn.Module; they are looked up
 # lazily so importing nn never imports loss (either package may be imported first).
@@ -61,6 +68,7 @@ _LOSS_CLASSES = (
     "CosineEmbeddingLoss", "TripletMarginLoss", "SoftMarginLoss", "MultiLabelSoftMarginLoss",
     "MultiMarginLoss", "MultiLabelMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 )
+_LOSS_CLASSES += ("TripletMarginWithDistanceLoss",)
 
 __all__ = [
     "Module", "Parameter", "IncompatibleKeys", "Sequential", "ModuleList", "ModuleDict",
@@ -87,6 +95,13 @@ __all__ = [
     "TransformerDecoderLayer",
     *_LOSS_CLASSES,
     "functional", "init", "lora", "utils",
+]
+__all__ += [
+    "Buffer", "Dropout1d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+    "TripletMarginWithDistanceLoss", "UninitializedParameter",
+    "UninitializedBuffer", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d",
+    "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
 ]
 
 

@@ -187,3 +187,16 @@ class CosineSimilarity(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, eps={self.eps}"
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """||x_i - x_j||_p for every pair of rows i < j of an (N, M) input, in row-major order
+    of (i, j): N (N - 1) / 2 values, as torch.nn.functional.pdist (no eps, unlike
+    pairwise_distance; the gradient at equal rows is 0). p must be >= 0 (inf allowed)."""
+    x = float_data(input, "pdist")
+    if x.ndim != 2:
+        raise ValueError(f"pdist: expected a 2-D (N, M) input, got shape {x.shape}")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or math.isnan(p) or p < 0:
+        raise ValueError(f"pdist: p must be a non-negative number or inf, got {p!r}")
+    i, j = np.triu_indices(x.shape[0], 1)
+    return _last_axis_norm(input[i] - input[j], p, False)

@@ -43,6 +43,14 @@ from .dropout import dropout, dropout2d
 from .distance import cosine_similarity, normalize, pairwise_distance
 # attention
 from .attention import scaled_dot_product_attention
+# dropout variants, sampling, in-place activations, deprecated resampling aliases
+from .dropout_extra import alpha_dropout, dropout1d, dropout3d, feature_alpha_dropout
+from .gumbel_softmax import gumbel_softmax
+from .distance import pdist
+from .activation_inplace import (
+    celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_,
+)
+from .upsampling import upsample, upsample_bilinear, upsample_nearest
 
 # Loss functions live in tinygrad_opt.loss (which imports nn); they are looked up lazily so
 # either package may be imported first.
@@ -53,6 +61,7 @@ _LOSSES = (
     "triplet_margin_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
     "multi_margin_loss", "multilabel_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
 )
+_LOSSES += ("triplet_margin_with_distance_loss",)
 
 __all__ = [
     "linear", "bilinear", "flatten", "embedding", "embedding_bag", "one_hot",
@@ -73,6 +82,11 @@ __all__ = [
     "cosine_similarity", "normalize", "pairwise_distance",
     "scaled_dot_product_attention",
     *_LOSSES,
+]
+__all__ += [
+    "dropout1d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "gumbel_softmax",
+    "pdist", "relu_", "elu_", "leaky_relu_", "hardtanh_", "selu_", "celu_", "rrelu_",
+    "threshold_", "upsample", "upsample_nearest", "upsample_bilinear",
 ]
 
 

@@ -54,6 +54,21 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+class Buffer(Tensor):
+    """A Tensor that a Module registers as a buffer when assigned to it (torch.nn.Buffer,
+    torch 2.5+): `Buffer(data=None, *, persistent=True)`; a non-persistent buffer is left out
+    of state_dict. Any dtype; never requires grad. Deviation: torch hands back a plain
+    Tensor marked as a buffer, here the object is this Tensor subclass."""
+
+    def __init__(self, data=None, *, persistent: bool = True) -> None:
+        if data is None:
+            data = np.empty(0, dtype=default_float())
+        if isinstance(data, Tensor):
+            data = data.data
+        super().__init__(data)
+        self.persistent = bool(persistent)
+
+
 class IncompatibleKeys(NamedTuple):
     """What `load_state_dict(strict=False)` returns, as in PyTorch."""
 
@@ -103,6 +118,12 @@ class Module:
             self._check_initialised(name)
             self._discard(name, keep=self._modules)
             self._modules[name] = value
+        elif isinstance(value, Buffer):
+            self._check_initialised(name)
+            self._discard(name, keep=self._buffers)
+            self._buffers[name] = value
+            if not value.persistent:
+                self._non_persistent.add(name)
         elif "_parameters" in self.__dict__ and name in self._parameters:
             if value is not None:
                 raise TypeError(
@@ -413,6 +434,13 @@ class Module:
                 f"load_state_dict expects a mapping of names to arrays, got "
                 f"{type(state_dict).__name__}"
             )
+        # lazy modules (nn/lazy.py) first give their placeholders the loaded shapes
+        undo = [
+            action
+            for name, m in self.named_modules()
+            if hasattr(m, "_materialize_for_load")
+            for action in m._materialize_for_load(f"{name}." if name else "", state_dict)
+        ]
         own = OrderedDict(self._state_items())
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
@@ -442,6 +470,8 @@ class Module:
                 "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected),
             )
         if problems:
+            for action in undo:
+                action()
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(problems)

@@ -408,4 +408,3 @@ def _replacement(hook, result, current: tuple, what: str) -> tuple:
             )
         out.append(Tensor(array.astype(old.data.dtype, copy=False)))
     return tuple(out)
-

@@ -419,3 +419,23 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size=None, scale_factor=None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# torch's deprecated functional aliases of interpolate, kept so old code ports (torch warns
+# on each call; these stay silent)
+def upsample(
+    input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None
+) -> Tensor:
+    """interpolate(input, size, scale_factor, mode, align_corners) (deprecated in torch)."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """interpolate(input, size, scale_factor, mode='nearest') (deprecated in torch)."""
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """interpolate(input, size, scale_factor, mode='bilinear', align_corners=True), as
+    torch's deprecated alias (note align_corners=True, unlike interpolate's default)."""
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

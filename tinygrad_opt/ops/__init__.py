@@ -412,6 +412,7 @@ _TENSOR_API_METHODS = {
     "select_scatter": slice_scatter.select_scatter,
     "diagonal_scatter": slice_scatter.diagonal_scatter,
     "unfold": unfold.unfold,
+    "relu_": in_place.relu_,
 }
 for _name, _fn in _TENSOR_API_METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -281,6 +281,11 @@ class Optimizer:
                     f"parameter {label} has shape {p.data.shape} but its .grad has shape "
                     f"{np.shape(p.grad)}"
                 )
+            if getattr(type(p), "_is_uninitialized", False):  # nn.lazy's placeholders
+                raise ValueError(
+                    f"parameter {label} is an uninitialized parameter of a lazy module: run "
+                    "the model on one batch first, then build the optimizer"
+                )
             if not p.is_leaf:
                 raise ValueError(
                     f"can't optimize a non-leaf Tensor (parameter {label}); optimize the "
