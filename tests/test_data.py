@@ -452,3 +452,30 @@ def test_collate_fn_receives_each_batchs_samples_and_makes_the_batch():
         np.testing.assert_array_equal(batch["x"].data, xb.data)
     assert seen == [3, 3, 1]
 
+
+
+def test_torchs_other_worker_options_are_accepted_checked_and_change_nothing():
+    x, y = make_xy()
+    ds = TensorDataset(x, y)
+    plain = collect(DataLoader(ds, batch_size=4, shuffle=True, seed=3))
+    calls = []
+    kwargs = dict(batch_size=4, shuffle=True, seed=3, num_workers=2, timeout=5,
+                  worker_init_fn=calls.append, multiprocessing_context="spawn",
+                  prefetch_factor=2, persistent_workers=True, pin_memory_device="", in_order=False)
+    assert_batches_equal(collect(DataLoader(ds, **kwargs)), plain)
+    assert calls == []  # no worker processes, so no worker to initialise
+    no_workers = dict(batch_size=4, timeout=0, worker_init_fn=calls.append, in_order=True)
+    unshuffled = collect(DataLoader(ds, batch_size=4))
+    assert_batches_equal(collect(DataLoader(ds, **no_workers)), unshuffled)
+    for bad, error, message in [
+        (dict(persistent_workers=True), ValueError, "persistent_workers.*num_workers > 0"),
+        (dict(prefetch_factor=2), ValueError, "prefetch_factor.*num_workers > 0"),
+        (dict(multiprocessing_context="fork"), ValueError, "multiprocessing_context"),
+        (dict(num_workers=1, prefetch_factor=-1), ValueError, "prefetch_factor"),
+        (dict(timeout=-1), ValueError, "timeout"),
+        (dict(timeout="1"), TypeError, "timeout"),
+        (dict(worker_init_fn=3), TypeError, "worker_init_fn"),
+        (dict(num_workers=1, persistent_workers="yes"), TypeError, "persistent_workers"),
+    ]:
+        with pytest.raises(error, match=message):
+            DataLoader(ds, **bad)

@@ -220,6 +220,17 @@ from .serialization import load as load
 from .serialization import save as save
 from .size import Size
 from .tensor import Tensor
+from .tensor_types import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 
 # top-level forms of Tensor methods that need no wrapper (torch.reshape(x, ...), ...)
 globals().update(_FUNCTION_FORMS)
@@ -461,6 +472,16 @@ __all__ = [
     "get_default_dtype",
     "set_default_dtype",
     "distributions",
+    # legacy typed constructors (tensor_types.py)
+    "BoolTensor",
+    "ByteTensor",
+    "CharTensor",
+    "DoubleTensor",
+    "FloatTensor",
+    "HalfTensor",
+    "IntTensor",
+    "LongTensor",
+    "ShortTensor",
 ]
 
 # dtypes under PyTorch's names, as numpy dtypes: `x.to(tg.float64)`, `zeros(3, dtype=tg.long)`.

@@ -6,7 +6,9 @@
 - `TensorDataset(*arrays)`: numpy arrays or Tensors sharing their first dimension.
 - `DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
   num_workers=0, pin_memory=False, collate_fn=None, sampler=None, batch_sampler=None,
-  generator=None)`
+  generator=None)` plus PyTorch's worker options as keywords (`timeout`, `worker_init_fn`,
+  `multiprocessing_context`, `prefetch_factor`, `persistent_workers`, `pin_memory_device`,
+  `in_order`), checked as PyTorch and otherwise unused (no worker processes)
   yields tuples of Tensors, one per field, each with the batch as its first dimension (or,
   with `collate_fn`, whatever it makes of the list of samples, as PyTorch).
   `batch_size=len(dataset)` gives full-batch gradient descent, `batch_size=1` pure SGD.
@@ -163,6 +165,38 @@ def _batch_indices(batch: Any) -> np.ndarray:
     return indices.astype(np.intp, copy=False)
 
 
+def _check_worker_options(num_workers, timeout, worker_init_fn, context, prefetch_factor,
+                          persistent_workers, in_order) -> None:
+    """PyTorch's worker arguments, checked as PyTorch checks them and otherwise unused:
+    batches are always gathered in the calling process, so `worker_init_fn` is never called
+    (as PyTorch with num_workers=0; with more workers PyTorch calls it in each worker)."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float, np.integer, np.floating)):
+        raise TypeError(f"DataLoader: timeout must be a number, got {timeout!r}")
+    if timeout < 0:
+        raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout}")
+    if worker_init_fn is not None and not callable(worker_init_fn):
+        raise TypeError(f"DataLoader: worker_init_fn must be callable, got {worker_init_fn!r}")
+    _check_flag("persistent_workers", persistent_workers)
+    _check_flag("in_order", in_order)
+    if num_workers == 0:
+        for name, value, allowed in (("prefetch_factor", prefetch_factor, None),
+                                     ("persistent_workers", persistent_workers, False),
+                                     ("multiprocessing_context", context, None)):
+            if value != allowed:
+                raise ValueError(
+                    f"DataLoader: {name}={value!r} needs num_workers > 0 (as PyTorch); "
+                    f"leave it at its default {allowed!r} with num_workers=0"
+                )
+    if prefetch_factor is not None and (
+        isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, (int, np.integer))
+        or prefetch_factor < 0
+    ):
+        raise ValueError(
+            "DataLoader: prefetch_factor must be None or a non-negative int, got "
+            f"{prefetch_factor!r}"
+        )
+
+
 def _check_flag(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"DataLoader: {name} must be a bool, got {value!r}")
@@ -196,6 +230,14 @@ class DataLoader:
         sampler=None,
         batch_sampler=None,
         generator=None,
+        *,
+        timeout: float = 0,
+        worker_init_fn=None,
+        multiprocessing_context=None,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
     ) -> None:
         iterable = isinstance(dataset, IterableDataset)
         if not iterable and not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
@@ -216,6 +258,9 @@ class DataLoader:
             raise TypeError(f"DataLoader: num_workers must be an int, got {num_workers!r}")
         if num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be at least 0, got {num_workers}")
+        _check_worker_options(num_workers, timeout, worker_init_fn, multiprocessing_context,
+                              prefetch_factor, persistent_workers, in_order)
+        del pin_memory_device  # no device memory to pin
         if seed is not None:
             if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
                 raise TypeError(f"DataLoader: seed must be an int or None, got {seed!r}")

@@ -418,3 +418,9 @@ for _name, _fn in _TENSOR_API_METHODS.items():
     setattr(Tensor, _name, _fn)
 Tensor.nbytes = property(properties.nbytes, doc="Bytes of all elements (torch's property).")
 Tensor.itemsize = property(properties.element_size, doc="Bytes per element (torch's property).")
+
+# in-place forms of the elementwise math methods (x.exp_(), x.relu_(), x.pow_(2), ...)
+from . import in_place_math  # noqa: E402
+
+for _name, _fn in in_place_math.methods().items():
+    setattr(Tensor, _name, _fn)

@@ -160,12 +160,26 @@ def new_tensor(x: Tensor, data, *, dtype=None, requires_grad: bool = False) -> T
 
 
 # ---------------------------------------------------------------------- in-place fills
+# in-place ops whose result does not depend on x: the way out is a new tensor, not x.op()
+_FILLS = frozenset(("zero_", "fill_", "copy_", "uniform_", "normal_", "random_", "exponential_",
+                    "geometric_", "bernoulli_", "cauchy_", "log_normal_"))
+
+
 def _check_in_place(op: str, x: Tensor) -> None:
     if x.requires_grad and GRAD_MODE.enabled:
-        kind = "a leaf tensor" if x.is_leaf else "a tensor computed by ops"
+        if x.is_leaf or op in _FILLS:
+            kind = "a leaf tensor" if x.is_leaf else "a tensor computed by ops"
+            raise RuntimeError(
+                f"{op}: {kind} that requires grad cannot be changed in place; do it inside "
+                "no_grad() or build a new tensor with zeros_like()/full_like()"
+            )
+        # PyTorch records an in-place op on a non-leaf; here the graph cannot be rewired, so
+        # the message names the out-of-place rewrite that ports such code (x.div_(255) ->
+        # x = x.div(255), as fast_neural_style's normalize_batch)
         raise RuntimeError(
-            f"{op}: {kind} that requires grad cannot be changed in place; do it inside "
-            "no_grad() or build a new tensor with zeros_like()/full_like()"
+            f"{op}: a tensor computed by ops that requires grad cannot be changed in place "
+            f"here (PyTorch records it); keep the out-of-place result instead: "
+            f"x = x.{op[:-1]}(...) for x.{op}(...)"
         )
 
 
