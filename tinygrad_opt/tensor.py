@@ -168,6 +168,7 @@ class Tensor:
         "_retains_grad",
         "_grad_storage",
         "_hooks",
+        "_post_accumulate_hooks",
         "_changed_at",
         "_made_at",
         "__weakref__",
@@ -197,6 +198,7 @@ class Tensor:
         self._retains_grad = False
         self._grad_storage: np.ndarray | None = None
         self._hooks: dict | None = None
+        self._post_accumulate_hooks: dict | None = None
         self._changed_at = 0  # the in-place clock's value at its last in-place change
         self._made_at = 0
         if requires_grad:
@@ -217,6 +219,7 @@ class Tensor:
         out._retains_grad = False
         out._grad_storage = None
         out._hooks = None
+        out._post_accumulate_hooks = None
         out._changed_at = 0
         # the op's backward reads its parents' arrays as they are now (see mark_changed)
         out._made_at = _inplace_clock[0]
@@ -274,6 +277,7 @@ class Tensor:
         out._retains_grad = False
         out._grad_storage = None
         out._hooks = None
+        out._post_accumulate_hooks = None
         out._changed_at = 0
         out._made_at = 0
         return out
@@ -425,6 +429,9 @@ class Tensor:
                 self.grad = np.array(grad, dtype=self.data.dtype, copy=True)
         else:
             self.grad += grad
+        if self._post_accumulate_hooks is not None:  # register_post_accumulate_grad_hook
+            for hook in tuple(self._post_accumulate_hooks.values()):
+                hook(self)
 
     # ----------------------------------------------------------------- array protocol
     @property

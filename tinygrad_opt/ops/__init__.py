@@ -412,15 +412,109 @@ _TENSOR_API_METHODS = {
     "select_scatter": slice_scatter.select_scatter,
     "diagonal_scatter": slice_scatter.diagonal_scatter,
     "unfold": unfold.unfold,
-    "relu_": in_place.relu_,
 }
 for _name, _fn in _TENSOR_API_METHODS.items():
     setattr(Tensor, _name, _fn)
 Tensor.nbytes = property(properties.nbytes, doc="Bytes of all elements (torch's property).")
 Tensor.itemsize = property(properties.element_size, doc="Bytes per element (torch's property).")
 
-# in-place forms of the elementwise math methods (x.exp_(), x.relu_(), x.pow_(2), ...)
-from . import in_place_math  # noqa: E402
+# ---- torch's remaining Tensor methods: in-place math, aliases, more special functions,
+# bitwise ops, predicates and the complex no-ops for real tensors
+from . import (  # noqa: E402  (a block of its own, apart from the tables above)
+    binary_extra,
+    bitwise,
+    functions,
+    in_place_math,
+    post_accumulate_hooks,
+    reshaping_extra,
+    tensor_queries,
+    unary_special,
+)
 
-for _name, _fn in in_place_math.methods().items():
+_MORE_TENSOR_METHODS = {
+    "absolute": unary.abs,
+    "multiply": arithmetic.mul,
+    "subtract": functions.sub,
+    "divide": functions.div,
+    "greater": compare.gt,
+    "greater_equal": compare.ge,
+    "less": compare.lt,
+    "less_equal": compare.le,
+    "not_equal": compare.ne,
+    "negative": arithmetic.neg,
+    "positive": unary_special.positive,
+    "ravel": reshaping_extra.ravel,
+    "tile": reshaping_extra.tile,
+    "ndimension": utility.dim,
+    "msort": reshaping_extra.msort,
+    "acosh": unary_special.acosh,
+    "arccosh": unary_special.acosh,
+    "asinh": unary_special.asinh,
+    "arcsinh": unary_special.asinh,
+    "atanh": unary_special.atanh,
+    "arctanh": unary_special.atanh,
+    "logit": unary_special.logit,
+    "sinc": unary_special.sinc,
+    "i0": unary_special.i0,
+    "polygamma": unary_special.polygamma_method,
+    "mvlgamma": unary_special.mvlgamma,
+    "hardshrink": unary_special.hardshrink,
+    "prelu": unary_special.prelu,
+    "fmax": binary_extra.fmax,
+    "fmin": binary_extra.fmin,
+    "copysign": binary_extra.copysign,
+    "heaviside": binary_extra.heaviside,
+    "ldexp": binary_extra.ldexp,
+    "nextafter": binary_extra.nextafter,
+    "frexp": binary_extra.frexp,
+    "bitwise_and": bitwise.bitwise_and,
+    "bitwise_or": bitwise.bitwise_or,
+    "bitwise_xor": bitwise.bitwise_xor,
+    "bitwise_not": bitwise.bitwise_not,
+    "bitwise_left_shift": bitwise.bitwise_left_shift,
+    "bitwise_right_shift": bitwise.bitwise_right_shift,
+    "__xor__": bitwise.bitwise_xor,
+    "__lshift__": bitwise.bitwise_left_shift,
+    "__rshift__": bitwise.bitwise_right_shift,
+    "gcd": bitwise.gcd,
+    "lcm": bitwise.lcm,
+    "aminmax": reshaping_extra.aminmax,
+    "sum_to_size": reshaping_extra.sum_to_size,
+    "split_with_sizes": reshaping_extra.split_with_sizes,
+    "narrow_copy": reshaping_extra.narrow_copy,
+    "diagflat": reshaping_extra.diagflat,
+    "addr": reshaping_extra.addr,
+    "histogram": reshaping_extra.histogram,
+    "fill_diagonal_": reshaping_extra.fill_diagonal_,
+    "equal": tensor_queries.equal,
+    "isclose": functions.isclose,
+    "allclose": functions.allclose,
+    "is_nonzero": tensor_queries.is_nonzero,
+    "is_same_size": tensor_queries.is_same_size,
+    "is_complex": tensor_queries.is_complex,
+    "is_signed": tensor_queries.is_signed,
+    "get_device": tensor_queries.get_device,
+    "is_inference": tensor_queries.is_inference,
+    "conj": tensor_queries.conj,
+    "resolve_conj": tensor_queries.conj,
+    "resolve_neg": tensor_queries.conj,
+    "is_conj": tensor_queries.is_conj,
+    "is_neg": tensor_queries.is_conj,
+    "register_post_accumulate_grad_hook": (
+        post_accumulate_hooks.register_post_accumulate_grad_hook
+    ),
+    **in_place_math.METHODS,
+}
+for _name, _fn in _MORE_TENSOR_METHODS.items():
     setattr(Tensor, _name, _fn)
+for _name, _fn, _doc in (
+    ("is_cpu", tensor_queries.is_cpu, "Always True: tensors live in CPU memory."),
+    ("is_cuda", tensor_queries.is_cuda, "Always False."),
+    ("retains_grad", tensor_queries.retains_grad, "Whether a non-leaf keeps its .grad."),
+    ("mT", tensor_queries.matrix_transpose, "The last two dimensions swapped."),
+    ("mH", tensor_queries.matrix_transpose, "mT (real tensors: no conjugation)."),
+    ("H", tensor_queries.adjoint_matrix, "The transpose of a matrix (real tensors)."),
+    ("real", tensor_queries.real, "The tensor itself (real tensors)."),
+    ("imag", tensor_queries.imag, "Refused: real tensors have no imaginary part."),
+):
+    setattr(Tensor, _name, property(_fn, doc=_doc))

@@ -402,3 +402,91 @@ def pow(input, exponent) -> Tensor:  # noqa: A001,A002
             f"{type(exponent).__name__} (use ** on numbers)"
         )
     return _arithmetic.rpow(exponent, input)
+
+
+# ---- torch's function forms of the in-place math, the aliases, the special functions,
+# bitwise ops and predicates (ops/in_place_math.py, unary_special.py, binary_extra.py,
+# bitwise.py, reshaping_extra.py, tensor_queries.py). Each is the method itself, except
+# polygamma (torch.polygamma(n, input)).
+from . import binary_extra as _binary_extra  # noqa: E402
+from . import bitwise as _bitwise  # noqa: E402
+from . import in_place_math as _in_place_math  # noqa: E402
+from . import reshaping_extra as _reshaping_extra  # noqa: E402
+from . import tensor_queries as _tensor_queries  # noqa: E402
+from . import unary_special as _unary_special  # noqa: E402
+
+_MORE_FUNCTION_FORMS = {
+    "absolute": unary.abs,
+    "greater": compare.gt,
+    "greater_equal": compare.ge,
+    "less": compare.lt,
+    "less_equal": compare.le,
+    "not_equal": compare.ne,
+    "positive": _unary_special.positive,
+    "ravel": _reshaping_extra.ravel,
+    "tile": _reshaping_extra.tile,
+    "msort": _reshaping_extra.msort,
+    "acosh": _unary_special.acosh,
+    "arccosh": _unary_special.acosh,
+    "asinh": _unary_special.asinh,
+    "arcsinh": _unary_special.asinh,
+    "atanh": _unary_special.atanh,
+    "arctanh": _unary_special.atanh,
+    "logit": _unary_special.logit,
+    "sinc": _unary_special.sinc,
+    "i0": _unary_special.i0,
+    "polygamma": _unary_special.polygamma,
+    "mvlgamma": _unary_special.mvlgamma,
+    "hardshrink": _unary_special.hardshrink,
+    "prelu": _unary_special.prelu,
+    "fmax": _binary_extra.fmax,
+    "fmin": _binary_extra.fmin,
+    "copysign": _binary_extra.copysign,
+    "heaviside": _binary_extra.heaviside,
+    "ldexp": _binary_extra.ldexp,
+    "nextafter": _binary_extra.nextafter,
+    "frexp": _binary_extra.frexp,
+    "bitwise_and": _bitwise.bitwise_and,
+    "bitwise_or": _bitwise.bitwise_or,
+    "bitwise_xor": _bitwise.bitwise_xor,
+    "bitwise_not": _bitwise.bitwise_not,
+    "bitwise_left_shift": _bitwise.bitwise_left_shift,
+    "bitwise_right_shift": _bitwise.bitwise_right_shift,
+    "gcd": _bitwise.gcd,
+    "lcm": _bitwise.lcm,
+    "aminmax": _reshaping_extra.aminmax,
+    "split_with_sizes": _reshaping_extra.split_with_sizes,
+    "narrow_copy": _reshaping_extra.narrow_copy,
+    "diagflat": _reshaping_extra.diagflat,
+    "addr": _reshaping_extra.addr,
+    "histogram": _reshaping_extra.histogram,
+    "equal": _tensor_queries.equal,
+    "is_nonzero": _tensor_queries.is_nonzero,
+    "is_same_size": _tensor_queries.is_same_size,
+    "is_complex": _tensor_queries.is_complex,
+    "is_signed": _tensor_queries.is_signed,
+    "get_device": _tensor_queries.get_device,
+    "is_inference": _tensor_queries.is_inference,
+    "real": _tensor_queries.real,
+    "imag": _tensor_queries.imag,
+    "conj": _tensor_queries.conj,
+    "resolve_conj": _tensor_queries.conj,
+    "resolve_neg": _tensor_queries.conj,
+    "is_conj": _tensor_queries.is_conj,
+    "is_neg": _tensor_queries.is_conj,
+}
+# the in-place forms torch also spells as functions (torch.sin_(x), torch.gcd_(a, b), ...)
+_MORE_FUNCTION_FORMS.update(
+    {
+        name: _in_place_math.METHODS[name]
+        for name in (
+            "abs_ acos_ arccos_ asin_ arcsin_ atan_ arctan_ ceil_ floor_ round_ trunc_ fix_ "
+            "frac_ cos_ cosh_ sin_ sinh_ tan_ tanh_ exp_ exp2_ expm1_ log_ log2_ log10_ "
+            "log1p_ sqrt_ rsqrt_ square_ reciprocal_ neg_ negative_ sigmoid_ relu_ erf_ "
+            "erfc_ deg2rad_ rad2deg_ xlogy_ nan_to_num_ acosh_ arccosh_ asinh_ arcsinh_ "
+            "atanh_ arctanh_ logit_ sinc_ i0_ gcd_ lcm_ ldexp_ addmv_"
+        ).split()
+    }
+)
+_FUNCTION_FORMS.update(_MORE_FUNCTION_FORMS)
+globals().update({k: v for k, v in _MORE_FUNCTION_FORMS.items() if k not in globals()})

@@ -184,8 +184,3 @@ def index_put_(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
 
 def put_(x: Tensor, index, source, accumulate: bool = False) -> Tensor:
     return apply_in_place("put_", x, lambda: _index_put.put(x, index, source, accumulate), source)
-
-
-def relu_(x: Tensor) -> Tensor:
-    """max(x, 0) in place (Tensor.relu_ / torch.relu_)."""
-    return apply_in_place("relu_", x, lambda: unary.relu(x))
