@@ -151,3 +151,10 @@ class InstanceNorm2d(_InstanceNorm):
     torch.nn.InstanceNorm2d."""
 
     _no_batch_dims = 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over (N, C, D, H, W) or unbatched (C, D, H, W) input, as
+    torch.nn.InstanceNorm3d."""
+
+    _no_batch_dims = 4

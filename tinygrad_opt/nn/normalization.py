@@ -424,3 +424,11 @@ class GroupNorm(Module):
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
             f"bias={self.bias is not None}"
         )
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over (N, C, D, H, W) input, as torch.nn.BatchNorm3d (the same node: the
+    statistics run over the flattened N, D, H and W axes)."""
+
+    _expected_dims = (5,)
+    _shape_text = "(N, {0}, D, H, W)"

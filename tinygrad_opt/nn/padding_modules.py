@@ -111,3 +111,33 @@ class CircularPad1d(_PadNd):
 class CircularPad2d(_PadNd):
     mode = "circular"
     sides = 4
+
+
+class ConstantPad3d(_ConstantPadNd):
+    """ConstantPad3d(padding, value): fill the last three dimensions' new positions with
+    value; padding is an int or (left, right, top, bottom, front, back)."""
+
+    sides = 6
+
+
+class ZeroPad3d(ConstantPad3d):
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad3d(_PadNd):
+    mode = "reflect"
+    sides = 6
+
+
+class ReplicationPad3d(_PadNd):
+    mode = "replicate"
+    sides = 6
+
+
+class CircularPad3d(_PadNd):
+    mode = "circular"
+    sides = 6
