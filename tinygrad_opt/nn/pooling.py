@@ -281,8 +281,8 @@ def adaptive_max_pool2d(
 
 
 class MaxPoolLayer(Module):
-    """What MaxPool1d and MaxPool2d share: the arguments kept as given, as PyTorch keeps them
-    (stride defaults to kernel_size), each checked by the subclass's `_check_size`."""
+    """What MaxPool1d, MaxPool2d and MaxPool3d share: the arguments kept as given, as PyTorch
+    keeps them (stride defaults to kernel_size), each checked by the subclass's `_check_size`."""
 
     _check_size = staticmethod(_pool_pair)
 
@@ -322,8 +322,11 @@ class MaxPool2d(MaxPoolLayer):
                           self.ceil_mode, self.return_indices)  # fmt: skip
 
 
-class AvgPool2d(Module):
-    """Average pooling as torch.nn.AvgPool2d; stride defaults to kernel_size."""
+class AvgPoolLayer(Module):
+    """What AvgPool2d and AvgPool3d share: the arguments kept as given, as PyTorch keeps them
+    (stride defaults to kernel_size), each checked by the subclass's `_check_size`."""
+
+    _check_size = staticmethod(_pool_pair)
 
     def __init__(
         self,
@@ -342,22 +345,19 @@ class AvgPool2d(Module):
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
         for name in ("kernel_size", "stride", "padding"):
-            _pool_pair(getattr(self, name), name, "AvgPool2d")
-
-    def forward(self, x: Tensor) -> Tensor:
-        _check_rank(x, "AvgPool2d")
-        return avg_pool2d(
-            x,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-            self.divisor_override,
-        )
+            self._check_size(getattr(self, name), name, type(self).__name__)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(AvgPoolLayer):
+    """Average pooling as torch.nn.AvgPool2d; stride defaults to kernel_size."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_rank(x, "AvgPool2d")
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                          self.count_include_pad, self.divisor_override)  # fmt: skip
 
 
 class AdaptiveAvgPool2d(Module):

@@ -23,7 +23,7 @@ from .pool3d_kernels import (
     _window_mean_backward,
     _window_mean_forward,
 )
-from .pooling import MaxPoolLayer, _adaptive_windows, _avg_divisors, _pool_output_size
+from .pooling import AvgPoolLayer, MaxPoolLayer, _adaptive_windows, _avg_divisors, _pool_output_size
 
 
 def _pool_triple(value, name: str, who: str) -> tuple[int, int, int]:
@@ -241,35 +241,15 @@ class MaxPool3d(MaxPoolLayer):
                           self.ceil_mode, self.return_indices)  # fmt: skip
 
 
-class AvgPool3d(Module):
+class AvgPool3d(AvgPoolLayer):
     """Average pooling as torch.nn.AvgPool3d; stride defaults to kernel_size."""
 
-    def __init__(
-        self,
-        kernel_size,
-        stride=None,
-        padding=0,
-        ceil_mode: bool = False,
-        count_include_pad: bool = True,
-        divisor_override: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
-        for name in ("kernel_size", "stride", "padding"):
-            _pool_triple(getattr(self, name), name, "AvgPool3d")
+    _check_size = staticmethod(_pool_triple)
 
     def forward(self, x: Tensor) -> Tensor:
         _check_rank(x, "AvgPool3d")
         return avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad, self.divisor_override)  # fmt: skip
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveAvgPool3d(Module):
