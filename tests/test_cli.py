@@ -89,6 +89,7 @@ BAD_ARGUMENTS = [
       "--model", "mlp"], "nosuch"),
     (["race", "--function", "himmelblau"], "invalid choice"),
     (["race", "--steps", "-3"], "--steps must be a positive integer"),
+    (["race", "-o", "muon"], "Muon only supports 2D parameters"),  # a point is a vector
     (["lr-find", "--start-lr", "1", "--end-lr", "0.1"], "--start-lr"),
     (["schedules", "--steps", "5"], "--steps must be at least 20"),
     (["schedules", "--lr", "-0.1"], "--lr must be a positive number"),

@@ -82,9 +82,10 @@ def optim_rows(module, quick: bool, names: list[str] | None) -> list[list]:
     sizes = module.mixed_sizes(total)
     triad = module.Triad(total)
     closure_based = getattr(module, "CLOSURE_BASED", set())
+    matrix_only = getattr(module, "MATRIX_ONLY", set())  # Muon: 2-D parameters only
     rows = []
     for name in _pick(names, optim.available(), "optimizer"):
-        if name in closure_based:
+        if name in closure_based or name in matrix_only:
             continue
         optimizer = module.build(name, sizes)
         seconds, bandwidth = module.interleaved(optimizer.step, triad, repeats)

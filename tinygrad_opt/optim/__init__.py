@@ -18,6 +18,7 @@ from .lamb import LAMB
 from .lars import LARS
 from .lbfgs import LBFGS
 from .lion import Lion
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer, required
 from .param_groups import param_groups_weight_decay
@@ -53,4 +54,5 @@ __all__ = [
     "AdaBelief",
     "Rprop",
     "ASGD",
+    "Muon",
 ]
