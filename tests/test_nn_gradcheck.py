@@ -53,6 +53,23 @@ def test_linear_grads_with_and_without_bias():
     check_grads(F.linear, randn(4, 5), randn(3, 5, seed=2), randn(1, seed=3))  # broadcast
 
 
+def test_linear_with_zero_input_or_output_features():
+    # no inputs: y = bias in every row, dy/dW is (out, 0), db sums the rows
+    x = Tensor(np.zeros((4, 0)), requires_grad=True)
+    w, b = Tensor(np.zeros((3, 0)), requires_grad=True), Tensor(randn(3), requires_grad=True)
+    y = F.linear(x, w, b)
+    np.testing.assert_array_equal(y.data, np.broadcast_to(b.data, (4, 3)))
+    y.sum().backward()
+    assert x.grad.shape == (4, 0) and w.grad.shape == (3, 0)
+    np.testing.assert_array_equal(b.grad, [4.0, 4.0, 4.0])
+    # no outputs: an empty result whose gradient w.r.t. x is zero
+    x = Tensor(randn(2, 5), requires_grad=True)
+    y = F.linear(x, Tensor(np.zeros((0, 5)), requires_grad=True))
+    assert y.shape == (2, 0)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 5)))
+
+
 @pytest.mark.parametrize("shape", [(2,), (3, 1), (1, 3)])
 def test_linear_refuses_a_bias_that_is_not_one_per_output(shape):
     with pytest.raises(ValueError, match=r"expected bias of shape \(3,\)"):

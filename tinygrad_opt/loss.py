@@ -675,3 +675,7 @@ __all__ += [
     "PoissonNLLLoss", "GaussianNLLLoss",
 ]
 __all__ += ["triplet_margin_with_distance_loss", "TripletMarginWithDistanceLoss"]
+
+from .loss_ctc import CTCLoss, ctc_loss  # noqa: E402
+
+__all__ += ["ctc_loss", "CTCLoss"]

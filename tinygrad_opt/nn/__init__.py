@@ -56,6 +56,7 @@ from .distance import CosineSimilarity, PairwiseDistance
 # sequence models
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .attention import MultiheadAttention
+from .adaptive_softmax import AdaptiveLogSoftmaxWithLoss
 from .transformer import (
     Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
     TransformerEncoderLayer,
@@ -69,7 +70,7 @@ _LOSS_CLASSES = (
     "BCEWithLogitsLoss", "KLDivLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
     "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
     "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
-    "PoissonNLLLoss", "GaussianNLLLoss",
+    "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss",
 )
 
 __all__ = [
@@ -102,6 +103,7 @@ __all__ = [
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
     "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
     "TransformerDecoderLayer",
+    "AdaptiveLogSoftmaxWithLoss",
     *_LOSS_CLASSES,
     "functional", "init", "lora", "utils",
 ]

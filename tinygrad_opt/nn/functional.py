@@ -59,7 +59,7 @@ _LOSSES = (
     "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss", "soft_margin_loss",
     "multilabel_soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
-    "poisson_nll_loss", "gaussian_nll_loss",
+    "poisson_nll_loss", "gaussian_nll_loss", "ctc_loss",
 )
 
 __all__ = [

@@ -35,14 +35,15 @@ def _linear(input: Tensor, weight: Tensor, bias: Tensor | None, relu: bool) -> T
             f"linear: expected bias of shape ({out_features},) for a weight of "
             f"{out_features} output features, got {bias.data.shape}"
         )
-    x2 = x.reshape(-1, in_features)
+    rows = math.prod(x.shape[:-1])  # not -1: numpy cannot infer it when a size is 0
+    x2 = x.reshape(rows, in_features)
     out2 = x2 @ w.T
     if bias is not None:
         out2 += bias.data  # in place: the product is a fresh array
     out = out2.reshape(*x.shape[:-1], out_features)
 
     def backward(g: np.ndarray):
-        g2 = g.reshape(-1, out_features)
+        g2 = g.reshape(rows, out_features)
         gx = (g2 @ w).reshape(x.shape) if input.requires_grad else None
         gw = np.matmul(g2.T, x2, out=gradient_buffer(weight)) if weight.requires_grad else None
         if bias is None:
