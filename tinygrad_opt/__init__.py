@@ -10,6 +10,7 @@ from . import autograd as autograd
 from . import data as data
 from . import datasets as datasets
 from . import distributions as distributions
+from . import func as func
 from . import linalg as linalg
 from . import loss as loss
 from . import nn as nn
@@ -472,6 +473,7 @@ __all__ = [
     "get_default_dtype",
     "set_default_dtype",
     "distributions",
+    "func",
     # legacy typed constructors (tensor_types.py)
     "BoolTensor",
     "ByteTensor",

@@ -575,3 +575,22 @@ def backward(
     for t, g in zip(unique, capture_gradients(root, unique, retain_graph)):
         if g is not None:
             t._accumulate_grad(g)
+
+
+# isort: split
+import sys  # noqa: E402
+
+from . import autograd_functional as functional  # noqa: E402
+from .anomaly_mode import (  # noqa: E402, F401
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
+from .gradcheck import GradcheckError, gradcheck  # noqa: E402, F401
+from .variable import Variable  # noqa: E402, F401
+
+# `import tinygrad_opt.autograd.functional` works too, as torch.autograd.functional
+sys.modules[__name__ + ".functional"] = functional
+__all__ += ["GradcheckError", "Variable", "detect_anomaly", "functional", "gradcheck",
+            "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "set_detect_anomaly"]  # fmt: skip

@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .anomaly_mode import ANOMALY_MODE, check_backward_results
 from .default_dtype import _DEFAULT as _DEFAULT_FLOAT
 from .grad_mode import GRAD_MODE
 from .size import Size
@@ -341,6 +342,7 @@ class Tensor:
         order = _topological_order(self)
         if capture is not None:
             order, through = _between(order, capture)
+        anomaly = ANOMALY_MODE.enabled  # read once: the mode costs nothing when off
         for node in order:
             grad = grads.pop(id(node), None)
             if grad is None:
@@ -364,7 +366,10 @@ class Tensor:
             if not retain_graph:
                 node._parents = ()
                 node._backward = _freed_backward
-            for parent, parent_grad in zip(parents, backward(grad)):
+            results = backward(grad)
+            if anomaly:
+                check_backward_results(node, backward, results)
+            for parent, parent_grad in zip(parents, results):
                 if parent_grad is None or not parent.requires_grad:
                     continue
                 data = parent.data

@@ -1,5 +1,7 @@
-"""`torch.utils.data` spelling of `tinygrad_opt.data` (the same objects)."""
+"""`torch.utils.data` spelling of `tinygrad_opt.data` (the same objects), plus
+`StackDataset`, `default_collate`, `default_convert` and `get_worker_info`."""
 
+from ..collate import default_collate, default_convert, get_worker_info
 from ..data import (
     BatchSampler,
     ChainDataset,
@@ -16,6 +18,7 @@ from ..data import (
     WeightedRandomSampler,
     random_split,
 )
+from ..stack_dataset import StackDataset
 
 __all__ = [
     "BatchSampler",
@@ -32,4 +35,8 @@ __all__ = [
     "TensorDataset",
     "WeightedRandomSampler",
     "random_split",
+    "StackDataset",
+    "default_collate",
+    "default_convert",
+    "get_worker_info",
 ]

@@ -1,4 +1,5 @@
-"""Gradient clipping on the flat gradient buffers: `clip_grad_norm_`, `clip_grad_value_`.
+"""Gradient clipping on the flat gradient buffers: `clip_grad_norm_`, `clip_grad_value_`,
+and its two halves `get_total_norm` / `clip_grads_with_norm_` (torch 2.6+).
 
 Both follow torch.nn.utils. Gradients that are consecutive views of one flat buffer (what an
 optimizer makes of them) are merged into one contiguous slice, so clipping a model of a
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -178,14 +180,98 @@ def _clip_norm(grads, pieces, others, p, max_norm, norm_type, error_if_nonfinite
             "be clipped; find where the NaN/Inf comes from, or pass error_if_nonfinite=False "
             "to scale by it anyway"
         )
-    coef = float(max_norm) / (total + 1e-6)
+    _scale_grads(pieces, others, float(max_norm) / (total + 1e-6))
+    return np.float64(total)
+
+
+def _scale_grads(pieces: list[np.ndarray], others: list[np.ndarray], coef: float) -> None:
     if coef >= 1.0:  # PyTorch multiplies by the clamped 1.0: skip the no-op pass
-        return np.float64(total)
+        return
     for x in pieces:
         scale_(x, x.dtype.type(coef))
     for x in others:
         x *= x.dtype.type(coef)
-    return np.float64(total)
+
+
+def get_total_norm(
+    tensors: Tensor | Iterable[Tensor],
+    norm_type: float | str = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """The norm of the given tensors (usually the gradients) as if concatenated, as
+    torch.nn.utils.get_total_norm: a 0-d Tensor of their dtype (float32 if none are given;
+    then 0). Same norms and `error_if_nonfinite` as clip_grad_norm_; `foreach` is ignored."""
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    elif isinstance(tensors, np.ndarray):
+        raise TypeError("get_total_norm: pass Tensors (e.g. [p.grad for p in ...]), not an array")
+    arrays = []
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"get_total_norm: expected Tensors, got {type(t).__name__}")
+        arrays.append(t.data)
+    p = _norm_type(norm_type)
+    dtype = np.result_type(*arrays) if arrays else np.dtype(np.float32)
+    total = _total_norm(arrays, *_contiguous_pieces(arrays), p) if arrays else 0.0
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"the total norm of order {norm_type} of the tensors is {total}; find where the "
+            "NaN/Inf comes from, or pass error_if_nonfinite=False"
+        )
+    return Tensor(np.asarray(total, dtype=dtype), dtype=dtype)
+
+
+def clip_grads_with_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    total_norm: Tensor | float,
+    foreach: bool | None = None,
+) -> None:
+    """Scale the gradients in place by min(1, max_norm / (total_norm + 1e-6)), as
+    torch.nn.utils.clip_grads_with_norm_ (the second half of clip_grad_norm_, with the norm
+    from get_total_norm, e.g. reduced across workers first). `foreach` is ignored."""
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
+        raise TypeError(f"max_norm must be a number, got {max_norm!r}")
+    if isinstance(total_norm, Tensor):
+        if total_norm.data.size != 1:
+            raise ValueError(f"total_norm must hold one number, got shape {total_norm.shape}")
+        total_norm = total_norm.data.item()
+    if isinstance(total_norm, bool) or not isinstance(total_norm, numbers.Real):
+        raise TypeError(f"total_norm must be a number or a 1-element Tensor, got {total_norm!r}")
+    grads = _grads(parameters)
+    if grads:
+        _scale_grads(*_contiguous_pieces(grads), float(max_norm) / (float(total_norm) + 1e-6))
+
+
+def clip_grad_norm(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float | str = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> np.float64:
+    """Deprecated alias of `clip_grad_norm_` (warns FutureWarning, as PyTorch)."""
+    warnings.warn(
+        "`nn.utils.clip_grad_norm` is now deprecated in favor of `nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def skip_init(module_cls: type, *args, **kwargs):
+    """`module_cls(*args, **kwargs)`, as torch.nn.utils.skip_init, whose parameter values are
+    to be treated as uninitialised (the caller initialises them). Deviation: there is no
+    meta device here, so the module's own initialisation still runs (no time is saved) and
+    `module_cls` need not take a `device` argument."""
+    if not isinstance(module_cls, type):
+        raise TypeError(f"skip_init: expected a Module class, got {module_cls!r}")
+    from ..module import Module  # imported here: nn imports this package
+
+    if not issubclass(module_cls, Module):
+        raise TypeError(f"skip_init: expected a Module class, got {module_cls.__name__}")
+    return module_cls(*args, **kwargs)
 
 
 def clip_grad_value_(
@@ -225,3 +311,12 @@ from .norm_hooks import (  # noqa: E402, F401  (the older hook-based forms)
 
 # isort: split
 from . import prune  # noqa: E402, F401  (torch.nn.utils.prune)
+
+# isort: split
+from . import clip_grad, convert_parameters, fusion, stateless  # noqa: E402, F401
+from .fusion import (  # noqa: E402, F401
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
