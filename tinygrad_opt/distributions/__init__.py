@@ -10,32 +10,47 @@ Arguments are validated by default, as torch (see distribution.py); `kl_divergen
 
 from __future__ import annotations
 
-from . import constraints
+from . import constraint_registry, constraints, kl_extra, transforms  # noqa: F401 - kl_extra registers KL pairs
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
 from .chi2 import Chi2
+from .constraint_registry import biject_to, transform_to
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
+from .fisher_snedecor import FisherSnedecor
 from .gamma import Gamma
 from .geometric import Geometric
 from .gumbel import Gumbel
 from .half_cauchy import HalfCauchy
 from .half_normal import HalfNormal
 from .independent import Independent
+from .inverse_gamma import InverseGamma
 from .kl import kl_divergence, register_kl
+from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .logistic_normal import LogisticNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
+from .mixture_same_family import MixtureSameFamily
 from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
+from .negative_binomial import NegativeBinomial
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .one_hot_categorical_straight_through import OneHotCategoricalStraightThrough
+from .pareto import Pareto
 from .poisson import Poisson
+from .relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
+from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
 from .student_t import StudentT
+from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
+from .von_mises import VonMises
 from .weibull import Weibull
 
 __all__ = [
@@ -64,6 +79,26 @@ __all__ = [
     "StudentT",
     "Uniform",
     "Weibull",
+    "TransformedDistribution",
+    "biject_to",
+    "transform_to",
+    "constraint_registry",
+    "transforms",
+    "ContinuousBernoulli",
+    "ExpRelaxedCategorical",
+    "FisherSnedecor",
+    "InverseGamma",
+    "Kumaraswamy",
+    "LogisticNormal",
+    "LogitRelaxedBernoulli",
+    "LowRankMultivariateNormal",
+    "MixtureSameFamily",
+    "NegativeBinomial",
+    "OneHotCategoricalStraightThrough",
+    "Pareto",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
+    "VonMises",
     "constraints",
     "kl_divergence",
     "register_kl",

@@ -222,3 +222,14 @@ __all__ = [
     "simplex",
     "unit_interval",
 ]
+
+
+class _HalfOpenInterval(_Interval):
+    """lower_bound <= value < upper_bound (torch's half_open_interval)."""
+
+    def check(self, value):
+        return (value >= self.lower_bound) & (value < self.upper_bound)
+
+
+half_open_interval = _HalfOpenInterval
+__all__.append("half_open_interval")

@@ -10,6 +10,8 @@ import numpy as np
 from ..random import generator
 from ..tensor import Tensor
 from .location_scale import LocationScale
+from .transforms import AffineTransform, ExpTransform
+from .uniform import Uniform
 
 EULER_GAMMA = 0.57721566490153286061
 
@@ -18,7 +20,21 @@ class Gumbel(LocationScale):
     """Density exp(-(z + exp(-z))) / scale, z = (x - loc) / scale. rsample inverts the cdf:
     loc - scale log(-log u), u ~ U(tiny, 1 - eps), as torch (the bounds keep it finite).
     torch builds it as a TransformedDistribution of a Uniform; here it is a plain family
-    (no base_dist / transforms attributes)."""
+    whose `base_dist` (that Uniform) and `transforms` (-log, then loc - scale log) say the
+    same, as torch."""
+
+    @property
+    def base_dist(self) -> Uniform:
+        info = np.finfo(self.loc.data.dtype)
+        shape = self.batch_shape
+        return Uniform(Tensor(np.full(shape, info.tiny, info.dtype)),
+                       Tensor(np.full(shape, 1 - info.eps, info.dtype)), validate_args=False)
+
+    @property
+    def transforms(self) -> list:
+        minus_one = Tensor(-np.ones(self.batch_shape, self.loc.data.dtype))
+        return [ExpTransform().inv, AffineTransform(0, minus_one), ExpTransform().inv,
+                AffineTransform(self.loc, -self.scale)]
 
     @property
     def mean(self) -> Tensor:

@@ -11,14 +11,15 @@ from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
 from .normal import Normal
+from .transforms import AbsTransform
 from .utils import broadcast_params
 
 
 class _Folded(Distribution):
     """|X| for X of a zero-location `_base` family: density twice the base's on x >= 0 and
     log_prob -inf below 0 (when not validating), as torch. torch builds these as
-    TransformedDistributions (AbsTransform); here `base_dist` is the base but there are no
-    `transforms`."""
+    TransformedDistributions (AbsTransform); here `base_dist` is the base and `transforms`
+    is [AbsTransform()], as torch, with the methods written out."""
 
     _base: type
     arg_constraints = {"scale": constraints.positive}
@@ -34,6 +35,10 @@ class _Folded(Distribution):
     def expand(self, batch_shape, _instance=None) -> _Folded:
         shape = self._checked_batch_shape(batch_shape)
         return type(self)(self.scale.expand(*shape), validate_args=self._validate_args)
+
+    @property
+    def transforms(self) -> list:
+        return [AbsTransform()]
 
     @property
     def mode(self) -> Tensor:

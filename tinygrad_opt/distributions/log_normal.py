@@ -6,18 +6,24 @@ from ..tensor import Tensor
 from . import constraints
 from .location_scale import LocationScale
 from .normal import Normal
+from .transforms import ExpTransform
 
 
 class LogNormal(LocationScale):
     """x = exp(y), y ~ N(loc, scale^2): log_prob is the normal's at log x minus log x, and
     rsample exp(loc + scale eps). torch builds it as a TransformedDistribution of a Normal;
-    here `base_dist` is that Normal but there are no `transforms`."""
+    here `base_dist` is that Normal and `transforms` is [ExpTransform()], as torch, but the
+    methods are written out (not a TransformedDistribution subclass)."""
 
     support = constraints.positive
 
     def __init__(self, loc, scale, validate_args=None) -> None:
         super().__init__(loc, scale, validate_args)
         self.base_dist = Normal(self.loc, self.scale, validate_args=False)
+
+    @property
+    def transforms(self) -> list:
+        return [ExpTransform()]
 
     @property
     def mean(self) -> Tensor:

@@ -9,14 +9,18 @@ from ..random import generator
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
+from .exponential import Exponential
 from .gumbel import EULER_GAMMA
+from .transforms import AffineTransform, PowerTransform
 from .utils import broadcast_params
 
 
 class Weibull(Distribution):
     """Density (k / s) (x / s)^(k-1) exp(-(x / s)^k), s = scale, k = concentration.
     rsample is s e^(1/k), e ~ Exp(1), so gradients reach both parameters. torch builds it
-    as a TransformedDistribution of an Exponential; here it is a plain family."""
+    as a TransformedDistribution of an Exponential; here it is a plain family whose
+    `base_dist` (Exponential(1)) and `transforms` (PowerTransform(1/k), AffineTransform(0, s))
+    say the same, as torch."""
 
     arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
     support = constraints.positive
@@ -32,6 +36,16 @@ class Weibull(Distribution):
         shape = self._checked_batch_shape(batch_shape)
         return Weibull(self.scale.expand(*shape), self.concentration.expand(*shape),
                        validate_args=self._validate_args)
+
+    @property
+    def base_dist(self) -> Exponential:
+        ones = Tensor(np.ones(self.batch_shape, self.scale.data.dtype))
+        return Exponential(ones, validate_args=False)
+
+    @property
+    def transforms(self) -> list:
+        return [PowerTransform(self.concentration.reciprocal()),
+                AffineTransform(0, self.scale)]
 
     @property
     def mean(self) -> Tensor:
