@@ -4,6 +4,7 @@ Linear layer (y = x W^T + b, so dL/dx = dL/dy W and dL/dW = dL/dy^T x)."""
 
 import copy
 import gc
+import pickle
 import warnings
 
 import numpy as np
@@ -24,6 +25,7 @@ from tinygrad_opt.ops.utility import RemovableHandle
 @pytest.fixture(autouse=True)
 def no_hooks_left():
     # every test must leave the global count where it found it (no leaked hooks)
+    gc.collect()  # modules left in reference cycles by earlier test files
     before = module_hooks.COUNT[0]
     yield
     gc.collect()
@@ -138,6 +140,21 @@ def test_always_call_runs_when_forward_raises():
     with pytest.raises(ValueError, match="broken forward"):
         m(1.0)
     assert log == [("always", None)]
+
+
+def test_always_call_runs_when_a_pre_hook_raises():
+    # as torch: the pre-hooks run inside the call's try, so always_call hooks see the error
+    lin, x, log = linear(), inputs(), []
+
+    def failing_pre_hook(mod, args):
+        raise KeyError("pre-hook")
+
+    lin.register_forward_pre_hook(failing_pre_hook)
+    lin.register_forward_hook(lambda mod, a, o: log.append(("always", a, o)), always_call=True)
+    lin.register_forward_hook(lambda mod, a, o: log.append(("normal", o)))
+    with pytest.raises(KeyError, match="pre-hook"):
+        lin(x)
+    assert log == [("always", (x,), None)]
 
 
 def test_non_callable_hook_and_bad_flags_raise_and_change_nothing():
@@ -382,6 +399,74 @@ def test_counter_follows_copies_and_dead_modules():
     dying.register_forward_hook(lambda m, a, o: None)
     del dying
     gc.collect()
+    assert module_hooks.COUNT[0] == count
+
+
+def test_copied_handles_act_on_the_copy_and_keep_the_count():
+    count = module_hooks.COUNT[0]
+    calls = []
+
+    class Holder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = linear()
+            self.own = self.lin.register_forward_hook(lambda m, a, o: calls.append(id(m)))
+            self.all = register_module_forward_hook(lambda m, a, o: calls.append("global"))
+
+    model = Holder()
+    clone = copy.deepcopy(model)
+    assert module_hooks.COUNT[0] == count + 3  # the global hook, the Linear and its copy
+    # a copied global handle holds a copy of the table (as torch): the real hook stays,
+    # and so does its count
+    clone.all.remove()
+    assert module_hooks.COUNT[0] == count + 3
+    # the copied module handle removes the copy's hook and stops counting the copy
+    clone.own.remove()
+    assert module_hooks.COUNT[0] == count + 2
+    assert not module_hooks.has_own_hooks(clone.lin)
+    x = inputs()
+    clone.lin(x)
+    model.lin(x)
+    assert calls == ["global", "global", id(model.lin)]
+    model.all.remove()
+    model.all.remove()  # twice: still one decrement
+    model.own.remove()
+    assert module_hooks.COUNT[0] == count
+    calls.clear()
+    model.lin(x)
+    assert calls == []
+    # weight_norm keeps its handle in the module: undone on a copy, the copy is a plain
+    # Linear again (fused with its ReLU, not counted) while the original keeps its hook
+    seq = nn.Sequential(linear(), nn.ReLU())
+    nn.utils.weight_norm(seq[0])
+    seq_copy = copy.deepcopy(seq)
+    assert module_hooks.COUNT[0] == count + 2
+    nn.utils.remove_weight_norm(seq_copy[0])
+    assert module_hooks.COUNT[0] == count + 1
+    assert seq_copy[0]._takes_relu(seq_copy[1]) and not seq[0]._takes_relu(seq[1])
+    w, b = seq_copy[0].weight.data, seq_copy[0].bias.data
+    np.testing.assert_allclose(seq_copy(x).data, np.maximum(x.data @ w.T + b, 0))
+    nn.utils.remove_weight_norm(seq[0])
+    assert module_hooks.COUNT[0] == count
+
+
+def _double_output(module, args, output):
+    return output * 2
+
+
+def test_pickled_module_keeps_its_hooks_and_its_handle():
+    count = module_hooks.COUNT[0]
+    lin, x = linear(), inputs()
+    lin.handle = lin.register_forward_hook(_double_output)
+    clone = pickle.loads(pickle.dumps(lin))
+    assert module_hooks.COUNT[0] == count + 2
+    expected = x.data @ lin.weight.data.T + lin.bias.data
+    np.testing.assert_allclose(clone(x).data, 2 * expected)
+    clone.handle.remove()  # acts on the copy only
+    assert module_hooks.COUNT[0] == count + 1
+    np.testing.assert_allclose(clone(x).data, expected)
+    np.testing.assert_allclose(lin(x).data, 2 * expected)
+    lin.handle.remove()
     assert module_hooks.COUNT[0] == count
 
 

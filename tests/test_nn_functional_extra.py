@@ -67,9 +67,16 @@ def test_gumbel_softmax_gradient_is_the_soft_samples(hard):
                                atol=1e-12)
 
 
-def test_gumbel_softmax_errors():
-    with pytest.raises(ValueError, match="at least one dimension"):
-        F.gumbel_softmax(Tensor(np.array(1.0)))
+def test_gumbel_softmax_errors_and_0d_input():
+    # a 0-d input is one category, as torch: the sample is 1 and does not depend on it
+    for hard in (False, True):
+        x = Tensor(np.array(2.5), requires_grad=True)
+        y = F.gumbel_softmax(x, tau=0.5, hard=hard)
+        assert y.shape == () and y.item() == 1.0
+        y.backward()
+        assert x.grad == 0.0
+    with pytest.raises(ValueError, match="out of range"):
+        F.gumbel_softmax(Tensor(np.array(1.0)), dim=1)
     with pytest.raises(ValueError, match="out of range"):
         F.gumbel_softmax(Tensor(np.ones((2, 3))), dim=2)
 
@@ -91,6 +98,23 @@ def test_pdist_matches_naive_pairs(p):
 def test_pdist_gradient_finite_differences(p):
     x = RNG.standard_normal((4, 3))
     finite_difference_check(lambda t: [F.pdist(t["x"], p)], {"x": x})
+
+
+def test_pdist_inf_gradient_goes_whole_to_each_tied_entry():
+    # as torch's pdist (and our cdist): d/dx_i of max_k |x_ik - x_jk| is sign(x_ik - x_jk)
+    # at every k reaching the max, not shared among the ties as the inf-norm's is
+    x = np.array([[1.0, 2.0, 3.0], [4.0, 0.0, 0.0], [1.0, 2.5, 3.0]])
+    weights = np.array([1.0, 2.0, 3.0])  # one per pair (0, 1), (0, 2), (1, 2)
+    t = Tensor(x, requires_grad=True)
+    (F.pdist(t, math.inf) * Tensor(weights)).sum().backward()
+    expected = np.zeros_like(x)
+    for w, (i, j) in zip(weights, itertools.combinations(range(3), 2)):
+        d = x[i] - x[j]
+        at_max = np.abs(d) == np.abs(d).max()
+        expected[i] += w * np.sign(d) * at_max
+        expected[j] -= w * np.sign(d) * at_max
+    assert np.abs(x[0] - x[1]).tolist() == [3.0, 2.0, 3.0]  # the pair with a tie
+    np.testing.assert_array_equal(t.grad, expected)
 
 
 def test_pdist_edges_and_errors():

@@ -2,6 +2,7 @@
 with outputs checked against numpy references and torch's documented behaviour."""
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -176,3 +177,66 @@ def test_lazy_dtype_device_and_hooks():
         nn.LazyLinear(2, device="cuda")
     with pytest.raises(ValueError, match="0-d"):
         nn.LazyLinear(2)(Tensor(np.array(1.0)))
+
+
+def test_lazy_initialisation_is_a_forward_pre_hook_in_torchs_order():
+    # as torch: the inference is the module's first forward pre-hook, so the global
+    # pre-hooks and a prepended pre-hook change the input it reads; a later pre-hook sees
+    # the initialised module
+    from tinygrad_opt.nn import module_hooks
+    from tinygrad_opt.nn.module import register_module_forward_pre_hook
+
+    x = Tensor(np.arange(8.0).reshape(2, 4))
+    m = nn.LazyLinear(3).double()
+    m.register_forward_pre_hook(lambda mod, args: (args[0][:, :2],), prepend=True)
+    seen = []
+    m.register_forward_pre_hook(lambda mod, args: seen.append((type(mod).__name__,
+                                                               mod.in_features)))
+    y = m(x)
+    assert m.weight.shape == (3, 2) and seen == [("Linear", 2)]
+    np.testing.assert_allclose(y.data, x.data[:, :2] @ m.weight.data.T + m.bias.data)
+
+    g = nn.LazyLinear(3)
+    with register_module_forward_pre_hook(
+        lambda mod, args: (args[0][:, 1:],) if isinstance(mod, nn.Linear) else None
+    ):
+        g(x)
+    assert g.in_features == 3 and g.weight.shape == (3, 3)
+
+    # the inference hook is removed once it has run, and a lazy module dropped before its
+    # first call stops counting at once (no reference cycle waiting for the collector)
+    count = module_hooks.COUNT[0]
+    assert not module_hooks.has_own_hooks(g)
+    dropped = nn.LazyLinear(3)
+    assert module_hooks.COUNT[0] == count + 1
+    del dropped
+    assert module_hooks.COUNT[0] == count
+    with pytest.raises(TypeError, match="expected the input"):
+        nn.LazyLinear(3)()
+    # an uninitialised lazy module still pickles (its hook handle with it)
+    revived = pickle.loads(pickle.dumps(nn.LazyLinear(3)))
+    y = revived(x)
+    assert type(revived) is nn.Linear and revived.weight.shape == (3, 4)
+    np.testing.assert_allclose(y.data, x.data @ revived.weight.data.T + revived.bias.data,
+                               rtol=1e-6)
+    assert module_hooks.COUNT[0] == count
+
+
+def test_buffer_does_not_replace_a_parameter_or_child_and_lazy_keeps_user_buffers():
+    m = nn.Linear(2, 2)
+    weight = m.weight
+    with pytest.raises(TypeError, match="parameter 'weight'"):
+        m.weight = nn.Buffer(np.zeros((2, 2)))
+    assert m.weight is weight and list(m.state_dict()) == ["weight", "bias"]
+    seq = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="child module '0'"):
+        setattr(seq, "0", nn.Buffer(np.zeros(1)))
+    assert isinstance(seq[0], nn.Linear)
+    # a buffer the user adds to a lazy module survives the initialisation, values and all
+    lazy = nn.LazyLinear(3)
+    lazy.register_buffer("scale", Tensor(np.array([2.0, 5.0])))
+    x = Tensor(np.ones((1, 4), dtype=np.float32))
+    y = lazy(x)
+    assert list(lazy.state_dict()) == ["weight", "bias", "scale"]
+    np.testing.assert_array_equal(lazy.scale.data, [2.0, 5.0])
+    np.testing.assert_allclose(y.data, x.data @ lazy.weight.data.T + lazy.bias.data, rtol=1e-6)

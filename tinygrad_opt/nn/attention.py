@@ -204,7 +204,9 @@ class MultiheadAttention(Module):
     (N * num_heads, L, S); key_padding_mask is (N, S). is_causal is only a hint that attn_mask
     is causal and, as in PyTorch, needs attn_mask. Deviations: masks are constants (no
     gradient reaches a float mask); malformed input is a ValueError (PyTorch: AssertionError
-    or RuntimeError).
+    or RuntimeError); `out_proj` is called as a module, so its hooks (and prune's or
+    weight_norm's recompute) run (PyTorch passes its weight to the functional form: its
+    hooks never run).
     """
 
     def __init__(

@@ -19,9 +19,12 @@ from ._layout import float_data
 from .module import Module
 
 
-def _norm_and_grad(x: np.ndarray, p: float, axis: int) -> tuple[np.ndarray, object]:
+def _norm_and_grad(
+    x: np.ndarray, p: float, axis: int, share_ties: bool = True
+) -> tuple[np.ndarray, object]:
     """||x||_p along `axis` (kept), and a function giving d||x||_p / dx (0 where the norm
-    is 0, as torch's norm backward)."""
+    is 0, as torch's norm backward). p = inf: tied largest entries share the gradient
+    (torch's norm), or with share_ties=False each gets all of it (torch's pdist, cdist)."""
     a = np.abs(x)
     if p == math.inf:
         n = a.max(axis=axis, keepdims=True)
@@ -29,6 +32,8 @@ def _norm_and_grad(x: np.ndarray, p: float, axis: int) -> tuple[np.ndarray, obje
         def dnorm():
             # the largest entries share the gradient equally, as torch's inf-norm backward
             at_max = a == n
+            if not share_ties:
+                return np.sign(x) * at_max
             return np.sign(x) * at_max / at_max.sum(axis=axis, keepdims=True)
 
     elif p == 0:
@@ -119,11 +124,11 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return Tensor.make(np.squeeze(s, axis), (x1, x2), backward)
 
 
-def _last_axis_norm(d: Tensor, p: float, keepdim: bool) -> Tensor:
+def _last_axis_norm(d: Tensor, p: float, keepdim: bool, share_ties: bool = True) -> Tensor:
     """||d||_p over the last axis (a 0-d d counts as one entry), one graph node."""
     x = d.data.reshape(1) if d.data.ndim == 0 else d.data
     with np.errstate(divide="ignore"):  # 0 ** p for p < 0 is inf, and the norm then 0
-        n, dnorm = _norm_and_grad(x, p, -1)
+        n, dnorm = _norm_and_grad(x, p, -1, share_ties)
     out = n if keepdim else np.squeeze(n, -1)
     if d.data.ndim == 0:
         out = out.reshape(())
@@ -192,11 +197,13 @@ class CosineSimilarity(Module):
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     """||x_i - x_j||_p for every pair of rows i < j of an (N, M) input, in row-major order
     of (i, j): N (N - 1) / 2 values, as torch.nn.functional.pdist (no eps, unlike
-    pairwise_distance; the gradient at equal rows is 0). p must be >= 0 (inf allowed)."""
+    pairwise_distance; the gradient at equal rows is 0; for p = inf every entry tied for
+    the largest gets the whole gradient, as torch's pdist and cdist, where
+    pairwise_distance shares it). p must be >= 0 (inf allowed)."""
     x = float_data(input, "pdist")
     if x.ndim != 2:
         raise ValueError(f"pdist: expected a 2-D (N, M) input, got shape {x.shape}")
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or math.isnan(p) or p < 0:
         raise ValueError(f"pdist: p must be a non-negative number or inf, got {p!r}")
     i, j = np.triu_indices(x.shape[0], 1)
-    return _last_axis_norm(input[i] - input[j], p, False)
+    return _last_axis_norm(input[i] - input[j], p, False, share_ties=False)

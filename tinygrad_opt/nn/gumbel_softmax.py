@@ -21,9 +21,9 @@ def gumbel_softmax(
     gradient (straight-through: y_hard - y_soft.detach() + y_soft). `eps` is unused
     (deprecated in torch too); tau is not checked, as torch."""
     x = float_data(logits, "gumbel_softmax")
-    if x.ndim == 0:
-        raise ValueError("gumbel_softmax: logits must have at least one dimension, got 0-d")
     axis = normalize_axis("gumbel_softmax", dim, x.ndim)
+    if x.ndim == 0:  # as torch: one category, so the sample is 1 (with zero gradient)
+        return gumbel_softmax(logits.reshape(1), tau, hard, eps, 0).reshape(())
     # -log(E), E ~ Exponential(1), is Gumbel(0, 1)
     gumbels = -np.log(generator().standard_exponential(x.shape)).astype(x.dtype)
     y_soft = softmax((logits + Tensor(gumbels)) / tau, dim=axis)

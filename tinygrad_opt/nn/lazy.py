@@ -3,7 +3,8 @@
 in_channels or num_features) is read from the first input; until then the weights are
 `UninitializedParameter`s and the running statistics `UninitializedBuffer`s. The first call
 builds the regular layer's parameters (PyTorch's initialisation) in those same objects, then
-the module becomes its `cls_to_become` (`LazyLinear` -> `Linear`, ...).
+the module becomes its `cls_to_become` (`LazyLinear` -> `Linear`, ...). As torch, this runs
+as the module's first forward pre-hook: after the global pre-hooks and prepended ones.
 
 Deviations from PyTorch:
 - An optimizer cannot be built on uninitialised parameters (ValueError): its state is
@@ -120,6 +121,11 @@ class LazyModuleMixin(Module):
                 b = UninitializedBuffer(dtype=b.data.dtype)
             self.register_buffer(name, b, persistent=name not in template._non_persistent)
         object.__setattr__(self, self._size_name, 0)
+        # a forward pre-hook, as torch: registered first, it reads the input after the
+        # global pre-hooks and before the module's own (unless they were prepended); a
+        # plain function, not a bound method, so no reference cycle keeps a dropped module
+        handle = self.register_forward_pre_hook(_infer_parameters, with_kwargs=True)
+        object.__setattr__(self, "_initialize_hook", handle)
 
     def _copy_attributes(self, template: Module) -> None:
         for key, value in template.__dict__.items():
@@ -144,7 +150,7 @@ class LazyModuleMixin(Module):
         for store, real_store in ((self._parameters, real._parameters),
                                   (self._buffers, real._buffers)):
             for name, t in store.items():
-                made = real_store[name]
+                made = real_store.get(name)  # None too for one the user registered
                 if t is None or made is None:
                     continue
                 if _uninitialized(t):
@@ -163,12 +169,9 @@ class LazyModuleMixin(Module):
             if key not in _REGISTRIES and key not in HOOK_TABLES:
                 self.__dict__[key] = value
         self.__class__ = self.cls_to_become
-
-    def __call__(self, *args, **kwargs):
-        if not args:
-            raise TypeError(f"{type(self).__name__}: expected the input as the first argument")
-        self.initialize_parameters(args[0])
-        return Module.__call__(self, *args, **kwargs)
+        handle = self.__dict__.pop("_initialize_hook", None)
+        if handle is not None:
+            handle.remove()
 
     def _materialize_for_load(self, prefix: str, state_dict) -> list:
         """Give each placeholder named in `state_dict` the loaded shape (the values are then
@@ -187,6 +190,13 @@ class LazyModuleMixin(Module):
 
     def extra_repr(self) -> str:
         return self.cls_to_become.extra_repr(self)
+
+
+def _infer_parameters(module: LazyModuleMixin, args: tuple, kwargs: dict) -> None:
+    """The lazy module's forward pre-hook: materialise from the first input."""
+    if not args:
+        raise TypeError(f"{type(module).__name__}: expected the input as the first argument")
+    module.initialize_parameters(args[0])
 
 
 def _restore(t: Tensor, cls: type, data: np.ndarray) -> None:

@@ -120,6 +120,11 @@ class Module:
             self._modules[name] = value
         elif isinstance(value, Buffer):
             self._check_initialised(name)
+            for store, kind in ((self._parameters, "parameter"), (self._modules, "child module")):
+                if name in store:  # as torch: a Buffer does not replace these
+                    raise TypeError(
+                        f"cannot assign Buffer to {kind} '{name}' (delete it first)"
+                    )
             self._discard(name, keep=self._buffers)
             self._buffers[name] = value
             if not value.persistent:
@@ -239,7 +244,7 @@ class Module:
     ) -> RemovableHandle:
         """Run `hook(module, args, output)` after each forward (with_kwargs: `hook(module,
         args, kwargs, output)`); a non-None result replaces the output. always_call: run
-        also when forward raises (output None), before the error propagates."""
+        also when forward or a pre-hook raises (output None), before the error propagates."""
         return _hooks.add(
             self, "_forward_hooks", hook, "register_forward_hook",
             prepend=prepend, with_kwargs=with_kwargs, always_call=always_call,

@@ -6,8 +6,10 @@ pre-hooks and full backward hooks, per module (`Module.register_*`) and global
 of live modules holding hooks. While it is 0 a call is `forward(...)` and nothing else;
 otherwise `call_with_hooks` runs (at once a plain call if only other modules have hooks). A
 module that dies with hooks still registered stops counting (a weak reference), and a copy
-(`copy.deepcopy`) of a hooked module counts too. Hooks must come from the `register_`
-functions: an entry written straight into `module._forward_hooks` is not seen.
+(`copy.deepcopy`) of a hooked module counts too; handles copied with it act on the copy
+(as torch), and a copied global handle on a copy of the table, so it removes nothing.
+Hooks must come from the `register_` functions: an entry written straight into
+`module._forward_hooks` is not seen.
 
 Backward hooks put identity nodes around the module: the tensor outputs that require grad
 become children of one hub node, so the backward pre-hooks see every output's gradient at
@@ -26,6 +28,7 @@ the right length raises RuntimeError naming the hook.
 
 from __future__ import annotations
 
+import copy
 import warnings
 import weakref
 from collections import OrderedDict
@@ -113,15 +116,40 @@ class ModuleHookHandle(RemovableHandle):
         for flags in self._flags:
             flags.pop(self.id, None)
         if self._owner is None:
-            COUNT[0] -= 1
+            # a deep copy of a global handle holds a copy of the table (as torch): removing
+            # from that copy must not uncount the hook that still runs
+            if any(self._hooks is table for table in _GLOBAL_TABLES.values()):
+                COUNT[0] -= 1
             return
         module = self._owner()
-        # a handle copied along with its module (deepcopy) still points at the original;
-        # leaving the copy counted is safe (it is forgotten when it dies)
         if module is None or not any(module.__dict__.get(n) is self._hooks for n in TABLES):
             return
         if not has_own_hooks(module):
             _untrack(id(module))
+
+    def __deepcopy__(self, memo: dict) -> ModuleHookHandle:
+        # copied along with its module, the handle acts on the copy's tables (as torch) and
+        # must uncount the copy, not the original, when its last hook goes
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        new.id = self.id
+        new._hooks = copy.deepcopy(self._hooks, memo)
+        new._flags = copy.deepcopy(self._flags, memo)
+        owner = None if self._owner is None else self._owner()
+        new._owner = None if owner is None else weakref.ref(memo.get(id(owner), owner))
+        return new
+
+    # pickling (a module holding its handle, an uninitialised lazy module): the weak
+    # reference travels as the module itself, which the pickle already holds
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_owner"] = None if self._owner is None else self._owner()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        owner = state.pop("_owner")
+        self.__dict__.update(state)
+        self._owner = None if owner is None else weakref.ref(owner)
 
 
 _MISSING = object()
@@ -203,47 +231,20 @@ def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
         return module.forward(*args, **kwargs)
     d = module.__dict__
     empty: dict = {}
-    own_pre = d.get("_forward_pre_hooks", empty)
     own_fwd = d.get("_forward_hooks", empty)
-    own_bpre = d.get("_backward_pre_hooks", empty)
-    own_bwd = d.get("_backward_hooks", empty)
-
-    # snapshots: a hook may remove itself (or others) while they run
-    pre_kwargs = d.get("_forward_pre_hooks_with_kwargs", empty)
-    for hook_id, hook in (*_global_forward_pre_hooks.items(), *own_pre.items()):
-        if hook_id in pre_kwargs:
-            result = hook(module, args, kwargs)
-            if result is not None:
-                if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError(
-                        "forward pre-hook must return None or a tuple of (new_args, "
-                        f"new_kwargs), but got {result!r}."
-                    )
-                args, kwargs = result
-        else:
-            result = hook(module, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-
-    backward_pre = (*_global_backward_pre_hooks.values(), *own_bpre.values())
-    backward = (*_global_backward_hooks.values(), *own_bwd.values())
-    hub = None
-    if (backward_pre or backward) and GRAD_MODE.enabled:
-        hub = _BackwardHub(module, backward_pre, backward)
-        args = hub.wrap_inputs(args)
-
     fwd_kwargs = d.get("_forward_hooks_with_kwargs", empty)
     always = d.get("_forward_hooks_always_called", empty)
-    forward_hooks = (*_global_forward_hooks.items(), *own_fwd.items())
     called: set[int] = set()
-    result = None
-    try:
+    result = hub = None
+    try:  # as torch, always_call hooks also run when a pre-hook raises
+        args, kwargs, hub = _before_forward(module, d, args, kwargs)
         result = module.forward(*args, **kwargs)
-        for hook_id, hook in forward_hooks:
+        # snapshots: a hook may remove itself (or others) while they run
+        for hook_id, hook in (*_global_forward_hooks.items(), *own_fwd.items()):
             called.add(hook_id)
             result = _run_forward_hook(module, hook_id, hook, args, kwargs, result, fwd_kwargs)
     except Exception:
-        for hook_id, hook in forward_hooks:
+        for hook_id, hook in (*_global_forward_hooks.items(), *own_fwd.items()):
             if hook_id in called or not (
                 hook_id in always or hook_id in _global_forward_hooks_always_called
             ):
@@ -262,6 +263,36 @@ def call_with_hooks(module: Any, args: tuple, kwargs: dict) -> Any:
     if hub is not None:
         result = hub.wrap_outputs(result)
     return result
+
+
+def _before_forward(module, d: dict, args: tuple, kwargs: dict):
+    """Run the forward pre-hooks, then put the backward hub on the inputs if needed."""
+    empty: dict = {}
+    pre_kwargs = d.get("_forward_pre_hooks_with_kwargs", empty)
+    # snapshots: a hook may remove itself (or others) while they run
+    own_pre = d.get("_forward_pre_hooks", empty)
+    for hook_id, hook in (*_global_forward_pre_hooks.items(), *own_pre.items()):
+        if hook_id in pre_kwargs:
+            result = hook(module, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        "forward pre-hook must return None or a tuple of (new_args, "
+                        f"new_kwargs), but got {result!r}."
+                    )
+                args, kwargs = result
+        else:
+            result = hook(module, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+    backward_pre = (*_global_backward_pre_hooks.values(),
+                    *d.get("_backward_pre_hooks", empty).values())
+    backward = (*_global_backward_hooks.values(), *d.get("_backward_hooks", empty).values())
+    hub = None
+    if (backward_pre or backward) and GRAD_MODE.enabled:
+        hub = _BackwardHub(module, backward_pre, backward)
+        args = hub.wrap_inputs(args)
+    return args, kwargs, hub
 
 
 def _run_forward_hook(module, hook_id, hook, args, kwargs, result, fwd_kwargs):
