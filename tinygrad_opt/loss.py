@@ -580,6 +580,11 @@ class NLLLoss(_WeightedLoss):
         return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
+class NLLLoss2d(NLLLoss):
+    """torch's deprecated alias of NLLLoss (the same arguments and forward; NLLLoss takes
+    (N, C, d1, ...) input already)."""
+
+
 class BCELoss(_WeightedLoss):
     def forward(self, input: Tensor, target) -> Tensor:
         return binary_cross_entropy(input, target, self.weight, self.reduction)
@@ -632,6 +637,7 @@ __all__ = [
     "HuberLoss",
     "CrossEntropyLoss",
     "NLLLoss",
+    "NLLLoss2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "KLDivLoss",

@@ -5,6 +5,7 @@ The names below are grouped by family, each import next to the file that holds i
 # imports in the order of the families, not alphabetical
 from .module import Buffer, IncompatibleKeys, Module, Parameter  # noqa: I001
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .containers import Container
 from .linear import Identity, Linear
 from .bilinear import Bilinear
 from .flatten import Flatten, Unflatten
@@ -16,6 +17,7 @@ from .lazy import (
     LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyLinear,
     UninitializedBuffer, UninitializedParameter,
 )
+from .lazy import LazyBatchNorm3d, LazyConv3d, LazyConvTranspose3d, LazyInstanceNorm3d
 # activations
 from .activation import (
     CELU, ELU, GELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
@@ -35,8 +37,9 @@ from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .pooling1d import AvgPool1d, MaxPool1d
 from .pooling3d import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, MaxPool3d
 from .adaptive_pooling1d import AdaptiveAvgPool1d, AdaptiveMaxPool1d
-from .max_unpool import MaxUnpool1d, MaxUnpool2d
-from .lp_pool import LPPool1d, LPPool2d
+from .max_unpool import MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
+from .lp_pool import LPPool1d, LPPool2d, LPPool3d
+from .fractional_max_pool import FractionalMaxPool2d, FractionalMaxPool3d
 from .channel_shuffle import ChannelShuffle
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .pixel_shuffle import PixelShuffle, PixelUnshuffle
@@ -50,11 +53,14 @@ from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, Lay
 from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .rms_norm import RMSNorm
 from .local_response_norm import LocalResponseNorm
+from .cross_map_lrn import CrossMapLRN2d
+from .sync_batchnorm import SyncBatchNorm
 from .dropout import Dropout, Dropout2d
 from .dropout_extra import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout
 from .distance import CosineSimilarity, PairwiseDistance
 # sequence models
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .recurrent import RNNBase, RNNCellBase
 from .attention import MultiheadAttention
 from .adaptive_softmax import AdaptiveLogSoftmaxWithLoss
 from .transformer import (
@@ -71,16 +77,18 @@ _LOSS_CLASSES = (
     "CosineEmbeddingLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss",
     "SoftMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
     "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss",
+    "NLLLoss2d",
 )
 
 __all__ = [
     "Module", "Parameter", "Buffer", "IncompatibleKeys", "Sequential", "ModuleList",
-    "ModuleDict", "ParameterList", "ParameterDict",
+    "ModuleDict", "ParameterList", "ParameterDict", "Container",
     "Linear", "Identity", "Bilinear", "Flatten", "Unflatten", "Embedding", "EmbeddingBag",
     "LoRALinear",
     "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d", "LazyConvTranspose2d",
     "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
     "UninitializedParameter", "UninitializedBuffer",
+    "LazyConv3d", "LazyConvTranspose3d", "LazyBatchNorm3d", "LazyInstanceNorm3d",
     "ReLU", "LeakyReLU", "GELU", "Tanh", "Sigmoid", "SiLU", "Softmax", "LogSoftmax", "ELU",
     "SELU", "CELU", "Softplus", "Hardtanh", "ReLU6", "Mish", "LogSigmoid", "Softsign",
     "Hardswish", "Hardsigmoid", "Tanhshrink", "PReLU", "RReLU", "GLU", "Threshold", "Softmin",
@@ -91,6 +99,7 @@ __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "LPPool1d",
     "LPPool2d", "ChannelShuffle",
+    "MaxUnpool3d", "LPPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d",
     "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
     "PixelUnshuffle",
     "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
@@ -98,9 +107,11 @@ __all__ = [
     "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d",
     "InstanceNorm2d", "InstanceNorm3d", "RMSNorm", "LocalResponseNorm",
+    "CrossMapLRN2d", "SyncBatchNorm",
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
     "PairwiseDistance", "CosineSimilarity",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
+    "RNNBase", "RNNCellBase",
     "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
     "TransformerDecoderLayer",
     "AdaptiveLogSoftmaxWithLoss",

@@ -1,6 +1,7 @@
-"""The containers `Sequential`, `ModuleList`, `ModuleDict`, `ParameterList` and
-`ParameterDict`, as PyTorch's: children (or parameters) registered under their keys, "0",
-"1", ... for the lists, which deleting or inserting renumbers so a key stays a position.
+"""The containers `Sequential`, `ModuleList`, `ModuleDict`, `ParameterList`,
+`ParameterDict` and the deprecated `Container`, as PyTorch's: children (or parameters)
+registered under their keys, "0", "1", ... for the lists, which deleting or inserting
+renumbers so a key stays a position.
 
 `Sequential.forward` runs a Linear or Conv2d followed by a ReLU as one node (see
 `Module._takes_relu`).
@@ -8,6 +9,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -412,3 +414,16 @@ def _checked_index(index, length: int, owner: str) -> int:
     if not -length <= index < length:
         raise IndexError(f"{owner} index {index} is out of range for length {length}")
     return int(index) % length
+
+
+class Container(Module):
+    """torch's deprecated Container(**kwargs): a Module whose keyword arguments become its
+    child modules (in the given order); warns, as torch, to use Module instead."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__()
+        warnings.warn("nn.Container is deprecated. All of its functionality is now "
+                      "implemented in nn.Module. Subclass that instead.", FutureWarning,
+                      stacklevel=2)
+        for name, module in kwargs.items():
+            self.add_module(name, module)

@@ -33,8 +33,13 @@ from .pool_with_indices import (
     adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, max_pool1d_with_indices,
     max_pool2d_with_indices,
 )
-from .max_unpool import max_unpool1d, max_unpool2d
-from .lp_pool import lp_pool1d, lp_pool2d
+from .pool_with_indices import adaptive_max_pool3d_with_indices, max_pool3d_with_indices
+from .max_unpool import max_unpool1d, max_unpool2d, max_unpool3d
+from .lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
+from .fractional_max_pool import (
+    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
 from .channel_shuffle import channel_shuffle
 from .upsampling import interpolate, upsample, upsample_bilinear, upsample_nearest
 from .pixel_shuffle import pixel_shuffle, pixel_unshuffle
@@ -78,6 +83,9 @@ __all__ = [
     "max_pool1d_with_indices", "max_pool2d_with_indices", "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d_with_indices", "max_unpool1d", "max_unpool2d", "lp_pool1d",
     "lp_pool2d", "channel_shuffle",
+    "max_pool3d_with_indices", "adaptive_max_pool3d_with_indices", "max_unpool3d",
+    "lp_pool3d", "fractional_max_pool2d", "fractional_max_pool3d",
+    "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices",
     "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
     "pixel_unshuffle", "affine_grid", "grid_sample", "pad",
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm",

@@ -1,5 +1,5 @@
-"""Lazy modules (`LazyLinear`, `LazyConv1d/2d`, `LazyConvTranspose1d/2d`,
-`LazyBatchNorm1d/2d`, `LazyInstanceNorm1d/2d`), as torch.nn's: the input size (in_features,
+"""Lazy modules (`LazyLinear`, `LazyConv1d/2d/3d`, `LazyConvTranspose1d/2d/3d`,
+`LazyBatchNorm1d/2d/3d`, `LazyInstanceNorm1d/2d/3d`), as torch.nn's: the input size (in_features,
 in_channels or num_features) is read from the first input; until then the weights are
 `UninitializedParameter`s and the running statistics `UninitializedBuffer`s. The first call
 builds the regular layer's parameters (PyTorch's initialisation) in those same objects, then
@@ -26,12 +26,13 @@ from ..devices import check_cpu
 from ..tensor import Tensor
 from .conv import Conv2d
 from .conv1d import Conv1d, ConvTranspose1d
+from .conv3d import Conv3d, ConvTranspose3d
 from .conv_transpose import ConvTranspose2d
-from .instance_norm import InstanceNorm1d, InstanceNorm2d
+from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
 from .module import Module, Parameter
 from .module_hooks import TABLES as HOOK_TABLES
-from .normalization import BatchNorm1d, BatchNorm2d
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
 
 _SHAPE_ERROR = (
     "Can't access the shape of an uninitialized parameter or buffer; call the lazy module "
@@ -236,7 +237,8 @@ class _LazyConv(LazyModuleMixin):
 
     def _input_size(self, x: np.ndarray) -> int:
         s = self._spatial
-        layout = "(N, C, L) or (C, L)" if s == 1 else "(N, C, H, W) or (C, H, W)"
+        layout = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)",
+                  3: "(N, C, D, H, W) or (C, D, H, W)"}[s]
         _check_rank(x, (s + 1, s + 2), layout, type(self).__name__)
         return x.shape[-s - 1]
 
@@ -291,6 +293,36 @@ class LazyConvTranspose2d(_LazyConv, ConvTranspose2d):
 
     cls_to_become = ConvTranspose2d
     _spatial = 2
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__(out_channels, kernel_size, stride=stride, padding=padding,
+                         output_padding=output_padding, groups=groups, bias=bias,
+                         dilation=dilation, padding_mode=padding_mode, device=device,
+                         dtype=dtype)
+
+
+class LazyConv3d(_LazyConv, Conv3d):
+    """LazyConv3d(out_channels, kernel_size, ...): Conv3d's arguments without in_channels."""
+
+    cls_to_become = Conv3d
+    _spatial = 3
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:
+        super().__init__(out_channels, kernel_size, stride=stride, padding=padding,
+                         dilation=dilation, groups=groups, bias=bias,
+                         padding_mode=padding_mode, device=device, dtype=dtype)
+
+
+class LazyConvTranspose3d(_LazyConv, ConvTranspose3d):
+    """LazyConvTranspose3d(out_channels, kernel_size, ...): ConvTranspose3d's arguments
+    without in_channels."""
+
+    cls_to_become = ConvTranspose3d
+    _spatial = 3
 
     def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
                  groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
@@ -358,3 +390,22 @@ class LazyInstanceNorm2d(_LazyNorm, InstanceNorm2d):
     _ranks = (3, 4)
     _layout = "(N, C, H, W) or (C, H, W)"
     _channel_axis = -3
+
+
+class LazyBatchNorm3d(_LazyNorm, BatchNorm3d):
+    """LazyBatchNorm3d(...): BatchNorm3d with num_features read from an (N, C, D, H, W)
+    input."""
+
+    cls_to_become = BatchNorm3d
+    _ranks = (5,)
+    _layout = "(N, C, D, H, W)"
+
+
+class LazyInstanceNorm3d(_LazyNorm, InstanceNorm3d):
+    """LazyInstanceNorm3d(...): InstanceNorm3d with num_features read from an
+    (N, C, D, H, W) or (C, D, H, W) input."""
+
+    cls_to_become = InstanceNorm3d
+    _ranks = (4, 5)
+    _layout = "(N, C, D, H, W) or (C, D, H, W)"
+    _channel_axis = -4

@@ -1,4 +1,4 @@
-"""`LPPool1d`, `LPPool2d` and `F.lp_pool1d` / `F.lp_pool2d`: power-average pooling, as PyTorch.
+"""`LPPool1d/2d/3d` and `F.lp_pool1d/2d/3d`: power-average pooling, as PyTorch.
 
 out = (sum over the window of x ** p) ** (1 / p), computed as PyTorch does: an average
 pool (no padding, PyTorch's ceil_mode windows and divisors) of x ** p, times the kernel
@@ -20,6 +20,7 @@ from .conv1d import single
 from .module import Module
 from .pooling import _pool_pair, avg_pool2d, max_pool2d
 from .pooling1d import avg_pool1d, max_pool1d
+from .pooling3d import _pool_triple, avg_pool3d, max_pool3d
 
 
 def _check_norm_type(norm_type, who: str) -> float:
@@ -72,6 +73,20 @@ def lp_pool2d(
     return _root(avg_pool2d(input.pow(p), (kh, kw), stride, 0, ceil_mode), kh * kw, p)
 
 
+def lp_pool3d(
+    input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False
+) -> Tensor:
+    """Power-average pooling of (N, C, D, H, W) or (C, D, H, W) input with power norm_type."""
+    who = "lp_pool3d"
+    float_data(input, who)
+    p = _check_norm_type(norm_type, who)
+    kernel = _pool_triple(kernel_size, "kernel_size", who)
+    if p in (math.inf, -math.inf):
+        sign = 1.0 if p > 0 else -1.0
+        return sign * max_pool3d(sign * input.abs(), kernel, stride, 0, 1, ceil_mode)
+    return _root(avg_pool3d(input.pow(p), kernel, stride, 0, ceil_mode), math.prod(kernel), p)
+
+
 class _LPPoolNd(Module):
     """The arguments kept as given (stride None means kernel_size), as PyTorch keeps them."""
 
@@ -109,3 +124,12 @@ class LPPool2d(_LPPoolNd):
 
     def forward(self, x: Tensor) -> Tensor:
         return lp_pool2d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool3d(_LPPoolNd):
+    """LPPool3d(norm_type, kernel_size, stride=None, ceil_mode=False) as torch.nn.LPPool3d."""
+
+    _check_size = staticmethod(_pool_triple)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return lp_pool3d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)

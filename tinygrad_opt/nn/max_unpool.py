@@ -1,8 +1,8 @@
-"""`MaxUnpool1d`, `MaxUnpool2d` and `F.max_unpool1d` / `F.max_unpool2d`, as PyTorch.
+"""`MaxUnpool1d/2d/3d` and `F.max_unpool1d/2d/3d`, as PyTorch.
 
 The partial inverse of max pooling: each input value is written at the flat position its
-index names (ih * W + iw, or the position in L, as max pooling's return_indices gives) in
-an otherwise zero output plane. The default output size per axis is
+index names ((id * H + ih) * W + iw, ih * W + iw, or the position in L, as max pooling's
+return_indices gives) in an otherwise zero output plane. The default output size per axis is
 (in - 1) * stride - 2 * padding + kernel_size; output_size (the spatial sizes, optionally
 preceded by N and C) picks another size strictly between default - stride and
 default + stride. The backward gathers the output gradient at the indices. One numpy
@@ -23,9 +23,12 @@ from ._layout import float_data
 from .conv1d import single
 from .module import Module
 from .pooling import _pool_pair
+from .pooling3d import _pool_triple
 
 
 def _sizes(value, dims: int, name: str, who: str) -> tuple[int, ...]:
+    if dims == 3:
+        return _pool_triple(value, name, who)
     return (single(value, name, who),) if dims == 1 else _pool_pair(value, name, who)
 
 
@@ -64,7 +67,8 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, dims:
             f"{kernel}, stride={stride}, padding={padding}"
         )
     if x.ndim not in (dims + 1, dims + 2):
-        layout = "(N, C, L) or (C, L)" if dims == 1 else "(N, C, H, W) or (C, H, W)"
+        layout = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)",
+                  3: "(N, C, D, H, W) or (C, D, H, W)"}[dims]
         raise ValueError(f"{who}: expected input of shape {layout}, got {x.shape}")
     if not isinstance(indices, Tensor) or indices.data.dtype.kind not in "iu":
         got = indices.data.dtype if isinstance(indices, Tensor) else type(indices).__name__
@@ -119,6 +123,16 @@ def max_unpool2d(
                        "max_unpool2d")  # fmt: skip
 
 
+def max_unpool3d(
+    input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None
+) -> Tensor:
+    """Scatter (N, C, D, H, W) or (C, D, H, W) input to flat positions `indices` (from
+    max_pool3d's return_indices) of zero volumes of the default size or output_size;
+    stride defaults to kernel_size."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3,
+                       "max_unpool3d")  # fmt: skip
+
+
 class _MaxUnpoolNd(Module):
     """kernel_size, stride (default kernel_size) and padding stored as tuples, as PyTorch."""
 
@@ -158,3 +172,11 @@ class MaxUnpool1d(_MaxUnpoolNd):
 class MaxUnpool2d(_MaxUnpoolNd):
     """MaxUnpool2d(kernel_size, stride=None, padding=0) as torch.nn.MaxUnpool2d; forward
     takes (input, indices, output_size=None)."""
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """MaxUnpool3d(kernel_size, stride=None, padding=0) as torch.nn.MaxUnpool3d; forward
+    takes (input, indices, output_size=None)."""
+
+    _dims = 3
+    _functional = staticmethod(max_unpool3d)

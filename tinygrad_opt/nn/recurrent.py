@@ -477,11 +477,11 @@ class GRU(RNNBase):
 
 # ------------------------------------------------------------------------------- cells
 class RNNCellBase(Module):
-    """Shared body of the cells: weight_ih (gates * hidden, input_size), weight_hh
-    (gates * hidden, hidden_size), bias_ih and bias_hh (gates * hidden,)."""
+    """Shared body of the cells: weight_ih (num_chunks * hidden, input_size), weight_hh
+    (num_chunks * hidden, hidden_size), bias_ih and bias_hh (num_chunks * hidden,)."""
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool, gates: int, *, dtype=None
+        self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, *, dtype=None
     ) -> None:
         super().__init__()
         who = type(self).__name__
@@ -489,7 +489,7 @@ class RNNCellBase(Module):
         self.hidden_size = _check_int(hidden_size, "hidden_size", who, 1)
         self.bias = bool(bias)
         dtype = default_float(dtype)
-        rows = gates * self.hidden_size
+        rows = num_chunks * self.hidden_size
         self.weight_ih = Parameter(np.empty((rows, self.input_size), dtype=dtype))
         self.weight_hh = Parameter(np.empty((rows, self.hidden_size), dtype=dtype))
         if self.bias:

@@ -518,3 +518,31 @@ for _name, _fn, _doc in (
     ("imag", tensor_queries.imag, "Refused: real tensors have no imaginary part."),
 ):
     setattr(Tensor, _name, property(_fn, doc=_doc))
+
+# ---- torch's last Tensor methods: casts to small integers, real-number angle/isreal,
+# adjoint, the linear-algebra method spellings, as_strided and the legacy/CPU-only methods
+from . import as_strided, legacy_tensor, linalg_methods  # noqa: E402  (a block of its own)
+
+_LEGACY_TENSOR_METHODS = {
+    "byte": cast.to_byte,
+    "char": cast.to_char,
+    "short": cast.to_short,
+    "angle": tensor_queries.angle,
+    "isreal": tensor_queries.isreal,
+    "adjoint": tensor_queries.adjoint,
+    "cholesky": linalg_methods.cholesky,
+    "lu_solve": linalg_methods.lu_solve,
+    "triangular_solve": linalg_methods.triangular_solve,
+    "unsafe_chunk": legacy_tensor.unsafe_chunk,
+    "unsafe_split": legacy_tensor.unsafe_split,
+    "unsafe_split_with_sizes": legacy_tensor.unsafe_split_with_sizes,
+    "as_strided": as_strided.as_strided,
+    "new": legacy_tensor.new,
+    "apply_": legacy_tensor.apply_,
+    "map_": legacy_tensor.map_,
+    "resize_": legacy_tensor.resize_,
+    "resize_as_": legacy_tensor.resize_as_,
+    "nonzero_static": search.nonzero_static,
+}
+for _name, _fn in _LEGACY_TENSOR_METHODS.items():
+    setattr(Tensor, _name, _fn)

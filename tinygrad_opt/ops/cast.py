@@ -1,5 +1,5 @@
 """Dtype conversion: `astype(dtype)` and PyTorch's shorthands float() double() half() long()
-int() bool().
+int() bool() byte() char() short().
 
 A cast between floating dtypes is differentiable (the gradient is cast back); a cast to an
 integer or bool dtype leaves the graph, as in PyTorch.
@@ -46,3 +46,18 @@ def to_half(x: Tensor) -> Tensor:
 
 def to_bool(x: Tensor) -> Tensor:
     return astype(x, np.bool_)
+
+
+def to_byte(x: Tensor) -> Tensor:
+    """uint8; integers wrap modulo 256 as torch (out-of-range floats are undefined there too)."""
+    return astype(x, np.uint8)
+
+
+def to_char(x: Tensor) -> Tensor:
+    """int8 (torch's char)."""
+    return astype(x, np.int8)
+
+
+def to_short(x: Tensor) -> Tensor:
+    """int16."""
+    return astype(x, np.int16)

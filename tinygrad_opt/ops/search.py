@@ -1,6 +1,6 @@
-"""Finding and counting values: nonzero/argwhere, unique, unique_consecutive, bincount, histc,
-searchsorted and bucketize. Their results are indices or counts, outside the graph (as in
-PyTorch, where none of them has a gradient).
+"""Finding and counting values: nonzero/argwhere/nonzero_static, unique, unique_consecutive,
+bincount, histc, searchsorted and bucketize. Their results are indices or counts, outside the
+graph (as in PyTorch, where none of them has a gradient).
 """
 
 from __future__ import annotations
@@ -199,3 +199,14 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
     if b.ndim != 1:
         raise ValueError(f"bucketize: boundaries must be 1-D, got shape {b.shape}")
     return searchsorted(b, input, out_int32=out_int32, right=right)
+
+
+def nonzero_static(x: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """nonzero(x) with exactly `size` rows: truncated, or padded with rows of `fill_value`
+    (torch.nonzero_static)."""
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        raise ValueError(f"nonzero_static: size must be an int >= 0, got {size!r}")
+    found = nonzero(x).data[:size]
+    out = np.full((int(size), found.shape[1]), fill_value, dtype=np.int64)
+    out[: len(found)] = found
+    return Tensor(out)

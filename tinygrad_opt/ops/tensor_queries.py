@@ -1,7 +1,7 @@
 """PyTorch's Tensor predicates and complex-number no-ops for real tensors: is_nonzero,
 is_same_size, equal, is_complex, is_signed, is_cpu, is_cuda, get_device, is_inference,
 retains_grad, real/imag, conj/resolve_conj/resolve_neg, is_conj/is_neg, and the transposes
-mT/mH/H.
+mT/mH/H, adjoint(), angle() and isreal().
 
 There are only real CPU tensors here, so is_complex, is_cuda, is_conj and is_neg are always
 False, get_device() is -1 (torch's answer for CPU), conj() and its relatives return the
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..default_dtype import default_float
 from ..tensor import Tensor
 from . import movement
 
@@ -113,3 +114,31 @@ def adjoint_matrix(x: Tensor) -> Tensor:
             f"H: needs a matrix (2 dimensions), got {x.data.ndim}; use mH for batches"
         )
     return x if x.data.ndim == 0 else movement.transpose(x, 0, 1)
+
+
+def angle(x: Tensor) -> Tensor:
+    """The argument of a real number: pi for negative values, 0 otherwise (-0.0 included),
+    NaN kept; integer input gives the default float dtype. Its gradient is zero, as torch's
+    for real input."""
+    a = x.data
+    dtype = a.dtype if a.dtype.kind == "f" else default_float()
+    out = np.where(a < 0, np.pi, 0.0).astype(dtype)
+    if a.dtype.kind == "f":
+        out[np.isnan(a)] = np.nan
+        return Tensor.make(out, (x,), lambda g: (np.zeros_like(a),))
+    return Tensor(out)
+
+
+def isreal(x: Tensor) -> Tensor:
+    """All True: every element of a real tensor is real (torch.isreal)."""
+    return Tensor(np.ones(x.data.shape, dtype=np.bool_))
+
+
+def adjoint(x: Tensor) -> Tensor:
+    """x.adjoint(): the last two dimensions swapped (no conjugation on real tensors); needs a
+    matrix or a batch of matrices, as torch."""
+    if x.data.ndim < 2:
+        raise ValueError(
+            f"adjoint: needs a matrix or a batch of matrices, got {x.data.ndim} dimensions"
+        )
+    return movement.transpose(x, -2, -1)
