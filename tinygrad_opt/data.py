@@ -62,6 +62,9 @@ from typing import Any
 import numpy as np
 
 from . import random as _random
+from .collate import default_collate as default_collate
+from .collate import default_convert as default_convert
+from .collate import get_worker_info as get_worker_info
 from .dataset import ChainDataset as ChainDataset
 from .dataset import ConcatDataset as ConcatDataset
 from .dataset import Dataset as Dataset
@@ -75,6 +78,7 @@ from .samplers import SequentialSampler as SequentialSampler
 from .samplers import SubsetRandomSampler as SubsetRandomSampler
 from .samplers import WeightedRandomSampler as WeightedRandomSampler
 from .samplers import _load_state, _state_of, iterates_by
+from .stack_dataset import StackDataset as StackDataset
 from .tensor import Tensor
 
 

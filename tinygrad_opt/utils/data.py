@@ -1,7 +1,5 @@
-"""`torch.utils.data` spelling of `tinygrad_opt.data` (the same objects), plus
-`StackDataset`, `default_collate`, `default_convert` and `get_worker_info`."""
+"""`torch.utils.data` spelling of `tinygrad_opt.data` (the same objects)."""
 
-from ..collate import default_collate, default_convert, get_worker_info
 from ..data import (
     BatchSampler,
     ChainDataset,
@@ -12,13 +10,16 @@ from ..data import (
     RandomSampler,
     Sampler,
     SequentialSampler,
+    StackDataset,
     Subset,
     SubsetRandomSampler,
     TensorDataset,
     WeightedRandomSampler,
+    default_collate,
+    default_convert,
+    get_worker_info,
     random_split,
 )
-from ..stack_dataset import StackDataset
 
 __all__ = [
     "BatchSampler",
