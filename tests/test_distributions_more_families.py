@@ -10,6 +10,7 @@ bad parameters raising ValueError that names them."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -201,6 +202,29 @@ def test_continuous_bernoulli_rsample_gradient_and_seeded_mean():
     seeded_mean_ok(draws, d.mean.data, math.sqrt(d.variance.data))
 
 
+def test_continuous_bernoulli_float32_near_one_half():
+    """Just outside lims the closed forms cancel (two terms of ~1 / (1 - 2p)^2 leave 1/12):
+    float32 probs must still give the float64 values of the documented formulas at the same
+    p, mean p / (2p - 1) + 1 / log((1 - p) / p), variance p (p - 1) / (1 - 2p)^2 +
+    1 / log((1 - p) / p)^2, log C = log(2 atanh(1 - 2p) / (1 - 2p))."""
+    p32 = np.array([0.3, 0.45, 0.49, 0.495, 0.498, 0.4985, 0.5015, 0.505, 0.52], np.float32)
+    p = p32.astype(np.float64)
+    ratio = np.log((1 - p) / p)
+    mean = p / (2 * p - 1) + 1 / ratio
+    var = p * (p - 1) / (1 - 2 * p) ** 2 + 1 / ratio**2
+    x = np.full(p.shape, 0.7)
+    log_c = np.log(2 * np.arctanh(1 - 2 * p) / (1 - 2 * p))
+    log_prob = log_c + x * np.log(p) + (1 - x) * np.log1p(-p)
+    d = ContinuousBernoulli(Tensor(p32))
+    for got, want in ((d.mean, mean), (d.variance, var),
+                      (d.log_prob(Tensor(x.astype(np.float32))), log_prob)):  # fmt: skip
+        assert got.data.dtype == np.float32
+        np.testing.assert_allclose(got.data, want, rtol=2e-6, atol=1e-7)
+    # the icdf inverts cdf = (p^x (1 - p)^(1 - x) + p - 1) / (2p - 1); quantiles may be floats
+    icdf = np.log1p(0.3 * (2 * p - 1) / (1 - p)) / np.log(p / (1 - p))
+    np.testing.assert_allclose(d.icdf(0.3).data, icdf, rtol=2e-6, atol=1e-7)
+
+
 # ------------------------------------------------------------------------ FisherSnedecor
 def test_fisher_snedecor_density_and_moments():
     d1, d2 = 5.0, 12.0
@@ -283,6 +307,20 @@ def test_von_mises_rejection_sampler_matches_the_circular_moments():
     got = np.cos(draws - d.loc.data).mean(0)
     assert np.all(np.abs(got - r) < 4.5 / math.sqrt(N_DRAWS))
     assert np.all(np.abs(np.sin(draws - d.loc.data).mean(0)) < 4.5 / math.sqrt(N_DRAWS))
+
+
+def test_von_mises_near_zero_concentration_samples_uniformly_without_warnings():
+    """Below k ~ 1e-8 the envelope parameter takes its expansion 1/k + k; the closed form it
+    replaces must not warn (divide by zero) on the way. The draws are then uniform on the
+    circle: E[cos x] = E[sin x] = 0."""
+    tg.manual_seed(8)
+    d = VonMises(t64([0.0, 2.0]), t64([1e-12, 1e-30]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        draws = d.sample((N_DRAWS,)).data
+    assert np.all((draws >= -math.pi) & (draws < math.pi))
+    for moment in (np.cos(draws).mean(0), np.sin(draws).mean(0)):
+        assert np.all(np.abs(moment) < 4.5 / math.sqrt(N_DRAWS / 2))
 
 
 # --------------------------------------------------------------------- relaxed families

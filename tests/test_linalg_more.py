@@ -6,6 +6,7 @@ functions for the decompositions), batching, dtypes and errors."""
 
 from __future__ import annotations
 
+import math
 from math import factorial
 
 import numpy as np
@@ -396,6 +397,22 @@ def test_matrix_rank_with_tolerances_and_hermitian():
     assert int(la.matrix_rank(Tensor(np.diag([3.0, -2.0, 0.0])), hermitian=True).data) == 2
 
 
+def test_default_rtol_follows_each_atol_of_a_batch():
+    # singular values 1, 1e-17, 0.5: the default rtol (eps * 3, times s_max = 1) drops 1e-17;
+    # an atol > 0 turns the default rtol off (rank 3 for atol 1e-20); atol <= 0 keeps it
+    d = np.broadcast_to(np.diag([1.0, 1e-17, 0.5]), (2, 3, 3)).copy()
+    atol = Tensor(np.array([0.0, 1e-20]))
+    np.testing.assert_array_equal(la.matrix_rank(Tensor(d), atol=atol).data, [2, 3])
+    np.testing.assert_array_equal(
+        la.matrix_rank(Tensor(d), atol=atol, hermitian=True).data, [2, 3])
+    np.testing.assert_array_equal(la.matrix_rank(Tensor(d), atol=-1.0).data, [2, 2])
+    np.testing.assert_array_equal(la.matrix_rank(Tensor(d), atol=1e-20).data, [3, 3])
+    inv = la.pinv(Tensor(d), atol=atol).data
+    np.testing.assert_allclose(inv[0], np.diag([1.0, 0.0, 2.0]))
+    np.testing.assert_allclose(inv[1], np.diag([1.0, 1e17, 2.0]))
+    np.testing.assert_allclose(la.pinv(Tensor(d), atol=-1.0).data[1], np.diag([1.0, 0.0, 2.0]))
+
+
 def test_cond_in_the_two_norm_and_others():
     a = well_conditioned(2, 3, 3)
     s = np.sqrt(np.linalg.eigvalsh(mt(a) @ a))
@@ -452,6 +469,53 @@ def test_cholesky_ex_reports_instead_of_raising():
         la.cholesky_ex(Tensor(bad), check_errors=True)
 
 
+def naive_cholesky_info(a, upper=False):
+    """LAPACK potrf's info by the textbook column loop on the triangle it reads: the 1-based
+    column whose pivot is not positive or is NaN, else 0."""
+    m = (np.triu(a) + np.triu(a, 1).T) if upper else (np.tril(a) + np.tril(a, -1).T)
+    n = m.shape[0]
+    low = np.zeros((n, n))
+    for j in range(n):
+        pivot = m[j, j] - sum(low[j, k] ** 2 for k in range(j))
+        if not pivot > 0:  # also catches NaN
+            return j + 1
+        low[j, j] = math.sqrt(pivot)
+        for i in range(j + 1, n):
+            low[i, j] = (m[i, j] - sum(low[i, k] * low[j, k] for k in range(j))) / low[j, j]
+    return 0
+
+
+def test_cholesky_ex_reads_one_triangle_and_flags_nan():
+    # lower triangle: [[1, 5], [5, 1]] is indefinite, though A's own minors are positive
+    skew = np.array([[1.0, 0.0], [5.0, 1.0]])
+    low, info = la.cholesky_ex(Tensor(skew))
+    assert int(info.data) == naive_cholesky_info(skew) == 2
+    np.testing.assert_array_equal(low.data, 0)
+    up, info = la.cholesky_ex(Tensor(skew), upper=True)  # upper triangle: the identity
+    assert int(info.data) == naive_cholesky_info(skew, upper=True) == 0
+    np.testing.assert_allclose(up.data, np.eye(2))
+    # lower minors: 4, 4 * 3 - 100^2 < 0 (order 2); A's own order-2 minor is positive
+    mixed = np.array([[4.0, 2.0, 0.0], [-100.0, 3.0, 0.0], [0.0, 0.0, -1.0]])
+    assert int(la.cholesky_ex(Tensor(mixed)).info.data) == naive_cholesky_info(mixed) == 2
+    nan = np.eye(3)
+    nan[2, 0] = nan[0, 2] = np.nan
+    low, info = la.cholesky_ex(Tensor(np.stack([np.eye(3), nan])))
+    np.testing.assert_array_equal(info.data, [0, naive_cholesky_info(nan)])
+    assert naive_cholesky_info(nan) == 3
+    np.testing.assert_array_equal(low.data[1], 0)
+    with pytest.raises(ValueError, match="not positive definite"):
+        la.cholesky_ex(Tensor(nan), check_errors=True)
+
+
+def test_cholesky_upper_reads_the_upper_triangle():
+    a = np.array([[4.0, 1.0], [-3.0, 2.0]])  # upper triangle: [[4, 1], [1, 2]], SPD
+    up = la.cholesky(Tensor(a), upper=True).data
+    # the closed form of a 2 x 2 Cholesky factor of [[4, 1], [1, 2]]
+    np.testing.assert_allclose(up, [[2.0, 0.5], [0.0, math.sqrt(2 - 0.25)]])
+    # the gradient through the upper triangle mirrored (torch's is symmetric, as the lower's)
+    check_grads(lambda t: la.cholesky(t.triu() + t.triu(1).mT, upper=True), a)
+
+
 # ---------------------------------------------------------------- cholesky_solve / inverse
 
 
@@ -481,6 +545,26 @@ def test_float32_is_kept():
     assert all(o.dtype == np.float32 for o in outs)
 
 
+@pytest.mark.parametrize("p", ["fro", "nuc", 1, -1, np.inf, -np.inf])
+def test_cond_keeps_float32_in_every_norm(p):
+    a = well_conditioned(2, 3, 3)
+    singular = np.stack([a[0], np.ones((3, 3))]).astype(np.float32)
+    out = la.cond(Tensor(singular), p)
+    assert out.dtype == np.float32
+    inv = np.linalg.inv(a[0])
+    norms = {
+        "fro": lambda m: np.sqrt((m**2).sum()),
+        "nuc": lambda m: np.sqrt(np.linalg.eigvalsh(m.T @ m).clip(0)).sum(),
+        1: lambda m: np.abs(m).sum(0).max(),
+        -1: lambda m: np.abs(m).sum(0).min(),
+        np.inf: lambda m: np.abs(m).sum(1).max(),
+        -np.inf: lambda m: np.abs(m).sum(1).min(),
+    }
+    want = norms[p](a[0]) * norms[p](inv)
+    np.testing.assert_allclose(out.data[0], want, rtol=1e-4)
+    assert out.data[1] == np.inf
+
+
 # ---------------------------------------------------------------- lu_factor, lu_solve, inv_ex
 
 
@@ -496,6 +580,17 @@ def naive_plu(lu, pivots):
         p_mat[perm[i], i] = 1.0  # (P^T A)[i] = A[perm[i]]
     low = np.tril(lu, -1) + np.eye(n)
     return p_mat, low, np.triu(lu)
+
+
+def test_lu_factor_and_lu_solve_of_empty_matrices():
+    lu, piv, info = la.lu_factor_ex(Tensor(np.zeros((2, 0, 0))))
+    assert lu.shape == (2, 0, 0) and piv.shape == (2, 0) and piv.dtype == np.int32
+    np.testing.assert_array_equal(info.data, [0, 0])
+    x = la.lu_solve(lu, piv, Tensor(np.zeros((2, 0, 3))))
+    assert x.shape == (2, 0, 3)
+    lu, piv = la.lu_factor(Tensor(np.zeros((0, 3, 3))))
+    assert lu.shape == (0, 3, 3) and piv.shape == (0, 3)
+    assert la.lu_solve(lu, piv, Tensor(np.zeros((0, 3, 2)))).shape == (0, 3, 2)
 
 
 def test_lu_factor_reconstructs_with_partial_pivoting():

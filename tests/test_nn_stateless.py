@@ -68,8 +68,12 @@ def test_tie_weights_and_strict():
     np.testing.assert_allclose(functional_call(model, {"a.weight": eye}, x).data, [[2.0, 4.0]])
     untied = functional_call(model, {"a.weight": eye}, x, tie_weights=False).data
     np.testing.assert_allclose(untied, x.data + x.data @ model.a.weight.data.T, rtol=1e-6)
+    # the same tensor under both tied names is no conflict (PyTorch's documented rule) ...
+    both = functional_call(model, {"a.weight": eye, "b.weight": eye}, x).data
+    np.testing.assert_allclose(both, [[2.0, 4.0]])
+    # ... two different ones are
     with pytest.raises(ValueError, match="tied"):
-        functional_call(model, {"a.weight": eye, "b.weight": eye}, x)
+        functional_call(model, {"a.weight": eye, "b.weight": Tensor(np.eye(2))}, x)
     linear = nn.Linear(2, 2)
     with pytest.raises(RuntimeError, match="Missing key.*'bias'"):
         functional_call(linear, {"weight": eye}, x, strict=True)
@@ -122,6 +126,24 @@ def test_total_norm_then_clip_equals_clip_grad_norm(norm_type):
     np.testing.assert_allclose(returned, ref, rtol=1e-12)
     for q, r in zip(a, b):
         np.testing.assert_allclose(q.grad, r.grad, rtol=1e-12)
+
+
+def test_total_norm_of_the_grads_themselves():
+    # .grad is a numpy array here, so torch's idiom get_total_norm([p.grad for p in ...])
+    # passes arrays; a single array is one tensor
+    rng = np.random.default_rng(4)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    model(Tensor(rng.normal(size=(5, 3)).astype(np.float32))).sum().backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(isinstance(g, np.ndarray) for g in grads)
+    flat = np.concatenate([g.astype(np.float64).ravel() for g in grads])
+    total = utils.get_total_norm(grads)
+    np.testing.assert_allclose(total.item(), np.sqrt(np.sum(flat * flat)), rtol=1e-6)
+    assert total.dtype == np.float32
+    one = utils.get_total_norm(grads[0], 1.0)
+    np.testing.assert_allclose(one.item(), np.sum(np.abs(grads[0].astype(np.float64))), rtol=1e-6)
+    with pytest.raises(TypeError, match="expected Tensors or arrays"):
+        utils.get_total_norm([1.0, 2.0])
 
 
 def test_clip_helpers_edges():

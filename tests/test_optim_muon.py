@@ -121,6 +121,29 @@ def test_parameters_without_grad_are_left_alone():
     assert int(opt.state[a]["step"]) == 1 and not np.array_equal(a.data, a_before)
 
 
+def test_eps_zero_with_a_zero_or_empty_update():
+    """eps=0 is allowed: an empty matrix steps (nothing to update, the other parameter moves
+    as the reference says) and an all-zero update is 0 / 0, NaN as the documented
+    X = U / max(||U||_F, eps), not an exception half-way through the step."""
+    rng = np.random.default_rng(6)
+    empty = Tensor(np.ones((0, 4)), requires_grad=True)
+    w0 = rng.normal(size=(3, 5))
+    w = Tensor(w0.copy(), requires_grad=True)
+    opt = Muon([empty, w], lr=0.1, eps=0.0)
+    empty.grad, w.grad = np.ones((0, 4)), rng.normal(size=(3, 5))
+    expected, state = w0.copy(), muon_init(None, (3, 5))
+    hp = dict(opt.defaults)
+    muon_step(expected, w.grad.copy(), state, 1, hp)
+    opt.step()
+    np.testing.assert_allclose(w.data, expected, rtol=1e-12, atol=1e-14)
+    zero = Tensor(np.ones((2, 3)), requires_grad=True)
+    opt = Muon([zero], lr=0.1, eps=0.0)
+    zero.grad = np.zeros((2, 3))
+    with np.errstate(invalid="ignore"):
+        opt.step()
+    assert np.isnan(zero.data).all() and int(opt.state[zero]["step"]) == 1
+
+
 def test_muon_reduces_a_matrix_regression_loss():
     """Y = X W*: 300 steps from W = 0 bring the loss below 1% of its start."""
     rng = np.random.default_rng(6)

@@ -369,6 +369,17 @@ def test_inverse_hyperbolics_and_gradients():
     check_grads(tg.atanh, UNIT * 1.8 - 0.9)
 
 
+def test_logit_with_eps_above_half_clamps_low_first():
+    # torch's rule: x < eps -> eps, else x > 1 - eps -> 1 - eps; with eps = 0.7 the bounds
+    # cross, so 0.5 (< 0.7) becomes 0.7 and 0.9 (>= 0.7, > 0.3) becomes 0.3
+    def rule(v, e=0.7):
+        c = e if v < e else (1 - e if v > 1 - e else v)
+        return math.log(c / (1 - c))
+
+    x = np.array([0.1, 0.5, 0.69, 0.7, 0.9])
+    np.testing.assert_allclose(Tensor(x).logit(0.7).data, elementwise(rule, x))
+
+
 def test_logit_sinc_i0():
     with np.errstate(divide="ignore", invalid="ignore"):
         got = tg.logit(Tensor(np.array([0.0, 0.25, 1.0, 2.0]))).data
@@ -428,6 +439,27 @@ def test_polygamma_matches_its_series(n):
     x = Tensor(points.copy())
     x.polygamma_(n)
     np.testing.assert_array_equal(x.data, got)
+
+
+def test_polygamma_far_below_zero_is_fast_and_exact():
+    # psi^(n)(x) = psi^(n)(x + m) - (-1)^n n! sum_{k<m} (x + k)^-(n+1); at x = 1/2 - m and
+    # odd n the sum tends to (2^(n+1) - 1) zeta(n+1), so psi^(n)(1/2 - m) -> 2 psi^(n)(1/2)
+    # = 2 n! (2^(n+1) - 1) zeta(n+1): 2 pi^4 for n = 3, 16 pi^6 for n = 5 (tails ~ m^-(n))
+    m = 1e9  # the recurrence alone would take a billion steps over the array
+    x = Tensor(np.array([0.5 - m, 0.5 - m, 2.0]))
+    np.testing.assert_allclose(tg.polygamma(3, x).data[:2], 2 * math.pi**4, rtol=1e-12)
+    np.testing.assert_allclose(tg.polygamma(5, x).data[:2], 16 * math.pi**6, rtol=1e-12)
+    # even n at a half-integer: the sums of the terms below and above zero cancel, leaving
+    # psi^(n)(1/2 - m) = -n! sum_{j>m} (j - 1/2)^-(n+1) (a tiny value; summed directly here)
+    j = np.arange(102, 2_000_000, dtype=np.float64) - 0.5
+    tail = np.sum(j**-5.0) + j[-1] ** -4.0 / 4  # plus the integral beyond the last term
+    np.testing.assert_allclose(tg.polygamma(4, Tensor(np.array([-100.5]))).data, -24 * tail,
+                               rtol=1e-10)
+    # and near the poles below zero, against the series
+    points = np.array([-0.999, -5.001, -40.25, -123.75])
+    for n in (2, 3, 4):
+        np.testing.assert_allclose(tg.polygamma(n, Tensor(points)).data,
+                                   [polygamma_series(n, v) for v in points], rtol=1e-9)
 
 
 def test_polygamma_zero_is_digamma_and_bad_orders():
@@ -547,6 +579,30 @@ def test_heaviside():
     y = Tensor(x.copy())
     y.heaviside_(Tensor(v))
     np.testing.assert_array_equal(y.data, want)
+
+
+def test_heaviside_keeps_integer_and_bool_dtypes_and_gives_zero_at_nan():
+    # the piecewise rule, element by element: values at 0, 1 above, 0 below (and at NaN,
+    # which is neither == 0 nor > 0)
+    def rule(a, w):
+        return w if a == 0 else (1 if a > 0 else 0)
+
+    x, v = np.array([-3, 0, 4, 0]), np.array([7, 9, 7, 2])
+    out = tg.heaviside(Tensor(x), Tensor(v))
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out.data, elementwise(rule, x, v))
+    x32, v32 = x.astype(np.int32), v.astype(np.int32)
+    assert tg.heaviside(Tensor(x32), Tensor(v32)).dtype == np.int32
+    b = tg.heaviside(Tensor(np.array([True, False, False])), Tensor(np.array([False, True, False])))
+    assert b.dtype == np.bool_
+    np.testing.assert_array_equal(b.data, [True, True, False])
+    f = np.array([np.nan, 0.0, -np.inf, np.inf], np.float32)
+    out = Tensor(f).heaviside(Tensor(np.array([0.5], np.float32)))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, [0.0, 0.5, 0.0, 1.0])
+    y = Tensor(x.copy())
+    y.heaviside_(Tensor(v))  # int64 result: storable in place
+    np.testing.assert_array_equal(y.data, elementwise(rule, x, v))
 
 
 # --------------------------------------------------------------------- bitwise

@@ -95,3 +95,23 @@ def test_stack_dataset_and_loader():
     with pytest.raises(ValueError, match="both"):
         StackDataset(a, y=b)
     assert get_worker_info() is None
+
+
+def test_loader_without_collate_fn_refuses_nested_samples():
+    """A tuple of Tensors inside a sample (StackDataset of a TensorDataset) must not be
+    stacked into one array: that merged a float feature and an int label into one float64
+    column. The built-in batching refuses it and names default_collate, which keeps them."""
+    x = np.array([0.5, 1.5, 2.5])  # one number per sample: np.stack merged (x, y) silently
+    y = np.array([4, 5, 6])
+    pairs = StackDataset(TensorDataset(x, y), [10, 20, 30])
+    for dataset in (pairs, StackDataset(a=TensorDataset(x), b=[1, 2, 3])):
+        with pytest.raises(TypeError, match="collate_fn=default_collate"):
+            next(iter(DataLoader(dataset, batch_size=2)))
+    (features, labels), extra = next(iter(DataLoader(pairs, batch_size=2,
+                                                     collate_fn=default_collate)))
+    np.testing.assert_array_equal(features.data, x[:2])
+    np.testing.assert_array_equal(labels.data, y[:2])
+    assert labels.data.dtype == np.int64
+    np.testing.assert_array_equal(extra.data, [10, 20])
+    flat = next(iter(DataLoader(TensorDataset(x, y), batch_size=2)))  # flat fields: unchanged
+    np.testing.assert_array_equal(flat[1].data, y[:2])

@@ -19,7 +19,8 @@ How a batch is gathered (fastest first):
 2. The dataset has `__getitems__(indices)`: it is called with a list of ints and must return
    the already collated batch (a tuple of arrays with the batch first, or one array).
    Deviation from PyTorch, whose `__getitems__` returns a list of samples for `collate_fn`.
-3. Otherwise each sample is fetched with `dataset[i]` and the fields are stacked.
+3. Otherwise each sample is fetched with `dataset[i]` and the fields are stacked (a dict
+   sample or a tuple of Tensors in a field raises TypeError: pass collate_fn=default_collate).
 Dtypes are kept (float32 images and int64 labels stay so); Python floats become float32.
 Batches are copies, never views into the dataset.
 
@@ -129,7 +130,19 @@ class TensorDataset(Dataset):
         return tuple(a[index] for a in self.arrays)
 
 
+def _nested(item: Any) -> bool:
+    return isinstance(item, dict) or (
+        isinstance(item, (tuple, list)) and any(isinstance(x, Tensor) for x in item))
+
+
 def _collate_field(items: list) -> np.ndarray:
+    # np.stack would merge a tuple of Tensors into one array (an int label into float64)
+    if any(_nested(x) for x in items):
+        raise TypeError(
+            "DataLoader: a sample (or a field of one) is a dict or a tuple of Tensors, e.g. from "
+            "StackDataset; the built-in batching stacks flat fields only: pass "
+            "collate_fn=default_collate (tinygrad_opt.utils.data) to batch nested samples"
+        )
     # Python floats become float32; numpy scalars (np.float64 is a float too) keep their dtype
     if all(isinstance(x, float) and not isinstance(x, np.generic) for x in items):
         return np.asarray(items, dtype=np.float32)

@@ -87,7 +87,8 @@ def cond(A: Tensor, p=None) -> Tensor:  # noqa: N803
         raise ValueError(f"cond: p={p!r} needs square matrices (*, n, n), got {a.shape}")
     singular = (np.linalg.slogdet(a)[0] == 0)[..., None, None]
     # invert the identity in a singular matrix's place, then report inf for it
-    safe = A * Tensor((~singular).astype(a.dtype)) + Tensor(singular * np.eye(a.shape[-1]))
+    eye = np.eye(a.shape[-1], dtype=a.dtype)  # in A's dtype: float32 A gives a float32 cond
+    safe = A * Tensor((~singular).astype(a.dtype)) + Tensor(singular * eye)
     value = matrix_norm(safe, p) * matrix_norm(_inverse(safe), p)
     return value.masked_fill(Tensor(singular[..., 0, 0]), np.inf)
 
@@ -101,23 +102,38 @@ class CholeskyExResult(NamedTuple):
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:  # noqa: N803
     """cholesky without raising: info (int32, batch shape) is 0 where A is positive definite,
-    else the order of its first leading minor that is not positive; those matrices' L is
-    zero (torch leaves LAPACK's partial result there). `check_errors` raises instead."""
+    else the order of its first leading minor that is not positive (or is NaN), read from
+    the triangle cholesky reads; those matrices' L is zero (torch leaves LAPACK's partial
+    result there). `check_errors` raises instead."""
     a = A.data
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"cholesky_ex: A must be square matrices (*, n, n), got {a.shape}")
+    zero_info = Tensor(np.zeros(a.shape[:-2], np.int32))
     try:
-        return CholeskyExResult(cholesky(A, upper=upper),
-                                Tensor(np.zeros(a.shape[:-2], np.int32)))
+        low = cholesky(A, upper=upper)
+        # numpy factors NaN without complaint; LAPACK's potrf stops at a NaN pivot, as torch
+        if not np.isnan(np.diagonal(low.data, axis1=-2, axis2=-1)).any():
+            return CholeskyExResult(low, zero_info)
     except ValueError:
-        if check_errors:
-            raise
+        pass
     n = a.shape[-1]
+    # the matrix cholesky factors: the triangle it reads, mirrored (A's other triangle, which
+    # may differ for a non-symmetric A, must not decide info)
+    if upper:
+        sym = np.triu(a) + np.swapaxes(np.triu(a, 1), -1, -2)
+    else:
+        sym = np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2)
     info = np.zeros(a.shape[:-2], np.int32)
     for k in range(n, 0, -1):  # leading minors, largest first, so the smallest failing wins
-        sign, _ = np.linalg.slogdet(a[..., :k, :k])
-        info = np.where(sign <= 0, k, info).astype(np.int32)
-    ok = (info == 0)[..., None, None].astype(a.dtype)
+        with np.errstate(invalid="ignore"):
+            sign, logdet = np.linalg.slogdet(sym[..., :k, :k])
+        info = np.where((sign <= 0) | np.isnan(logdet), k, info).astype(np.int32)
+    if check_errors and info.any():
+        raise ValueError(f"cholesky_ex: the leading minor of order {int(info.max())} is not "
+                         "positive (the input is not positive definite)")
+    ok_mask = np.broadcast_to((info == 0)[..., None, None], a.shape)
+    ok = ok_mask.astype(a.dtype)
     eye = np.eye(n, dtype=a.dtype)
-    safe = A * Tensor(ok) + Tensor((1 - ok) * eye)
+    # masked_fill, not a product: NaN * 0 would leave NaN in a failed matrix's place
+    safe = A.masked_fill(Tensor(~ok_mask), 0.0) + Tensor((1 - ok) * eye)
     return CholeskyExResult(cholesky(safe, upper=upper) * Tensor(ok), Tensor(info))

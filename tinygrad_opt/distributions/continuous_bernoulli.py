@@ -20,7 +20,9 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
     C(p) = 2 atanh(1 - 2p) / (1 - 2p) (2 at p = 1/2). Near p = 1/2 (lims, default
     (0.499, 0.501)) the closed forms cancel, so C, the mean and the variance use their
     Taylor expansions there, as torch; probs are clamped to [eps, 1 - eps] after
-    validation, as torch. rsample is the icdf of a uniform draw."""
+    validation, as torch. rsample is the icdf of a uniform draw. Deviation: the closed forms
+    are evaluated in float64 and cast back, since in float32 they cancel just outside lims
+    (PyTorch's float32 variance at p = 0.499 is negative)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
@@ -54,11 +56,17 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
         return np.asarray((p <= self._lims[0]) | (p > self._lims[1]))
 
     def _cut_probs(self) -> Tensor:
-        """probs outside the unstable region, lims[0] inside it (a safe stand-in)."""
-        return self.probs.masked_fill(Tensor(~self._outside()), self._lims[0])
+        """probs outside the unstable region, lims[0] inside it (a safe stand-in), in float64:
+        the closed forms cancel near 1/2 (in float32 the variance at p = 0.49 is 1% off, at
+        0.499 several times off; PyTorch, computing in float32, too)."""
+        p = self.probs.masked_fill(Tensor(~self._outside()), self._lims[0])
+        return p.astype(np.float64)
 
     def _select(self, closed: Tensor, taylor: Tensor) -> Tensor:
-        return where(Tensor(self._outside()), closed, taylor)
+        """closed (float64, from _cut_probs) outside the unstable region, else taylor; in the
+        dtype the parameters and taylor's operands give."""
+        dtype = np.result_type(self.probs.data.dtype, taylor.data.dtype)
+        return where(Tensor(self._outside()), closed.astype(dtype), taylor)
 
     def _log_normalizer(self) -> Tensor:
         p = self._cut_probs()
@@ -104,16 +112,18 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
         value = self._maybe_validate(value)
         p = self._cut_probs()
         closed = (p ** value * (1.0 - p) ** (1.0 - value) + p - 1.0) / (2.0 * p - 1.0)
-        result = where(Tensor(self._outside()), closed, value)
+        result = self._select(closed, value)
         zero = Tensor(np.zeros((), result.data.dtype))
         result = where(Tensor(np.asarray(value.data <= 0)), zero, result)
         return where(Tensor(np.asarray(value.data >= 1)), zero + 1, result)
 
     def icdf(self, value) -> Tensor:
+        if not isinstance(value, Tensor):  # a float or array of quantiles, in the probs' dtype
+            value = Tensor(np.asarray(value, dtype=self.probs.data.dtype))
         p = self._cut_probs()
         closed = (((-p) + value * (2.0 * p - 1.0)).log1p() - (-p).log1p()) / (
             p.log() - (-p).log1p())
-        return where(Tensor(self._outside()), closed, value)
+        return self._select(closed, value)
 
     def entropy(self) -> Tensor:
         log_q = (-self.probs).log1p()

@@ -90,8 +90,10 @@ class VonMises(Distribution):
         loc = np.broadcast_to(self.loc.data.astype(np.float64), shape)
         tau = 1 + np.sqrt(1 + 4 * k * k)
         rho = (tau - np.sqrt(2 * tau)) / (2 * k)
-        # the envelope parameter; 1/k + k is its expansion where rho's formula cancels
-        r = np.where(k < 1e-5, 1 / k + k, (1 + rho * rho) / (2 * rho))
+        # the envelope parameter; 1/k + k is its expansion where rho's formula cancels (to
+        # rho = 0 below k ~ 1e-8: np.where evaluates both sides, so that 1/0 is silenced)
+        with np.errstate(divide="ignore"):
+            r = np.where(k < 1e-5, 1 / k + k, (1 + rho * rho) / (2 * rho))
         theta = np.zeros(shape)
         todo = np.ones(shape, dtype=bool)
         rng = generator()

@@ -61,16 +61,20 @@ def _no_gradient(op: str):
 
 
 def heaviside(input, values) -> Tensor:  # noqa: A002
-    """0 where input < 0, `values` where input == 0, 1 where input > 0. Both must have the
-    same dtype, as torch."""
+    """0 where input < 0, `values` where input == 0, 1 where input > 0 (0 where input is
+    NaN), in the inputs' dtype (bool and integers included). Both must have the same dtype,
+    as torch."""
     a = input.data if isinstance(input, Tensor) else np.asarray(input)
     b = values.data if isinstance(values, Tensor) else np.asarray(values)
     if isinstance(values, Tensor) and a.dtype != b.dtype:
         raise TypeError(
             f"heaviside: input and values must have the same dtype, got {a.dtype} and {b.dtype}"
         )
-    return _binary("heaviside", input, values, np.heaviside, _no_gradient("heaviside"),
-                   float_only=False)
+    # not np.heaviside, which computes in floating point (int64 inputs gave float64) and
+    # propagates NaN where torch's rule gives 0 (NaN is neither == 0 nor > 0)
+    return _binary("heaviside", input, values,
+                   lambda a, b: np.where(a == 0, b, (a > 0).astype(np.result_type(a, b))),
+                   _no_gradient("heaviside"), float_only=False)
 
 
 def ldexp(input, other) -> Tensor:  # noqa: A002

@@ -34,13 +34,15 @@ def _phi(m: np.ndarray) -> np.ndarray:
 
 def cholesky(x: Tensor, *, upper: bool = False) -> Tensor:
     """Lower factor L with A = L L^T of each symmetric positive-definite matrix (or the upper
-    factor L^T when `upper=True`). A matrix that is not positive definite raises ValueError
+    factor L^T when `upper=True`). Only one triangle is read, as torch: the lower one, or the
+    upper one with `upper=True`. A matrix that is not positive definite raises ValueError
     (torch raises its LinAlgError, a RuntimeError)."""
     a = _float_matrix("cholesky", "input", x)
     if a.shape[-1] != a.shape[-2]:
         raise ValueError(f"cholesky: input must be square matrices (*, n, n), got {a.shape}")
     try:
-        low = np.linalg.cholesky(a)
+        # numpy reads the lower triangle; A's upper triangle is the lower one of A^T
+        low = np.linalg.cholesky(np.swapaxes(a, -1, -2) if upper else a)
     except np.linalg.LinAlgError:
         raise ValueError(
             "cholesky: the input is not positive definite (a leading minor is not positive)"

@@ -25,7 +25,8 @@ def _lu(a: np.ndarray):
     """(packed LU, 1-based pivots int32, permutation with P^T A = A[perm] = L U)."""
     n = a.shape[-1]
     batch = a.shape[:-2]
-    lu = a.reshape((-1, n, n)).copy()
+    # the batch size spelled out: reshape cannot infer -1 for 0 x 0 matrices
+    lu = a.reshape((int(np.prod(batch, dtype=np.int64)), n, n)).copy()
     count = lu.shape[0]
     rows = np.arange(count)
     perm = np.broadcast_to(np.arange(n), (count, n)).copy()
@@ -69,6 +70,8 @@ class LUFactorExResult(NamedTuple):
 def _zero_pivot_info(lu: np.ndarray) -> np.ndarray:
     """LAPACK getrf's info: the 1-based index of the first zero on U's diagonal, else 0."""
     zero = np.diagonal(lu, axis1=-2, axis2=-1) == 0
+    if zero.shape[-1] == 0:  # 0 x 0 matrices: nothing to pivot (argmax refuses empty rows)
+        return np.zeros(zero.shape[:-1], np.int32)
     return np.where(zero.any(-1), zero.argmax(-1) + 1, 0).astype(np.int32)
 
 
@@ -115,7 +118,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True,  # noqa: N803 - torch's name
 def _permutation(pivots: np.ndarray) -> np.ndarray:
     """perm with P^T B = B[perm] from sequential 1-based row interchanges."""
     n = pivots.shape[-1]
-    flat = pivots.reshape((-1, n)).astype(np.int64) - 1
+    flat = pivots.reshape((int(np.prod(pivots.shape[:-1], dtype=np.int64)), n)).astype(np.int64) - 1
     rows = np.arange(flat.shape[0])
     perm = np.broadcast_to(np.arange(n), flat.shape).copy()
     for k in range(n):  # the interchanges happen in order

@@ -93,8 +93,14 @@ def solve(A: Tensor, B, *, left: bool = True) -> Tensor:  # noqa: N803 - torch's
     return Tensor.make(out.astype(dtype, copy=False), (A, B), backward)
 
 
-def _default_rtol(a: np.ndarray, atol) -> float:
-    return float(np.finfo(a.dtype).eps * max(a.shape[-2:])) if atol in (None, 0) else 0.0
+def _default_rtol(a: np.ndarray, atol) -> np.ndarray:
+    """eps * max(m, n) where atol is None or <= 0, else 0; elementwise for a batched atol
+    tensor, as torch (`atol in (None, 0)` failed on a tensor and kept rtol 0 for atol < 0)."""
+    default = np.finfo(a.dtype).eps * max(a.shape[-2:])
+    if atol is None:
+        return np.asarray(default, a.dtype)
+    tol = np.asarray(atol.data if isinstance(atol, Tensor) else atol, dtype=a.dtype)
+    return np.where(tol > 0, 0, default).astype(a.dtype)
 
 
 def _pinv_backward(a: np.ndarray, x: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -110,7 +116,8 @@ def _pinv_backward(a: np.ndarray, x: np.ndarray, g: np.ndarray) -> np.ndarray:
 def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:  # noqa: N803
     """Moore-Penrose pseudo-inverse from the SVD (the eigendecomposition when `hermitian`,
     reading A's lower triangle): singular values at or below max(atol, rtol * s_max) are
-    dropped. rtol defaults to eps * max(m, n) when atol is None or 0, else 0 (torch's rule).
+    dropped. rtol defaults to eps * max(m, n) where atol is None or <= 0, else 0 (torch's
+    rule, per matrix for a batched atol tensor).
     The gradient assumes the rank does not change near A."""
     a = _matrix("pinv", "A", A)
     tol_a = 0.0 if atol is None else atol

@@ -3,8 +3,8 @@ acosh/asinh/atanh, logit (with eps), sinc, i0, polygamma and mvlgamma, all with 
 
 Integer and bool input gives the default float dtype, as torch. i0 and polygamma compute in
 float64 and round once. polygamma(n, x) for n >= 2 shifts x up to 20 with the recurrence
-and sums the Euler-Maclaurin tail of the Hurwitz zeta function, so a very negative x costs
-a loop of about -x steps over the whole array.
+and sums the Euler-Maclaurin tail of the Hurwitz zeta function; a negative x is first
+split into sums at positive arguments (see _hurwitz_zeta), so no x costs more than 20 steps.
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ def logit(x: Tensor, eps: float | None = None) -> Tensor:
     lo, hi = float(eps), 1.0 - float(eps)
 
     def forward(a):
-        c = np.clip(a, lo, hi)
+        # torch's clamp order (lo first, then hi), not np.clip: they differ for eps > 0.5,
+        # where lo > hi and np.clip gives hi everywhere
+        c = np.where(a < lo, lo, np.where(a > hi, hi, a))
         return np.log(c / (1 - c))
 
     return _elementwise(
@@ -102,8 +104,9 @@ _TAIL_COEFS = tuple(b / math.factorial(2 * (j + 1)) for j, b in enumerate(_BERNO
 _ZETA_SHIFT_TO = 20.0
 
 
-def _hurwitz_zeta(s: int, x: np.ndarray) -> np.ndarray:
-    """sum_{k>=0} (x + k)^-s for an integer s >= 2 and x not a non-positive integer."""
+def _hurwitz_zeta_positive(s: int, x: np.ndarray) -> np.ndarray:
+    """sum_{k>=0} (x + k)^-s for an integer s >= 2 and x > 0 (or NaN/inf): the recurrence up
+    to x >= 20 (at most 20 steps), then the Euler-Maclaurin tail."""
     shifts = np.where(np.isfinite(x), np.maximum(np.ceil(_ZETA_SHIFT_TO - x), 0), 0)
     steps = int(shifts.max()) if shifts.size else 0
     head = np.zeros_like(x)
@@ -118,6 +121,26 @@ def _hurwitz_zeta(s: int, x: np.ndarray) -> np.ndarray:
         rising *= (s + 2 * j + 1) * (s + 2 * j + 2)
         power = power / (y * y)
     return head + tail
+
+
+def _hurwitz_zeta(s: int, x: np.ndarray) -> np.ndarray:
+    """sum_{k>=0} (x + k)^-s for an integer s >= 2 and x not a non-positive integer.
+
+    For x = -y < 0 the terms with x + k < 0 are (-1)^s (r + j)^-s, j = 0..floor(y), with
+    r = y - floor(y), and the rest start at 1 - r, so
+    zeta(s, x) = (-1)^s (zeta(s, r) - zeta(s, y + 1)) + zeta(s, 1 - r): three sums at
+    positive arguments, instead of a recurrence of about y steps over the whole array."""
+    neg = x < 0
+    if not neg.any():
+        return _hurwitz_zeta_positive(s, x)
+    y = np.where(neg, -x, 1.0)
+    r = y - np.floor(y)
+    sign = -1.0 if s % 2 else 1.0
+    # the two large sums first: for odd s they cancel (exactly at half-integers, as the
+    # paired terms of the direct sum do), before the small zeta(s, y + 1) joins
+    near = sign * _hurwitz_zeta_positive(s, r) + _hurwitz_zeta_positive(s, 1 - r)
+    reflected = near - sign * _hurwitz_zeta_positive(s, y + 1)
+    return np.where(neg, reflected, _hurwitz_zeta_positive(s, np.where(neg, 1.0, x)))
 
 
 def _polygamma(n: int, a: np.ndarray) -> np.ndarray:

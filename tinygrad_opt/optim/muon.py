@@ -40,7 +40,10 @@ def orthogonalize(update: np.ndarray, coefficients, steps: int, eps: float, sum_
     Each step: A = X X^T, B = b A + c A^2, X = a X + B X. Returns X."""
     a, b, c = coefficients
     dtype = update.dtype.type
-    update *= dtype(1.0 / max(math.sqrt(sum_sq), eps))
+    # eps = 0 with a zero update is 0 / 0: NaN, as PyTorch (1.0 / 0.0 in Python would raise
+    # mid-step, after the momentum buffer moved, also for a (0, n) matrix PyTorch accepts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        update /= dtype(max(math.sqrt(sum_sq), eps))
     rows = update.shape[0]
     gram = np.empty((rows, rows), dtype=update.dtype)
     poly = np.empty((rows, rows), dtype=update.dtype)

@@ -201,16 +201,15 @@ def get_total_norm(
 ) -> Tensor:
     """The norm of the given tensors (usually the gradients) as if concatenated, as
     torch.nn.utils.get_total_norm: a 0-d Tensor of their dtype (float32 if none are given;
-    then 0). Same norms and `error_if_nonfinite` as clip_grad_norm_; `foreach` is ignored."""
-    if isinstance(tensors, Tensor):
+    then 0). Same norms and `error_if_nonfinite` as clip_grad_norm_; `foreach` is ignored.
+    numpy arrays count as tensors, since `.grad` is one here: `[p.grad for p in params]`."""
+    if isinstance(tensors, (Tensor, np.ndarray)):
         tensors = [tensors]
-    elif isinstance(tensors, np.ndarray):
-        raise TypeError("get_total_norm: pass Tensors (e.g. [p.grad for p in ...]), not an array")
     arrays = []
     for t in tensors:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"get_total_norm: expected Tensors, got {type(t).__name__}")
-        arrays.append(t.data)
+        if not isinstance(t, (Tensor, np.ndarray)):
+            raise TypeError(f"get_total_norm: expected Tensors or arrays, got {type(t).__name__}")
+        arrays.append(t.data if isinstance(t, Tensor) else t)
     p = _norm_type(norm_type)
     dtype = np.result_type(*arrays) if arrays else np.dtype(np.float32)
     total = _total_norm(arrays, *_contiguous_pieces(arrays), p) if arrays else 0.0

@@ -58,7 +58,8 @@ def _reparametrize(module: Module, values: Mapping[str, Any], tie_weights: bool,
             names_of.setdefault(id(getattr(mod, store)[name]), []).append(key)
         for names in names_of.values():
             given = [n for n in names if n in values]
-            if len(given) > 1:
+            # the same tensor given under several tied names is no conflict (as PyTorch)
+            if len({id(values[n]) for n in given}) > 1:
                 raise ValueError(f"functional_call got multiple values for keys {given}, which "
                                  "are tied. Consider using tie_weights=False")
             if given:
@@ -136,7 +137,7 @@ def functional_call(
 
     Keys are state_dict-style names ("0.weight"); a non-tuple `args` is the single argument.
     `tie_weights=True`: a tensor registered under several names is replaced everywhere by the
-    value given for one of them (two values for tied names raise ValueError). `strict=True`:
-    the keys must be exactly the module's parameters and buffers (else RuntimeError).
+    value given for one of them (two different values for tied names raise ValueError).
+    `strict=True`: the keys must be exactly the module's parameters and buffers (else RuntimeError).
     A key naming no parameter or buffer sets a plain attribute for the call, as PyTorch."""
     return _call(module, parameters_and_buffers, args, kwargs, tie_weights, strict)
