@@ -243,94 +243,73 @@ class _LazyConv(LazyModuleMixin):
         return x.shape[-s - 1]
 
 
-class LazyConv1d(_LazyConv, Conv1d):
+class _LazyConvolution(_LazyConv):
+    """The positional arguments of LazyConv1d/2d/3d (torch's order, without in_channels)."""
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None,
+                 dtype=None) -> None:
+        super().__init__(out_channels, kernel_size, stride=stride, padding=padding,
+                         dilation=dilation, groups=groups, bias=bias,
+                         padding_mode=padding_mode, device=device, dtype=dtype)
+
+
+class _LazyConvTransposed(_LazyConv):
+    """The positional arguments of LazyConvTranspose1d/2d/3d (torch's order, without
+    in_channels)."""
+
+    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
+                 device=None, dtype=None) -> None:
+        super().__init__(out_channels, kernel_size, stride=stride, padding=padding,
+                         output_padding=output_padding, groups=groups, bias=bias,
+                         dilation=dilation, padding_mode=padding_mode, device=device,
+                         dtype=dtype)
+
+
+class LazyConv1d(_LazyConvolution, Conv1d):
     """LazyConv1d(out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
     bias=True, padding_mode='zeros', device=None, dtype=None): Conv1d with in_channels read
     from the first input; in_channels must then be divisible by groups."""
 
     cls_to_become = Conv1d
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:
-        super().__init__(out_channels, kernel_size, stride=stride, padding=padding,
-                         dilation=dilation, groups=groups, bias=bias,
-                         padding_mode=padding_mode, device=device, dtype=dtype)
 
-
-class LazyConv2d(_LazyConv, Conv2d):
+class LazyConv2d(_LazyConvolution, Conv2d):
     """LazyConv2d(out_channels, kernel_size, ...): Conv2d's arguments without in_channels."""
 
     cls_to_become = Conv2d
     _spatial = 2
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:
-        super().__init__(out_channels, kernel_size, stride=stride, padding=padding,
-                         dilation=dilation, groups=groups, bias=bias,
-                         padding_mode=padding_mode, device=device, dtype=dtype)
 
-
-class LazyConvTranspose1d(_LazyConv, ConvTranspose1d):
+class LazyConvTranspose1d(_LazyConvTransposed, ConvTranspose1d):
     """LazyConvTranspose1d(out_channels, kernel_size, stride=1, padding=0, output_padding=0,
     groups=1, bias=True, dilation=1, padding_mode='zeros', device=None, dtype=None)."""
 
     cls_to_become = ConvTranspose1d
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        super().__init__(out_channels, kernel_size, stride=stride, padding=padding,
-                         output_padding=output_padding, groups=groups, bias=bias,
-                         dilation=dilation, padding_mode=padding_mode, device=device,
-                         dtype=dtype)
 
-
-class LazyConvTranspose2d(_LazyConv, ConvTranspose2d):
+class LazyConvTranspose2d(_LazyConvTransposed, ConvTranspose2d):
     """LazyConvTranspose2d(out_channels, kernel_size, ...): ConvTranspose2d's arguments
     without in_channels."""
 
     cls_to_become = ConvTranspose2d
     _spatial = 2
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        super().__init__(out_channels, kernel_size, stride=stride, padding=padding,
-                         output_padding=output_padding, groups=groups, bias=bias,
-                         dilation=dilation, padding_mode=padding_mode, device=device,
-                         dtype=dtype)
 
-
-class LazyConv3d(_LazyConv, Conv3d):
+class LazyConv3d(_LazyConvolution, Conv3d):
     """LazyConv3d(out_channels, kernel_size, ...): Conv3d's arguments without in_channels."""
 
     cls_to_become = Conv3d
     _spatial = 3
 
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None,
-                 dtype=None) -> None:
-        super().__init__(out_channels, kernel_size, stride=stride, padding=padding,
-                         dilation=dilation, groups=groups, bias=bias,
-                         padding_mode=padding_mode, device=device, dtype=dtype)
 
-
-class LazyConvTranspose3d(_LazyConv, ConvTranspose3d):
+class LazyConvTranspose3d(_LazyConvTransposed, ConvTranspose3d):
     """LazyConvTranspose3d(out_channels, kernel_size, ...): ConvTranspose3d's arguments
     without in_channels."""
 
     cls_to_become = ConvTranspose3d
     _spatial = 3
-
-    def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros",
-                 device=None, dtype=None) -> None:
-        super().__init__(out_channels, kernel_size, stride=stride, padding=padding,
-                         output_padding=output_padding, groups=groups, bias=bias,
-                         dilation=dilation, padding_mode=padding_mode, device=device,
-                         dtype=dtype)
 
 
 class _LazyNorm(LazyModuleMixin):
