@@ -81,6 +81,39 @@ def test_fractional_max_pool_ratio_unbatched_nan_and_seed():
     np.testing.assert_array_equal(first.numpy(), again.numpy())
 
 
+def test_fractional_max_pool_two_nans_pick_the_last_as_max_pool():
+    # a window holding two NaNs: the later one (in the window's row-major order) is the
+    # winner, so its index is returned and it takes the gradient (max_pool's rule too)
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    x[0, 0, 0, 0] = x[0, 0, 1, 1] = np.nan
+    samples = np.zeros((1, 1, 2))  # u = 0: windows start at 0 and 2 along both axes
+    out, idx = F.fractional_max_pool2d_with_indices(Tensor(x), 2, output_size=2,
+                                                    _random_samples=samples)
+    assert np.isnan(out.numpy()[0, 0, 0, 0]) and idx.numpy()[0, 0, 0, 0] == 1 * 4 + 1
+    assert idx.numpy()[0, 0].tolist() == [[5, 7], [13, 15]]
+    t = Tensor(x, requires_grad=True)
+    F.fractional_max_pool2d(t, 2, output_size=2, _random_samples=samples).sum().backward()
+    expected = np.zeros(16)
+    expected[[5, 7, 13, 15]] = 1.0
+    np.testing.assert_array_equal(np.asarray(t.grad).reshape(-1), expected)
+    x3 = np.zeros((1, 1, 2, 2, 2))
+    x3[0, 0, 0, 1, 0] = x3[0, 0, 1, 0, 1] = np.nan
+    _, idx3 = F.fractional_max_pool3d_with_indices(Tensor(x3), 2, output_size=1,
+                                                   _random_samples=np.zeros((1, 1, 3)))
+    assert idx3.numpy().reshape(-1).tolist() == [1 * 4 + 0 * 2 + 1]
+
+
+def test_fractional_max_pool_empty_batch():
+    # N = 0: an empty result of the right shape, and an empty gradient
+    for fn, shape, want in ((F.fractional_max_pool2d, (0, 2, 5, 5), (0, 2, 3, 3)),
+                            (F.fractional_max_pool3d, (0, 1, 4, 4, 4), (0, 1, 3, 3, 3))):
+        t = Tensor(np.zeros(shape), requires_grad=True)
+        out, idx = fn(t, 2, output_size=3, return_indices=True)
+        assert out.shape == want and idx.shape == want and idx.dtype == np.int64
+        out.sum().backward()
+        assert np.asarray(t.grad).shape == shape
+
+
 def test_fractional_max_pool_module_and_errors():
     m = nn.FractionalMaxPool2d(3, output_ratio=0.5)
     assert (m.kernel_size, m.output_size, m.output_ratio) == ((3, 3), None, (0.5, 0.5))

@@ -59,6 +59,12 @@ def test_cholesky_lu_solve_triangular_solve_methods():
                                                       transpose=transpose, unitriangular=unit)
                 np.testing.assert_allclose(x.numpy(), np.linalg.solve(coeff, b), atol=1e-10)
                 np.testing.assert_array_equal(clone.numpy(), spd)
+    # one matrix for a batch of right-hand sides: the copy of A takes the batch shape too
+    single = np.tril(spd[0])
+    x, clone = Tensor(b).triangular_solve(Tensor(single), upper=False)
+    np.testing.assert_allclose(x.numpy(), np.linalg.solve(single, b), atol=1e-10)
+    assert clone.shape == (2, 3, 3)
+    np.testing.assert_array_equal(clone.numpy(), np.stack([single, single]))
     check_grads(lambda bb, aa: bb.triangular_solve(aa, upper=False, transpose=True)[0],
                 b, np.tril(spd))
 
@@ -79,6 +85,10 @@ def test_nonzero_static_pads_and_truncates():
     assert Tensor(a).nonzero_static(size=1, fill_value=7).numpy().tolist() == [[0, 1]]
     with pytest.raises(ValueError, match="size"):
         Tensor(a).nonzero_static(size=-1)
+    for bad in (1.5, True, None):  # int64 rows: refused rather than truncated
+        with pytest.raises(TypeError, match="fill_value"):
+            Tensor(a).nonzero_static(size=2, fill_value=bad)
+    assert Tensor(a).nonzero_static(size=4, fill_value=np.int64(-9)).numpy()[3].tolist() == [-9, -9]
 
 
 def naive_as_strided(flat, size, stride, offset):
@@ -106,6 +116,8 @@ def test_as_strided_errors():
         x.as_strided((2,), (-1,))
     with pytest.raises(ValueError, match="same length"):
         x.as_strided((2, 2), (1,))
+    with pytest.raises(TypeError, match="storage_offset"):
+        x.as_strided((2,), (1,), (1, 2))
     out = x.as_strided((2,), (1,))
     with pytest.raises(ValueError):
         out.data[0] = 5.0  # a read-only view
@@ -118,6 +130,8 @@ def test_new_sizes_data_and_empty():
     assert x.new().shape == (0,)
     assert Tensor(np.ones(2, np.int64)).new([1.5, 2.5]).numpy().tolist() == [1, 2]
     assert x.new((2, 3)).numpy().tolist() == [2.0, 3.0]  # a tuple is data, as torch
+    with pytest.raises(TypeError, match="sequence"):
+        x.new(2.5)  # neither a size nor a sequence of data
 
 
 def test_apply_and_map_in_place():
@@ -150,3 +164,24 @@ def test_resize_keeps_c_order_and_zero_fills():
     with pytest.raises(ValueError, match="sizes"):
         x.resize_(-1)
     assert x.shape == (1, 2)
+
+
+def test_in_place_legacy_methods_refuse_grad_tensors_even_under_no_grad():
+    # no_grad does not make rewriting a leaf's values or shape safe: refused as with grad on
+    import tinygrad_opt as tg
+
+    leaf = Tensor(np.arange(3.0), requires_grad=True)
+    with tg.no_grad():
+        with pytest.raises(RuntimeError, match="requires grad"):
+            leaf.apply_(lambda v: v + 1)
+        with pytest.raises(RuntimeError, match="requires grad"):
+            leaf.resize_(5)
+        with pytest.raises(RuntimeError, match="requires grad"):
+            leaf.resize_as_(Tensor(np.zeros(1)))
+        with pytest.raises(RuntimeError, match="requires grad"):
+            leaf.map_(Tensor(np.ones(3)), max)
+        plain = Tensor(np.zeros(3))
+        with pytest.raises(RuntimeError, match="requires grad"):
+            plain.map_(leaf, max)  # the other tensor may not require grad either
+    assert leaf.numpy().tolist() == [0.0, 1.0, 2.0] and leaf.shape == (3,)
+    assert plain.numpy().tolist() == [0.0, 0.0, 0.0]

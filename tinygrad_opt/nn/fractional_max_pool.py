@@ -1,18 +1,17 @@
 """`FractionalMaxPool2d/3d` and `F.fractional_max_pool2d/3d` (and their `_with_indices`
 forms): fractional max pooling (Graham, "Fractional Max-Pooling", 2014), as PyTorch.
 
-Each (sample, channel) plane draws one u in [0, 1) per spatial axis (from the package's
-seeded generator, or `_random_samples` of shape (N, C, dims) in the input's dtype). Along an
-axis of input size n, output size m and kernel k, window i starts at
-int((i + u) * a) - int(u * a) with a = (n - k) / (m - 1), computed in the input's dtype,
-and the last window starts at n - k (Graham's pseudo-random overlapping sequence). The
-output is the max of each window (NaN wins, ties go to the first), with return_indices the
-int64 flat index of the winner in its plane; the gradient goes to the winners (added where
-windows overlap). The output size is `output_size`, or int(input size * output_ratio).
-As torch, the samples' last axis is ordered (W, H) for 2-D and (D, H, W) for 3-D, and an
-unbatched input takes samples of shape (1, C, dims). Deviations: the random stream is this
-package's (the same seed draws other numbers than torch), and errors are ValueError/
-TypeError (torch: RuntimeError for the functional's checks).
+Each (sample, channel) plane draws one u in [0, 1) per spatial axis (from the package's seeded
+generator, or `_random_samples` of shape (N, C, dims) in the input's dtype). Along an axis of
+input size n, output size m and kernel k, window i starts at int((i + u) * a) - int(u * a) with
+a = (n - k) / (m - 1), computed in the input's dtype, and the last window starts at n - k
+(Graham's pseudo-random overlapping sequence). The output is the max of each window (ties go to
+the first, the last NaN wins), with return_indices the int64 flat index of the winner in its
+plane; the gradient goes to the winners (added where windows overlap). The output size is
+`output_size`, or int(input size * output_ratio). As torch, the samples' last axis is ordered
+(W, H) for 2-D and (D, H, W) for 3-D, and an unbatched input takes samples of shape (1, C,
+dims). Deviations: the random stream is this package's (the same seed draws other numbers than
+torch), and errors are ValueError/TypeError (torch: RuntimeError for the functional's checks).
 """
 
 from __future__ import annotations
@@ -91,17 +90,25 @@ def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_i
         index = index * n + pos.reshape(shape)
     plane = int(np.prod(spatial))
     flat = xb.reshape(n_batch, channels, plane)
-    windows = np.take_along_axis(flat, index.reshape(n_batch, channels, -1), axis=2)
-    windows = windows.reshape(n_batch, channels, int(np.prod(out_size)), -1)
-    winner = np.argmax(windows, axis=-1)  # numpy's argmax: first NaN, else first maximum
+    # sizes spelled out, not -1: an empty batch (N = 0) must reshape too
+    n_out, n_win = int(np.prod(out_size)), int(np.prod(kernel))
+    index = index.reshape(n_batch, channels, n_out, n_win)
+    windows = np.take_along_axis(flat, index.reshape(n_batch, channels, n_out * n_win), axis=2)
+    windows = windows.reshape(n_batch, channels, n_out, n_win)
+    winner = np.argmax(windows, axis=-1)  # the first maximum
+    # torch's kernel takes a NaN over anything, a later NaN over an earlier one (so the
+    # index and the gradient go to the window's last NaN), as its max_pool does
+    nan = np.isnan(windows)
+    if nan.any():
+        last_nan = nan.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+        winner = np.where(nan.any(axis=-1), last_nan, winner)
     out = np.take_along_axis(windows, winner[..., None], axis=-1)[..., 0]
-    idx = np.take_along_axis(index.reshape(n_batch, channels, int(np.prod(out_size)), -1),
-                             winner[..., None], axis=-1)[..., 0]
+    idx = np.take_along_axis(index, winner[..., None], axis=-1)[..., 0]
     shape = x.shape[:-dims] + out_size
 
     def backward(g: np.ndarray):
         rows = n_batch * channels
-        target = (np.arange(rows)[:, None] * plane + idx.reshape(rows, -1)).reshape(-1)
+        target = (np.arange(rows)[:, None] * plane + idx.reshape(rows, n_out)).reshape(-1)
         gx = np.bincount(target, weights=g.reshape(-1), minlength=rows * plane)
         return (gx.astype(g.dtype, copy=False).reshape(x.shape),)
 

@@ -36,6 +36,8 @@ def strided_indices(size: tuple[int, ...], stride: tuple[int, ...], offset: int)
 def as_strided(x: Tensor, size, stride, storage_offset=None) -> Tensor:
     size = _ints("as_strided", "size", size)
     stride = _ints("as_strided", "stride", stride)
+    if isinstance(storage_offset, (tuple, list)):  # one int: a sequence is not cut to its head
+        raise TypeError(f"as_strided: storage_offset must be an int, got {storage_offset!r}")
     offset = 0 if storage_offset is None else _ints("as_strided", "storage_offset",
                                                     storage_offset)[0]
     if len(size) != len(stride):

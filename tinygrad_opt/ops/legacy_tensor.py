@@ -14,7 +14,6 @@ import builtins
 
 import numpy as np
 
-from ..grad_mode import GRAD_MODE
 from ..size import Size
 from ..tensor import Tensor, mark_changed
 from . import movement, reshaping_extra
@@ -40,6 +39,9 @@ def _sizes(op: str, sizes) -> tuple[int, ...]:
 def new(x: Tensor, *args, requires_grad: bool = False, device=None) -> Tensor:
     """x.new(*sizes) (zero-filled) or x.new(data), in x's dtype; x.new() is empty."""
     if len(args) == 1 and not isinstance(args[0], (int, np.integer, Size)):
+        if not isinstance(args[0], Tensor) and np.ndim(args[0]) == 0:
+            # a lone float is neither a size nor data, as torch (new(5) is a size)
+            raise TypeError(f"new: data must be a sequence, got {type(args[0]).__name__}")
         value = args[0].data if isinstance(args[0], Tensor) else args[0]
         data = np.array(value, dtype=x.data.dtype)
     else:
@@ -48,7 +50,9 @@ def new(x: Tensor, *args, requires_grad: bool = False, device=None) -> Tensor:
 
 
 def _check_no_grad(op: str, x: Tensor) -> None:
-    if x.requires_grad and GRAD_MODE.enabled:
+    # refused under no_grad too, as torch: these rewrite a leaf's values (or shape) behind
+    # autograd's back, which no_grad does not make safe
+    if x.requires_grad:
         raise RuntimeError(
             f"{op}: cannot be called on a tensor that requires grad; use x.detach().{op}(...)"
         )
@@ -70,6 +74,8 @@ def map_(x: Tensor, tensor, callable) -> Tensor:  # noqa: A002 - torch's names
     """Replace each element v by callable(v, w), w the element of `tensor` broadcast to x's
     shape, in place (CPU-only in torch)."""
     _check_no_grad("map_", x)
+    if isinstance(tensor, Tensor):
+        _check_no_grad("map_", tensor)
     if not builtins.callable(callable):
         raise TypeError(f"map_: expected a callable, got {type(callable).__name__}")
     other = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)

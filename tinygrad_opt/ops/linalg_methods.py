@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 from ..tensor import Tensor
 from . import cholesky as _cholesky
 from . import lu as _lu
@@ -31,11 +33,14 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: 
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,  # noqa: N803
                      unitriangular: bool = False) -> TriangularSolveResult:
     """b.triangular_solve(A, upper=True, transpose=False, unitriangular=False): X with
-    A X = b (A^T X = b with `transpose`), and a copy of A, as torch's deprecated method."""
+    A X = b (A^T X = b with `transpose`), and a copy of A broadcast to X's batch shape, as
+    torch's deprecated method."""
     if not isinstance(A, Tensor):
         raise TypeError(f"triangular_solve: A must be a Tensor, got {type(A).__name__}")
     coefficient = A.transpose(-1, -2) if transpose and A.ndim >= 2 else A
     # A^T of an upper-triangular A is lower triangular
     x = _cholesky.solve_triangular(coefficient, b, upper=upper != transpose,
                                    unitriangular=unitriangular)
-    return TriangularSolveResult(x, Tensor(A.data.copy()))
+    # torch's copy of A has the broadcast batch shape of the solution
+    clone = np.broadcast_to(A.data, x.data.shape[:-2] + A.data.shape[-2:]).copy()
+    return TriangularSolveResult(x, Tensor(clone))

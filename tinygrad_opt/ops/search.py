@@ -206,6 +206,9 @@ def nonzero_static(x: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
     (torch.nonzero_static)."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
         raise ValueError(f"nonzero_static: size must be an int >= 0, got {size!r}")
+    # the rows are int64 indices: a float or bool fill would be truncated silently
+    if isinstance(fill_value, bool) or not isinstance(fill_value, (int, np.integer)):
+        raise TypeError(f"nonzero_static: fill_value must be an int, got {fill_value!r}")
     found = nonzero(x).data[:size]
     out = np.full((int(size), found.shape[1]), fill_value, dtype=np.int64)
     out[: len(found)] = found
