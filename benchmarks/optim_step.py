@@ -8,7 +8,8 @@ tensors of mixed sizes, and its bound: the bytes its rule must move (read params
 state; write params and state: (2 + 1 + 2 * state buffers) x 4 bytes per parameter)
 divided by the bandwidth of a STREAM-style triad over the same number of elements (a = b +
 s * c, or in place a = a + s * b, whichever is faster; 3 x 4 bytes per element; Numba
-parallel). % of bound: 100% = as fast as memory allows. Rules that need per-tensor
+parallel; each pass on arrays not in cache, see Triad). % of bound: 100% = as fast as
+memory allows. Rules that need per-tensor
 statistics before they can update (LAMB, LARS, Adafactor) cannot make a single pass; they
 are also given the bound of the fewest passes their rule allows (see MIN_PASS_ARRAYS).
 When torch is importable, also torch.optim's fastest CPU path (fused, else foreach) with
@@ -27,6 +28,7 @@ re-run before its number is believed.
 from __future__ import annotations
 
 import argparse
+import glob
 import importlib.util
 import os
 import subprocess
@@ -123,6 +125,20 @@ def timeit(fn, repeats: int) -> float:
     return min(times)
 
 
+def last_level_cache_bytes() -> int:
+    """The largest CPU cache the OS reports (Linux sysfs); 64 MiB where it reports none."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    sizes = []
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        with open(path) as f:
+            text = f.read().strip()
+        if text[:-1].isdigit() and text[-1] in units:
+            sizes.append(int(text[:-1]) * units[text[-1]])
+        elif text.isdigit():
+            sizes.append(int(text))
+    return max(sizes, default=64 << 20)
+
+
 class Triad:
     """STREAM-style triads over n float32 elements, 3 x 4 bytes per element each.
 
@@ -130,21 +146,42 @@ class Triad:
     access pattern of an optimizer (read-modify-write), while the first also pays the
     write-allocate read of `a` that STREAM does not count; the faster of the two sets the
     bandwidth, so the bound is never made easy by an unfair baseline.
+
+    STREAM's rule is that a triad's arrays must not still be in cache from its previous pass,
+    or it times the cache instead of memory. One set of three arrays can fit in a large
+    last-level cache (this project's 2-core VM reports 480 MiB of L3: the triad then read
+    52-55 GB/s on a busy host and 84 GB/s on a quiet one). So each pass takes the next of
+    several sets of arrays, enough that the sets used between two passes over the same set
+    fill twice the last-level cache, as the optimizers' own buffers (visited in turn with the
+    other rows') are evicted between their steps.
     """
 
     def __init__(self, n: int) -> None:
-        self.a, self.b, self.c = (np.ones(n, dtype=np.float32) for _ in range(3))
+        set_bytes = 3 * 4 * n
+        count = max(2, -(-2 * last_level_cache_bytes() // set_bytes) + 1)
+        self.sets = [tuple(np.ones(n, dtype=np.float32) for _ in range(3)) for _ in range(count)]
+        self.signs = [1.0] * count  # alternate per set: keeps each `a` bounded over many passes
+        self.next = 0
         self.bytes = 3 * 4 * n
         self.classic()
         self.in_place()
 
+    def _take(self) -> int:
+        k = self.next
+        self.next = (k + 1) % len(self.sets)
+        return k
+
     def classic(self) -> None:
-        _triad(self.a, self.b, self.c, np.float32(0.5))
+        a, b, c = self.sets[self._take()]
+        _triad(a, b, c, np.float32(0.5))
 
     def in_place(self) -> None:
-        # alternating signs keep `a` bounded over many repeats
-        _triad_in_place(self.a, self.b, np.float32(1e-3))
-        _triad_in_place(self.a, self.b, np.float32(-1e-3))
+        """Two passes (callers divide by 2), each over another set of arrays."""
+        for _ in range(2):
+            k = self._take()
+            a, b, _ = self.sets[k]
+            _triad_in_place(a, b, np.float32(1e-3 * self.signs[k]))
+            self.signs[k] = -self.signs[k]
 
     def best_seconds(self) -> float:
         """Time both forms once; the faster one's seconds per pass."""
