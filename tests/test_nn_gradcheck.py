@@ -70,6 +70,27 @@ def test_linear_with_zero_input_or_output_features():
     np.testing.assert_array_equal(x.grad, np.zeros((2, 5)))
 
 
+def test_bilinear_and_lora_with_an_empty_batch_or_no_outputs():
+    # the same reshape as Linear's: numpy cannot infer -1 when a size is 0
+    x1 = Tensor(np.zeros((0, 2)), requires_grad=True)
+    y = F.bilinear(x1, Tensor(np.zeros((0, 4))), Tensor(randn(3, 2, 4)), Tensor(randn(3)))
+    assert y.shape == (0, 3)
+    y.sum().backward()
+    assert x1.grad.shape == (0, 2)
+    x1 = Tensor(randn(5, 2), requires_grad=True)
+    y = F.bilinear(x1, Tensor(randn(5, 4, seed=2)), Tensor(np.zeros((0, 2, 4))))
+    assert y.shape == (5, 0)
+    y.sum().backward()
+    np.testing.assert_array_equal(x1.grad, np.zeros((5, 2)))  # no output depends on x1
+    manual_seed(0)
+    lora = nn.LoRALinear(nn.Linear(3, 0), r=2)
+    x = Tensor(np.ones((4, 3)), requires_grad=True)
+    y = lora(x)
+    assert y.shape == (4, 0)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((4, 3)))
+
+
 @pytest.mark.parametrize("shape", [(2,), (3, 1), (1, 3)])
 def test_linear_refuses_a_bias_that_is_not_one_per_output(shape):
     with pytest.raises(ValueError, match=r"expected bias of shape \(3,\)"):

@@ -36,16 +36,19 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         raise ValueError(
             f"bilinear: expected bias of shape ({out_features},), got {bias.data.shape}"
         )
-    a = x1.reshape(-1, in1)
-    b = x2.reshape(-1, in2)
+    rows = math.prod(x1.shape[:-1])  # not -1: numpy cannot infer it when a size is 0
+    a = x1.reshape(rows, in1)
+    b = x2.reshape(rows, in2)
     # (n, in1) @ (in1, out * in2): one BLAS product, then a row-wise contraction with x2
-    left = (a @ w.transpose(1, 0, 2).reshape(in1, -1)).reshape(-1, out_features, in2)
+    left = (a @ w.transpose(1, 0, 2).reshape(in1, out_features * in2)).reshape(
+        rows, out_features, in2
+    )
     out = np.einsum("nkj,nj->nk", left, b)
     if bias is not None:
         out += bias.data
 
     def backward(g):
-        g2 = g.reshape(-1, out_features)
+        g2 = g.reshape(rows, out_features)
         ga = gb = gw = None
         if input1.requires_grad:
             ga = np.einsum("nk,kij,nj->ni", g2, w, b, optimize=True).reshape(x1.shape)

@@ -29,7 +29,8 @@ def _lora_linear(x_t: Tensor, base: Linear, a_t: Tensor, b_t: Tensor, scaling: f
     x = float_data(x_t, "LoRALinear")
     w = base.weight.data
     in_features = w.shape[1]
-    x2 = x.reshape(-1, in_features)
+    rows = math.prod(x.shape[:-1])  # not -1: numpy cannot infer it when a size is 0
+    x2 = x.reshape(rows, in_features)
     out2 = x2 @ w.T
     if base.bias is not None:
         out2 += base.bias.data
@@ -45,7 +46,7 @@ def _lora_linear(x_t: Tensor, base: Linear, a_t: Tensor, b_t: Tensor, scaling: f
     parents = (x_t, base.weight, a_t, b_t) + ((base.bias,) if base.bias is not None else ())
 
     def backward(g):
-        g2 = g.reshape(-1, w.shape[0])
+        g2 = g.reshape(rows, w.shape[0])
         gs = g2 * x.dtype.type(scaling)
         gh = gs @ b  # (M, r)
         gb = gs.T @ h if b_t.requires_grad else None
