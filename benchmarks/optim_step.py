@@ -53,6 +53,8 @@ HYPERPARAMETERS = {
 }
 CLOSURE_BASED = {"lbfgs"}  # line-search optimizers do not have a fixed per-step traffic
 MATRIX_ONLY = {"muon"}  # refuses the benchmark's 1-D tensors; its cost is matmuls, not traffic
+# takes only the gradients of sparse embedding lookups; its traffic is the rows they touch
+SPARSE_ONLY = {"sparseadam"}
 TORCH_NAMES = {
     "sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "adagrad": "Adagrad",
     "rmsprop": "RMSprop", "nadam": "NAdam", "radam": "RAdam", "adamax": "Adamax",
@@ -363,7 +365,8 @@ def step_table(total: int, rounds: int, names: list[str] | None = None) -> None:
     """Print the per-optimizer table (see the module docstring)."""
     sizes = mixed_sizes(total)
     triad = Triad(total)
-    names = [n for n in (names or optim.available()) if n not in CLOSURE_BASED | MATRIX_ONLY]
+    skipped = CLOSURE_BASED | MATRIX_ONLY | SPARSE_ONLY
+    names = [n for n in (names or optim.available()) if n not in skipped]
     ours = {name: build(name, sizes) for name in names}
     torch_paths = {name: build_torch(name, sizes) for name in names}
     steps = {

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tinygrad_opt import Tensor, optim
+from tinygrad_opt.nn import functional as F
 from tinygrad_opt.optim import LBFGS, SGD, AdamW, Optimizer, hooks
 from tinygrad_opt.optim import optimizer as optimizer_module
 
@@ -342,14 +343,17 @@ def test_hook_registration_checks_its_arguments():
 def test_every_registered_optimizer_runs_step_hooks():
     for name in optim.available():
         x = Tensor(np.ones((1, 2) if name == "muon" else 2), requires_grad=True)  # 2-D only
+        if name == "sparseadam":  # takes only gradients of sparse lookups
+            x = Tensor(np.ones((3, 2)), requires_grad=True)
         opt = optim.create(name, [x], lr=0.01)
         calls = []
         opt.register_step_pre_hook(lambda o, a, k, calls=calls: calls.append("pre"))
         opt.register_step_post_hook(lambda o, a, k, calls=calls: calls.append("post"))
 
-        def closure(opt=opt, x=x):
+        def closure(opt=opt, x=x, name=name):
             opt.zero_grad()
-            loss = (x * x).sum()
+            y = F.embedding(np.array([0, 2]), x, sparse=True) if name == "sparseadam" else x
+            loss = (y * y).sum()
             loss.backward()
             return loss
 

@@ -83,9 +83,10 @@ def optim_rows(module, quick: bool, names: list[str] | None) -> list[list]:
     triad = module.Triad(total)
     closure_based = getattr(module, "CLOSURE_BASED", set())
     matrix_only = getattr(module, "MATRIX_ONLY", set())  # Muon: 2-D parameters only
+    sparse_only = getattr(module, "SPARSE_ONLY", set())  # SparseAdam: sparse lookups only
     rows = []
     for name in _pick(names, optim.available(), "optimizer"):
-        if name in closure_based or name in matrix_only:
+        if name in closure_based or name in matrix_only or name in sparse_only:
             continue
         optimizer = module.build(name, sizes)
         seconds, bandwidth = module.interleaved(optimizer.step, triad, repeats)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import sparse_rows
 from ..default_dtype import default_float
 from ..ops.indexing import scatter_add_rows
 from ..tensor import Tensor, mark_changed
@@ -43,10 +44,13 @@ def embedding(
     max_norm: float | None = None,
     norm_type: float = 2.0,
     scale_grad_by_freq: bool = False,
+    sparse: bool = False,
 ) -> Tensor:
     """weight[input]; the row at padding_idx receives no gradient. max_norm first rescales,
     in place, each looked-up row whose norm_type-norm exceeds it to that norm (as torch);
-    scale_grad_by_freq divides each row's gradient by how often the batch looks it up."""
+    scale_grad_by_freq divides each row's gradient by how often the batch looks it up.
+    `sparse=True`: the gradient is still a dense array, and the looked-up rows (padding_idx
+    left out) are recorded for `optim.SparseAdam` (see tinygrad_opt/sparse_rows.py)."""
     table = weight.data
     idx = _indices(input, table.shape[0], "embedding")
     if max_norm is not None and idx.size:
@@ -62,6 +66,11 @@ def embedding(
             grad /= np.maximum(counts, 1)[:, None].astype(table.dtype)
         if padding_idx is not None:
             grad[padding_idx] = 0
+        if sparse:
+            rows = idx.reshape(-1)
+            if padding_idx is not None:
+                rows = rows[rows != padding_idx]
+            sparse_rows.record(weight, rows)
         return (grad,)
 
     return Tensor.make(out, (weight,), backward)
@@ -69,8 +78,9 @@ def embedding(
 
 class Embedding(Module):
     """Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-    norm_type=2.0, scale_grad_by_freq=False): weight ~ N(0, 1), the padding row zero, as
-    torch.nn.Embedding (see `embedding` for max_norm and scale_grad_by_freq)."""
+    norm_type=2.0, scale_grad_by_freq=False, sparse=False): weight ~ N(0, 1), the padding row
+    zero, as torch.nn.Embedding (see `embedding` for max_norm, scale_grad_by_freq and
+    sparse)."""
 
     def __init__(
         self,
@@ -80,10 +90,12 @@ class Embedding(Module):
         max_norm: float | None = None,
         norm_type: float = 2.0,
         scale_grad_by_freq: bool = False,
+        sparse: bool = False,
         *,
         dtype=None,
     ) -> None:
         super().__init__()
+        self.sparse = bool(sparse)
         if max_norm is not None and not max_norm > 0:
             raise ValueError(f"Embedding: max_norm must be > 0 or None, got {max_norm}")
         self.max_norm = max_norm
@@ -117,6 +129,7 @@ class Embedding(Module):
             self.max_norm,
             self.norm_type,
             self.scale_grad_by_freq,
+            self.sparse,
         )
 
     @classmethod
@@ -128,6 +141,7 @@ class Embedding(Module):
         max_norm: float | None = None,
         norm_type: float = 2.0,
         scale_grad_by_freq: bool = False,
+        sparse: bool = False,
     ) -> Embedding:
         """An Embedding whose weight is a copy of the 2-D `embeddings` (its dtype kept),
         trainable unless `freeze`; the padding row keeps its given values, as torch."""
@@ -147,6 +161,7 @@ class Embedding(Module):
             max_norm,
             norm_type,
             scale_grad_by_freq,
+            sparse,
             dtype=data.dtype,
         )
         module.weight.data[...] = data
@@ -157,4 +172,6 @@ class Embedding(Module):
         padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         if self.max_norm is not None:
             padding += f", max_norm={self.max_norm}"
+        if self.sparse:
+            padding += ", sparse=True"
         return f"{self.num_embeddings}, {self.embedding_dim}{padding}"

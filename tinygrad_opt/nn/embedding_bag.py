@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from .. import sparse_rows
 from ..default_dtype import default_float
 from ..jit import kernel
 from ..tensor import Tensor
@@ -123,7 +124,8 @@ def embedding_bag(
     divides each row's gradient by its count in the mini-batch (not with mode 'max').
     Deviations: errors are ValueError/TypeError (torch raises RuntimeError or
     NotImplementedError for some); offsets must be non-decreasing; the gradient is dense
-    (`sparse` is accepted and ignored); scale_grad_by_freq divides by each row's own count,
+    (`sparse=True` records the looked-up rows for optim.SparseAdam, as `embedding` does; like
+    torch, mode 'max' refuses it); scale_grad_by_freq divides by each row's own count,
     as documented (torch 2.13's CPU kernel mixes up the counts of different rows).
     """
     if mode not in _MODES:
@@ -178,6 +180,8 @@ def embedding_bag(
             )
     if mode == "max" and scale_grad_by_freq:
         raise ValueError("embedding_bag: max mode does not support scale_grad_by_freq")
+    if mode == "max" and sparse:
+        raise ValueError("embedding_bag: max mode does not support sparse weights")
 
     flat = idx.reshape(-1)[:end]
     keep = np.ones(end, dtype=bool) if padding_idx is None else flat != padding_idx
@@ -222,6 +226,8 @@ def embedding_bag(
                     _bag_sum_backward(g_rows, rows, coef, bag_of.astype(np.int64), grad_w)
                 if scale_grad_by_freq:
                     grad_w /= np.maximum(np.bincount(rows, minlength=n), 1)[:, None]
+                if sparse:
+                    sparse_rows.record(weight, rows)
         if takes_psw and per_sample_weights.requires_grad:
             grad_psw = np.zeros(psw.size, dtype=psw.dtype)
             positions = np.flatnonzero(keep)

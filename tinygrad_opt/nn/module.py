@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import sparse_rows
 from ..default_dtype import default_float
 from ..devices import check_cpu, names_device
 from ..ops.utility import RemovableHandle
@@ -398,6 +399,7 @@ class Module:
         return self.to(np.float64)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        sparse_rows.clear(self.parameters(), set_to_none)
         for param in self.parameters():
             if param.grad is None:
                 continue

@@ -27,6 +27,7 @@ from .registry import available, create, register
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = [
     "Optimizer",
@@ -55,4 +56,5 @@ __all__ = [
     "Rprop",
     "ASGD",
     "Muon",
+    "SparseAdam",
 ]

@@ -69,6 +69,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import sparse_rows
 from ..grad_mode import enable_grad
 from ..ops.utility import RemovableHandle
 from ..tensor import Tensor
@@ -383,6 +384,7 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset gradients: to None (default), or to zeros in the flat buffer."""
         for buffer in self.flat_buffers():
+            sparse_rows.clear(buffer.params, set_to_none)
             if set_to_none:
                 for p in buffer.params:
                     p.grad = None
