@@ -6,7 +6,9 @@ from . import thread_pools  # noqa: F401  (must run before numpy and Numba load)
 # isort: on
 import numpy as _np
 
+from . import amp as amp
 from . import autograd as autograd
+from . import compiler as compiler
 from . import data as data
 from . import datasets as datasets
 from . import distributions as distributions
@@ -17,7 +19,9 @@ from . import nn as nn
 from . import optim as optim
 from . import train as train
 from . import utils as utils
-from .accelerators import accelerator, backends, cuda
+from .accelerators import accelerator, backends, cpu, cuda
+from .amp import autocast, is_autocast_available, is_autocast_enabled
+from .compiler import compile  # noqa: A004 - torch.compile
 from .default_dtype import get_default_dtype, set_default_dtype
 from .denormals import set_flush_denormal
 from .devices import device
@@ -466,7 +470,15 @@ __all__ = [
     # torch.cuda/backends/accelerator answers, torch.utils.data, default dtype, Generator, Size
     "accelerator",
     "backends",
+    "cpu",
     "cuda",
+    # torch.amp (a working GradScaler; autocast disables itself) and torch.compile (a no-op)
+    "amp",
+    "autocast",
+    "is_autocast_available",
+    "is_autocast_enabled",
+    "compile",
+    "compiler",
     "utils",
     "Generator",
     "Size",

@@ -9,6 +9,8 @@ attributes a script may set; nothing reads them.
 
 from __future__ import annotations
 
+from .amp import _DeviceAmp
+
 
 def _check_seed(who: str, seed) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -16,7 +18,10 @@ def _check_seed(who: str, seed) -> None:
 
 
 class _CUDA:
-    """`torch.cuda`: no CUDA devices here."""
+    """`torch.cuda`: no CUDA devices here. `cuda.amp` has the deprecated GradScaler and
+    autocast, which disable themselves as PyTorch's do without a GPU."""
+
+    amp = _DeviceAmp("cuda")
 
     @staticmethod
     def is_available() -> bool:
@@ -33,6 +38,28 @@ class _CUDA:
     @staticmethod
     def manual_seed_all(seed: int) -> None:
         _check_seed("cuda.manual_seed_all", seed)
+
+
+class _CPU:
+    """`torch.cpu`: the one device here; `cpu.amp` has the deprecated GradScaler and autocast."""
+
+    amp = _DeviceAmp("cpu")
+
+    @staticmethod
+    def is_available() -> bool:
+        return True
+
+    @staticmethod
+    def device_count() -> int:
+        return 1
+
+    @staticmethod
+    def current_device() -> str:
+        return "cpu"
+
+    @staticmethod
+    def synchronize(device=None) -> None:
+        """Nothing runs asynchronously here."""
 
 
 class _MPS:
@@ -83,6 +110,7 @@ class _Accelerator:
         return 0
 
 
+cpu = _CPU()
 cuda = _CUDA()
 backends = _Backends()
 accelerator = _Accelerator()

@@ -1,0 +1,68 @@
+"""`torch.compile` and `torch.compiler` for a framework without a graph compiler.
+
+There is nothing to compile: ops run eagerly on numpy and Numba kernels, which are
+compiled once each already. So `compile(model)` returns `model` itself (and, without a
+model, a decorator that returns the function), after checking its arguments as PyTorch
+does, so scripts that call it run unchanged. Unlike PyTorch, no `OptimizedModule` wraps the
+model: its state_dict keys have no `_orig_mod.` prefix (strip that prefix when loading a
+checkpoint PyTorch saved from a compiled model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+def compile(  # noqa: A001 - PyTorch's name
+    model: Callable | None = None,
+    *,
+    fullgraph: bool = False,
+    dynamic: bool | None = None,
+    backend: str | Callable | None = "inductor",
+    mode: str | None = None,
+    options: dict[str, Any] | None = None,
+    disable: bool = False,
+    **kwargs: Any,
+):
+    """`model` unchanged (or, with no model, a decorator returning its function unchanged);
+    see the module docstring. `mode` and `options` cannot both be given, as in PyTorch."""
+    if mode not in _MODES:
+        raise RuntimeError(f"compile: unrecognized mode={mode!r}; expected one of {_MODES[1:]}")
+    if mode is not None and options is not None:
+        raise RuntimeError(
+            "Either mode or options can be specified, but both can't be specified at the same time."
+        )
+    if backend is not None and not (isinstance(backend, str) or callable(backend)):
+        raise TypeError(f"compile: backend must be a name or a callable, got {backend!r}")
+    if model is None:
+        return lambda function: compile(
+            function, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+            options=options, disable=disable, **kwargs,
+        )  # fmt: skip
+    if not callable(model):
+        raise RuntimeError("Model must be callable")
+    return model
+
+
+def is_compiling() -> bool:
+    """False: nothing is ever being compiled here."""
+    return False
+
+
+is_dynamo_compiling = is_compiling
+
+
+def disable(fn: Callable | None = None, recursive: bool = True, *, reason: str | None = None):
+    """`fn` unchanged (a decorator when `fn` is None): there is no compiler to keep out."""
+    return (lambda function: function) if fn is None else fn
+
+
+def allow_in_graph(fn: Callable) -> Callable:
+    return fn
+
+
+def reset() -> None:
+    """Nothing cached by a compiler to clear."""
