@@ -117,6 +117,17 @@ def test_dense_gradients_raise_before_anything_changes():
     assert all(int(opt.state[p]["step"]) == 0 for p in (emb.weight, lin.weight, lin.bias))
 
 
+def test_a_tied_dense_use_of_the_weight_is_refused():
+    emb = nn.Embedding(5, 2, sparse=True)
+    opt = SparseAdam(emb.parameters())
+    logits = emb(np.array([1])) @ emb.weight.T  # the output layer shares the table (dense)
+    logits.sum().backward()
+    before = emb.weight.data.copy()
+    with pytest.raises(RuntimeError, match="does not support dense gradients"):
+        opt.step()
+    np.testing.assert_array_equal(emb.weight.data, before)
+
+
 def test_dense_embedding_gradient_raises():
     emb = nn.Embedding(5, 2)  # sparse=False: a dense gradient, as in PyTorch
     opt = SparseAdam(emb.parameters())
