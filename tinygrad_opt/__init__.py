@@ -17,6 +17,7 @@ from . import linalg as linalg
 from . import loss as loss
 from . import nn as nn
 from . import optim as optim
+from . import special as special
 from . import train as train
 from . import utils as utils
 from .accelerators import accelerator, backends, cpu, cuda
@@ -486,6 +487,7 @@ __all__ = [
     "set_default_dtype",
     "distributions",
     "func",
+    "special",
     # legacy typed constructors (tensor_types.py)
     "BoolTensor",
     "ByteTensor",

@@ -410,6 +410,7 @@ def pow(input, exponent) -> Tensor:  # noqa: A001,A002
 # polygamma (torch.polygamma(n, input)).
 from . import binary_extra as _binary_extra  # noqa: E402
 from . import bitwise as _bitwise  # noqa: E402
+from . import igamma as _igamma  # noqa: E402
 from . import in_place_math as _in_place_math  # noqa: E402
 from . import reshaping_extra as _reshaping_extra  # noqa: E402
 from . import tensor_queries as _tensor_queries  # noqa: E402
@@ -454,6 +455,8 @@ _MORE_FUNCTION_FORMS = {
     "bitwise_right_shift": _bitwise.bitwise_right_shift,
     "gcd": _bitwise.gcd,
     "lcm": _bitwise.lcm,
+    "igamma": _igamma.igamma,
+    "igammac": _igamma.igammac,
     "aminmax": _reshaping_extra.aminmax,
     "split_with_sizes": _reshaping_extra.split_with_sizes,
     "narrow_copy": _reshaping_extra.narrow_copy,

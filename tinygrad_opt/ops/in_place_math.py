@@ -188,8 +188,9 @@ METHODS.update(
 
 
 # ---- in-place forms of the ops of unary_special.py, binary_extra.py, bitwise.py,
-# reshaping_extra.py (addr) and products.py, and of the torch aliases multiply/subtract/divide
-from . import binary_extra, bitwise, products, reshaping_extra, unary_special  # noqa: E402
+# igamma.py, reshaping_extra.py (addr) and products.py, and of the torch aliases
+# multiply/subtract/divide
+from . import binary_extra, bitwise, igamma, products, reshaping_extra, unary_special  # noqa: E402
 from .utility import mul_, sub_  # noqa: E402
 
 
@@ -223,6 +224,8 @@ _MORE_OUT_OF_PLACE = {
     "bitwise_right_shift_": bitwise.bitwise_right_shift,
     "gcd_": bitwise.gcd,
     "lcm_": bitwise.lcm,
+    "igamma_": igamma.igamma,
+    "igammac_": igamma.igammac,
     "addr_": reshaping_extra.addr,
     "addmm_": products.addmm,
     "addmv_": products.addmv,
