@@ -2,9 +2,13 @@
 `ctx`, `grad()` (gradients returned, no `.grad` touched) and `backward()` (several outputs,
 `inputs=`). Also re-exports the grad-mode switches, as torch.autograd does.
 
+`create_graph=True` (in `grad`, `backward` and `Tensor.backward`) runs the backward with
+Tensor-level rules (higher_order.py), so the gradients have a graph and can be
+differentiated again; an op without such a rule raises NotImplementedError naming it.
+
 Deviations from PyTorch 2.13:
-- No higher-order gradients: the backward rules work on numpy arrays and record no graph,
-  so `create_graph=True` raises NotImplementedError.
+- With `create_graph=True`, only the ops listed by `higher_order.covered_ops()` can be
+  differentiated (custom Functions cannot); `.grad` then becomes a Tensor, as in torch.
 - `grad()` never touches a `.grad`, also not of a non-leaf after `retain_grad()` (PyTorch
   accumulates into those when their node runs); `backward(inputs=...)` accumulates only
   into the given inputs.
@@ -26,6 +30,7 @@ import weakref
 
 import numpy as np
 
+from . import higher_order
 from .grad_mode import GRAD_MODE, enable_grad, inference_mode, no_grad, set_grad_enabled
 from .tensor import (
     SlicedGrad,
@@ -48,10 +53,6 @@ __all__ = [
     "set_grad_enabled",
 ]
 
-_NO_HIGHER_ORDER = (
-    "create_graph=True is not supported: the backward rules work on numpy arrays and record "
-    "no graph, so gradients of gradients cannot be taken"
-)
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed): the first backward() or autograd.grad() freed "
@@ -485,12 +486,11 @@ def grad(
     and the inputs runs, with its hooks; that part is freed unless `retain_graph=True`
     (default None: False, torch: `create_graph`). An input the outputs do not depend on
     raises RuntimeError unless `allow_unused=True` (then None) or `materialize_grads=True`
-    (then zeros). `only_inputs` is ignored (deprecated in torch); `create_graph` and
-    `is_grads_batched` raise NotImplementedError."""
+    (then zeros). With `create_graph=True` the gradients are graph Tensors that can be
+    differentiated again, and `retain_graph` defaults to True, as torch. `only_inputs` is
+    ignored (deprecated in torch); `is_grads_batched` raises NotImplementedError."""
     del only_inputs
     op = "autograd.grad"
-    if create_graph:
-        raise NotImplementedError(f"{op}: {_NO_HIGHER_ORDER}")
     if is_grads_batched:
         raise NotImplementedError(f"{op}: is_grads_batched=True (vmap over grad_outputs) is "
                                   "not supported; call grad once per gradient")
@@ -506,11 +506,17 @@ def grad(
         keys, inputs = list(inputs), tuple(inputs.values())
     inputs = _inputs(op, inputs)
     outputs = _tensors(op, "outputs", outputs)
-    root = _root(outputs, _seeds(op, outputs, grad_outputs))
+    seeds = _seeds(op, outputs, grad_outputs)
+    root = _root(outputs, seeds)
     unused = _unreached(root, inputs)
     if unused and not allow_unused:
         _raise_unused(op, unused[0])
-    arrays = capture_gradients(root, inputs, retain_graph)
+    if create_graph:
+        retain = True if retain_graph is None else retain_graph
+        given = _graph_seeds(outputs, seeds, grad_outputs)
+        arrays = higher_order.walk(outputs, given, inputs, retain)
+    else:
+        arrays = capture_gradients(root, inputs, retain_graph)
     result = []
     for i, (t, g) in enumerate(zip(inputs, arrays)):
         if g is None:
@@ -518,9 +524,27 @@ def grad(
                 _raise_unused(op, i)
             zeros = Tensor(np.zeros_like(t.data), dtype=t.data.dtype)
             result.append(zeros if materialize_grads else None)
+        elif create_graph:
+            result.append(g)
         else:
             result.append(Tensor(np.array(g, dtype=t.data.dtype), dtype=t.data.dtype))
     return dict(zip(keys, result)) if keys is not None else tuple(result)
+
+
+def _graph_seeds(outputs, seeds: list[np.ndarray], given) -> list[Tensor]:
+    """The seeds as Tensors for create_graph: a Tensor given as an output's gradient is
+    used as it is (its graph is kept, so the result can be differentiated by it too)."""
+    if isinstance(given, (Tensor, np.ndarray)):
+        given = [given]
+    elif given is None:
+        given = [None] * len(outputs)
+    result = []
+    for out, seed, g in zip(outputs, seeds, given):
+        if isinstance(g, Tensor) and g.data.dtype == out.data.dtype:
+            result.append(g)
+        else:
+            result.append(Tensor(seed, dtype=out.data.dtype))
+    return result
 
 
 def _inputs(op: str, inputs) -> tuple[Tensor, ...]:
@@ -553,10 +577,9 @@ def backward(
     one-element tensors) into `.grad`, as torch.autograd.backward: of every leaf, or with
     `inputs` (a Tensor or a sequence of them, leaves or not) of those only. The graph is
     freed unless `retain_graph=True`; `grad_variables` is torch's deprecated name of
-    `grad_tensors`; `create_graph=True` raises NotImplementedError."""
+    `grad_tensors`. With `create_graph=True` each `.grad` becomes a graph Tensor (added to
+    out of place) that can be differentiated again, and `retain_graph` defaults to True."""
     op = "backward()"
-    if create_graph:
-        raise NotImplementedError(f"{op}: {_NO_HIGHER_ORDER}")
     if grad_variables is not None:
         if grad_tensors is not None:
             raise ValueError(f"{op}: pass grad_tensors only (grad_variables is its old name)")
@@ -566,7 +589,20 @@ def backward(
         raise ValueError(f"{op}: no tensors to differentiate")
     if inputs is not None:
         inputs = _inputs(op, inputs)
-    root = _root(tensors, _seeds(op, tensors, grad_tensors))
+    seeds = _seeds(op, tensors, grad_tensors)
+    root = _root(tensors, seeds)
+    if create_graph:
+        retain = True if retain_graph is None else retain_graph
+        given = _graph_seeds(tensors, seeds, grad_tensors)
+        if inputs is None:
+            higher_order.walk(tensors, given, None, retain)
+            return
+        unique = tuple({id(t): t for t in inputs}.values())
+        _unreached(root, unique)
+        for t, g in zip(unique, higher_order.walk(tensors, given, unique, retain)):
+            if g is not None:
+                higher_order.accumulate(t, g)
+        return
     if inputs is None:
         root.backward(retain_graph=retain_graph)
         return

@@ -290,9 +290,11 @@ class Tensor:
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (and retained non-leaves').
 
-        `retain_graph=None` means False (torch: the value of `create_graph`, which must be
-        False here: no higher-order graphs). With `inputs` (a Tensor or a sequence of them)
-        only those tensors' `.grad` receive gradient, as `tinygrad_opt.autograd.backward`."""
+        `retain_graph=None` means the value of `create_graph`, as torch. With
+        `create_graph=True` the gradients are computed with differentiable Tensor ops and
+        `.grad` becomes a Tensor with a graph (see tinygrad_opt/higher_order.py). With
+        `inputs` (a Tensor or a sequence of them) only those tensors' `.grad` receive
+        gradient, as `tinygrad_opt.autograd.backward`."""
         if inputs is not None or create_graph:
             from .autograd import backward  # imported here: autograd imports this module
 

@@ -97,6 +97,7 @@ def batch_norm(
         gb = sum_g.astype(bias.data.dtype) if want_b else None
         return _grads_for_parents(gx, weight, gw, bias, gb)
 
+    backward.eps = eps  # for create_graph's rule (higher_order_rules.py), exact
     parents = tuple(t for t in (input, weight, bias) if t is not None)
     return Tensor.make(out, parents, backward)
 
@@ -274,6 +275,7 @@ def layer_norm(
             gx = _standardize_rows_backward(gxhat, xhat, inv_std).reshape(x.shape)
         return _grads_for_parents(gx, weight, gw, bias, gb)
 
+    backward.eps = eps  # for create_graph's rule (higher_order_rules.py), exact
     parents = tuple(t for t in (input, weight, bias) if t is not None)
     return Tensor.make(out2.reshape(x.shape), parents, backward)
 

@@ -33,11 +33,14 @@ def _grads(parameters: Any) -> list[np.ndarray]:
     for p in parameters:
         if not isinstance(p, Tensor):
             raise TypeError(f"clip_grad: expected Tensors, got {type(p).__name__}")
-        if p.grad is None:
+        grad = p.grad
+        if grad is None:
             continue
-        if not isinstance(p.grad, np.ndarray):
-            raise TypeError(f"clip_grad: a .grad is {type(p.grad).__name__}, expected an ndarray")
-        grads.append(p.grad)
+        if isinstance(grad, Tensor):  # after backward(create_graph=True): scaled in place, as
+            grad = grad.data  # PyTorch's clipping does outside the graph
+        if not isinstance(grad, np.ndarray):
+            raise TypeError(f"clip_grad: a .grad is {type(grad).__name__}, expected an ndarray")
+        grads.append(grad)
     return grads
 
 
