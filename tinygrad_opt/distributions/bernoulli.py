@@ -8,11 +8,11 @@ import numpy as np
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import ProbsOrLogits, broadcast_params, softplus
 
 
-class Bernoulli(ProbsOrLogits, Distribution):
+class Bernoulli(ProbsOrLogits, ExponentialFamily):
     """P(1) = probs = sigmoid(logits); give exactly one of them (the other is derived, with
     probs clamped to [eps, 1 - eps] for logits). log_prob is -BCE with logits:
     x l - softplus(l); entropy softplus(l) - p l. No rsample (discrete)."""
@@ -71,3 +71,15 @@ class Bernoulli(ProbsOrLogits, Distribution):
         if expand:
             values = np.broadcast_to(values, (2,) + self.batch_shape).copy()
         return Tensor(values)
+
+    # exponential-family form: eta = logits, T(x) = x, h = 1, A = softplus(eta)
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.logits,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return softplus(x)
+
+    @property
+    def _mean_carrier_measure(self) -> float:
+        return 0.0

@@ -5,12 +5,12 @@ from __future__ import annotations
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma_sampler import standard_gamma
 from .utils import broadcast_params
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Density x^(a-1) (1-x)^(b-1) / B(a, b) with a = concentration1, b = concentration0.
     rsample draws g1 ~ Gamma(a), g0 ~ Gamma(b) and returns g1 / (g1 + g0), with gradients
     through both gamma draws (implicit reparameterisation, gamma_sampler.py)."""
@@ -68,3 +68,18 @@ class Beta(Distribution):
         a, b = self.concentration1, self.concentration0
         return (self._log_beta() - (a - 1) * a.digamma() - (b - 1) * b.digamma()
                 + (a + b - 2) * (a + b).digamma())
+
+    # exponential-family form: eta = (a, b), T(x) = (log x, log(1 - x)), h = 1 / (x (1 - x)),
+    # A = log B(a, b). torch has no carrier measure for Beta (its generic entropy raises);
+    # E[log h] = -E[log x] - E[log(1 - x)] is given here
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        return self.concentration1, self.concentration0
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return x.lgamma() + y.lgamma() - (x + y).lgamma()
+
+    @property
+    def _mean_carrier_measure(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        return 2 * (a + b).digamma() - a.digamma() - b.digamma()

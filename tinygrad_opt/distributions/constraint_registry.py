@@ -2,7 +2,9 @@
 a constrained space, as torch.distributions.constraint_registry (for optimising
 constrained parameters through an unconstrained one). `biject_to` gives bijections (for
 HMC-style log-density changes), `transform_to` any map onto the space (softmax for the
-simplex, LowerCholeskyTransform for Cholesky factors). Covers the constraint types of
+simplex, LowerCholeskyTransform for Cholesky factors, PositiveDefiniteTransform for
+positive-definite matrices); both give CorrCholeskyTransform for corr_cholesky and a
+Cat/StackTransform of the parts' transforms for cat/stack. Covers the constraint types of
 constraints.py; others raise NotImplementedError, as torch. `register` adds a factory.
 """
 
@@ -76,3 +78,19 @@ transform_to.register(constraints._Simplex, lambda c: t.SoftmaxTransform())
 transform_to.register(constraints._LowerCholesky, lambda c: t.LowerCholeskyTransform())
 
 __all__ = ["ConstraintRegistry", "biject_to", "transform_to"]
+
+
+def _cat(constraint, registry):
+    return t.CatTransform([registry(c) for c in constraint.cseq], constraint.dim,
+                          constraint.lengths)
+
+
+def _stack(constraint, registry):
+    return t.StackTransform([registry(c) for c in constraint.cseq], constraint.dim)
+
+
+for _registry in (biject_to, transform_to):
+    _registry.register(constraints._CorrCholesky, lambda c: t.CorrCholeskyTransform())
+    _registry.register(constraints._Cat, lambda c, r=_registry: _cat(c, r))
+    _registry.register(constraints._Stack, lambda c, r=_registry: _stack(c, r))
+transform_to.register(constraints._PositiveDefinite, lambda c: t.PositiveDefiniteTransform())

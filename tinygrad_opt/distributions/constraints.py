@@ -233,3 +233,96 @@ class _HalfOpenInterval(_Interval):
 
 half_open_interval = _HalfOpenInterval
 __all__.append("half_open_interval")
+
+
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: lower-triangular, positive diagonal,
+    each row of unit length within 10 n eps (torch's tolerance)."""
+
+    event_dim = 2
+
+    def check(self, value):
+        tol = 10 * value.shape[-1] * np.finfo(value.dtype if value.dtype.kind == "f"
+                                              else np.float64).eps
+        unit_rows = np.all(np.abs(np.linalg.norm(value, axis=-1) - 1) <= tol, axis=-1)
+        return lower_cholesky.check(value) & unit_rows
+
+
+def _check_dim(owner: str, dim, ndim: int) -> int:
+    if not -ndim <= dim < ndim:
+        raise ValueError(f"{owner}: dim {dim} is out of range for a value with {ndim} "
+                         "dimensions")
+    return dim % ndim
+
+
+class _Cat(Constraint):
+    """`cseq[i]` on the i-th slice (of length `lengths[i]`, default 1) along `dim`; the
+    per-slice results are concatenated along `dim`, as torch (so every constraint should
+    have event_dim 0 there, or the slices' results must still line up)."""
+
+    def __init__(self, cseq, dim: int = 0, lengths=None) -> None:
+        self.cseq = list(cseq)
+        if not self.cseq or not all(isinstance(c, Constraint) for c in self.cseq):
+            raise TypeError(f"cat: cseq must be a non-empty list of Constraints, got {cseq!r}")
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise ValueError(f"cat: {len(self.lengths)} lengths for {len(self.cseq)} constraints")
+        self.dim = dim
+
+    @property
+    def is_discrete(self) -> bool:
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        dim = _check_dim("cat", self.dim, value.ndim)
+        if value.shape[dim] != sum(self.lengths):
+            raise ValueError(f"cat: value has size {value.shape[dim]} along dim {self.dim}, "
+                             f"expected sum(lengths) = {sum(self.lengths)}")
+        bounds = np.cumsum([0] + self.lengths)
+        parts = [c.check(np.take(value, np.arange(lo, hi), axis=dim))
+                 for c, lo, hi in zip(self.cseq, bounds[:-1], bounds[1:])]
+        return np.concatenate(parts, axis=self.dim)
+
+    def __repr__(self) -> str:
+        return "Cat()"
+
+
+class _Stack(Constraint):
+    """`cseq[i]` on the i-th index along `dim`; the results are stacked along `dim`."""
+
+    def __init__(self, cseq, dim: int = 0) -> None:
+        self.cseq = list(cseq)
+        if not self.cseq or not all(isinstance(c, Constraint) for c in self.cseq):
+            raise TypeError(f"stack: cseq must be a non-empty list of Constraints, got {cseq!r}")
+        self.dim = dim
+
+    @property
+    def is_discrete(self) -> bool:
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:
+        dim = max(c.event_dim for c in self.cseq)
+        # a negative dim inside the events adds one event dimension (as torch)
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def check(self, value):
+        dim = _check_dim("stack", self.dim, value.ndim)
+        if value.shape[dim] != len(self.cseq):
+            raise ValueError(f"stack: value has size {value.shape[dim]} along dim {self.dim}, "
+                             f"expected {len(self.cseq)} (one per constraint)")
+        parts = [c.check(np.take(value, i, axis=dim)) for i, c in enumerate(self.cseq)]
+        return np.stack(parts, axis=self.dim)
+
+    def __repr__(self) -> str:
+        return "Stack()"
+
+
+corr_cholesky = _CorrCholesky()
+cat = _Cat
+stack = _Stack
+__all__ += ["cat", "corr_cholesky", "stack"]

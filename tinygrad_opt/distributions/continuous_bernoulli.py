@@ -11,11 +11,11 @@ from ..ops.select import where
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import ProbsOrLogits, broadcast_params, clamp_probs, softplus
 
 
-class ContinuousBernoulli(ProbsOrLogits, Distribution):
+class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     """Loaiza-Ganem & Cunningham (2019): density C(p) p^x (1 - p)^(1-x) on [0, 1], with
     C(p) = 2 atanh(1 - 2p) / (1 - 2p) (2 at p = 1/2). Near p = 1/2 (lims, default
     (0.499, 0.501)) the closed forms cancel, so C, the mean and the variance use their
@@ -68,7 +68,8 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
         dtype = np.result_type(self.probs.data.dtype, taylor.data.dtype)
         return where(Tensor(self._outside()), closed.astype(dtype), taylor)
 
-    def _log_normalizer(self) -> Tensor:
+    def _cont_bern_log_norm(self) -> Tensor:
+        """log C(p), the density's normalising constant."""
         p = self._cut_probs()
         below = p.data <= 0.5
         low_half = p.masked_fill(Tensor(~below), 0.0)
@@ -106,7 +107,7 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
     def log_prob(self, value) -> Tensor:
         value = self._maybe_validate(value)
         # -BCE with logits (x l - softplus(l)) plus log C
-        return value * self.logits - softplus(self.logits) + self._log_normalizer()
+        return value * self.logits - softplus(self.logits) + self._cont_bern_log_norm()
 
     def cdf(self, value) -> Tensor:
         value = self._maybe_validate(value)
@@ -128,4 +129,28 @@ class ContinuousBernoulli(ProbsOrLogits, Distribution):
     def entropy(self) -> Tensor:
         log_q = (-self.probs).log1p()
         log_p = self.probs.log()
-        return self.mean * (log_q - log_p) - self._log_normalizer() - log_q
+        return self.mean * (log_q - log_p) - self._cont_bern_log_norm() - log_q
+
+    # exponential-family form: eta = logits, T(x) = x, h = 1, A(l) = log((e^l - 1) / l), with
+    # its Taylor series l/2 + l^2/24 - l^4/2880 for |l| < 1e-2 (the closed form cancels there;
+    # the next term, l^6/181440, is below 1e-17)
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.logits,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        small = Tensor(np.abs(x.data) < 1e-2)
+        safe = x.masked_fill(small, 1.0)  # the closed form at a point where it is finite
+        positive = Tensor(safe.data > 0)
+        # log|e^l - 1| without overflow: l + log(1 - e^-l) for l > 0, log(1 - e^l) below; each
+        # branch sees only its own sign, so the other's gradient stays finite (0, not NaN)
+        pos, neg = safe.masked_fill(~positive, 1.0), safe.masked_fill(positive, -1.0)
+        log_gap = where(positive, pos + (-(-pos).expm1()).log(), (-neg.expm1()).log())
+        closed = log_gap - safe.abs().log()
+        x2 = x * x
+        taylor = 0.5 * x + x2 / 24.0 - x2 * x2 / 2880.0
+        return where(small, taylor, closed)
+
+    @property
+    def _mean_carrier_measure(self) -> float:
+        return 0.0

@@ -7,12 +7,12 @@ import numpy as np
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma_sampler import standard_gamma
 from .utils import as_param
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Density Gamma(a0) / prod Gamma(a_k) prod x_k^(a_k - 1), a = concentration along the
     last dimension (event_shape (K,)), a0 = sum a. rsample normalises independent
     Gamma(a_k, 1) draws, with gradients through each draw's implicit reparameterisation
@@ -81,3 +81,17 @@ class Dirichlet(Distribution):
         a0 = a.sum(dim=-1)
         return (a.lgamma().sum(dim=-1) - a0.lgamma() - (k - a0) * a0.digamma()
                 - ((a - 1) * a.digamma()).sum(dim=-1))
+
+    # exponential-family form: eta = a, T(x) = log x, h = 1 / prod x_k, A = sum lgamma(a_k) -
+    # lgamma(a0). torch has no carrier measure for Dirichlet; E[log h] = -sum E[log x_k]
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.concentration,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return x.lgamma().sum(dim=-1) - x.sum(dim=-1).lgamma()
+
+    @property
+    def _mean_carrier_measure(self) -> Tensor:
+        a = self.concentration
+        return a.shape[-1] * a.sum(dim=-1).digamma() - a.digamma().sum(dim=-1)

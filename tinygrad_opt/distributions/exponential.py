@@ -8,11 +8,11 @@ import numpy as np
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_params
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exp(rate): density rate exp(-rate x) on x >= 0. rsample is e / rate with e ~ Exp(1)."""
 
     arg_constraints = {"rate": constraints.positive}
@@ -61,3 +61,15 @@ class Exponential(Distribution):
 
     def entropy(self) -> Tensor:
         return 1.0 - self.rate.log()
+
+    # exponential-family form: eta = -rate, T(x) = x, h = 1, A = -log(-eta)
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (-self.rate,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return -(-x).log()
+
+    @property
+    def _mean_carrier_measure(self) -> float:
+        return 0.0

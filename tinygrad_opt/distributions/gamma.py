@@ -8,12 +8,12 @@ import numpy as np
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma_sampler import standard_gamma
 from .utils import broadcast_params
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Density rate^a x^(a-1) exp(-rate x) / Gamma(a), a = concentration. Draws come from
     numpy's standard gamma sampler, divided by rate and kept at least the dtype's smallest
     normal number (as torch). rsample's gradient reaches rate through x = g / rate and
@@ -62,3 +62,16 @@ class Gamma(Distribution):
     def entropy(self) -> Tensor:
         a = self.concentration
         return a - self.rate.log() + a.lgamma() + (1 - a) * a.digamma()
+
+    # exponential-family form: eta = (a - 1, -rate), T(x) = (log x, x), h = 1,
+    # A = lgamma(eta1 + 1) - (eta1 + 1) log(-eta2)
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        return self.concentration - 1, -self.rate
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return (x + 1).lgamma() - (x + 1) * (-y).log()
+
+    @property
+    def _mean_carrier_measure(self) -> float:
+        return 0.0

@@ -11,7 +11,10 @@ HalfNormal, HalfCauchy and LogNormal with their own family (Chi2 inherits Gamma'
 pairs torch registers among these families: Bernoulli-Poisson, Exponential/Gamma/Normal/
 Uniform-Gumbel and Gumbel-Normal (closed forms), and the pairs whose q misses part of p's
 support, +inf as torch: Gumbel-Beta/Exponential/Gamma/Uniform, Poisson-Bernoulli/Binomial.
-A pair without a registered rule raises NotImplementedError.
+Two members of one ExponentialFamily subclass with no closed form registered (Wishart)
+use the Bregman divergence of the log-normalizer (exp_family.py); different families raise
+NotImplementedError there, as torch. A pair without a registered rule raises
+NotImplementedError.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .categorical import Categorical
 from .cauchy import Cauchy
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily, inner_over_batch, log_normalizer_and_grad
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
@@ -313,3 +317,24 @@ for _q in (Beta, Exponential, Gamma, Uniform):
     register_kl(Gumbel, _q)(lambda p, q: _infinite_like(p, q, p.loc))
 for _q in (Bernoulli, Binomial):
     register_kl(Poisson, _q)(lambda p, q: _infinite_like(p, q, p.rate))
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p: ExponentialFamily, q: ExponentialFamily) -> Tensor:
+    """A(eta_q) - A(eta_p) - <eta_q - eta_p, grad A(eta_p)>: differentiable in q's
+    parameters; p's enter through detached values (as torch, which detaches them too).
+    Deviation: the inner product is summed over each natural parameter's own event
+    dimensions (torch 2.13 sums len(event_shape) dimensions of every one, which for a
+    batched Wishart adds the df terms of the whole batch together)."""
+    if type(p) is not type(q):
+        raise NotImplementedError(
+            "kl_divergence: the Bregman divergence needs two members of one exponential family, "
+            f"got {type(p).__name__} and {type(q).__name__}"
+        )
+    etas_p, log_norm_p, grads = log_normalizer_and_grad(p)
+    etas_q = q._natural_params
+    batch_ndim = len(np.broadcast_shapes(p.batch_shape, q.batch_shape))
+    result = q._log_normalizer(*etas_q) - log_norm_p
+    for eta_p, eta_q, g in zip(etas_p, etas_q, grads):
+        result = result - inner_over_batch(eta_q - eta_p, g, batch_ndim)
+    return result

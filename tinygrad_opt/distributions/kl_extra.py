@@ -83,7 +83,7 @@ def _expected_log_gamma(p, q: Gamma) -> Tensor:
 
 def _expected_log_cb(p, q: ContinuousBernoulli) -> Tensor:
     # log q(x) = x logit(q) + log(1 - q) + log C(q)
-    return p.mean * q.logits + (-q.probs).log1p() + q._log_normalizer()
+    return p.mean * q.logits + (-q.probs).log1p() + q._cont_bern_log_norm()
 
 
 def _cross(p, expected_log_q: Tensor) -> Tensor:

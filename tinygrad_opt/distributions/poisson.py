@@ -5,11 +5,11 @@ from __future__ import annotations
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_params
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """P(k) = rate^k exp(-rate) / k! on k = 0, 1, ...; log_prob is k log(rate) - rate -
     lgamma(k + 1) (0 log 0 = 0, so rate 0 is allowed). Samples come from numpy's Poisson
     sampler, as floats of the parameter's dtype (as torch). No rsample, no entropy (as
@@ -46,3 +46,12 @@ class Poisson(Distribution):
     def log_prob(self, value) -> Tensor:
         value = self._maybe_validate(value)
         return value.xlogy(self.rate) - self.rate - (value + 1).lgamma()
+
+    # exponential-family form: eta = log rate, T(k) = k, h = 1 / k!, A = exp(eta); E[log k!]
+    # has no closed form, so there is no carrier measure and no generic entropy (as torch)
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return x.exp()

@@ -764,3 +764,11 @@ __all__ = [
     "Transform",
     "identity_transform",
 ]
+
+# torch keeps these in its transforms module too; they live in their own files and are
+# imported here last, after Transform and LowerCholeskyTransform exist
+from .matrix_transforms import CorrCholeskyTransform, PositiveDefiniteTransform  # noqa: E402
+from .structured_transforms import CatTransform, StackTransform  # noqa: E402
+
+__all__ += ["CatTransform", "CorrCholeskyTransform", "PositiveDefiniteTransform",
+            "StackTransform"]
