@@ -27,6 +27,13 @@ from .default_dtype import get_default_dtype, set_default_dtype
 from .denormals import set_flush_denormal
 from .devices import device
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .memory_formats import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from .ops import (
     arange,
     cat,
@@ -218,6 +225,7 @@ from .ops.functions import (
     vdot,
     xlogy,
 )
+from .ops.householder import geqrf
 from .ops.utility import is_tensor, numel
 from .pytorch_checkpoint import load_pytorch as load_pytorch
 from .pytorch_checkpoint import save_pytorch as save_pytorch
@@ -498,6 +506,12 @@ __all__ = [
     "IntTensor",
     "LongTensor",
     "ShortTensor",
+    "geqrf",
+    "channels_last",
+    "channels_last_3d",
+    "contiguous_format",
+    "preserve_format",
+    "memory_format",
 ]
 
 # dtypes under PyTorch's names, as numpy dtypes: `x.to(tg.float64)`, `zeros(3, dtype=tg.long)`.

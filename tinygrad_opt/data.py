@@ -72,6 +72,7 @@ from .dataset import Dataset as Dataset
 from .dataset import IterableDataset as IterableDataset
 from .dataset import Subset as Subset
 from .dataset import random_split as random_split
+from .distributed_sampler import DistributedSampler as DistributedSampler
 from .samplers import BatchSampler as BatchSampler
 from .samplers import RandomSampler as RandomSampler
 from .samplers import Sampler as Sampler

@@ -11,7 +11,10 @@ from .ops.decompositions import eigh, eigvalsh, matrix_rank, qr, svd, svdvals
 from .ops.determinant import det, inverse, slogdet
 from .ops.determinant import inverse as _inverse
 from .ops.diagonal import diagonal as _diagonal
-from .ops.lu import inv_ex, lu_factor, lu_factor_ex, lu_solve
+from .ops.householder import householder_product
+from .ops.linalg import matmul as _matmul
+from .ops.linalg_error import LinAlgError
+from .ops.lu import inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex
 from .ops.matrix_exp import matrix_exp
 from .ops.norms import matrix_norm, norm, vector_norm
 from .ops.products import cross as _cross
@@ -27,6 +30,8 @@ __all__ = [
     "cholesky_ex", "cond", "diagonal", "eigh", "eigvalsh", "lstsq", "matrix_exp",
     "matrix_power", "matrix_rank", "multi_dot", "pinv", "qr", "solve", "svd", "svdvals",
     "vecdot", "inv_ex", "lu_factor", "lu_factor_ex", "lu_solve",
+    "LinAlgError", "eig", "eigvals", "householder_product", "lu", "matmul", "solve_ex",
+    "tensorinv", "tensorsolve",
 ]
 
 
@@ -129,7 +134,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
             sign, logdet = np.linalg.slogdet(sym[..., :k, :k])
         info = np.where((sign <= 0) | np.isnan(logdet), k, info).astype(np.int32)
     if check_errors and info.any():
-        raise ValueError(f"cholesky_ex: the leading minor of order {int(info.max())} is not "
+        raise LinAlgError(f"cholesky_ex: the leading minor of order {int(info.max())} is not "
                          "positive (the input is not positive definite)")
     ok_mask = np.broadcast_to((info == 0)[..., None, None], a.shape)
     ok = ok_mask.astype(a.dtype)
@@ -137,3 +142,68 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     # masked_fill, not a product: NaN * 0 would leave NaN in a failed matrix's place
     safe = A.masked_fill(Tensor(~ok_mask), 0.0) + Tensor((1 - ok) * eye)
     return CholeskyExResult(cholesky(safe, upper=upper) * Tensor(ok), Tensor(info))
+
+
+def matmul(input: Tensor, other) -> Tensor:  # noqa: A002 - torch's name
+    """torch.linalg.matmul: an alias of Tensor.matmul (`@`)."""
+    return _matmul(input, other)
+
+
+def _prod(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
+    """The inverse of A for tensordot over its first `ind` dimensions: A viewed as a
+    prod(shape[:ind]) x prod(shape[ind:]) matrix (which must be square) is inverted and
+    given the shape shape[ind:] + shape[:ind]. A singular A raises LinAlgError."""
+    if isinstance(ind, bool) or not isinstance(ind, int) or ind <= 0:
+        raise ValueError(f"tensorinv: ind must be a positive integer, got {ind!r}")
+    shape = tuple(A.shape)
+    if ind > len(shape):
+        raise ValueError(f"tensorinv: ind={ind} exceeds A's {len(shape)} dimensions")
+    rows, cols = _prod(shape[:ind]), _prod(shape[ind:])
+    if rows != cols:
+        raise ValueError(f"tensorinv: prod(A.shape[:ind]) must equal prod(A.shape[ind:]), got "
+                         f"{rows} != {cols} for shape {shape} and ind={ind}")
+    return _inverse(A.reshape(rows, cols)).reshape(*(shape[ind:] + shape[:ind]))
+
+
+def tensorsolve(A: Tensor, B, dims=None) -> Tensor:  # noqa: N803
+    """X with tensordot(A, X, X.ndim) = B: the dimensions `dims` of A (if given) are first
+    moved to the end, then A is viewed as a prod(B.shape) x prod(A.shape[B.ndim:]) matrix
+    (which must be square) and solved against B flattened; X has shape A.shape[B.ndim:].
+    A singular A raises LinAlgError."""
+    B = B if isinstance(B, Tensor) else Tensor(B)
+    if dims is not None:
+        dims = [dims] if isinstance(dims, int) else list(dims)
+        for d in dims:
+            if not -A.ndim <= d < A.ndim:
+                raise ValueError(f"tensorsolve: dim {d} is out of range for A with {A.ndim} "
+                                 "dimensions")
+        moved = [d % A.ndim for d in dims]
+        if len(set(moved)) != len(moved):
+            raise ValueError(f"tensorsolve: dims {tuple(dims)} repeat a dimension")
+        A = A.permute(*([d for d in range(A.ndim) if d not in moved] + moved))
+    shape = tuple(A.shape)
+    rows, cols = _prod(B.shape), _prod(shape[B.ndim:])
+    if B.ndim > len(shape) or rows != _prod(shape[:B.ndim]) or rows != cols:
+        raise ValueError(f"tensorsolve: A of shape {shape} must be B.shape + X.shape with "
+                         f"prod(B.shape) = prod(X.shape); B has shape {tuple(B.shape)}")
+    x = solve(A.reshape(rows, cols), B.reshape(rows))
+    return x.reshape(*shape[B.ndim:])
+
+
+def eig(A: Tensor):  # noqa: N803
+    """Not provided: general eigenvectors are complex and tinygrad_opt has no complex
+    tensors. Raises NotImplementedError; use eigh for symmetric matrices."""
+    raise NotImplementedError("linalg.eig: eigenvalues of a general matrix are complex and "
+                              "complex tensors are not supported; for a symmetric matrix use "
+                              "linalg.eigh")
+
+
+def eigvals(A: Tensor):  # noqa: N803
+    """Not provided (complex output); raises NotImplementedError, pointing to eigvalsh."""
+    raise NotImplementedError("linalg.eigvals: eigenvalues of a general matrix are complex and "
+                              "complex tensors are not supported; for a symmetric matrix use "
+                              "linalg.eigvalsh")

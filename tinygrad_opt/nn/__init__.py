@@ -63,6 +63,8 @@ from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .recurrent import RNNBase, RNNCellBase
 from .attention import MultiheadAttention
 from .adaptive_softmax import AdaptiveLogSoftmaxWithLoss
+from .linear_cross_entropy import LinearCrossEntropyLoss, LinearCrossEntropyOptions
+from .data_parallel import DataParallel
 from .transformer import (
     Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
     TransformerEncoderLayer,
@@ -115,6 +117,7 @@ __all__ = [
     "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
     "TransformerDecoderLayer",
     "AdaptiveLogSoftmaxWithLoss",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "DataParallel",
     *_LOSS_CLASSES,
     "functional", "init", "lora", "utils",
 ]

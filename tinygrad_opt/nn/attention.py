@@ -60,6 +60,37 @@ def _mask_data(mask, name: str, who: str) -> np.ndarray:
     return data
 
 
+def _merge_masks(attn_mask, key_padding_mask, batched, N, H, L, S, dtype, who):
+    """attn_mask ((L, S) or (N * H, L, S); (H, L, S) unbatched) and key_padding_mask ((N, S);
+    (S,) unbatched), True = masked, merged into one additive (N or 1, H or 1, L, S) numpy
+    array, or None (shared by MultiheadAttention and multi_head_attention_forward)."""
+    bias = None
+    if attn_mask is not None:
+        data = _mask_data(attn_mask, "attn_mask", who)
+        heads_shape = (N * H, L, S) if batched else (H, L, S)
+        if data.shape == (L, S):
+            data = data.reshape(1, 1, L, S)
+        elif data.shape == heads_shape:
+            data = data.reshape(N, H, L, S)
+        else:
+            raise ValueError(
+                f"{who}: attn_mask should have shape {(L, S)} or {heads_shape}, got "
+                f"{data.shape}"
+            )
+        bias = _additive(data, True, dtype)
+    if key_padding_mask is not None:
+        data = _mask_data(key_padding_mask, "key_padding_mask", who)
+        want = (N, S) if batched else (S,)
+        if data.shape != want:
+            raise ValueError(
+                f"{who}: expected key_padding_mask of shape {want}, got {data.shape}"
+            )
+        data = data.reshape(N, 1, 1, S)
+        pad = _additive(data, True, dtype)
+        bias = pad if bias is None else bias + pad
+    return bias
+
+
 def _attend(q: Tensor, k: Tensor, v: Tensor, bias, scale: float, dropout_p: float, safe: bool):
     """(softmax(q k^T * scale + bias) v, weights). `bias` is None, a numpy array or a Tensor
     broadcasting to the scores; with `safe`, rows whose bias is -inf throughout give zero
@@ -365,35 +396,8 @@ class MultiheadAttention(Module):
         return out, (weights if batched else weights.squeeze(0))
 
     def _mask(self, attn_mask, key_padding_mask, batched, N, L, S, dtype):
-        """attn_mask and key_padding_mask merged into one additive (N or 1, H or 1, L, S)
-        numpy array, or None."""
-        who = "MultiheadAttention"
-        H = self.num_heads
-        bias = None
-        if attn_mask is not None:
-            data = _mask_data(attn_mask, "attn_mask", who)
-            heads_shape = (N * H, L, S) if batched else (H, L, S)
-            if data.shape == (L, S):
-                data = data.reshape(1, 1, L, S)
-            elif data.shape == heads_shape:
-                data = data.reshape(N, H, L, S)
-            else:
-                raise ValueError(
-                    f"{who}: attn_mask should have shape {(L, S)} or {heads_shape}, got "
-                    f"{data.shape}"
-                )
-            bias = _additive(data, True, dtype)
-        if key_padding_mask is not None:
-            data = _mask_data(key_padding_mask, "key_padding_mask", who)
-            want = (N, S) if batched else (S,)
-            if data.shape != want:
-                raise ValueError(
-                    f"{who}: expected key_padding_mask of shape {want}, got {data.shape}"
-                )
-            data = data.reshape(N, 1, 1, S)
-            pad = _additive(data, True, dtype)
-            bias = pad if bias is None else bias + pad
-        return bias
+        return _merge_masks(attn_mask, key_padding_mask, batched, N, self.num_heads, L, S,
+                            dtype, "MultiheadAttention")
 
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}"

@@ -44,6 +44,11 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     return blocks.transpose(1, 2).reshape(n, channels, *rest)
 
 
+def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002 - torch's name
+    """torch's name for its channel_shuffle kernel: the same function."""
+    return channel_shuffle(input, groups)
+
+
 class ChannelShuffle(Module):
     """ChannelShuffle(groups) as torch.nn.ChannelShuffle."""
 

@@ -40,7 +40,7 @@ from .fractional_max_pool import (
     fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
     fractional_max_pool3d_with_indices,
 )
-from .channel_shuffle import channel_shuffle
+from .channel_shuffle import channel_shuffle, native_channel_shuffle
 from .upsampling import interpolate, upsample, upsample_bilinear, upsample_nearest
 from .pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from .grid_sample import affine_grid, grid_sample
@@ -55,6 +55,8 @@ from .dropout_extra import alpha_dropout, dropout1d, dropout3d, feature_alpha_dr
 from .distance import cosine_similarity, normalize, pairwise_distance, pdist
 # attention
 from .attention import scaled_dot_product_attention
+from .linear_cross_entropy import linear_cross_entropy
+from .multi_head_attention_forward import multi_head_attention_forward
 
 # Loss functions live in tinygrad_opt.loss (which imports nn); they are looked up lazily so
 # either package may be imported first.
@@ -93,6 +95,7 @@ __all__ = [
     "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
     "cosine_similarity", "normalize", "pairwise_distance", "pdist",
     "scaled_dot_product_attention",
+    "linear_cross_entropy", "multi_head_attention_forward", "native_channel_shuffle",
     *_LOSSES,
 ]
 

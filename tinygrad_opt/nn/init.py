@@ -10,6 +10,7 @@ receptive field is the product of the dimensions after the first two.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -279,3 +280,32 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
     order = rng.random(array.shape).argsort(axis=0)
     values[order[:zeros], np.arange(cols)] = 0
     return _fill(tensor, values)
+
+
+def _deprecated_alias(fill):
+    """The old name without the trailing underscore: warns (FutureWarning, as torch) and
+    calls the in-place initialiser with the same arguments."""
+    old = fill.__name__[:-1]
+
+    def alias(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{fill.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return fill(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old
+    alias.__doc__ = f"Deprecated: use `nn.init.{fill.__name__}`."
+    return alias
+
+
+# torch's deprecated spellings, kept for old code
+uniform = _deprecated_alias(uniform_)
+normal = _deprecated_alias(normal_)
+constant = _deprecated_alias(constant_)
+eye = _deprecated_alias(eye_)
+dirac = _deprecated_alias(dirac_)
+xavier_uniform = _deprecated_alias(xavier_uniform_)
+xavier_normal = _deprecated_alias(xavier_normal_)
+kaiming_uniform = _deprecated_alias(kaiming_uniform_)
+kaiming_normal = _deprecated_alias(kaiming_normal_)
+orthogonal = _deprecated_alias(orthogonal_)
+sparse = _deprecated_alias(sparse_)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .linalg_error import LinAlgError
 
 
 def _float_matrix(op: str, name: str, x: Tensor) -> np.ndarray:
@@ -35,8 +36,8 @@ def _phi(m: np.ndarray) -> np.ndarray:
 def cholesky(x: Tensor, *, upper: bool = False) -> Tensor:
     """Lower factor L with A = L L^T of each symmetric positive-definite matrix (or the upper
     factor L^T when `upper=True`). Only one triangle is read, as torch: the lower one, or the
-    upper one with `upper=True`. A matrix that is not positive definite raises ValueError
-    (torch raises its LinAlgError, a RuntimeError)."""
+    upper one with `upper=True`. A matrix that is not positive definite raises LinAlgError
+    (a ValueError here; torch's is a RuntimeError)."""
     a = _float_matrix("cholesky", "input", x)
     if a.shape[-1] != a.shape[-2]:
         raise ValueError(f"cholesky: input must be square matrices (*, n, n), got {a.shape}")
@@ -44,7 +45,7 @@ def cholesky(x: Tensor, *, upper: bool = False) -> Tensor:
         # numpy reads the lower triangle; A's upper triangle is the lower one of A^T
         low = np.linalg.cholesky(np.swapaxes(a, -1, -2) if upper else a)
     except np.linalg.LinAlgError:
-        raise ValueError(
+        raise LinAlgError(
             "cholesky: the input is not positive definite (a leading minor is not positive)"
         ) from None
     low = low.astype(a.dtype, copy=False)
@@ -100,7 +101,7 @@ def solve_triangular(A: Tensor, B, *, upper: bool, left: bool = True,  # noqa: N
         try:
             sol = np.linalg.solve(lhs, rhs)
         except np.linalg.LinAlgError:
-            raise ValueError("solve_triangular: A is singular (a zero on its diagonal)") from None
+            raise LinAlgError("solve_triangular: A is singular (a zero on its diagonal)") from None
     out = sol if left else np.swapaxes(sol, -1, -2)
 
     def backward(g):

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..tensor import Tensor
+from .linalg_error import LinAlgError
 
 
 class SignLogAbsDet(NamedTuple):
@@ -82,13 +83,13 @@ def logdet(x: Tensor) -> Tensor:
 
 
 def inverse(x: Tensor) -> Tensor:
-    """Inverse of each matrix; a singular one raises ValueError (torch raises its
-    LinAlgError, a RuntimeError). Gradient -inv^T g inv^T."""
+    """Inverse of each matrix; a singular one raises LinAlgError (a ValueError here;
+    torch's is a RuntimeError). Gradient -inv^T g inv^T."""
     a = _square("inverse", x)
     try:
         out = np.linalg.inv(a)
     except np.linalg.LinAlgError:
-        raise ValueError(
+        raise LinAlgError(
             "inverse: the input matrix is singular (not invertible); torch.linalg.pinv-style "
             "pseudo-inverses are not provided"
         ) from None

@@ -1,12 +1,14 @@
 """LU factorisation with partial pivoting over the last two dimensions (batched):
-torch.linalg.lu_factor, lu_solve and inv_ex, with gradients.
+torch.linalg.lu (square or rectangular), lu_factor, lu_solve, solve_ex and inv_ex, with
+gradients.
 
 numpy has no LU, so `_lu` is the textbook right-looking elimination (Golub & Van Loan,
 Algorithm 3.4.1) run for the whole batch at once, one column per step; pivots are LAPACK's
 1-based row interchanges (the first largest |entry|, as idamax). A zero pivot leaves its
 column unscaled, as LAPACK's getf2. Backward of A = P L U (square, Murray 2016 §3 /
 Giles 2008): gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T, with gL and gU the strict
-lower and upper parts of the packed gradient. lu_solve is a composition of triangular
+lower and upper parts of the packed gradient; `_lu_backward` extends it to wide and tall
+matrices. lu_solve is a composition of triangular
 solves, so its gradient (for LU and B) follows from theirs.
 """
 
@@ -18,20 +20,23 @@ import numpy as np
 
 from ..tensor import Tensor
 from .cholesky import solve_triangular
-from .solve import _mT, _square
+from .linalg_error import LinAlgError
+from .solve import _matrix, _mT, _square
 
 
 def _lu(a: np.ndarray):
-    """(packed LU, 1-based pivots int32, permutation with P^T A = A[perm] = L U)."""
-    n = a.shape[-1]
+    """(packed LU, 1-based pivots int32, permutation with P^T A = A[perm] = L U) of (*, m, n)
+    matrices; min(m, n) elimination steps, so L is m x k and U is k x n, k = min(m, n)."""
+    m, n = a.shape[-2:]
+    k_max = min(m, n)
     batch = a.shape[:-2]
     # the batch size spelled out: reshape cannot infer -1 for 0 x 0 matrices
-    lu = a.reshape((int(np.prod(batch, dtype=np.int64)), n, n)).copy()
+    lu = a.reshape((int(np.prod(batch, dtype=np.int64)), m, n)).copy()
     count = lu.shape[0]
     rows = np.arange(count)
-    perm = np.broadcast_to(np.arange(n), (count, n)).copy()
-    piv = np.zeros((count, n), np.int32)
-    for k in range(n):  # one column per step, the whole batch at once
+    perm = np.broadcast_to(np.arange(m), (count, m)).copy()
+    piv = np.zeros((count, k_max), np.int32)
+    for k in range(k_max):  # one column per step, the whole batch at once
         p = k + np.argmax(np.abs(lu[:, k:, k]), axis=-1)
         piv[:, k] = p + 1
         top = lu[rows, k].copy()
@@ -43,13 +48,57 @@ def _lu(a: np.ndarray):
         pivot = lu[:, k, k]
         lu[:, k + 1:, k] /= np.where(pivot == 0, 1, pivot)[:, None]
         lu[:, k + 1:, k + 1:] -= lu[:, k + 1:, k, None] * lu[:, k, None, k + 1:]
-    return lu.reshape(a.shape), piv.reshape(batch + (n,)), perm.reshape(batch + (n,))
+    return lu.reshape(a.shape), piv.reshape(batch + (k_max,)), perm.reshape(batch + (m,))
 
 
 def _unpack(lu: np.ndarray):
-    n = lu.shape[-1]
-    low = np.tril(lu, -1) + np.eye(n, dtype=lu.dtype)
-    return low, np.triu(lu)
+    """(L, U): L unit lower m x k, U upper k x n, k = min(m, n)."""
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    low = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=lu.dtype)
+    return low, np.triu(lu[..., :k, :])
+
+
+def _square_lu_backward(low, up, gl, gu):
+    """gA of A = L U (square, no pivoting) from the gradients of L's strict lower and U's
+    upper part."""
+    inner = np.tril(_mT(low) @ np.tril(gl, -1), -1) + np.triu(np.triu(gu) @ _mT(up))
+    # L^-T inner U^-T by two triangular solves (numpy's general solve on triangles)
+    left = np.linalg.solve(_mT(low), inner)
+    return _mT(np.linalg.solve(up, _mT(left)))
+
+
+def _lu_backward(low, up, perm, g):
+    """gA of the packed factor of A = P L U from its gradient g (m x n). A wide A = L [U1 U2]
+    has U2 = L^-1 A2 (so gA2 = L^-T gU2 and gL gains -gA2 U2^T); a tall A = [L1; L2] U has
+    L2 = A2 U^-1 (so gA2 = gL2 U^-T and gU gains -L2^T gA2); the square block then takes the
+    square rule."""
+    m, n = g.shape[-2:]
+    k = min(m, n)
+    gl, gu = np.tril(g[..., :, :k], -1), np.triu(g[..., :k, :])
+    if m < n:
+        g2 = np.linalg.solve(_mT(low), gu[..., :, m:])
+        g1 = _square_lu_backward(low, up[..., :, :m], gl - g2 @ _mT(up[..., :, m:]),
+                                 gu[..., :, :m])
+        plu = np.concatenate([g1, g2], axis=-1)
+    elif m > n:
+        g2 = _mT(np.linalg.solve(up, _mT(gl[..., n:, :])))
+        g1 = _square_lu_backward(low[..., :n, :], up, gl[..., :n, :],
+                                 gu - _mT(low[..., n:, :]) @ g2)
+        plu = np.concatenate([g1, g2], axis=-2)
+    else:
+        plu = _square_lu_backward(low, up, gl, gu)
+    # undo the row permutation: gA[perm] = plu
+    out = np.empty_like(plu)
+    np.put_along_axis(out, np.broadcast_to(perm[..., :, None], plu.shape), plu, axis=-2)
+    return out
+
+
+def _packed(A: Tensor, a: np.ndarray):  # noqa: N803
+    """(packed LU Tensor with its gradient, pivots, perm) of the array a of A."""
+    lu, piv, perm = _lu(a)
+    low, up = _unpack(lu)
+    return Tensor.make(lu, (A,), lambda g: (_lu_backward(low, up, perm, g),)), piv, perm
 
 
 class LUFactorResult(NamedTuple):
@@ -77,13 +126,13 @@ def _zero_pivot_info(lu: np.ndarray) -> np.ndarray:
 
 def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:  # noqa: N803 - torch's name
     """Packed LU factors (L's unit diagonal implied) and LAPACK's 1-based pivots (int32) of
-    square matrices; a zero pivot (a singular matrix) raises ValueError, as torch (which
-    raises a RuntimeError). Deviation: rectangular A is refused (torch factors it), and so is
+    square matrices; a zero pivot (a singular matrix) raises LinAlgError (a ValueError; torch's
+    is a RuntimeError). Deviation: rectangular A is refused (torch factors it), and so is
     pivot=False (CUDA-only in torch)."""
     lu, piv, info = lu_factor_ex(A, pivot=pivot)
     if info.data.any():
         k = int(info.data.max())
-        raise ValueError(f"lu_factor: U[{k},{k}] is zero (the matrix is singular); "
+        raise LinAlgError(f"lu_factor: U[{k},{k}] is zero (the matrix is singular); "
                          "lu_factor_ex factors it without raising")
     return LUFactorResult(lu, piv)
 
@@ -95,24 +144,39 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True,  # noqa: N803 - torch's name
     if not pivot:
         raise ValueError("lu_factor: pivot=False is not supported (CUDA-only in PyTorch)")
     a = _square("lu_factor", "A", A)
-    lu, piv, perm = _lu(a)
-    info = _zero_pivot_info(lu)
+    packed, piv, _ = _packed(A, a)
+    info = _zero_pivot_info(packed.data)
     if check_errors and info.any():
-        raise ValueError(f"lu_factor_ex: U[{int(info.max())},{int(info.max())}] is zero "
-                         "(the matrix is singular)")
-    low, up = _unpack(lu)
+        raise LinAlgError(f"lu_factor_ex: U[{int(info.max())},{int(info.max())}] is zero "
+                          "(the matrix is singular)")
+    return LUFactorExResult(packed, Tensor(piv), Tensor(info))
 
-    def backward(g):
-        inner = np.tril(_mT(low) @ np.tril(g, -1), -1) + np.triu(np.triu(g) @ _mT(up))
-        # L^-T inner U^-T by two triangular solves (numpy's general solve on triangles)
-        left = np.linalg.solve(_mT(low), inner)
-        plu = _mT(np.linalg.solve(up, _mT(left)))
-        # undo the row permutation: gA[perm] = plu
-        out = np.empty_like(plu)
-        np.put_along_axis(out, np.broadcast_to(perm[..., :, None], plu.shape), plu, axis=-2)
-        return (out,)
 
-    return LUFactorExResult(Tensor.make(lu, (A,), backward), Tensor(piv), Tensor(info))
+class LUResult(NamedTuple):
+    """`(P, L, U)`, as torch.linalg.lu's return type."""
+
+    P: Tensor
+    L: Tensor
+    U: Tensor
+
+
+def lu(A: Tensor, *, pivot: bool = True) -> LUResult:  # noqa: N803 - torch's name
+    """A = P L U with partial pivoting for (*, m, n) matrices, square or not: P an m x m
+    permutation (A's dtype), L unit lower m x k, U upper k x n, k = min(m, n). A singular A
+    is factored without error, as torch. Gradients flow to A through L and U (the square,
+    wide and tall rules of the module docstring). pivot=False is refused (CUDA-only in
+    PyTorch)."""
+    if not pivot:
+        raise ValueError("lu: pivot=False is not supported (CUDA-only in PyTorch)")
+    a = _matrix("lu", "A", A)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    packed, _, perm = _packed(A, a)
+    # P^T A = A[perm]: column i of P has its one in row perm[i]
+    p_mat = np.zeros(a.shape[:-2] + (m, m), a.dtype)
+    np.put_along_axis(p_mat, perm[..., None, :], 1, axis=-2)
+    low = packed[..., :, :k].tril(-1) + Tensor(np.eye(m, k, dtype=a.dtype))
+    return LUResult(Tensor(p_mat), low, packed[..., :k, :].triu())
 
 
 def _permutation(pivots: np.ndarray) -> np.ndarray:
@@ -185,14 +249,47 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:  # noqa: N8
     """inverse without raising: info (int32, batch shape) is 0 for an invertible matrix, else
     the 1-based index of the first zero pivot of its LU factor (LAPACK's getrf info); a
     singular matrix's inverse is zeros here (torch leaves LAPACK's partial result).
-    `check_errors` raises ValueError instead (torch: its LinAlgError)."""
+    `check_errors` raises LinAlgError (a ValueError) instead."""
     from .determinant import inverse
 
     a = _square("inv_ex", "A", A)
     info = _zero_pivot_info(_lu(a)[0])
     if check_errors and info.any():
-        raise ValueError(f"inv_ex: the matrix is singular (zero pivot at index "
+        raise LinAlgError(f"inv_ex: the matrix is singular (zero pivot at index "
                          f"{int(info.max())} of its LU factor)")
     ok = (info == 0)[..., None, None]
     safe = A * Tensor(ok.astype(a.dtype)) + Tensor((~ok) * np.eye(a.shape[-1], dtype=a.dtype))
     return InvExResult(inverse(safe) * Tensor(ok.astype(a.dtype)), Tensor(info))
+
+
+class SolveExResult(NamedTuple):
+    """`(result, info)`, as torch.linalg.solve_ex's return type."""
+
+    result: Tensor
+    info: Tensor
+
+
+def solve_ex(A: Tensor, B, *, left: bool = True,  # noqa: N803 - torch's names
+             check_errors: bool = False) -> SolveExResult:
+    """solve without raising: info (int32, A's batch shape) is 0 where A is invertible, else
+    the 1-based index of the first zero pivot of its LU factor (LAPACK's getrf info). A
+    singular matrix's solution is NaN here (torch leaves LAPACK's partial result, inf/NaN);
+    its gradient is zero. `check_errors` raises LinAlgError instead."""
+    from .solve import solve
+
+    B = B if isinstance(B, Tensor) else Tensor(B)
+    a = _square("solve_ex", "A", A)
+    info = _zero_pivot_info(_lu(a)[0])
+    if check_errors and info.any():
+        raise LinAlgError(f"solve_ex: the matrix is singular (zero pivot at index "
+                          f"{int(info.max())} of its LU factor)")
+    if not info.any():
+        return SolveExResult(solve(A, B, left=left), Tensor(info))
+    bad = (info != 0)[..., None, None]
+    # solve against the identity in a singular matrix's place, then mark its solution NaN
+    safe = A.masked_fill(Tensor(np.broadcast_to(bad, a.shape)), 0.0) + Tensor(
+        bad * np.eye(a.shape[-1], dtype=a.dtype))
+    x = solve(safe, B, left=left)
+    vector = x.ndim == a.ndim - 1
+    mask = bad[..., 0] if vector else bad
+    return SolveExResult(x.masked_fill(Tensor(mask), np.nan), Tensor(info))

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..tensor import Tensor, unbroadcast
 from .cholesky import solve_triangular
+from .linalg_error import LinAlgError
 
 
 def _matrix(op: str, name: str, x) -> np.ndarray:
@@ -47,7 +48,7 @@ def _as_tensor(x) -> Tensor:
 def solve(A: Tensor, B, *, left: bool = True) -> Tensor:  # noqa: N803 - torch's names
     """X with A X = B (`left=True`) or X A = B, A square and invertible. B may be a vector
     (shape (n,) or A's batch shape + (n,)), as torch decides; batch dimensions broadcast.
-    A singular A raises ValueError (torch raises its LinAlgError, a RuntimeError)."""
+    A singular A raises LinAlgError (a ValueError here; torch's is a RuntimeError)."""
     B = _as_tensor(B)
     a = _square("solve", "A", A)
     b = B.data
@@ -73,7 +74,7 @@ def solve(A: Tensor, B, *, left: bool = True) -> Tensor:  # noqa: N803 - torch's
     try:
         sol = np.linalg.solve(lhs, rhs)
     except np.linalg.LinAlgError:
-        raise ValueError("solve: A is singular (not invertible); use lstsq or pinv for a "
+        raise LinAlgError("solve: A is singular (not invertible); use lstsq or pinv for a "
                          "least-squares solution") from None
     out = sol if left else _mT(sol)
     out = out.reshape(out.shape[:-1]) if vector and left else out
@@ -204,7 +205,7 @@ def lstsq(A: Tensor, B, rcond=None, *, driver=None) -> LstsqResult:  # noqa: N80
 
 def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
     """A^n by repeated squaring; n = 0 gives the identity (gradient zero), n < 0 powers the
-    inverse (a singular A raises ValueError)."""
+    inverse (a singular A raises LinAlgError, a ValueError)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"matrix_power: n must be an integer, got {type(n).__name__}")
     a = _square("matrix_power", "A", A) if A.data.dtype.kind == "f" else A.data

@@ -6,6 +6,7 @@ from ..data import (
     ConcatDataset,
     DataLoader,
     Dataset,
+    DistributedSampler,
     IterableDataset,
     RandomSampler,
     Sampler,
@@ -40,4 +41,5 @@ __all__ = [
     "default_collate",
     "default_convert",
     "get_worker_info",
+    "DistributedSampler",
 ]

@@ -322,3 +322,9 @@ from .fusion import (  # noqa: E402, F401
     fuse_linear_bn_eval,
     fuse_linear_bn_weights,
 )
+
+# isort: split
+from .memory_format import (  # noqa: E402, F401  (memory formats do not exist here)
+    convert_conv2d_weight_memory_format,
+    convert_conv3d_weight_memory_format,
+)
