@@ -629,12 +629,13 @@ from .autograd_flags import (  # noqa: E402, F401  (recorded switches; see autog
     set_multithreading_enabled,
     variable,
 )
-from .gradcheck import GradcheckError, gradcheck  # noqa: E402, F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402, F401
 from .variable import Variable  # noqa: E402, F401
 
 # `import tinygrad_opt.autograd.functional` works too, as torch.autograd.functional
 sys.modules[__name__ + ".functional"] = functional
 __all__ += ["GradcheckError", "Variable", "detect_anomaly", "functional", "gradcheck",
+            "gradgradcheck",
             "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "set_detect_anomaly",
             "is_multithreading_enabled", "is_view_replay_enabled", "set_multithreading_enabled",
             "variable"]  # fmt: skip

@@ -7,7 +7,12 @@ data in place and restoring it. They must agree as numpy.allclose(analytical, nu
 rtol, atol); the analytical Jacobian is computed twice and the two must agree within
 `nondet_tol` (a reentrant backward). Use float64 inputs: float32 ones warn, as PyTorch.
 
-Deviations from PyTorch 2.13: first-order only; `check_forward_ad`, `check_batched_grad`
+`gradgradcheck` checks second derivatives the same way: it gradchecks the map
+(inputs, grad_outputs) -> autograd.grad(func(inputs), inputs, grad_outputs,
+create_graph=True), so the create_graph rules (higher_order.py) meet finite differences of
+the first-order gradients.
+
+Deviations from PyTorch 2.13: `check_forward_ad`, `check_batched_grad`
 and `check_batched_forward_grad` raise NotImplementedError; `fast_mode=True` runs the full
 (slow-mode) check; `check_undefined_grad` and `masked` are accepted and ignored (the engine
 never passes undefined gradients to a backward rule); complex inputs are not supported.
@@ -20,10 +25,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor
 
-__all__ = ["GradcheckError", "gradcheck"]
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
 
 class GradcheckError(RuntimeError):
@@ -165,3 +170,63 @@ def gradcheck(
                 return fail(f"Jacobian mismatch for output {i} with respect to input "
                             f"{checked[c]},\nnumerical:{n}\nanalytical:{a}\n")
     return True
+
+
+def gradgradcheck(
+    func: Callable,
+    inputs,
+    grad_outputs=None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    gen_non_contig_grad_outputs: bool = False,
+    raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_fwd_over_rev: bool = False,
+    check_rev_over_rev: bool = True,
+    fast_mode: bool = False,
+    masked: bool = False,
+) -> bool:
+    """True if the second derivatives of `func` at `inputs` match finite differences of its
+    gradients (module docstring). `grad_outputs` (one per output) default to seeded
+    standard-normal tensors of the outputs' shapes and dtypes that require grad, as
+    PyTorch's random ones; they are checked too. `check_fwd_over_rev` raises
+    NotImplementedError (no forward mode); `gen_non_contig_grad_outputs` is accepted and
+    ignored (numpy arrays have no such layouts here)."""
+    from .autograd import grad  # imported here: autograd imports this module
+
+    del gen_non_contig_grad_outputs
+    if check_fwd_over_rev:
+        raise NotImplementedError("gradgradcheck: check_fwd_over_rev=True is not supported (no "
+                                  "forward-mode AD)")
+    if not check_rev_over_rev:
+        return True
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            Tensor(rng.standard_normal(o.data.shape).astype(o.data.dtype), requires_grad=True)
+            for o in _outputs(func(*inputs))
+        )
+    else:
+        grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+    count = len(inputs)
+
+    def first_derivatives(*args):
+        xs, seeds = args[:count], args[count:]
+        with enable_grad():  # gradcheck's finite differences run under no_grad
+            outputs = _outputs(func(*xs))
+            wanted = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+            grads = grad(outputs, wanted, seeds, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(
+        first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+        raise_exception=raise_exception, nondet_tol=nondet_tol,
+        check_undefined_grad=check_undefined_grad, check_grad_dtypes=check_grad_dtypes,
+        check_batched_grad=check_batched_grad, fast_mode=fast_mode, masked=masked,
+    )  # fmt: skip
