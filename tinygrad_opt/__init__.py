@@ -18,6 +18,7 @@ from . import loss as loss
 from . import nn as nn
 from . import optim as optim
 from . import special as special
+from . import toplevel_extra as _toplevel_extra
 from . import train as train
 from . import utils as utils
 from .accelerators import accelerator, backends, cpu, cuda
@@ -245,6 +246,7 @@ from .tensor_types import (
     LongTensor,
     ShortTensor,
 )
+from .toplevel_extra import *  # noqa: F403 - the names in toplevel_extra.__all__
 
 # top-level forms of Tensor methods that need no wrapper (torch.reshape(x, ...), ...)
 globals().update(_FUNCTION_FORMS)
@@ -513,6 +515,9 @@ __all__ = [
     "preserve_format",
     "memory_format",
 ]
+
+# torch's remaining top-level functions (toplevel_extra.py)
+__all__ += _toplevel_extra.__all__
 
 # dtypes under PyTorch's names, as numpy dtypes: `x.to(tg.float64)`, `zeros(3, dtype=tg.long)`.
 # `bool`, `float` and `int` shadow the builtins only in this namespace, as in torch (no module

@@ -1,7 +1,8 @@
 """torch.func's `functional_call`: the stateless call of a module with given tensors.
 
-Only `functional_call` (the transforms grad/vmap/jacrev need a traced, higher-order engine;
-for first-order Jacobians see `tinygrad_opt.autograd.functional`).
+Only `functional_call` and `vmap` (vmap.py: a per-example loop, not a vectorising transform;
+grad/jacrev need a traced, higher-order engine; for first-order Jacobians see
+`tinygrad_opt.autograd.functional`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 from .nn.module import Module
 from .nn.utils.stateless import _call
 from .tensor import Tensor
+from .vmap import vmap  # noqa: F401 - torch.func.vmap (a per-example loop, see vmap.py)
 
-__all__ = ["functional_call"]
+__all__ = ["functional_call", "vmap"]
 
 
 def functional_call(

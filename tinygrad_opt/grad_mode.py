@@ -85,10 +85,33 @@ class set_grad_enabled(_SetGradMode):  # noqa: N801 - torch's name
         return _SetGradMode(self._target)(fn)
 
 
+# inference_mode's own flag, for is_inference_mode_enabled (recording itself is GRAD_MODE's)
+INFERENCE_MODE = [False]
+
+
+class _InferenceMode(_SetGradMode):
+    """_SetGradMode that also sets the inference flag (to `not enabled`) and restores it."""
+
+    def __enter__(self) -> _InferenceMode:
+        super().__enter__()
+        self._previous.append(INFERENCE_MODE[0])
+        INFERENCE_MODE[0] = not self._target
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        INFERENCE_MODE[0] = self._previous.pop()
+        super().__exit__(*exc)
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether code runs inside `inference_mode()` (torch.is_inference_mode_enabled)."""
+    return INFERENCE_MODE[0]
+
+
 def inference_mode(mode=True):
     """As `no_grad()` here (torch's inference tensors have no equivalent: tensors made
     inside can later be used in graphs); `inference_mode(False)` turns recording back on,
     as torch. Also a decorator, `@inference_mode()` or `@inference_mode`."""
     if callable(mode):
-        return _SetGradMode(False)(mode)
-    return _SetGradMode(not mode)
+        return _InferenceMode(False)(mode)
+    return _InferenceMode(not mode)

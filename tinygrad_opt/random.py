@@ -85,7 +85,8 @@ def _check_seed(op: str, seed) -> int:
     return int(seed)
 
 
-_STATE = {"generator": np.random.default_rng()}
+# a Generator (not a bare numpy one) so that initial_seed() can report its random seed
+_STATE = {"generator": Generator()}
 
 
 def manual_seed(seed: int) -> Generator:
@@ -114,12 +115,42 @@ def resolve(generator, op: str = "generator") -> np.random.Generator:
 
 
 def get_rng_state() -> dict:
-    """The generator's state as plain data (for checkpoints)."""
+    """The package generator's state (torch.get_rng_state): numpy's PCG64 state dict (plain
+    data, a copy), not torch's uint8 tensor; `set_rng_state` takes it back."""
     return _STATE["generator"].bit_generator.state
 
 
-def set_rng_state(state: dict) -> None:
-    """Restore a state returned by `get_rng_state`."""
-    bit_generator = np.random.PCG64()
-    bit_generator.state = state
-    _STATE["generator"] = np.random.Generator(bit_generator)
+def set_rng_state(new_state: dict) -> None:
+    """Restore a state returned by `get_rng_state` (torch.set_rng_state), in place: the
+    package generator (and the object manual_seed returned) draws again what it drew from
+    there. A malformed state raises TypeError/ValueError and changes nothing."""
+    if not isinstance(new_state, dict):
+        raise TypeError(
+            f"set_rng_state: expected the dict returned by tinygrad_opt.get_rng_state() "
+            f"(numpy's PCG64 state, not torch's uint8 tensor), got {type(new_state).__name__}"
+        )
+    current = _STATE["generator"].bit_generator
+    probe = type(current)()
+    try:
+        probe.state = new_state
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(
+            f"set_rng_state: expected a state returned by get_rng_state() for "
+            f"{type(current).__name__}, got {new_state!r} ({error})"
+        ) from None
+    current.state = probe.state
+
+
+def initial_seed() -> int | None:
+    """The seed the package generator was last seeded with (torch.initial_seed); before any
+    `manual_seed`/`seed`, the random seed it started from (None only while a bare numpy
+    Generator stands in for it)."""
+    return getattr(_STATE["generator"], "_initial_seed", None)
+
+
+def seed() -> int:
+    """Reseed the package generator from a non-deterministic random number and return that
+    number (torch.seed); the draws that follow are those `manual_seed(number)` gives."""
+    value = secrets.randbits(63)
+    manual_seed(value)
+    return value

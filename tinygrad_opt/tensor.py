@@ -37,6 +37,7 @@ import numpy as np
 from .anomaly_mode import ANOMALY_MODE, check_backward_results
 from .default_dtype import _DEFAULT as _DEFAULT_FLOAT
 from .grad_mode import GRAD_MODE
+from .print_options import array2string_options
 from .size import Size
 
 BackwardFn = Callable[[np.ndarray], Sequence["np.ndarray | None"]]
@@ -512,7 +513,9 @@ class Tensor:
 
     def __repr__(self) -> str:
         grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"Tensor({np.array2string(self.data, precision=4)}, dtype={self.data.dtype}{grad})"
+        # set_printoptions decides precision, summarisation and line width
+        values = np.array2string(self.data, **array2string_options())
+        return f"Tensor({values}, dtype={self.data.dtype}{grad})"
 
     def __hash__(self) -> int:
         return id(self)
