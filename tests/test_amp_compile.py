@@ -166,3 +166,22 @@ def test_compile_returns_the_model_itself():
     with pytest.raises(RuntimeError, match="Model must be callable"):
         tg.compile(3)
     assert tg.cpu.is_available() and tg.cpu.device_count() == 1
+
+
+def test_autocast_switches_and_cond():
+    with pytest.warns(UserWarning, match="disabling autocast"):
+        tg.set_autocast_enabled("cpu", True)
+    assert not tg.is_autocast_enabled("cpu") and not tg.is_autocast_cpu_enabled()
+    tg.set_autocast_cache_enabled(False)
+    assert not tg.is_autocast_cache_enabled()
+    tg.set_autocast_cache_enabled(True)
+    x = Tensor(np.array([2.0]), requires_grad=True)
+    y = tg.cond(Tensor(np.array(True)), lambda t: t * 3, lambda t: t * 5, (x,))
+    y.sum().backward()
+    assert y.data.tolist() == [6.0] and x.grad.tolist() == [3.0]
+    assert tg.cond(False, lambda t: t * 3, lambda t: t * 5, (x,)).data.tolist() == [10.0]
+    with pytest.raises(RuntimeError, match="one element"):
+        tg.cond(Tensor(np.array([True, False])), lambda: 1, lambda: 2)
+    # top-level forms of two Tensor methods
+    assert tg.as_strided(tg.arange(6.0), (2, 2), (1, 2)).data.tolist() == [[0, 2], [1, 3]]
+    assert tg.nonzero_static(Tensor(np.array([0, 3])), size=2).data.tolist() == [[1], [-1]]

@@ -22,8 +22,17 @@ from . import toplevel_extra as _toplevel_extra
 from . import train as train
 from . import utils as utils
 from .accelerators import accelerator, backends, cpu, cuda
-from .amp import autocast, is_autocast_available, is_autocast_enabled
-from .compiler import compile  # noqa: A004 - torch.compile
+from .amp import (
+    autocast,
+    clear_autocast_cache,
+    is_autocast_available,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_enabled,
+)
+from .compiler import compile, cond  # noqa: A004 - torch.compile
 from .default_dtype import get_default_dtype, set_default_dtype
 from .denormals import set_flush_denormal
 from .devices import device
@@ -486,9 +495,15 @@ __all__ = [
     # torch.amp (a working GradScaler; autocast disables itself) and torch.compile (a no-op)
     "amp",
     "autocast",
+    "clear_autocast_cache",
     "is_autocast_available",
+    "is_autocast_cache_enabled",
+    "is_autocast_cpu_enabled",
     "is_autocast_enabled",
+    "set_autocast_cache_enabled",
+    "set_autocast_enabled",
     "compile",
+    "cond",
     "compiler",
     "utils",
     "Generator",

@@ -73,6 +73,37 @@ def is_autocast_available(device_type: str) -> bool:
     return False
 
 
+def is_autocast_cpu_enabled() -> bool:
+    """torch.is_autocast_cpu_enabled (deprecated there): False, see the module docstring."""
+    return False
+
+
+def set_autocast_enabled(device_type, enabled: bool | None = None) -> None:
+    """torch.set_autocast_enabled(device_type, enabled) (or the deprecated one-argument
+    form): turning it on warns and leaves it off, as `autocast` does."""
+    on = device_type if enabled is None else enabled
+    if on:
+        warnings.warn(_NO_REDUCED_PRECISION, UserWarning, stacklevel=2)
+
+
+_CACHE = {"enabled": True}
+
+
+def is_autocast_cache_enabled() -> bool:
+    """Whether autocast would cache its casts (PyTorch's default True; recorded only)."""
+    return _CACHE["enabled"]
+
+
+def set_autocast_cache_enabled(enabled: bool) -> None:
+    if not isinstance(enabled, bool):
+        raise TypeError(f"set_autocast_cache_enabled: expected a bool, got {enabled!r}")
+    _CACHE["enabled"] = enabled
+
+
+def clear_autocast_cache() -> None:
+    """Nothing is ever cast, so nothing is cached."""
+
+
 def _checked_factor(name: str, value: Any, condition: Callable[[float], bool], rule: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not condition(value):
         raise ValueError(f"GradScaler: {name} must be {rule}, got {value!r}")

@@ -66,3 +66,24 @@ def allow_in_graph(fn: Callable) -> Callable:
 
 def reset() -> None:
     """Nothing cached by a compiler to clear."""
+
+
+def cond(pred, true_fn: Callable, false_fn: Callable, operands=()):
+    """torch.cond: `true_fn(*operands)` if `pred` (a bool or a one-element tensor) holds,
+    else `false_fn(*operands)`. Eager here, as torch.cond is outside torch.compile; the
+    branch taken records its ops for backward as any code does."""
+    from .tensor import Tensor
+
+    if isinstance(pred, Tensor):
+        if pred.data.size != 1:
+            raise RuntimeError(f"cond: expected pred to have one element, got shape {pred.shape}")
+        pred = bool(pred.data.reshape(-1)[0])
+    elif not isinstance(pred, (bool, int)):
+        raise RuntimeError(
+            f"cond: expected pred to be a bool or a tensor, got {type(pred).__name__}"
+        )
+    if not isinstance(operands, (tuple, list)):
+        raise RuntimeError(
+            f"cond: expected operands to be a tuple or list, got {type(operands).__name__}"
+        )
+    return true_fn(*operands) if pred else false_fn(*operands)

@@ -408,6 +408,7 @@ def pow(input, exponent) -> Tensor:  # noqa: A001,A002
 # bitwise ops and predicates (ops/in_place_math.py, unary_special.py, binary_extra.py,
 # bitwise.py, reshaping_extra.py, tensor_queries.py). Each is the method itself, except
 # polygamma (torch.polygamma(n, input)).
+from . import as_strided as _as_strided  # noqa: E402
 from . import binary_extra as _binary_extra  # noqa: E402
 from . import bitwise as _bitwise  # noqa: E402
 from . import igamma as _igamma  # noqa: E402
@@ -458,6 +459,8 @@ _MORE_FUNCTION_FORMS = {
     "igamma": _igamma.igamma,
     "igammac": _igamma.igammac,
     "aminmax": _reshaping_extra.aminmax,
+    "as_strided": _as_strided.as_strided,
+    "nonzero_static": _search.nonzero_static,
     "split_with_sizes": _reshaping_extra.split_with_sizes,
     "narrow_copy": _reshaping_extra.narrow_copy,
     "diagflat": _reshaping_extra.diagflat,
