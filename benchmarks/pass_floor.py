@@ -17,6 +17,10 @@ a step repeated back to back ran up to 25% faster than one after other work). Pr
 rule, medians over the rounds: step, floor (pass 1 + pass 2), the k-pass bound at the median
 cold triad of the run, floor / bound and step / floor (as % of the floor's speed).
 
+Last, Adafactor's passes are timed with only the arithmetic its rule cannot avoid (row and
+column sums of g^2 and the sum of p^2, then a multiply-only update), as two plain kernels on
+the same arrays: what any Adafactor kernel must at least pay beyond the floor.
+
 step / floor is the steady figure: both sides move the same bytes under the same conditions.
 floor / bound moves with the triad, whose rate on this shared VM depends on what ran before
 it (40-75 GB/s over this project's runs; a cold triad sits at the low end), so read it as
@@ -28,13 +32,14 @@ from __future__ import annotations
 import argparse
 import time
 
+import numba
 import numpy as np
 from numba import prange
 
 from tinygrad_opt import optim
 from tinygrad_opt.jit import kernel
 
-from .optim_step import Triad, build, min_pass_bytes, mixed_sizes
+from .optim_step import MATRIX_COLS, Triad, build, min_pass_bytes, mixed_sizes
 
 # Adam, a one-pass rule, is the reference row: its floor / bound shows what a mix of seven
 # streams costs against the triad's three, before any second pass.
@@ -100,6 +105,61 @@ def load_two_store_one(a, b, s):
         a[i] = a[i] + s * b[i]
 
 
+@kernel
+def adafactor_sums(g, p, cols, row_sums, col_parts, zero):
+    """Adafactor's first pass reduced to what its rule cannot avoid, on rows of `cols`:
+    each row's sum of g^2 (into row_sums), the column sums of g^2 (one row of col_parts per
+    thread), and the sum of p^2 (returned). Nothing else: no moving averages, no clamp
+    checks, no ||u||^2. Sums in the arrays' dtype (`zero`), as a float32 loop vectorises."""
+    rows = g.size // cols
+    parts = col_parts.shape[0]
+    total = 0.0
+    for th in prange(parts):
+        acc = col_parts[th]
+        p_sum = zero
+        for r in range(th * rows // parts, (th + 1) * rows // parts):
+            gs, ps = g[r * cols : (r + 1) * cols], p[r * cols : (r + 1) * cols]
+            row = zero
+            for c in range(cols):
+                square = gs[c] * gs[c]
+                row += square
+                p_sum += ps[c] * ps[c]
+                acc[c] += square
+            row_sums[r] = row
+        total += p_sum
+    return total
+
+
+@kernel
+def adafactor_update(g, p, cols, row_factor, col_factor, decay):
+    """Adafactor's second pass reduced to its multiply-only form:
+    p = p * decay - row_factor[r] * g * col_factor[c]. With decay 1 and zero factors it leaves
+    p as it was."""
+    rows = g.size // cols
+    for r in prange(rows):
+        gs, ps = g[r * cols : (r + 1) * cols], p[r * cols : (r + 1) * cols]
+        f = row_factor[r]
+        for c in range(cols):
+            ps[c] = ps[c] * decay - f * gs[c] * col_factor[c]
+
+
+def adafactor_arithmetic(opt: optim.Optimizer, cols: int) -> list:
+    """`adafactor_sums` and `adafactor_update` as calls on `opt`'s flat p and g, viewed as
+    rows of `cols` (the benchmark's weight matrices are; its few vectors are counted as
+    rows too, which only helps the kernels)."""
+    buffer = opt.flat_buffers()[0]
+    n = buffer.data.size - buffer.data.size % cols
+    p, g = buffer.data[:n], buffer.grad[:n]
+    zero = np.zeros((), dtype=p.dtype)[()]
+    row_sums = np.zeros(n // cols, dtype=p.dtype)
+    col_parts = np.zeros((numba.get_num_threads(), cols), dtype=p.dtype)
+    row_factor = np.zeros(n // cols, dtype=p.dtype)
+    col_factor = np.zeros(cols, dtype=p.dtype)
+    one = p.dtype.type(1.0)
+    return [lambda: adafactor_sums(g, p, cols, row_sums, col_parts, zero),
+            lambda: adafactor_update(g, p, cols, row_factor, col_factor, one)]
+
+
 def floor_passes(name: str, opt: optim.Optimizer) -> list:
     """The floor kernels of `name`'s passes as calls on `opt`'s flat buffers (one run)."""
     buffer = opt.flat_buffers()[0]
@@ -142,16 +202,20 @@ def main(argv: list[str] | None = None) -> None:
         fn()
         return time.perf_counter() - start
 
-    for passes in floors.values():  # compile (or load) the floor kernels
+    arithmetic = adafactor_arithmetic(opts["adafactor"], MATRIX_COLS)
+    for passes in (*floors.values(), arithmetic):  # compile (or load) the floor kernels
         for run in passes:
             run()
     times = {name: np.zeros((rounds, 3)) for name in RULES}  # step, pass 1, pass 2 (or 0)
+    arithmetic_times = np.zeros((rounds, 2))
     triad_seconds = []
     for r in range(rounds):
         for name in RULES:
             times[name][r, 0] = cold(opts[name].step)
             for k, run in enumerate(floors[name]):
                 times[name][r, 1 + k] = cold(run)
+        for k, run in enumerate(arithmetic):
+            arithmetic_times[r, k] = cold(run)
         triad_seconds.append(cold(triad.in_place) / 2)  # two passes
     bandwidth = triad.bytes / np.median(triad_seconds)
 
@@ -169,6 +233,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<10} {step * 1e3:8.2f} {floor * 1e3:9.2f} {first * 1e3:7.2f} "
               f"{second_text} {bound * 1e3:9.2f} {100 * bound / floor:11.0f}% "
               f"{100 * floor / step:10.0f}%")
+    first, second = np.median(arithmetic_times, axis=0)
+    floor = np.median(times["adafactor"][:, 1:].sum(axis=1))
+    bound = min_pass_bytes("adafactor", opts["adafactor"])[1] / bandwidth
+    print(f"\nadafactor's unavoidable arithmetic alone (row and column sums of g^2, sum of p^2; "
+          f"a multiply-only update):\n{(first + second) * 1e3:.2f} ms ({first * 1e3:.2f} + "
+          f"{second * 1e3:.2f}), {100 * bound / (first + second):.0f}% of the bound, "
+          f"{100 * floor / (first + second):.0f}% of the floor's speed")
     print(
         "\nfloor: plain kernels making each pass's loads and stores on the optimizer's own "
         "arrays.\nbound: optim_step's k-pass bound (MIN_PASS_ARRAYS, ADAFACTOR_ARRAYS bytes; "

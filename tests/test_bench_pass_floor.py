@@ -77,3 +77,32 @@ def test_floor_passes_refuse_a_rule_without_a_floor(bench):
     opt = small_optimizer("lamb", np.random.default_rng(5))
     with pytest.raises(ValueError, match="no floor for 'sgd'"):
         bench.floor_passes("sgd", opt)
+
+
+def test_adafactor_arithmetic_kernels_compute_their_sums_and_leave_p_alone(bench):
+    rng = np.random.default_rng(6)
+    rows, cols = 9, 16
+    g = rng.standard_normal(rows * cols).astype(np.float64)
+    p = rng.standard_normal(rows * cols).astype(np.float64)
+    row_sums = np.zeros(rows)
+    col_parts = np.zeros((2, cols))
+    total = bench.adafactor_sums(g, p, cols, row_sums, col_parts, 0.0)
+    np.testing.assert_allclose(row_sums, (g.reshape(rows, cols) ** 2).sum(axis=1))
+    np.testing.assert_allclose(col_parts.sum(axis=0), (g.reshape(rows, cols) ** 2).sum(axis=0))
+    assert total == pytest.approx(float(np.sum(p * p)))
+    before = p.copy()
+    bench.adafactor_update(g, p, cols, np.zeros(rows), np.zeros(cols), 1.0)
+    np.testing.assert_array_equal(p, before)
+    a, b = rng.random(rows), rng.random(cols)
+    bench.adafactor_update(g, p, cols, a, b, 0.5)
+    expected = 0.5 * before.reshape(rows, cols) - a[:, None] * g.reshape(rows, cols) * b
+    np.testing.assert_allclose(p.reshape(rows, cols), expected)
+
+
+def test_adafactor_arithmetic_runs_on_a_live_optimizer_without_changing_it(bench):
+    opt = small_optimizer("adafactor", np.random.default_rng(7))
+    buffer = opt.flat_buffers()[0]
+    before = buffer.data.copy()
+    for run in bench.adafactor_arithmetic(opt, 16):
+        run()
+    np.testing.assert_array_equal(buffer.data, before)
