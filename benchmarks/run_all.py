@@ -14,8 +14,8 @@ import subprocess
 import sys
 
 BENCHMARKS = (
-    "op_overhead", "optim_step", "pass_floor", "denormals", "train_step", "epoch_time",
-    "layers",
+    "op_overhead", "optim_step", "pass_floor", "denormals", "train_step", "mlp_floor",
+    "epoch_time", "layers",
 )
 
 
