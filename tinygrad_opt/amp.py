@@ -19,7 +19,6 @@ harmless, and it skips steps whose gradients overflowed, as in PyTorch.
 from __future__ import annotations
 
 import contextlib
-import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +32,7 @@ _NO_REDUCED_PRECISION = (
     "tinygrad_opt has no bfloat16/float16 kernels (nor a GPU): disabling autocast, ops keep "
     "their input dtype"
 )
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _AUTOCAST_ON = {"cpu": False, "cuda": False}  # never turned on: see the module docstring
 
 
@@ -231,7 +231,8 @@ class GradScaler:
                 self._growth_tracker += 1
                 if self._growth_tracker == self._growth_interval:
                     grown = self._scale * self._growth_factor
-                    if math.isfinite(grown):
+                    # PyTorch keeps S in float32: a growth past float32's range is skipped
+                    if grown <= _FLOAT32_MAX:
                         self._scale = grown
                     self._growth_tracker = 0
         self._per_optimizer = {}

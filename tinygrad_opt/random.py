@@ -58,7 +58,7 @@ class Generator(np.random.Generator):
         probe = np.random.PCG64()
         try:
             probe.state = new_state
-        except (TypeError, ValueError, KeyError) as error:
+        except (TypeError, ValueError, KeyError, OverflowError) as error:
             raise ValueError(
                 f"Generator.set_state: expected a state returned by get_state(), got "
                 f"{new_state!r} ({error})"
@@ -133,7 +133,7 @@ def set_rng_state(new_state: dict) -> None:
     probe = type(current)()
     try:
         probe.state = new_state
-    except (TypeError, ValueError, KeyError) as error:
+    except (TypeError, ValueError, KeyError, OverflowError) as error:
         raise ValueError(
             f"set_rng_state: expected a state returned by get_rng_state() for "
             f"{type(current).__name__}, got {new_state!r} ({error})"

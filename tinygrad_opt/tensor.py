@@ -513,8 +513,9 @@ class Tensor:
 
     def __repr__(self) -> str:
         grad = ", requires_grad=True" if self.requires_grad else ""
-        # set_printoptions decides precision, summarisation and line width
-        values = np.array2string(self.data, **array2string_options())
+        # set_printoptions decides precision, summarisation and line width; the prefix counts
+        # in the width and indents the wrapped lines, as torch's "tensor(" does
+        values = np.array2string(self.data, prefix="Tensor(", **array2string_options())
         return f"Tensor({values}, dtype={self.data.dtype}{grad})"
 
     def __hash__(self) -> int:

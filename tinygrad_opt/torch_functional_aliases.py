@@ -3,7 +3,9 @@
 differ from nn.functional's: `dropout(input, p, train)` has a required `train`;
 `batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
 cudnn_enabled)` takes the weights first and every argument positionally; losses take
-`reduction` as an int (0 'none', 1 'mean', 2 'sum'; the strings are accepted too);
+`reduction` as an int (0 'none', 1 'mean', 2 'sum'; the strings are accepted too;
+omitted, it is 1, the default torch's signatures state, though torch 2.13's bindings then
+apply 0);
 `embedding(weight, indices, padding_idx=-1, ...)` takes the table first (a negative
 padding_idx means none); `embedding_bag` returns torch's 4-tuple; the max pools have no
 `return_indices`; `grid_sampler` takes integer mode codes.
@@ -290,7 +292,9 @@ def embedding_bag(weight: Tensor, indices, offsets, scale_grad_by_freq: bool = F
     best = np.full((bags, dim), -np.inf)
     np.maximum.at(best, owner, rows)
     # the first position in each bag that reaches the bag's maximum, per feature
-    position = np.where(rows == best[owner], np.arange(flat.size)[:, None], flat.size)
+    # padding rows (-inf) never count, even in a bag holding nothing else (its index stays 0)
+    hit = (rows == best[owner]) & real[:, None]
+    position = np.where(hit, np.arange(flat.size)[:, None], flat.size)
     first = np.full((bags, dim), flat.size)
     np.minimum.at(first, owner, position)
     chosen = np.where(first < flat.size, flat[np.minimum(first, max(flat.size - 1, 0))], 0)

@@ -169,13 +169,15 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
             raise ValueError("vmap: the mapped dimension is empty (size 0)")
         state = _random._STATE
         saved = state["generator"]
-        start = saved.bit_generator.state
+        # only "same" rewinds; an enclosing vmap's stand-in has no state (and refuses draws)
+        rewind = randomness == "same" and not isinstance(saved, _NoRandomness)
+        start = saved.bit_generator.state if rewind else None
         results, spec = [], None
         try:
             if randomness == "error":
                 state["generator"] = _NoRandomness()
             for i in range(batch):  # one call per entry: the documented cost of this vmap
-                if randomness == "same":
+                if rewind:
                     saved.bit_generator.state = start
                 out = func(*_slice(tree, i), **kwargs)
                 flat, spec_i = _flatten_outputs(out)

@@ -107,15 +107,16 @@ def segment_reduce(data: Tensor, reduce: str, *, lengths=None, indices=None, off
             f"axis={axis} and data of shape {a.shape}"
         )
     n = a.shape[axis]
+    segments = counts.shape[-1]
     if np.any(counts < 0) or np.any(counts.sum(-1) != n):
         raise ValueError(
-            f"segment_reduce: the segment lengths {counts.tolist()} must be non-negative and "
-            f"sum to data.shape[{axis}] = {n}"
+            f"segment_reduce: the segment lengths {np.array2string(counts, threshold=20)} must be "
+            f"non-negative and sum to data.shape[{axis}] = {n}"
         )
-    segments = counts.shape[-1]
-    # owner[..., p] = the segment holding position p: how many segment ends lie at or before p
-    ends = np.cumsum(counts, axis=-1)
-    owner = (ends[..., None, :] <= np.arange(n)[:, None]).sum(-1)
+    # owner[..., p] = the segment holding position p: segment s repeated counts[..., s] times
+    # (each row of counts sums to n, so the rows come out back to back); O(n) memory
+    labels = np.broadcast_to(np.arange(segments), counts.shape).reshape(-1)
+    owner = np.repeat(labels, counts.reshape(-1)).reshape(counts.shape[:-1] + (n,))
     index = np.broadcast_to(owner.reshape(owner.shape + (1,) * (a.ndim - axis - 1)),
                             a.shape).copy()
     fill = _EMPTY[reduce] if initial is None else float(initial)

@@ -98,14 +98,14 @@ def nuclear_norm(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # n
 def svd_lowrank(A: Tensor, q: int | None = 6, niter: int | None = 2,  # noqa: N803
                 M: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:  # noqa: N803
     """(U, S, V) of the q leading singular triplets of A - M: A - M ~ U diag(S) V^T, U of
-    shape (..., m, q), V (..., n, q). Exact, not randomized (see the module docstring)."""
+    shape (..., m, q), V (..., n, q); q above min(m, n) keeps min(m, n) triplets. Exact,
+    not randomized (see the module docstring)."""
     x = A if M is None else arithmetic.sub(A, M)
     m, n = x.data.shape[-2:]
     q = 6 if q is None else q
-    if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or not 0 <= q <= min(m, n):
-        raise ValueError(
-            f"svd_lowrank: q must be an int in [0, min(m, n) = {min(m, n)}], got {q!r}"
-        )
+    if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or q < 0:
+        raise ValueError(f"svd_lowrank: q must be a non-negative int, got {q!r}")
+    q = min(int(q), m, n)  # an overestimate of the rank keeps all min(m, n) triplets, as torch
     u, s, vh = decompositions.svd(x, full_matrices=False)
     return u[..., :q], s[..., :q], movement.transpose(vh, -2, -1)[..., :q]
 

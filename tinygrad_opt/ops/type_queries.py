@@ -37,11 +37,17 @@ def _dtype_arg(op: str, name: str, value) -> np.dtype:
     return dt
 
 
-def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+def _promote(a: np.dtype, b: np.dtype, op: str = "promote_types") -> np.dtype:
     ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
     if ca != cb:
         return a if ca > cb else b
-    return np.promote_types(a, b)
+    out = np.promote_types(a, b)
+    if _CATEGORY[out.kind] != ca:  # uint64 with a signed integer: numpy says float64
+        raise TypeError(
+            f"{op}: no integer dtype holds both {a} and {b} (torch refuses to "
+            "promote uint64 too)"
+        )
+    return out
 
 
 def promote_types(type1, type2) -> np.dtype:
@@ -79,7 +85,7 @@ def result_type(tensor, other) -> np.dtype:
         level = [dt for r, dt in operands if r == rank]
         if not level:
             continue
-        dt = level[0] if len(level) == 1 else _promote(*level)
+        dt = level[0] if len(level) == 1 else _promote(*level, op="result_type")
         if result is None or _CATEGORY[dt.kind] > _CATEGORY[result.kind]:
             result = dt
     return result

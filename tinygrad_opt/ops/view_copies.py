@@ -13,6 +13,7 @@ import numpy as np
 from ..tensor import Tensor
 from . import diagonal, linalg, movement, rearrange, reshaping_extra, unfold
 from .as_strided import _ints, as_strided, strided_indices
+from .axes import normalize_axis
 from .utility import clone
 
 
@@ -50,7 +51,9 @@ def slice_copy(input: Tensor, dim: int = 0, start=None, end=None, step: int = 1)
     """input[start:end:step] along dim, copied (step must be positive, as torch)."""
     if step < 1:
         raise ValueError(f"slice_copy: step must be positive, got {step}")
-    ax = dim % max(input.data.ndim, 1)
+    if input.data.ndim == 0:
+        raise ValueError("slice_copy: cannot slice a 0-d tensor")
+    ax = normalize_axis("slice_copy", dim, input.data.ndim)
     return clone(input[(slice(None),) * ax + (slice(start, end, step),)])
 
 
@@ -67,7 +70,8 @@ def squeeze_copy(input: Tensor, dim=None) -> Tensor:  # noqa: A002
     if dim is None or isinstance(dim, (int, np.integer)):
         return clone(movement.squeeze(input, dim))
     ndim = input.data.ndim
-    drop = {d % ndim for d in dim if input.data.shape[d] == 1}
+    axes = [normalize_axis("squeeze_copy", d, ndim) for d in dim]
+    drop = {d for d in axes if ndim and input.data.shape[d] == 1}
     shape = tuple(n for i, n in enumerate(input.data.shape) if i not in drop)
     return clone(movement.reshape(input, shape))
 
