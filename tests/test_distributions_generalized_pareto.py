@@ -95,6 +95,22 @@ def test_the_zero_concentration_limit_is_continuous():
         close(near.icdf(t64([0.2, 0.9])), at_zero.icdf(t64([0.2, 0.9])).data, rtol=1e-9)
 
 
+@pytest.mark.parametrize("xi", [0.0, 0.5])
+def test_the_unbounded_end_gives_its_limits(xi):
+    # at xi = 0 the series' xi * z^2 term was 0 * inf = NaN at z = inf, and icdf(1) NaN
+    d = GeneralizedPareto(t64(1.0), t64(2.0), t64(xi), validate_args=False)
+    inf = t64([math.inf])
+    close(d.cdf(inf), [1.0])
+    close(d.log_cdf(inf), [0.0])
+    close(d.log_survival_function(inf), [-math.inf])
+    close(d.log_prob(inf), [-math.inf])
+    # icdf(u) = loc + scale ((1 - u)^-xi - 1) / xi (-scale log(1 - u) at xi = 0): inf at u = 1
+    u = np.array([0.0, 0.5, 1.0])
+    with np.errstate(divide="ignore"):
+        want = 1.0 + 2.0 * (-np.log1p(-u) if xi == 0 else ((1 - u) ** -xi - 1) / xi)
+    close(d.icdf(t64(u)), want)
+
+
 def test_support_depends_on_the_sign_of_the_concentration():
     d = GeneralizedPareto(t64([1.0, 1.0, 1.0]), t64(2.0), t64([0.5, 0.0, -0.5]))
     check = d.support.check

@@ -202,6 +202,28 @@ def test_continuous_bernoulli_rsample_gradient_and_seeded_mean():
     seeded_mean_ok(draws, d.mean.data, math.sqrt(d.variance.data))
 
 
+def test_continuous_bernoulli_from_large_logits_clamps_probs_as_given_probs():
+    # sigmoid(80) rounds to 1 in float64: log(1 - p) was -inf, so log_prob was +inf and the
+    # mean, cdf, icdf and entropy NaN; the derived probs are clamped to [eps, 1 - eps] now
+    eps = np.finfo(np.float64).eps
+    d = ContinuousBernoulli(logits=t64([80.0, -80.0]))
+    p = np.array([1 - eps, eps])
+    close(d.probs, p, rtol=0)
+    x = np.array([0.5, 0.25])
+    # as torch: x l - softplus(l) from the given logits, log C from the clamped probs
+    logits = np.array([80.0, -80.0])
+    close(d.log_prob(t64(x)), x * logits - np.logaddexp(0, logits) + cb_log_norm(p),
+          rtol=1e-9)
+    ratio = np.log1p(-p) - np.log(p)
+    close(d.mean, p / (2 * p - 1) + 1 / ratio, rtol=1e-9)
+    # cdf (p^x (1-p)^(1-x) + p - 1) / (2p - 1), and icdf its inverse
+    cdf = (p**x * (1 - p) ** (1 - x) + p - 1) / (2 * p - 1)
+    close(d.cdf(t64(x)), cdf, rtol=1e-9)
+    close(d.icdf(t64(cdf)), x, rtol=1e-6)
+    for value in (d.variance, d.entropy()):
+        assert np.isfinite(value.data).all()
+
+
 def test_continuous_bernoulli_float32_near_one_half():
     """Just outside lims the closed forms cancel (two terms of ~1 / (1 - 2p)^2 leave 1/12):
     float32 probs must still give the float64 values of the documented formulas at the same

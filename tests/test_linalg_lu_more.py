@@ -76,6 +76,34 @@ def test_lu_gradient_through_l_and_u(shape):
     check_grads(both, a)
 
 
+@pytest.mark.parametrize("tall", [False, True])
+def test_lu_gradient_of_a_batch_with_a_singular_matrix_is_nan_only_there(tall):
+    # the backward used to raise numpy's "Singular matrix" for the whole batch
+    singular = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 1.0, 1.0]])
+    regular = RNG.standard_normal((3, 3))
+    a = np.stack([regular, singular])
+    if tall:
+        # the extra row of the singular matrix adds its first and last rows: rank 2 still
+        extra = np.stack([RNG.standard_normal(3), singular[0] + singular[2]])
+        a = np.concatenate([a, extra[:, None, :]], axis=-2)
+    w_low, w_up = RNG.standard_normal((2, a.shape[-2], 3)), RNG.standard_normal((2, 3, 3))
+    t = Tensor(a, requires_grad=True)
+    _, low, up = la.lu(t)
+    ((low * Tensor(w_low)).sum() + (up * Tensor(w_up)).sum()).backward()
+    assert np.isnan(t.grad[1]).all()
+
+    def loss(x):  # the regular matrix alone, by central differences
+        _, lo, u = la.lu(Tensor(x))
+        return float((lo.data * w_low[0]).sum() + (u.data * w_up[0]).sum())
+
+    numeric = np.zeros(a.shape[1:])
+    for idx in np.ndindex(numeric.shape):
+        step = np.zeros(numeric.shape)
+        step[idx] = 1e-6
+        numeric[idx] = (loss(a[0] + step) - loss(a[0] - step)) / 2e-6
+    np.testing.assert_allclose(t.grad[0], numeric, rtol=1e-5, atol=1e-7)
+
+
 def test_lu_refuses_pivot_false_and_integer_input():
     with pytest.raises(ValueError, match="pivot"):
         la.lu(Tensor(np.eye(2)), pivot=False)

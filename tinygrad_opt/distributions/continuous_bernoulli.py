@@ -4,6 +4,7 @@ torch.distributions.ContinuousBernoulli."""
 from __future__ import annotations
 
 import math
+from functools import cached_property
 
 import numpy as np
 
@@ -12,17 +13,17 @@ from ..random import generator
 from ..tensor import Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import ProbsOrLogits, broadcast_params, clamp_probs, softplus
+from .utils import ProbsOrLogits, broadcast_params, clamp_probs, logits_to_probs, softplus
 
 
 class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     """Loaiza-Ganem & Cunningham (2019): density C(p) p^x (1 - p)^(1-x) on [0, 1], with
     C(p) = 2 atanh(1 - 2p) / (1 - 2p) (2 at p = 1/2). Near p = 1/2 (lims, default
     (0.499, 0.501)) the closed forms cancel, so C, the mean and the variance use their
-    Taylor expansions there, as torch; probs are clamped to [eps, 1 - eps] after
-    validation, as torch. rsample is the icdf of a uniform draw. Deviation: the closed forms
-    are evaluated in float64 and cast back, since in float32 they cancel just outside lims
-    (PyTorch's float32 variance at p = 0.499 is negative)."""
+    Taylor expansions there, as torch; probs (given, or derived from logits) are clamped to
+    [eps, 1 - eps] after validation, as torch. rsample is the icdf of a uniform draw.
+    Deviation: the closed forms are evaluated in float64 and cast back, since in float32
+    they cancel just outside lims (PyTorch's float32 variance at p = 0.499 is negative)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
@@ -44,6 +45,12 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
         if probs is not None:
             # validated above on the given values, then kept away from 0 and 1
             self.probs = clamp_probs(self.probs)
+
+    @cached_property
+    def probs(self) -> Tensor:
+        # from logits, clamped too (as torch): sigmoid(l) rounds to 1 for l > ~37 in float64,
+        # where log(1 - p) and so log_prob, mean, cdf, icdf and entropy became inf or NaN
+        return clamp_probs(logits_to_probs(self.logits, is_binary=True))
 
     def expand(self, batch_shape, _instance=None) -> ContinuousBernoulli:
         shape = self._checked_batch_shape(batch_shape)

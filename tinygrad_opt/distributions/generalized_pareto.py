@@ -14,19 +14,29 @@ from .distribution import Distribution
 from .utils import broadcast_params
 
 
+def _finite(z: Tensor) -> Tensor:
+    """z with 0 where it is infinite, for the xi terms of the xi = 0 branches (there for the
+    gradient in xi): xi z^2 would be 0 * inf = NaN at z = inf, where the limit is the
+    leading term alone (icdf(1) = inf, cdf(inf) = 1)."""
+    infinite = ~np.isfinite(z.data)
+    return z.masked_fill(Tensor(infinite), 0.0) if infinite.any() else z
+
+
 def _log1p_ratio(xi: Tensor, z: Tensor) -> Tensor:
     """log(1 + xi z) / xi, and its limit z at xi = 0, written there as z - xi z^2 / 2 so the
     derivative in xi is also the limit's (-z^2 / 2)."""
     zero = Tensor(np.broadcast_to(xi.data == 0, np.broadcast_shapes(xi.shape, z.shape)).copy())
     safe = xi.masked_fill(Tensor(xi.data == 0), 1.0)
-    return where(zero, z - 0.5 * xi * z * z, (safe * z).log1p() / safe)
+    zf = _finite(z)
+    return where(zero, z - 0.5 * xi * zf * zf, (safe * z).log1p() / safe)
 
 
 def _expm1_ratio(xi: Tensor, t: Tensor) -> Tensor:
     """(exp(xi t) - 1) / xi, and its limit t at xi = 0 (as t + xi t^2 / 2 there)."""
     zero = Tensor(np.broadcast_to(xi.data == 0, np.broadcast_shapes(xi.shape, t.shape)).copy())
     safe = xi.masked_fill(Tensor(xi.data == 0), 1.0)
-    return where(zero, t + 0.5 * xi * t * t, (safe * t).expm1() / safe)
+    tf = _finite(t)
+    return where(zero, t + 0.5 * xi * tf * tf, (safe * t).expm1() / safe)
 
 
 class GeneralizedPareto(Distribution):
@@ -101,7 +111,8 @@ class GeneralizedPareto(Distribution):
             # the uniform case xi = -1 at its upper end: 0 * -inf is 0
             nan_end = np.asarray((coef.data == 0) & (log_gap.data == -np.inf))
             closed = -self._fill(nan_end, 0.0, coef * log_gap)
-        series = -z - xi * (z - 0.5 * z * z)
+        zf = _finite(z)
+        series = -z - xi * (zf - 0.5 * zf * zf)
         shape = np.broadcast_shapes(xi.shape, z.shape)
         body = where(Tensor(np.broadcast_to(zero, shape).copy()), series, closed)
         below, above = self._below_above(z)

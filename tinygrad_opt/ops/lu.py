@@ -59,13 +59,24 @@ def _unpack(lu: np.ndarray):
     return low, np.triu(lu[..., :k, :])
 
 
+def _solve_upper(up: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """up^-1 b for batched upper-triangular up; a matrix with a zero on its diagonal (the U
+    of a singular A, which lu factors without error) gets NaN, as torch's gradient there,
+    instead of numpy's error for the whole batch."""
+    singular = (np.diagonal(up, axis1=-2, axis2=-1) == 0).any(-1)[..., None, None]
+    if not singular.any():
+        return np.linalg.solve(up, b)
+    safe = np.where(singular, np.eye(up.shape[-1], dtype=up.dtype), up)
+    return np.where(singular, np.nan, np.linalg.solve(safe, b))
+
+
 def _square_lu_backward(low, up, gl, gu):
     """gA of A = L U (square, no pivoting) from the gradients of L's strict lower and U's
     upper part."""
     inner = np.tril(_mT(low) @ np.tril(gl, -1), -1) + np.triu(np.triu(gu) @ _mT(up))
     # L^-T inner U^-T by two triangular solves (numpy's general solve on triangles)
     left = np.linalg.solve(_mT(low), inner)
-    return _mT(np.linalg.solve(up, _mT(left)))
+    return _mT(_solve_upper(up, _mT(left)))
 
 
 def _lu_backward(low, up, perm, g):
@@ -82,7 +93,7 @@ def _lu_backward(low, up, perm, g):
                                  gu[..., :, :m])
         plu = np.concatenate([g1, g2], axis=-1)
     elif m > n:
-        g2 = _mT(np.linalg.solve(up, _mT(gl[..., n:, :])))
+        g2 = _mT(_solve_upper(up, _mT(gl[..., n:, :])))
         g1 = _square_lu_backward(low[..., :n, :], up, gl[..., :n, :],
                                  gu - _mT(low[..., n:, :]) @ g2)
         plu = np.concatenate([g1, g2], axis=-2)
@@ -163,9 +174,9 @@ class LUResult(NamedTuple):
 def lu(A: Tensor, *, pivot: bool = True) -> LUResult:  # noqa: N803 - torch's name
     """A = P L U with partial pivoting for (*, m, n) matrices, square or not: P an m x m
     permutation (A's dtype), L unit lower m x k, U upper k x n, k = min(m, n). A singular A
-    is factored without error, as torch. Gradients flow to A through L and U (the square,
-    wide and tall rules of the module docstring). pivot=False is refused (CUDA-only in
-    PyTorch)."""
+    is factored without error, as torch (its gradient is NaN). Gradients flow to A through L
+    and U (the square, wide and tall rules of the module docstring). pivot=False is refused
+    (CUDA-only in PyTorch)."""
     if not pivot:
         raise ValueError("lu: pivot=False is not supported (CUDA-only in PyTorch)")
     a = _matrix("lu", "A", A)
