@@ -65,6 +65,7 @@ from .attention import MultiheadAttention
 from .adaptive_softmax import AdaptiveLogSoftmaxWithLoss
 from .linear_cross_entropy import LinearCrossEntropyLoss, LinearCrossEntropyOptions
 from .data_parallel import DataParallel
+from . import parallel
 from .transformer import (
     Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
     TransformerEncoderLayer,
@@ -119,7 +120,7 @@ __all__ = [
     "AdaptiveLogSoftmaxWithLoss",
     "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "DataParallel",
     *_LOSS_CLASSES,
-    "functional", "init", "lora", "utils",
+    "functional", "init", "lora", "parallel", "utils",
 ]
 
 def __getattr__(name: str):

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from ..default_dtype import default_float
+from ..devices import check_cpu
 from ..random import generator
 from ..tensor import Tensor
 from ._layout import float_data
@@ -59,7 +60,10 @@ class PReLU(Module):
     """PReLU(num_parameters=1, init=0.25) as torch.nn.PReLU: a learnable `weight` of shape
     (num_parameters,), one slope for all or one per channel."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, *, dtype=None) -> None:
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, *, device=None, dtype=None
+    ) -> None:
+        check_cpu("PReLU", device)
         super().__init__()
         count = num_parameters
         if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:

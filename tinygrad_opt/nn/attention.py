@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from ..default_dtype import default_float
+from ..devices import check_cpu
 from ..ops.join import cat
 from ..ops.select import masked_fill
 from ..tensor import Tensor
@@ -252,8 +253,10 @@ class MultiheadAttention(Module):
         vdim: int | None = None,
         batch_first: bool = False,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("MultiheadAttention", device)
         super().__init__()
         who = "MultiheadAttention"
         for name, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):

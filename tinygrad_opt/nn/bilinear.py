@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..default_dtype import default_float
+from ..devices import check_cpu
 from ..tensor import Tensor
 from . import init
 from ._layout import float_data
@@ -70,8 +71,10 @@ class Bilinear(Module):
 
     def __init__(
         self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, *,
+        device=None,
         dtype=None,
     ) -> None:  # fmt: skip
+        check_cpu("Bilinear", device)
         super().__init__()
         for name, value in (("in1_features", in1_features), ("in2_features", in2_features),
                             ("out_features", out_features)):  # fmt: skip

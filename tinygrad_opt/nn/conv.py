@@ -26,6 +26,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..devices import check_cpu
 from ..tensor import Tensor
 from . import blas
 from ._layout import channels_last, float_data, pair
@@ -510,8 +511,10 @@ class Conv2d(ConvLayer):
         bias: bool = True,
         padding_mode: str = "zeros",
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("Conv2d", device)
         super().__init__(in_channels, out_channels, groups, padding_mode)
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = pair(stride, "stride", "Conv2d")

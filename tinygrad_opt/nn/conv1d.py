@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..devices import check_cpu
 from ..tensor import Tensor
 from ._layout import float_data
 from .conv import _conv2d, _conv_output_size
@@ -127,8 +128,10 @@ class Conv1d(ConvLayer):
         bias: bool = True,
         padding_mode: str = "zeros",
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("Conv1d", device)
         super().__init__(in_channels, out_channels, groups, padding_mode)
         k = single(kernel_size, "kernel_size", "Conv1d")
         if k < 1:
@@ -236,8 +239,10 @@ class ConvTranspose1d(ConvLayer):
         dilation=1,
         padding_mode: str = "zeros",
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("ConvTranspose1d", device)
         super().__init__(in_channels, out_channels, groups, padding_mode)
         k = single(kernel_size, "kernel_size", "ConvTranspose1d")
         if k < 1:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..devices import check_cpu
 from ..tensor import Tensor
 from ._layout import float_data
 from ._workspace import scratch
@@ -269,8 +270,10 @@ class Conv3d(ConvLayer):
         bias: bool = True,
         padding_mode: str = "zeros",
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("Conv3d", device)
         super().__init__(in_channels, out_channels, groups, padding_mode)
         self.kernel_size = _at_least(kernel_size, "kernel_size", 1, "Conv3d")
         self.stride = _at_least(stride, "stride", 1, "Conv3d")
@@ -439,8 +442,10 @@ class ConvTranspose3d(ConvLayer):
         dilation=1,
         padding_mode: str = "zeros",
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("ConvTranspose3d", device)
         super().__init__(in_channels, out_channels, groups, padding_mode)
         self.kernel_size = _at_least(kernel_size, "kernel_size", 1, "ConvTranspose3d")
         self.stride = _at_least(stride, "stride", 1, "ConvTranspose3d")

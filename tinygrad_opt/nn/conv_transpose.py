@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..devices import check_cpu
 from ..tensor import Tensor
 from ._layout import channels_last, float_data, pair
 from ._workspace import scratch
@@ -250,8 +251,10 @@ class ConvTranspose2d(ConvLayer):
         dilation=1,
         padding_mode: str = "zeros",
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("ConvTranspose2d", device)
         super().__init__(in_channels, out_channels, groups, padding_mode)
         name = type(self).__name__
         self.kernel_size = _positive_pair(kernel_size, "kernel_size", name)

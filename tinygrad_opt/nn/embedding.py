@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import sparse_rows
 from ..default_dtype import default_float
+from ..devices import check_cpu
 from ..ops.indexing import scatter_add_rows
 from ..tensor import Tensor, mark_changed
 from . import init
@@ -78,9 +79,10 @@ def embedding(
 
 class Embedding(Module):
     """Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
-    norm_type=2.0, scale_grad_by_freq=False, sparse=False): weight ~ N(0, 1), the padding row
-    zero, as torch.nn.Embedding (see `embedding` for max_norm, scale_grad_by_freq and
-    sparse)."""
+    norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False):
+    weight ~ N(0, 1), the padding row zero, as torch.nn.Embedding (see `embedding` for
+    max_norm, scale_grad_by_freq and sparse). `_weight` gives the initial table instead (kept
+    as given, padding row included, as torch); `_freeze` makes it not require grad."""
 
     def __init__(
         self,
@@ -91,9 +93,13 @@ class Embedding(Module):
         norm_type: float = 2.0,
         scale_grad_by_freq: bool = False,
         sparse: bool = False,
+        _weight=None,
+        _freeze: bool = False,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("Embedding", device)
         super().__init__()
         self.sparse = bool(sparse)
         if max_norm is not None and not max_norm > 0:
@@ -115,11 +121,22 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
-        dtype = default_float(dtype)
-        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
-        init.normal_(self.weight)
-        if padding_idx is not None:
-            self.weight.data[padding_idx] = 0
+        if _weight is not None:
+            table = _weight.data if isinstance(_weight, Tensor) else np.asarray(_weight)
+            if table.shape != (num_embeddings, embedding_dim):
+                raise ValueError(
+                    f"Embedding: _weight must have shape ({num_embeddings}, {embedding_dim}), "
+                    f"got {table.shape}"
+                )
+            dtype = table.dtype if dtype is None else dtype
+            self.weight = Parameter(np.array(table, dtype=default_float(dtype)))
+        else:
+            dtype = default_float(dtype)
+            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
+            init.normal_(self.weight)
+            if padding_idx is not None:
+                self.weight.data[padding_idx] = 0
+        self.weight.requires_grad = not _freeze
 
     def forward(self, indices) -> Tensor:
         return embedding(

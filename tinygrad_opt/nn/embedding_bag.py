@@ -17,6 +17,7 @@ from numba import prange
 
 from .. import sparse_rows
 from ..default_dtype import default_float
+from ..devices import check_cpu
 from ..jit import kernel
 from ..tensor import Tensor
 from . import init
@@ -260,8 +261,10 @@ class EmbeddingBag(Module):
         include_last_offset: bool = False,
         padding_idx: int | None = None,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("EmbeddingBag", device)
         super().__init__()
         if num_embeddings < 1 or embedding_dim < 1:
             raise ValueError(

@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from ..devices import check_cpu
 from ..tensor import Tensor
 from ._layout import float_data
 from .normalization import _BatchNorm, batch_norm, group_norm
@@ -99,8 +100,10 @@ class _InstanceNorm(_BatchNorm):
         track_running_stats: bool = False,
         *,
         bias: bool = True,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("InstanceNorm", device)
         super().__init__(
             num_features, eps, momentum, affine, track_running_stats, bias=bias, dtype=dtype
         )

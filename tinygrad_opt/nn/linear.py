@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..default_dtype import default_float
+from ..devices import check_cpu
 from ..tensor import Tensor, gradient_buffer
 from . import init
 from ._layout import float_data
@@ -66,8 +67,9 @@ class Linear(Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, *, dtype=None
+        self, in_features: int, out_features: int, bias: bool = True, *, device=None, dtype=None
     ) -> None:
+        check_cpu("Linear", device)
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ..default_dtype import default_float
+from ..devices import check_cpu
 from ..tensor import Tensor
 from . import init
 from ._layout import channels_last_2d, float_data, from_channels_last_2d
@@ -132,8 +133,10 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
         *,
         bias: bool = True,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("BatchNorm", device)
         super().__init__()
         name = type(self).__name__
         if not isinstance(num_features, (int, np.integer)) or num_features < 1:
@@ -291,8 +294,10 @@ class LayerNorm(Module):
         elementwise_affine: bool = True,
         bias: bool = True,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("LayerNorm", device)
         super().__init__()
         shape = (
             (normalized_shape,)
@@ -395,8 +400,10 @@ class GroupNorm(Module):
         affine: bool = True,
         *,
         bias: bool = True,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("GroupNorm", device)
         super().__init__()
         for name, value in (("num_groups", num_groups), ("num_channels", num_channels)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

@@ -37,6 +37,7 @@ import warnings
 import numpy as np
 
 from ..default_dtype import default_float
+from ..devices import check_cpu
 from ..ops.join import cat, stack
 from ..tensor import Tensor
 from . import init
@@ -135,8 +136,10 @@ class RNNBase(Module):
         bidirectional: bool = False,
         proj_size: int = 0,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("RNNBase", device)
         super().__init__()
         who = "RNN" if mode.startswith("RNN") else mode
         self.mode = mode
@@ -416,8 +419,10 @@ class RNN(RNNBase):
         dropout: float = 0.0,
         bidirectional: bool = False,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("RNN", device)
         modes = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
         if nonlinearity not in modes:
             raise ValueError(
@@ -445,8 +450,10 @@ class LSTM(RNNBase):
         bidirectional: bool = False,
         proj_size: int = 0,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("LSTM", device)
         super().__init__(
             "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
             bidirectional, proj_size, dtype=dtype,
@@ -467,8 +474,10 @@ class GRU(RNNBase):
         dropout: float = 0.0,
         bidirectional: bool = False,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("GRU", device)
         super().__init__(
             "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
             bidirectional, dtype=dtype,
@@ -481,8 +490,16 @@ class RNNCellBase(Module):
     (num_chunks * hidden, hidden_size), bias_ih and bias_hh (num_chunks * hidden,)."""
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, *, dtype=None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool,
+        num_chunks: int,
+        *,
+        device=None,
+        dtype=None,
     ) -> None:
+        check_cpu("RNNCellBase", device)
         super().__init__()
         who = type(self).__name__
         self.input_size = _check_int(input_size, "input_size", who, 0)
@@ -546,8 +563,10 @@ class RNNCell(RNNCellBase):
         bias: bool = True,
         nonlinearity: str = "tanh",
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("RNNCell", device)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(
                 f"RNNCell: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'"
@@ -571,8 +590,9 @@ class LSTMCell(RNNCellBase):
     """One LSTM step, as torch.nn.LSTMCell (gates i, f, g, o): returns (h', c')."""
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, *, dtype=None
+        self, input_size: int, hidden_size: int, bias: bool = True, *, device=None, dtype=None
     ) -> None:
+        check_cpu("LSTMCell", device)
         super().__init__(input_size, hidden_size, bias, 4, dtype=dtype)
 
     def forward(self, input: Tensor, hx=None) -> tuple[Tensor, Tensor]:
@@ -596,8 +616,9 @@ class GRUCell(RNNCellBase):
     """One GRU step, as torch.nn.GRUCell (gates r, z, n; b_hn inside r * (W_hn h + b_hn))."""
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, *, dtype=None
+        self, input_size: int, hidden_size: int, bias: bool = True, *, device=None, dtype=None
     ) -> None:
+        check_cpu("GRUCell", device)
         super().__init__(input_size, hidden_size, bias, 3, dtype=dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..default_dtype import default_float
+from ..devices import check_cpu
 from ..tensor import Tensor
 from ._layout import float_data
 from .module import Module, Parameter
@@ -86,8 +87,10 @@ class RMSNorm(Module):
         eps: float | None = None,
         elementwise_affine: bool = True,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("RMSNorm", device)
         super().__init__()
         shape = _shape_tuple(normalized_shape, "RMSNorm")
         if not shape or any(d < 1 for d in shape):

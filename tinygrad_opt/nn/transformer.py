@@ -25,6 +25,7 @@ import copy
 import numpy as np
 
 from ..default_dtype import default_float
+from ..devices import check_cpu
 from ..tensor import Tensor
 from . import init
 from .activation import gelu, relu
@@ -75,8 +76,10 @@ class TransformerEncoderLayer(Module):
         norm_first: bool = False,
         bias: bool = True,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("TransformerEncoderLayer", device)
         super().__init__()
         who = "TransformerEncoderLayer"
         dim_feedforward = _check_int(dim_feedforward, "dim_feedforward", who)
@@ -134,8 +137,10 @@ class TransformerDecoderLayer(Module):
         norm_first: bool = False,
         bias: bool = True,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("TransformerDecoderLayer", device)
         super().__init__()
         who = "TransformerDecoderLayer"
         dim_feedforward = _check_int(dim_feedforward, "dim_feedforward", who)
@@ -295,8 +300,10 @@ class Transformer(Module):
         norm_first: bool = False,
         bias: bool = True,
         *,
+        device=None,
         dtype=None,
     ) -> None:
+        check_cpu("Transformer", device)
         super().__init__()
         common = dict(
             dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,

@@ -1,5 +1,8 @@
 """`torch.utils.data` spelling of `tinygrad_opt.data` (the same objects)."""
 
+import sys as _sys
+import types as _types
+
 from ..data import (
     BatchSampler,
     ChainDataset,
@@ -43,3 +46,9 @@ __all__ = [
     "get_worker_info",
     "DistributedSampler",
 ]
+
+# `from torch.utils.data.distributed import DistributedSampler` ports as
+# `from tinygrad_opt.utils.data.distributed import DistributedSampler`
+distributed = _types.ModuleType(__name__ + ".distributed", "torch.utils.data.distributed")
+distributed.DistributedSampler = DistributedSampler
+_sys.modules[distributed.__name__] = distributed
