@@ -20,6 +20,10 @@ Deviations from PyTorch 2.13:
   (`jvp`) and `vmap` are not supported; `grad_fn` is a plain function, not a Node.
 - `ctx.saved_tensors` gives a saved output back as a new tensor sharing its data, without
   graph (PyTorch: with the output's grad_fn), so no reference cycle keeps a graph alive.
+- A node freed by an earlier pass (without retain_graph) that the outputs reach makes
+  `grad()` / `backward(inputs=...)` raise even if it does not lead to the inputs (PyTorch
+  keeps a freed node's edges and skips it): it has lost its parents here, and raising is
+  the only way never to drop a path to an input silently.
 """
 
 from __future__ import annotations
@@ -522,7 +526,8 @@ def grad(
         if g is None:
             if not allow_unused:  # reached, but every op on the way gave it no gradient
                 _raise_unused(op, i)
-            zeros = Tensor(np.zeros_like(t.data), dtype=t.data.dtype)
+            # as torch: with create_graph the zeros require grad, like the other gradients
+            zeros = Tensor(np.zeros_like(t.data), dtype=t.data.dtype, requires_grad=create_graph)
             result.append(zeros if materialize_grads else None)
         elif create_graph:
             result.append(g)

@@ -10,7 +10,8 @@ rtol, atol); the analytical Jacobian is computed twice and the two must agree wi
 `gradgradcheck` checks second derivatives the same way: it gradchecks the map
 (inputs, grad_outputs) -> autograd.grad(func(inputs), inputs, grad_outputs,
 create_graph=True), so the create_graph rules (higher_order.py) meet finite differences of
-the first-order gradients.
+the first-order gradients (the finite differences use the first-order backward, so a rule
+is checked against independent values, not against itself).
 
 Deviations from PyTorch 2.13: `check_forward_ad`, `check_batched_grad`
 and `check_batched_forward_grad` raise NotImplementedError; `fast_mode=True` runs the full
@@ -25,7 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .grad_mode import enable_grad, no_grad
+from .grad_mode import GRAD_MODE, enable_grad, no_grad
 from .tensor import Tensor
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
@@ -218,10 +219,14 @@ def gradgradcheck(
 
     def first_derivatives(*args):
         xs, seeds = args[:count], args[count:]
-        with enable_grad():  # gradcheck's finite differences run under no_grad
+        # gradcheck's finite differences run under no_grad: there the gradients come from
+        # the first-order backward, so a create_graph rule whose values are wrong (but
+        # differentiate consistently) cannot agree with its own finite differences
+        rules = GRAD_MODE.enabled
+        with enable_grad():
             outputs = _outputs(func(*xs))
             wanted = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
-            grads = grad(outputs, wanted, seeds, create_graph=True, allow_unused=True)
+            grads = grad(outputs, wanted, seeds, create_graph=rules, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(

@@ -5,6 +5,7 @@ differentiable Tensor ops, so a gradient it returns has a graph of its own. Ops 
 piecewise linear in their input use `masked_rule`, ops linear in their input `linear_rule`
 (their adjoint is the op itself), fused nodes `recompute_rule` (the forward rebuilt from
 covered ops). Loaded on the first create_graph backward, so plain training never imports it.
+Deviation: `0.0 ** x` has second derivative 0 (it is flat at x > 0; PyTorch gives NaN).
 """
 
 from __future__ import annotations
@@ -106,8 +107,18 @@ def _pow(g, parents, saved):
 
 
 register(ar.pow, _pow)
-register(ar.rpow, lambda g, p, s: (g * (_number(s.s) ** p[0]) * math.log(_number(s.s)),),
-         "<lambda>")  # fmt: skip
+
+
+def _rpow(g, parents, saved):
+    s = _number(saved.s)
+    if s == 0:  # the numpy rule's constant: 0 where 0 ** x is flat (x >= 0), -inf elsewhere
+        return masked_rule(g, parents, saved)
+    # a negative base has no real logarithm: NaN as the numpy rule (math.log would raise)
+    log_s = math.log(s) if s > 0 else math.nan
+    return (g * (s ** parents[0]) * log_s,)
+
+
+register(ar.rpow, _rpow, "<lambda>")
 
 
 # ------------------------------------------------------------------------------ unary
@@ -241,9 +252,11 @@ def _std(g, parents, saved):
     scale = _number(cell(inner, "scale"))
     centered = _centered(x, axes)
     # var = sum(centered^2) / divisor and scale = 2 / divisor
-    std = unary.sqrt(reduce.sum(centered * centered, axes, keepdims) * (scale / 2))
-    zero = saved.out == 0  # as the numpy rule: a constant input passes a zero gradient
-    g_var = select.where(zero, 0.0, g / (2 * select.where(zero, 1.0, std)))
+    var = reduce.sum(centered * centered, axes, keepdims) * (scale / 2)
+    zero = saved.out.data == 0  # as the numpy rule: a constant input passes a zero gradient
+    # the sqrt never sees those zeros: sqrt'(0) = inf would make 0 * inf = NaN one order up
+    std = unary.sqrt(select.where(zero, 1.0, var))
+    g_var = select.where(zero, 0.0, g / (2 * std))
     return (_kept(g_var, axes, keepdims, x.shape) * centered * scale,)
 
 
@@ -402,15 +415,23 @@ def _elu(p, s):
 register(act._elu_node, recompute_rule(_elu))
 
 
-def _factor(product: np.ndarray, x: np.ndarray) -> float:
-    """The scalar b of product = x * b (the closure keeps the product, not b)."""
-    nonzero = np.flatnonzero(x != 0)
-    return (product.flat[nonzero[0]] / x.flat[nonzero[0]]).item() if nonzero.size else 1.0
+def _softplus_beta(saved, x: np.ndarray) -> float:
+    """softplus's beta, which its closure does not keep: bx / x at the largest |x| whose bx
+    is finite (no overflow to inf, no subnormal x), else from softplus(0) = log(2) / beta
+    (an all-zero input, e.g. a zero-initialised bias, still has beta in its curvature)."""
+    bx = saved.bx
+    usable = np.where(np.isfinite(bx), np.abs(x), 0)
+    if usable.size and usable.max() > 0:
+        i = np.argmax(usable)
+        return (bx.flat[i] / x.flat[i]).item()
+    if x.size == 0 or np.all(saved.linear):  # nothing, or only the linear part: beta unused
+        return 1.0
+    return math.log(2.0) / saved.out.data.flat[0].item()
 
 
 def _softplus(g, parents, saved):
     x = parents[0]
-    sig = unary.sigmoid(x * _factor(saved.bx, x.data))
+    sig = unary.sigmoid(x * _softplus_beta(saved, x.data))
     return (select.where(saved.linear, g, g * sig),)
 
 
@@ -462,9 +483,13 @@ def _rows(x: Tensor) -> Tensor:
     return movement.reshape(movement.permute(x, order), (-1, x.shape[1]))
 
 
-def _reduced(per_row: Tensor, reduction: str, denom, shape) -> Tensor:
+def _reduced(per_row: Tensor, reduction: str, denom, shape, valid=None) -> Tensor:
     if reduction == "none":
         return movement.reshape(per_row, shape)
+    if valid is not None and not valid.all():
+        # ignored rows are left out, not weighted by 0: as the numpy rules, their gradient
+        # is 0 even when every row is ignored and 'mean' divides by 0 (0 * inf is NaN)
+        per_row = indexing.getitem(per_row, np.flatnonzero(valid))
     total = reduce.sum(per_row)
     return total / _number(denom) if reduction == "mean" else total
 
@@ -480,7 +505,7 @@ def _cross_entropy_indices(p, s):
     wt = ((1 - eps) * one_hot * weight[safe][:, None] + eps / classes * weight[None, :])
     wt = _const(wt * valid[:, None], z)
     per_row = -reduce.sum(wt * sm.log_softmax(z, 1), 1)
-    return _reduced(per_row, s.reduction, s.denom, s.out.shape)
+    return _reduced(per_row, s.reduction, s.denom, s.out.shape, valid)
 
 
 def _cross_entropy_probabilities(p, s):
@@ -502,7 +527,7 @@ def _nll(p, s):
     z = _rows(p[0])
     picked = indexing.getitem(z, (s.rows, s.labels))
     per_row = -picked * _const(s.w_label, z)
-    return _reduced(per_row, s.reduction, s.denom, s.out.shape)
+    return _reduced(per_row, s.reduction, s.denom, s.out.shape, s.valid)
 
 
 register(losses._cross_entropy_indices, recompute_rule(_cross_entropy_indices))

@@ -566,11 +566,15 @@ def capture_gradients(
 def _between(order: list[Tensor], capture: dict) -> tuple[list[Tensor], set[int]]:
     """`order` cut to the nodes on a path to a captured tensor, and the ids of those whose
     backward must run (one of their parents is on such a path). The rest of the graph does
-    not run, so its hooks are not called and its saved arrays are not freed (as torch)."""
+    not run, so its hooks are not called and its saved arrays are not freed (as torch).
+    A node freed by an earlier pass has lost its parents, so whether it leads to a captured
+    tensor is unknown: it runs, and raises as torch does, never silently dropping a path."""
     needed: set[int] = set()
     through: set[int] = set()
     for node in reversed(order):  # parents before the nodes that consume them
-        if any(id(parent) in needed for parent in node._parents):
+        if node._backward is _freed_backward or any(
+            id(parent) in needed for parent in node._parents
+        ):
             through.add(id(node))
             needed.add(id(node))
         elif id(node) in capture:
