@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from gamma_references import digamma, mvlgamma
 from test_tensor_grad import check_grads
 
 import tinygrad_opt as tg
@@ -165,28 +166,13 @@ def test_bregman_kl_matches_the_closed_form_kl(name):
     close(bregman, closed.data, rtol=1e-10, atol=1e-12)
 
 
-def _mvlgamma(a: float, p: int) -> float:
-    return p * (p - 1) / 4 * math.log(math.pi) + sum(math.lgamma(a - j / 2) for j in range(p))
-
-
-def _digamma(x: float) -> float:
-    """Recurrence up to x >= 8, then the asymptotic series (error below 1e-14)."""
-    acc = 0.0
-    while x < 8:
-        acc -= 1 / x
-        x += 1
-    inv2 = 1 / (x * x)
-    return acc + math.log(x) - 0.5 / x - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (
-        1 / 252 - inv2 * (1 / 240 - inv2 / 132))))
-
-
 def wishart_kl(n1: float, v1: np.ndarray, n2: float, v2: np.ndarray) -> float:
     """KL(W(n1, V1) || W(n2, V2)) from E[X] = n1 V1 and E[log|X|] of the first."""
     p = v1.shape[0]
     ratio = np.linalg.solve(v2, v1)
-    psi = sum(_digamma(n1 / 2 - j / 2) for j in range(p))
+    psi = sum(digamma(n1 / 2 - j / 2) for j in range(p))
     return (-n2 / 2 * np.linalg.slogdet(ratio)[1] + n1 / 2 * (np.trace(ratio) - p)
-            + _mvlgamma(n2 / 2, p) - _mvlgamma(n1 / 2, p) + (n1 - n2) / 2 * psi)
+            + mvlgamma(n2 / 2, p) - mvlgamma(n1 / 2, p) + (n1 - n2) / 2 * psi)
 
 
 def test_wishart_pairs_use_the_bregman_divergence_per_batch_element():

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+from gamma_references import digamma, mvlgamma
 from test_tensor_grad import check_grads
 
 import tinygrad_opt as tg
@@ -26,22 +27,6 @@ def t64(x) -> Tensor:
 def close(got, want, rtol=1e-10, atol=1e-12):
     np.testing.assert_allclose(got.data if isinstance(got, Tensor) else got, want,
                                rtol=rtol, atol=atol)
-
-
-def mvlgamma(a: float, p: int) -> float:
-    """log Gamma_p(a) = p(p-1)/4 log pi + sum_j lgamma(a - j/2)."""
-    return p * (p - 1) / 4 * math.log(math.pi) + sum(math.lgamma(a - j / 2) for j in range(p))
-
-
-def digamma(x: float) -> float:
-    """Recurrence up to x >= 8, then the asymptotic series (error below 1e-14)."""
-    acc = 0.0
-    while x < 8:
-        acc -= 1 / x
-        x += 1
-    inv2 = 1 / (x * x)
-    return acc + math.log(x) - 0.5 / x - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (
-        1 / 252 - inv2 * (1 / 240 - inv2 / 132))))
 
 
 def wishart_log_pdf(x: np.ndarray, n: float, v: np.ndarray) -> float:
