@@ -6,11 +6,12 @@ import math
 
 import numpy as np
 
-from ..ops.cholesky import cholesky, solve_triangular
+from ..ops.cholesky import solve_triangular
 from ..random import generator
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
+from .matrix_parameter import given_matrix, keep_matrix
 from .utils import as_param
 
 
@@ -45,19 +46,12 @@ class MultivariateNormal(Distribution):
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
                  validate_args=None) -> None:
-        given = {k: v for k, v in (("covariance_matrix", covariance_matrix),
-                                   ("precision_matrix", precision_matrix),
-                                   ("scale_tril", scale_tril)) if v is not None}
-        if len(given) != 1:
-            raise ValueError(
-                "MultivariateNormal: give exactly one of covariance_matrix, precision_matrix "
-                f"or scale_tril, got {sorted(given) or 'none'}"
-            )
+        name, matrix = given_matrix("MultivariateNormal", covariance_matrix, precision_matrix,
+                                    scale_tril)  # fmt: skip
         loc = as_param("MultivariateNormal", "loc", loc)
         if loc.ndim < 1:
             raise ValueError("MultivariateNormal: loc must be at least one-dimensional, got a "
                              "scalar")
-        (name, matrix), = given.items()
         dtype = np.float64 if loc.dtype == np.float64 else None
         matrix = as_param("MultivariateNormal", name, matrix, dtype)
         if matrix.ndim < 2 or matrix.shape[-1] != matrix.shape[-2]:
@@ -80,15 +74,7 @@ class MultivariateNormal(Distribution):
             ) from None
         self.loc = loc if loc.shape == batch + (n,) else loc.expand(*batch, n)
         super().__init__(batch, (n,), validate_args)  # checks loc
-        if self._validate_args:  # before factoring: a matrix that is not positive definite says so
-            self._check_param(name, matrix, self.arg_constraints[name])
-        self.__dict__[name] = matrix.expand(*batch, n, n) if matrix.shape[:-2] != batch else matrix
-        if name == "scale_tril":
-            self._unbroadcasted_scale_tril = matrix
-        elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = cholesky(matrix)
-        else:
-            self._unbroadcasted_scale_tril = cholesky(matrix.inverse())
+        keep_matrix(self, name, matrix, batch)
 
     def expand(self, batch_shape, _instance=None) -> MultivariateNormal:
         shape = self._checked_batch_shape(batch_shape)

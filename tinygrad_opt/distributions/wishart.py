@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from ..ops.cholesky import cholesky, solve_triangular
+from ..ops.cholesky import solve_triangular
 from ..ops.select import where
 from ..random import generator
 from ..tensor import Tensor
@@ -15,10 +15,10 @@ from . import constraints
 from .chi2 import Chi2
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
+from .matrix_parameter import MATRIX_NAMES, given_matrix, keep_matrix
 from .utils import as_param
 
 _LOG_2 = math.log(2.0)
-_NAMES = ("covariance_matrix", "precision_matrix", "scale_tril")
 
 
 def _mvdigamma(x: Tensor, p: int) -> Tensor:
@@ -57,12 +57,7 @@ class Wishart(ExponentialFamily):
 
     def __init__(self, df, covariance_matrix=None, precision_matrix=None, scale_tril=None,
                  validate_args=None) -> None:
-        given = {k: v for k, v in zip(_NAMES, (covariance_matrix, precision_matrix, scale_tril))
-                 if v is not None}
-        if len(given) != 1:
-            raise ValueError("Wishart: give exactly one of covariance_matrix, precision_matrix "
-                             f"or scale_tril, got {sorted(given) or 'none'}")
-        (name, matrix), = given.items()
+        name, matrix = given_matrix("Wishart", covariance_matrix, precision_matrix, scale_tril)
         df_dtype = df.data.dtype if isinstance(df, Tensor) and df.data.dtype.kind == "f" else None
         matrix = as_param("Wishart", name, matrix, np.float64 if df_dtype == np.float64 else None)
         if matrix.ndim < 2 or matrix.shape[-1] != matrix.shape[-2]:
@@ -83,15 +78,7 @@ class Wishart(ExponentialFamily):
                           "for ndim - 1 < df < ndim.", stacklevel=2)
         self.df = df if df.shape == batch else df.expand(*batch)
         super().__init__(batch, (p, p), validate_args)  # checks df
-        if self._validate_args:  # before factoring, so a bad matrix says what is wrong
-            self._check_param(name, matrix, self.arg_constraints[name])
-        self.__dict__[name] = matrix.expand(*batch, p, p) if matrix.shape[:-2] != batch else matrix
-        if name == "scale_tril":
-            self._unbroadcasted_scale_tril = matrix
-        elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = cholesky(matrix)
-        else:
-            self._unbroadcasted_scale_tril = cholesky(matrix.inverse())
+        keep_matrix(self, name, matrix, batch)
 
     def expand(self, batch_shape, _instance=None) -> Wishart:
         shape = self._checked_batch_shape(batch_shape)
@@ -99,7 +86,7 @@ class Wishart(ExponentialFamily):
         new = object.__new__(Wishart)
         new.df = self.df.expand(*shape)
         new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
-        for name in _NAMES:
+        for name in MATRIX_NAMES:
             if name in self.__dict__:
                 new.__dict__[name] = self.__dict__[name].expand(*shape, p, p)
         Distribution.__init__(new, shape, (p, p), validate_args=False)
@@ -109,7 +96,7 @@ class Wishart(ExponentialFamily):
     def __getattr__(self, name: str):
         # the two matrices not given are derived from L on first use (torch's lazy properties)
         low = self.__dict__.get("_unbroadcasted_scale_tril")
-        if low is None or name not in _NAMES:
+        if low is None or name not in MATRIX_NAMES:
             raise AttributeError(f"'Wishart' object has no attribute {name!r}")
         if name == "scale_tril":
             value = low
