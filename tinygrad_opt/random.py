@@ -12,6 +12,20 @@ import secrets
 import numpy as np
 
 
+def restore_state(bit_generator, new_state, who: str, source: str) -> None:
+    """Set `bit_generator` to `new_state`, tried first on a fresh generator of its type, so
+    a malformed state raises ValueError (naming `who` and where states come from, `source`)
+    and leaves the stream as it was."""
+    probe = type(bit_generator)()
+    try:
+        probe.state = new_state
+    except (TypeError, ValueError, KeyError, OverflowError) as error:
+        raise ValueError(
+            f"{who}: expected a state returned by {source}, got {new_state!r} ({error})"
+        ) from None
+    bit_generator.state = probe.state
+
+
 class Generator(np.random.Generator):
     """A random stream seeded on its own, as `torch.Generator()`: `manual_seed(seed)`
     (returns self), `seed()`, `initial_seed()`, `get_state()` / `set_state(state)`.
@@ -55,15 +69,7 @@ class Generator(np.random.Generator):
     def set_state(self, new_state: dict) -> Generator:
         """Continue from a state returned by `get_state`; returns self. A malformed state
         raises ValueError and leaves the generator as it was."""
-        probe = np.random.PCG64()
-        try:
-            probe.state = new_state
-        except (TypeError, ValueError, KeyError, OverflowError) as error:
-            raise ValueError(
-                f"Generator.set_state: expected a state returned by get_state(), got "
-                f"{new_state!r} ({error})"
-            ) from None
-        self.bit_generator.state = probe.state
+        restore_state(self.bit_generator, new_state, "Generator.set_state", "get_state()")
         return self
 
     def __reduce__(self):
@@ -130,15 +136,8 @@ def set_rng_state(new_state: dict) -> None:
             f"(numpy's PCG64 state, not torch's uint8 tensor), got {type(new_state).__name__}"
         )
     current = _STATE["generator"].bit_generator
-    probe = type(current)()
-    try:
-        probe.state = new_state
-    except (TypeError, ValueError, KeyError, OverflowError) as error:
-        raise ValueError(
-            f"set_rng_state: expected a state returned by get_rng_state() for "
-            f"{type(current).__name__}, got {new_state!r} ({error})"
-        ) from None
-    current.state = probe.state
+    restore_state(current, new_state, "set_rng_state",
+                  f"get_rng_state() for {type(current).__name__}")  # fmt: skip
 
 
 def initial_seed() -> int | None:
