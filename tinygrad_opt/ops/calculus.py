@@ -22,7 +22,7 @@ from ..tensor import Tensor
 from .axes import normalize_axis
 from .join import cat
 from .reduce import cumsum
-from .scan import diff
+from .scan import sample_steps
 
 
 def _floating(y: Tensor) -> Tensor:
@@ -142,14 +142,4 @@ def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor
     halves = (y[head + (slice(1, None),)] + y[head + (slice(None, -1),)]) * 0.5
     if x is None:
         return cumsum(halves * (1.0 if dx is None else dx), dim=ax)
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    if x.data.ndim == 1:
-        if x.data.shape[0] != y.data.shape[ax]:
-            raise ValueError(
-                f"cumulative_trapezoid: x has {x.data.shape[0]} points but y has "
-                f"{y.data.shape[ax]} along dimension {dim}"
-            )
-        steps = diff(x).reshape((-1,) + (1,) * (y.data.ndim - 1 - ax))
-    else:
-        steps = diff(x, dim=ax)
-    return cumsum(halves * steps, dim=ax)
+    return cumsum(halves * sample_steps("cumulative_trapezoid", x, y, ax, dim), dim=ax)

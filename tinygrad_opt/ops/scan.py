@@ -169,17 +169,22 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor:
     pairs = y[head + (slice(1, None),)] + y[head + (slice(None, -1),)]
     if x is None:
         return (pairs.sum(axis=ax) * (0.5 * (1.0 if dx is None else dx)))
+    return (pairs * sample_steps("trapezoid", x, y, ax, dim)).sum(axis=ax) * 0.5
+
+
+def sample_steps(op: str, x, y: Tensor, ax: int, dim: int) -> Tensor:
+    """x[i+1] - x[i] along y's axis `ax` (given as `dim`), for the trapezoid rules: a 1-D x
+    must have y's length there and is shaped to broadcast along it; any other x (which
+    broadcasts with y) is differenced along `dim`, as torch."""
     x = x if isinstance(x, Tensor) else Tensor(x)
     if x.data.ndim == 1:
         if x.data.shape[0] != y.data.shape[ax]:
             raise ValueError(
-                f"trapezoid: x has {x.data.shape[0]} points but y has {y.data.shape[ax]} along "
+                f"{op}: x has {x.data.shape[0]} points but y has {y.data.shape[ax]} along "
                 f"dimension {dim}"
             )
-        steps = diff(x).reshape((-1,) + (1,) * (y.data.ndim - 1 - ax))
-    else:
-        steps = diff(x, dim=dim)
-    return (pairs * steps).sum(axis=ax) * 0.5
+        return diff(x).reshape((-1,) + (1,) * (y.data.ndim - 1 - ax))
+    return diff(x, dim=dim)
 
 
 trapz = trapezoid
