@@ -10,33 +10,14 @@ import math
 
 import numpy as np
 import pytest
+from test_distributions_transforms import close, jacobian, t64
 from test_tensor_grad import check_grads
 
 import tinygrad_opt.distributions as dists
-from tinygrad_opt import Tensor
 from tinygrad_opt.distributions import biject_to, constraints, transform_to
 from tinygrad_opt.distributions import transforms as T
 
 RNG = np.random.default_rng(17)
-
-
-def t64(x) -> Tensor:
-    return Tensor(np.asarray(x, dtype=np.float64))
-
-
-def close(got, want, rtol=1e-10, atol=1e-12):
-    np.testing.assert_allclose(got.data if isinstance(got, Tensor) else got, want,
-                               rtol=rtol, atol=atol)
-
-
-def jacobian(fn, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """d fn(x) / dx for a vector x (fn returns a vector), by central differences."""
-    cols = []
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e[i] = h
-        cols.append((fn(x + e) - fn(x - e)) / (2 * h))
-    return np.stack(cols, axis=-1)
 
 
 def corr_cholesky_loops(x: np.ndarray, d: int) -> np.ndarray:
