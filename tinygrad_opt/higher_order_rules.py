@@ -73,15 +73,12 @@ def _div(g, parents, saved):
 register(ar.mul, _mul)
 register(ar.div, _div)
 def _rdiv(g, parents, saved):
-    # the closure keeps out = s / a, not s: recover the scalar from one finite element
-    out, a = saved.out.data, saved.a
-    finite = np.flatnonzero(np.isfinite(out) & (a != 0))
-    s = (out.flat[finite[0]] * a.flat[finite[0]]).item() if finite.size else 0.0
+    s = saved.backward.scalar  # s / x, s kept on the backward by ops/arithmetic.rdiv
     x = parents[0]
     return (-g * s / (x * x),)
 
 
-register(ar.rdiv, _rdiv, "<lambda>")
+register(ar.rdiv, _rdiv)
 register(ar.pow, masked_rule, "<lambda>", 0)  # exponent 0: zeros
 
 
@@ -415,23 +412,9 @@ def _elu(p, s):
 register(act._elu_node, recompute_rule(_elu))
 
 
-def _softplus_beta(saved, x: np.ndarray) -> float:
-    """softplus's beta, which its closure does not keep: bx / x at the largest |x| whose bx
-    is finite (no overflow to inf, no subnormal x), else from softplus(0) = log(2) / beta
-    (an all-zero input, e.g. a zero-initialised bias, still has beta in its curvature)."""
-    bx = saved.bx
-    usable = np.where(np.isfinite(bx), np.abs(x), 0)
-    if usable.size and usable.max() > 0:
-        i = np.argmax(usable)
-        return (bx.flat[i] / x.flat[i]).item()
-    if x.size == 0 or np.all(saved.linear):  # nothing, or only the linear part: beta unused
-        return 1.0
-    return math.log(2.0) / saved.out.data.flat[0].item()
-
-
 def _softplus(g, parents, saved):
     x = parents[0]
-    sig = unary.sigmoid(x * _softplus_beta(saved, x.data))
+    sig = unary.sigmoid(x * saved.backward.beta)  # kept on the backward by act.softplus
     return (select.where(saved.linear, g, g * sig),)
 
 

@@ -366,6 +366,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     def backward(g):
         return (np.where(linear, g, g * _stable_sigmoid(bx)),)
 
+    backward.beta = float(b)  # for create_graph's rule (higher_order_rules.py), exact
     return Tensor.make(out, (input,), backward)
 
 

@@ -135,7 +135,12 @@ def rdiv(x: Tensor, other) -> Tensor:
     if is_scalar(other):
         a, s = scalar_operand(x.data, other)
         out = float_result(s / a, a, s)
-        return Tensor.make(out, (x,), lambda g: (-g * out / a,))
+
+        def backward(g):
+            return (-g * out / a,)
+
+        backward.scalar = s  # for create_graph's rule (higher_order_rules.py), exact
+        return Tensor.make(out, (x,), backward)
     return div(Tensor(other), x)
 
 
