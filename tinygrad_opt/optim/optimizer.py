@@ -394,6 +394,10 @@ class Optimizer:
                     p.grad = buffer.grad_views[i]
             buffer.grad.fill(0)
 
+    def _check_gradients(self) -> None:
+        """Refuse gradients this rule cannot take, before anything changes (SparseAdam
+        refuses dense ones); every gradient is fine by default."""
+
     @with_step_hooks
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns closure's loss."""
@@ -402,6 +406,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._check_gradients()
         work: list[tuple[dict[str, Any], Run]] = []
         for group, buffers in zip(self.param_groups, self._group_buffers):
             self._ensure_state(group, buffers)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 from numba import prange
 
 from .. import sparse_rows
-from ..grad_mode import enable_grad
 from ..jit import kernel
 from .flat_buffer import Run
 from .optimizer import Optimizer, check_betas, check_number
@@ -116,13 +115,8 @@ class SparseAdam(Optimizer):
     def _state_init(self, group: dict[str, Any]) -> dict[str, float]:
         return {"exp_avg": 0.0, "exp_avg_sq": 0.0}
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of the touched rows of every parameter with a gradient; returns the
-        closure's loss. Checks that every gradient came from sparse lookups first."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+    def _check_gradients(self) -> None:
+        """Every gradient must come from sparse lookups alone (see the class docstring)."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -131,8 +125,6 @@ class SparseAdam(Optimizer):
                     p.grad.ndim == 2 and _gradient_outside(p.grad, sparse_rows.rows(p))
                 ):
                     raise RuntimeError(DENSE_GRADIENT)
-        super().step()
-        return loss
 
     def _update(self, group: dict[str, Any], run: Run) -> None:
         beta1, beta2 = group["betas"]
