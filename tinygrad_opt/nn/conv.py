@@ -26,12 +26,20 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..devices import check_cpu
 from ..tensor import Tensor
 from . import blas
 from ._layout import channels_last, float_data, pair
 from ._workspace import scratch
 from .activation import ReLU, behind_relu, relu_in_place
+from .conv_args import (
+    check_bias,
+    check_groups,
+    check_input,
+    conv_arguments,
+    conv_output_size,
+    last_axis_first,
+    padding_sides,
+)
 from .conv_blocked import conv_backward_blocked, conv_forward_blocked
 from .conv_direct import conv_planes_forward, conv_planes_weight_grad
 from .conv_grouped import (
@@ -43,7 +51,7 @@ from .conv_grouped import (
     grouped_weight,
 )
 from .conv_kernels import _col2im, _im2col, _im2col_rows
-from .conv_layer import ConvLayer, is_positive_int
+from .conv_layer import ConvLayer
 from .conv_padding import pad_mode
 from .module import Module, is_plain
 
@@ -157,6 +165,21 @@ def _unbatched(out, backward):
         return (None if grads[0] is None else grads[0][0], *grads[1:])
 
     return out[0], unbatched_backward
+
+
+def _conv_tensor(input, weight, bias, out, backward, unbatched: bool) -> Tensor:
+    """The graph node of a convolution's batched (output, backward), unbatched again for an
+    unbatched input."""
+    if unbatched:
+        out, backward = _unbatched(out, backward)
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    return Tensor.make(out, parents, backward)
+
+
+def _pad_after(input: Tensor, sides) -> Tensor:
+    """input with the zeros that 'same' padding adds after each axis beyond those before
+    it (an odd total's extra one, at the end as PyTorch); the rest is the conv's padding."""
+    return input.pad(last_axis_first([(0, after - before) for before, after in sides]))
 
 
 def _conv2d_direct(input, weight, bias, x, dtype, padding):
@@ -359,25 +382,6 @@ def _conv2d_grouped(
     return out_nhwc.transpose(0, 3, 1, 2), backward
 
 
-def _conv_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
-    return (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def _resolve_padding(padding, kernel: tuple[int, int], stride, dilation, who: str):
-    if isinstance(padding, str):
-        if padding == "valid":
-            return 0, 0
-        if padding == "same":
-            if stride != (1, 1):
-                raise ValueError(f"{who}: padding='same' is only supported with stride 1")
-            # the leading side's share; an odd total's extra zero goes at the end (_conv2d)
-            return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
-        raise ValueError(
-            f"{who}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}"
-        )
-    return pair(padding, "padding", who)
-
-
 def conv2d(
     input: Tensor,
     weight: Tensor,
@@ -405,47 +409,27 @@ def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool, groups=1
     if w.ndim != 4:
         raise ValueError(f"conv2d: weight must be 4-D (out, in, kH, kW), got shape {w.shape}")
     out_ch, in_ch, kh, kw = w.shape
-    # the kernels read bias[o] for every output channel: a shorter bias would be read past
-    if bias is not None and bias.data.shape != (out_ch,):
-        raise ValueError(
-            f"conv2d: expected bias of shape ({out_ch},) for a weight of {out_ch} output "
-            f"channels, got {bias.data.shape}"
-        )
+    check_bias(bias, out_ch, "conv2d")
     if type(groups) is not int or groups != 1:
         # as PyTorch, the weight's out channels split into the groups; its in channels are
         # one group's share of the input's
-        if not is_positive_int(groups) or out_ch % groups:
-            raise ValueError(
-                f"conv2d: groups must be a positive int dividing the weight's out channels "
-                f"({out_ch}), got groups={groups!r}"
-            )
-        groups = int(groups)
+        groups = check_groups(groups, out_ch, "out channels", "conv2d")
         in_ch *= groups
+    check_input(input.shape, in_ch, "H, W", "conv2d")
     unbatched = x.ndim == 3
     if unbatched:
         x = x[None]
-    if x.ndim != 4 or x.shape[1] != in_ch:
-        raise ValueError(
-            f"conv2d: expected input of shape (N, {in_ch}, H, W) or ({in_ch}, H, W), "
-            f"got {tuple(input.shape)}"
-        )
-    sh, sw = pair(stride, "stride", "conv2d")
-    dh, dw = pair(dilation, "dilation", "conv2d")
-    if min(sh, sw, dh, dw) < 1:
-        raise ValueError(f"conv2d: stride and dilation must be >= 1, got {stride}, {dilation}")
-    ph, pw = _resolve_padding(padding, (kh, kw), (sh, sw), (dh, dw), "conv2d")
-    if min(ph, pw) < 0:
-        raise ValueError(f"conv2d: padding must be >= 0, got {padding}")
-    if isinstance(padding, str) and padding == "same":
-        extra_h, extra_w = dh * (kh - 1) % 2, dw * (kw - 1) % 2
-        if extra_h or extra_w:
-            # an odd total (an even kernel): as PyTorch, the extra zero row / column goes at
-            # the bottom / right; pad for it, then convolve with the symmetric part
-            padded = input.pad((0, extra_w, 0, extra_h))
-            return _conv2d(padded, weight, bias, stride, (ph, pw), dilation, relu, groups)
+    (sh, sw), padding, (dh, dw) = conv_arguments(pair, stride, padding, dilation, "conv2d")
+    sides = padding_sides(padding, (kh, kw), (dh, dw))
+    (ph, bottom), (pw, right) = sides
+    if (bottom, right) != (ph, pw):
+        # 'same' with an odd total (an even kernel): pad for the extra zeros, then convolve
+        # with the symmetric part
+        return _conv2d(_pad_after(input, sides), weight, bias, stride, (ph, pw), dilation,
+                       relu, groups)  # fmt: skip
     n, _, height, width = x.shape
-    out_h = _conv_output_size(height, kh, sh, ph, dh)
-    out_w = _conv_output_size(width, kw, sw, pw, dw)
+    out_h = conv_output_size(height, kh, sh, ph, dh)
+    out_w = conv_output_size(width, kw, sw, pw, dw)
     if out_h < 1 or out_w < 1:
         raise ValueError(
             f"conv2d: input {height}x{width} (padding {ph},{pw}) is smaller than the "
@@ -484,10 +468,7 @@ def _conv2d(input, weight, bias, stride, padding, dilation, relu: bool, groups=1
         if not relu_done:
             relu_in_place(out)  # every route's output is a fresh array
         backward = behind_relu(out, backward)
-    if unbatched:
-        out, backward = _unbatched(out, backward)
-    parents = (input, weight) if bias is None else (input, weight, bias)
-    return Tensor.make(out, parents, backward)
+    return _conv_tensor(input, weight, bias, out, backward, unbatched)
 
 
 class Conv2d(ConvLayer):
@@ -499,49 +480,10 @@ class Conv2d(ConvLayer):
     first (for 'same', the odd pixel at the bottom / right), then convolves unpadded.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        *,
-        device=None,
-        dtype=None,
-    ) -> None:
-        check_cpu("Conv2d", device)
-        super().__init__(in_channels, out_channels, groups, padding_mode)
-        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = pair(stride, "stride", "Conv2d")
-        self.dilation = pair(dilation, "dilation", "Conv2d")
-        if min(*self.kernel_size, *self.stride, *self.dilation) < 1:
-            raise ValueError("Conv2d: kernel_size, stride and dilation must be >= 1")
-        self.padding = padding if isinstance(padding, str) else pair(padding, "padding", "Conv2d")
-        pads = _resolve_padding(self.padding, self.kernel_size, self.stride, self.dilation,
-                                "Conv2d")  # fmt: skip
-        if min(pads) < 0:
-            raise ValueError(f"Conv2d: padding must be >= 0, got {padding}")
-        # (left, right, top, bottom) for the non-zero modes, as PyTorch's
-        # _reversed_padding_repeated_twice: 'same' puts an odd total's extra pixel at the end
-        if self.padding == "same":
-            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
-            (top, bottom), (left, right) = ((t // 2, t - t // 2) for t in totals)
-            self._mode_pads = (left, right, top, bottom)
-        else:
-            self._mode_pads = (pads[1], pads[1], pads[0], pads[0])
-        self._add_parameters(bias, dtype)
+    _sizes = staticmethod(pair)
 
     def _check_input(self, x: Tensor) -> None:
-        if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
-            raise ValueError(
-                f"Conv2d: expected input of shape (N, {self.in_channels}, H, W) or "
-                f"({self.in_channels}, H, W), got {tuple(x.shape)}"
-            )
+        check_input(x.shape, self.in_channels, "H, W", "Conv2d")
 
     def _convolve(self, x: Tensor, relu: bool) -> Tensor:
         padding = self.padding

@@ -13,13 +13,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..devices import check_cpu
 from ..tensor import Tensor
 from ._layout import float_data
-from .conv import _conv2d, _conv_output_size
-from .conv_layer import ConvLayer, is_positive_int
+from .conv import _conv2d
+from .conv_args import (
+    check_groups,
+    check_input,
+    check_output_padding,
+    conv_arguments,
+    conv_output_size,
+    transposed_arguments,
+    transposed_output_size,
+)
+from .conv_layer import ConvLayer, ConvTransposeLayer
 from .conv_padding import pad_mode
-from .conv_transpose import _check_output_padding, _conv_transpose2d, output_padding_for
+from .conv_transpose import _conv_transpose2d
 
 
 def single(value, name: str, who: str) -> int:
@@ -29,6 +37,11 @@ def single(value, name: str, who: str) -> int:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
     raise TypeError(f"{who}: {name} must be an int or a one-element tuple of ints, got {value!r}")
+
+
+def _one(value, name: str, who: str) -> tuple[int]:
+    """`single` as a tuple of one, the form PyTorch's 1-D layers store."""
+    return (single(value, name, who),)
 
 
 def _as_image(t: Tensor) -> Tensor:
@@ -41,53 +54,24 @@ def _as_signal(t: Tensor) -> Tensor:
     return t.reshape(*t.shape[:-2], t.shape[-1])
 
 
-def _check_signal(x: Tensor, channels: int, who: str) -> None:
-    if x.ndim not in (2, 3) or x.shape[-2] != channels:
-        raise ValueError(
-            f"{who}: expected input of shape (N, {channels}, L) or ({channels}, L), got "
-            f"{tuple(x.shape)}"
-        )
-
-
-def _conv_arguments(stride, padding, dilation, who: str):
-    """(stride, padding, dilation) of a 1-D conv as the 2-D conv's pairs (strings kept)."""
-    s = single(stride, "stride", who)
-    d = single(dilation, "dilation", who)
-    if min(s, d) < 1:
-        raise ValueError(f"{who}: stride and dilation must be >= 1, got {stride}, {dilation}")
-    if isinstance(padding, str):
-        if padding not in ("same", "valid"):
-            raise ValueError(f"{who}: padding must be an int, 'same' or 'valid', got {padding!r}")
-        if padding == "same" and s != 1:
-            raise ValueError(f"{who}: padding='same' is only supported with stride 1")
-        return (1, s), padding, (1, d)
-    p = single(padding, "padding", who)
-    if p < 0:
-        raise ValueError(f"{who}: padding must be >= 0, got {padding}")
-    return (1, s), (0, p), (1, d)
-
-
 def _conv1d(input, weight, bias, stride, padding, dilation, groups, who: str) -> Tensor:
     float_data(input, who)
     w = weight.data
     if w.ndim != 3:
         raise ValueError(f"{who}: weight must be 3-D (out, in / groups, k), got shape {w.shape}")
     out_ch, per_group, k = w.shape
-    if not is_positive_int(groups) or out_ch % groups:
-        raise ValueError(
-            f"{who}: groups must be a positive int dividing the weight's out channels "
-            f"({out_ch}), got groups={groups!r}"
-        )
-    _check_signal(input, per_group * groups, who)
-    stride2, padding2, dilation2 = _conv_arguments(stride, padding, dilation, who)
-    if not isinstance(padding2, str):
-        length = input.shape[-1]
-        if _conv_output_size(length, k, stride2[1], padding2[1], dilation2[1]) < 1:
+    check_groups(groups, out_ch, "out channels", who)
+    check_input(input.shape, per_group * groups, "L", who)
+    (s,), padding, (d,) = conv_arguments(_one, stride, padding, dilation, who)
+    if not isinstance(padding, str):
+        (p,), length = padding, input.shape[-1]
+        if conv_output_size(length, k, s, p, d) < 1:
             raise ValueError(
-                f"{who}: input length {length} (padding {padding2[1]}) is smaller than the "
-                f"kernel size {k} (dilation {dilation2[1]})"
+                f"{who}: input length {length} (padding {p}) is smaller than the kernel size "
+                f"{k} (dilation {d})"
             )
-    out = _conv2d(_as_image(input), _as_image(weight), bias, stride2, padding2, dilation2,
+        padding = (0, p)  # strings pass to conv2d as they are
+    out = _conv2d(_as_image(input), _as_image(weight), bias, (1, s), padding, (1, d),
                   relu=False, groups=groups)  # fmt: skip
     return _as_signal(out)
 
@@ -116,37 +100,10 @@ class Conv1d(ConvLayer):
     (for 'same', an odd total's extra sample at the end), then convolves unpadded.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        *,
-        device=None,
-        dtype=None,
-    ) -> None:
-        check_cpu("Conv1d", device)
-        super().__init__(in_channels, out_channels, groups, padding_mode)
-        k = single(kernel_size, "kernel_size", "Conv1d")
-        if k < 1:
-            raise ValueError(f"Conv1d: kernel_size must be >= 1, got {kernel_size!r}")
-        (_, s), pad, (_, d) = _conv_arguments(stride, padding, dilation, "Conv1d")
-        # tuples of one, as PyTorch stores them
-        self.kernel_size, self.stride, self.dilation = (k,), (s,), (d,)
-        self.padding = pad if isinstance(pad, str) else (pad[1],)
-        # (left, right) for the non-zero modes; 'same' puts an odd total's extra at the end
-        total = d * (k - 1) if pad == "same" else 0 if pad == "valid" else 2 * pad[1]
-        self._mode_pads = (total // 2, total - total // 2)
-        self._add_parameters(bias, dtype)
+    _sizes = staticmethod(_one)
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_signal(x, self.in_channels, "Conv1d")
+        check_input(x.shape, self.in_channels, "L", "Conv1d")
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
         if self.padding_mode != "zeros":
             if any(self._mode_pads):
@@ -158,21 +115,6 @@ class Conv1d(ConvLayer):
                        self.groups, "Conv1d")  # fmt: skip
 
 
-def _transpose_arguments(stride, padding, output_padding, dilation, who: str):
-    """The 1-D arguments of a transposed conv as the 2-D op's pairs, checked."""
-    values = {}
-    for name, value, least in (("stride", stride, 1), ("padding", padding, 0),
-                               ("output_padding", output_padding, 0),
-                               ("dilation", dilation, 1)):  # fmt: skip
-        values[name] = single(value, name, who)
-        if values[name] < least:
-            raise ValueError(f"{who}: {name} must be >= {least}, got {value!r}")
-    _check_output_padding((values["output_padding"],), (values["stride"],),
-                          (values["dilation"],), who)  # fmt: skip
-    return tuple((0 if name in ("padding", "output_padding") else 1, values[name])
-                 for name in ("stride", "padding", "output_padding", "dilation"))  # fmt: skip
-
-
 def _conv_transpose1d(
     input, weight, bias, stride, padding, output_padding, groups, dilation, who: str
 ) -> Tensor:  # fmt: skip
@@ -181,19 +123,21 @@ def _conv_transpose1d(
     if w.ndim != 3:
         raise ValueError(f"{who}: weight must be 3-D (in, out / groups, k), got shape {w.shape}")
     in_ch, _, k = w.shape
-    _check_signal(input, in_ch, who)
-    stride2, padding2, output_padding2, dilation2 = _transpose_arguments(
-        stride, padding, output_padding, dilation, who
+    check_input(input.shape, in_ch, "L", who)
+    stride, padding, output_padding, dilation = transposed_arguments(
+        _one, stride, padding, output_padding, dilation, who
     )
+    check_output_padding(output_padding, stride, dilation, who)
+    (s,), (p,), (op,), (d,) = stride, padding, output_padding, dilation
     length = input.shape[-1]
-    out_len = (length - 1) * stride2[1] - 2 * padding2[1] + dilation2[1] * (k - 1)
-    if out_len + output_padding2[1] + 1 < 1:
+    out_len = transposed_output_size(length, k, s, p, d, op)
+    if out_len < 1:
         raise ValueError(
-            f"{who}: input length {length} with padding {padding2[1]} gives an output of "
-            f"length {out_len + output_padding2[1] + 1}; it must be at least 1"
+            f"{who}: input length {length} with padding {p} gives an output of length "
+            f"{out_len}; it must be at least 1"
         )
-    out = _conv_transpose2d(_as_image(input), _as_image(weight), bias, stride2, padding2,
-                            output_padding2, groups, dilation2, who)  # fmt: skip
+    out = _conv_transpose2d(_as_image(input), _as_image(weight), bias, (1, s), (0, p),
+                            (0, op), groups, (1, d), who)  # fmt: skip
     return _as_signal(out)
 
 
@@ -215,7 +159,7 @@ def conv_transpose1d(
                              dilation, "conv_transpose1d")  # fmt: skip
 
 
-class ConvTranspose1d(ConvLayer):
+class ConvTranspose1d(ConvTransposeLayer):
     """1-D transposed convolution over (N, C, L) input, as torch.nn.ConvTranspose1d.
 
     Weight (in_channels, out_channels / groups, k), init kaiming_uniform(a=sqrt(5)); bias
@@ -224,49 +168,7 @@ class ConvTranspose1d(ConvLayer):
     padding_mode='zeros' exists, as PyTorch.
     """
 
-    transposed = True
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        output_padding=0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation=1,
-        padding_mode: str = "zeros",
-        *,
-        device=None,
-        dtype=None,
-    ) -> None:
-        check_cpu("ConvTranspose1d", device)
-        super().__init__(in_channels, out_channels, groups, padding_mode)
-        k = single(kernel_size, "kernel_size", "ConvTranspose1d")
-        if k < 1:
-            raise ValueError(f"ConvTranspose1d: kernel_size must be >= 1, got {kernel_size!r}")
-        self.kernel_size = (k,)
-        # tuples of one, as PyTorch; output_padding is checked against stride and dilation
-        # in forward (an output_size given there replaces it)
-        for name, value, least in (("stride", stride, 1), ("padding", padding, 0),
-                                   ("output_padding", output_padding, 0),
-                                   ("dilation", dilation, 1)):  # fmt: skip
-            number = single(value, name, "ConvTranspose1d")
-            if number < least:
-                raise ValueError(f"ConvTranspose1d: {name} must be >= {least}, got {value!r}")
-            setattr(self, name, (number,))
-        self._add_parameters(bias, dtype)
+    _sizes = staticmethod(_one)
 
     def forward(self, x: Tensor, output_size=None) -> Tensor:
-        _check_signal(x, self.in_channels, "ConvTranspose1d")
-        output_padding = self.output_padding
-        if output_size is not None:
-            output_padding = output_padding_for(
-                output_size, x.shape, self.kernel_size, self.stride, self.padding,
-                self.dilation, 1, "ConvTranspose1d",
-            )  # fmt: skip
-        return _conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
-                                 output_padding, self.groups, self.dilation,
-                                 "ConvTranspose1d")  # fmt: skip
+        return self._forward(x, output_size, "L", _conv_transpose1d, "ConvTranspose1d")

@@ -20,15 +20,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..devices import check_cpu
 from ..tensor import Tensor
 from ._layout import float_data
 from ._workspace import scratch
-from .conv import _bias_grad, _bias_vector, _unbatched
+from .conv import _bias_grad, _bias_vector, _conv_tensor, _pad_after
 from .conv3d_kernels import _col2im3d, _im2col3d
-from .conv_layer import ConvLayer, is_positive_int
+from .conv_args import (
+    check_bias,
+    check_groups,
+    check_input,
+    check_output_padding,
+    conv_arguments,
+    conv_output_size,
+    padding_sides,
+    transposed_arguments,
+    transposed_output_size,
+)
+from .conv_layer import ConvLayer, ConvTransposeLayer
 from .conv_padding import PADDING_MODES
-from .conv_transpose import _check_output_padding, output_padding_for
 from .padding import pad
 
 
@@ -43,13 +52,6 @@ def triple(value, name: str, who: str) -> tuple[int, int, int]:
     ):
         return tuple(int(v) for v in value)
     raise TypeError(f"{who}: {name} must be an int or a tuple of three ints, got {value!r}")
-
-
-def _at_least(value, name: str, least: int, who: str) -> tuple[int, int, int]:
-    sizes = triple(value, name, who)
-    if min(sizes) < least:
-        raise ValueError(f"{who}: {name} must be >= {least}, got {value!r}")
-    return sizes
 
 
 def _channels_last(a: np.ndarray, dtype) -> np.ndarray:
@@ -95,45 +97,6 @@ def _add_bias(out: np.ndarray, bias: Tensor | None, dtype) -> None:
         )
 
 
-def _output_size(size, kernel, stride, pad, dilation) -> int:
-    return (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def _check_bias(bias, out_ch: int, who: str) -> None:
-    # the products read bias[o] for every output channel: a shorter one would be read past
-    if bias is not None and bias.data.shape != (out_ch,):
-        raise ValueError(
-            f"{who}: expected bias of shape ({out_ch},) for {out_ch} output channels, got "
-            f"{bias.data.shape}"
-        )
-
-
-def _check_groups(groups, channels: int, what: str, who: str) -> int:
-    if not is_positive_int(groups) or channels % groups:
-        raise ValueError(
-            f"{who}: groups must be a positive int dividing the weight's {what} ({channels}), "
-            f"got groups={groups!r}"
-        )
-    return int(groups)
-
-
-def _batched(input: Tensor, x: np.ndarray, channels: int, who: str) -> np.ndarray:
-    """The (N, C, D, H, W) array of a batched or unbatched (C, D, H, W) input, checked."""
-    x5 = x[None] if x.ndim == 4 else x
-    if x5.ndim != 5 or x5.shape[1] != channels:
-        raise ValueError(
-            f"{who}: expected input of shape (N, {channels}, D, H, W) or ({channels}, D, H, "
-            f"W), got {tuple(input.shape)}"
-        )
-    return x5
-
-
-def _same_padding(kernel, dilation):
-    """'same': (left, right) per axis; an odd total's extra zero goes at the end, as PyTorch."""
-    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
-    return [(t // 2, t - t // 2) for t in totals]
-
-
 def _conv3d_node(input, weight, bias, x, dtype, stride, padding, dilation, out_size, groups):
     """The graph node of conv3d on the checked (N, C, D, H, W) array x: (output, backward)."""
     w = weight.data
@@ -177,32 +140,19 @@ def _conv3d(input, weight, bias, stride, padding, dilation, groups, who: str) ->
         )
     out_ch, per_group = w.shape[:2]
     kernel = w.shape[2:]
-    _check_bias(bias, out_ch, who)
-    groups = _check_groups(groups, out_ch, "out channels", who)
-    x5 = _batched(input, x, per_group * groups, who)
-    stride = _at_least(stride, "stride", 1, who)
-    dilation = _at_least(dilation, "dilation", 1, who)
-    if isinstance(padding, str):
-        if padding not in ("same", "valid"):
-            raise ValueError(
-                f"{who}: padding must be an int, a triple, 'same' or 'valid', got {padding!r}"
-            )
-        if padding == "valid":
-            padding = (0, 0, 0)
-        else:
-            if stride != (1, 1, 1):
-                raise ValueError(f"{who}: padding='same' is only supported with stride 1")
-            sides = _same_padding(kernel, dilation)
-            padding = tuple(left for left, _ in sides)
-            extra = [right - left for left, right in sides]
-            if any(extra):
-                # as PyTorch: the odd zero at the back / bottom / right, then symmetric
-                padded = input.pad((0, extra[2], 0, extra[1], 0, extra[0]))
-                return _conv3d(padded, weight, bias, stride, padding, dilation, groups, who)
-    padding = _at_least(padding, "padding", 0, who)
+    check_bias(bias, out_ch, who)
+    groups = check_groups(groups, out_ch, "out channels", who)
+    check_input(input.shape, per_group * groups, "D, H, W", who)
+    x5 = x[None] if x.ndim == 4 else x
+    stride, padding, dilation = conv_arguments(triple, stride, padding, dilation, who)
+    sides = padding_sides(padding, kernel, dilation)
+    padding = tuple(before for before, _ in sides)
+    if any(after != before for before, after in sides):
+        # 'same' with an odd total: pad for the extra zeros, then convolve symmetrically
+        return _conv3d(_pad_after(input, sides), weight, bias, stride, padding, dilation,
+                       groups, who)  # fmt: skip
     spatial = x5.shape[2:]
-    out_size = tuple(_output_size(*args) for args in zip(spatial, kernel, stride, padding,
-                                                           dilation))  # fmt: skip
+    out_size = tuple(map(conv_output_size, spatial, kernel, stride, padding, dilation))
     if min(out_size) < 1:
         raise ValueError(
             f"{who}: input {spatial} (padding {padding}) is smaller than the kernel "
@@ -211,10 +161,7 @@ def _conv3d(input, weight, bias, stride, padding, dilation, groups, who: str) ->
     dtype = np.result_type(x.dtype, w.dtype)
     out, backward = _conv3d_node(input, weight, bias, x5, dtype, stride, padding, dilation,
                                  out_size, groups)  # fmt: skip
-    if x.ndim == 4:
-        out, backward = _unbatched(out, backward)
-    parents = (input, weight) if bias is None else (input, weight, bias)
-    return Tensor.make(out, parents, backward)
+    return _conv_tensor(input, weight, bias, out, backward, x.ndim == 4)
 
 
 def conv3d(
@@ -258,54 +205,10 @@ class Conv3d(ConvLayer):
     first (for 'same', an odd total's extra voxel at the end), then convolves unpadded.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        *,
-        device=None,
-        dtype=None,
-    ) -> None:
-        check_cpu("Conv3d", device)
-        super().__init__(in_channels, out_channels, groups, padding_mode)
-        self.kernel_size = _at_least(kernel_size, "kernel_size", 1, "Conv3d")
-        self.stride = _at_least(stride, "stride", 1, "Conv3d")
-        self.dilation = _at_least(dilation, "dilation", 1, "Conv3d")
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(
-                    f"Conv3d: padding must be an int, a triple, 'same' or 'valid', got "
-                    f"{padding!r}"
-                )
-            if padding == "same" and self.stride != (1, 1, 1):
-                raise ValueError("Conv3d: padding='same' is only supported with stride 1")
-            self.padding = padding
-            sides = (
-                _same_padding(self.kernel_size, self.dilation)
-                if padding == "same"
-                else [(0, 0)] * 3
-            )
-        else:
-            self.padding = _at_least(padding, "padding", 0, "Conv3d")
-            sides = [(p, p) for p in self.padding]
-        # (left, right, top, bottom, front, back) for the non-zero modes, as PyTorch's
-        # _reversed_padding_repeated_twice
-        self._mode_pads = tuple(p for side in reversed(sides) for p in side)
-        self._add_parameters(bias, dtype)
+    _sizes = staticmethod(triple)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim not in (4, 5) or x.shape[-4] != self.in_channels:
-            raise ValueError(
-                f"Conv3d: expected input of shape (N, {self.in_channels}, D, H, W) or "
-                f"({self.in_channels}, D, H, W), got {tuple(x.shape)}"
-            )
+        check_input(x.shape, self.in_channels, "D, H, W", "Conv3d")
         padding = self.padding
         if self.padding_mode != "zeros":
             if self.padding_mode not in PADDING_MODES:  # changed after __init__
@@ -367,21 +270,17 @@ def _conv_transpose3d(
             f"{who}: weight must be 5-D (in, out / groups, kD, kH, kW), got shape {w.shape}"
         )
     in_ch = w.shape[0]
-    groups = _check_groups(groups, in_ch, "in channels", who)
-    out_ch = w.shape[1] * groups
-    _check_bias(bias, out_ch, who)
-    x5 = _batched(input, x, in_ch, who)
-    stride = _at_least(stride, "stride", 1, who)
-    dilation = _at_least(dilation, "dilation", 1, who)
-    padding = _at_least(padding, "padding", 0, who)
-    output_padding = _at_least(output_padding, "output_padding", 0, who)
-    _check_output_padding(output_padding, stride, dilation, who)
-    spatial = x5.shape[2:]
-    out_size = tuple(
-        (size - 1) * s - 2 * p + d * (k - 1) + op + 1
-        for size, k, s, p, d, op in zip(spatial, w.shape[2:], stride, padding, dilation,
-                                        output_padding)  # fmt: skip
+    groups = check_groups(groups, in_ch, "in channels", who)
+    check_bias(bias, w.shape[1] * groups, who)
+    check_input(input.shape, in_ch, "D, H, W", who)
+    x5 = x[None] if x.ndim == 4 else x
+    stride, padding, output_padding, dilation = transposed_arguments(
+        triple, stride, padding, output_padding, dilation, who
     )
+    check_output_padding(output_padding, stride, dilation, who)
+    spatial = x5.shape[2:]
+    out_size = tuple(map(transposed_output_size, spatial, w.shape[2:], stride, padding,
+                         dilation, output_padding))  # fmt: skip
     if min(out_size) < 1:
         raise ValueError(
             f"{who}: input {spatial} with padding {padding} gives an output of {out_size}; "
@@ -390,10 +289,7 @@ def _conv_transpose3d(
     dtype = np.result_type(x.dtype, w.dtype)
     out, backward = _transposed_node(input, weight, bias, x5, dtype, stride, padding, dilation,
                                      out_size, groups)  # fmt: skip
-    if x.ndim == 4:
-        out, backward = _unbatched(out, backward)
-    parents = (input, weight) if bias is None else (input, weight, bias)
-    return Tensor.make(out, parents, backward)
+    return _conv_tensor(input, weight, bias, out, backward, x.ndim == 4)
 
 
 def conv_transpose3d(
@@ -417,7 +313,7 @@ def conv_transpose3d(
                              dilation, "conv_transpose3d")  # fmt: skip
 
 
-class ConvTranspose3d(ConvLayer):
+class ConvTranspose3d(ConvTransposeLayer):
     """3-D transposed convolution over (N, C, D, H, W) input, as torch.nn.ConvTranspose3d.
 
     Weight (in_channels, out_channels / groups, kD, kH, kW), init kaiming_uniform(a=sqrt(5));
@@ -427,45 +323,7 @@ class ConvTranspose3d(ConvLayer):
     as PyTorch; output_padding is checked against stride and dilation when the layer runs.
     """
 
-    transposed = True
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        output_padding=0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation=1,
-        padding_mode: str = "zeros",
-        *,
-        device=None,
-        dtype=None,
-    ) -> None:
-        check_cpu("ConvTranspose3d", device)
-        super().__init__(in_channels, out_channels, groups, padding_mode)
-        self.kernel_size = _at_least(kernel_size, "kernel_size", 1, "ConvTranspose3d")
-        self.stride = _at_least(stride, "stride", 1, "ConvTranspose3d")
-        self.padding = _at_least(padding, "padding", 0, "ConvTranspose3d")
-        self.output_padding = _at_least(output_padding, "output_padding", 0, "ConvTranspose3d")
-        self.dilation = _at_least(dilation, "dilation", 1, "ConvTranspose3d")
-        self._add_parameters(bias, dtype)
+    _sizes = staticmethod(triple)
 
     def forward(self, x: Tensor, output_size=None) -> Tensor:
-        if x.ndim not in (4, 5) or x.shape[-4] != self.in_channels:
-            raise ValueError(
-                f"ConvTranspose3d: expected input of shape (N, {self.in_channels}, D, H, W) or "
-                f"({self.in_channels}, D, H, W), got {tuple(x.shape)}"
-            )
-        output_padding = self.output_padding
-        if output_size is not None:
-            output_padding = output_padding_for(
-                output_size, x.shape, self.kernel_size, self.stride, self.padding,
-                self.dilation, 3, "ConvTranspose3d",
-            )  # fmt: skip
-        return _conv_transpose3d(x, self.weight, self.bias, self.stride, self.padding,
-                                 output_padding, self.groups, self.dilation,
-                                 "ConvTranspose3d")  # fmt: skip
+        return self._forward(x, output_size, "D, H, W", _conv_transpose3d, "ConvTranspose3d")

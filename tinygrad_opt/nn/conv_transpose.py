@@ -20,14 +20,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..devices import check_cpu
 from ..tensor import Tensor
 from ._layout import channels_last, float_data, pair
 from ._workspace import scratch
-from .conv import _bias_grad, _bias_vector, _unbatched
+from .conv import _bias_grad, _bias_vector, _conv_tensor
+from .conv_args import (
+    check_bias,
+    check_groups,
+    check_input,
+    check_output_padding,
+    transposed_arguments,
+    transposed_output_size,
+)
 from .conv_grouped import _col2im_grouped, _im2col_grouped, grouped_weight
 from .conv_kernels import _col2im, _im2col
-from .conv_layer import ConvLayer, is_positive_int
+from .conv_layer import ConvTransposeLayer
 
 
 def _patches_to_image(cols7: np.ndarray, image: np.ndarray, geometry) -> None:
@@ -95,31 +102,6 @@ def _transposed_node(input, weight, bias, x, dtype, stride, padding, dilation, o
     return out_nhwc.transpose(0, 3, 1, 2), backward
 
 
-def _non_negative_pair(value, name: str, who: str) -> tuple[int, int]:
-    h, w = pair(value, name, who)  # a TypeError for conv2d's 'same' / 'valid', as PyTorch
-    if min(h, w) < 0:
-        raise ValueError(f"{who}: {name} must be >= 0, got {value!r}")
-    return h, w
-
-
-def _positive_pair(value, name: str, who: str) -> tuple[int, int]:
-    h, w = pair(value, name, who)
-    if min(h, w) < 1:
-        raise ValueError(f"{who}: {name} must be >= 1, got {value!r}")
-    return h, w
-
-
-def _check_output_padding(output_padding, stride, dilation, who: str) -> None:
-    """PyTorch's rule, per axis: output_padding < stride or output_padding < dilation (a
-    larger one would add output rows that no input pixel reaches)."""
-    for op, s, d in zip(output_padding, stride, dilation):
-        if op >= s and op >= d:
-            raise ValueError(
-                f"{who}: output_padding must be smaller than either stride or dilation, got "
-                f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
-            )
-
-
 def conv_transpose2d(
     input: Tensor,
     weight: Tensor,
@@ -149,39 +131,20 @@ def _conv_transpose2d(
     if w.ndim != 4:
         raise ValueError(f"{who}: weight must be 4-D (in, out / groups, kH, kW), got shape "
                          f"{w.shape}")  # fmt: skip
-    if not is_positive_int(groups) or w.shape[0] % groups:
-        raise ValueError(
-            f"{who}: groups must be a positive int dividing the weight's in channels "
-            f"({w.shape[0]}), got groups={groups!r}"
-        )
-    groups = int(groups)
+    groups = check_groups(groups, w.shape[0], "in channels", who)
     in_ch, out_per_group, kh, kw = w.shape
-    out_ch = out_per_group * groups
-    # the kernels read bias[o] for every output channel: a shorter bias would be read past
-    if bias is not None and bias.data.shape != (out_ch,):
-        raise ValueError(
-            f"{who}: expected bias of shape ({out_ch},) for {out_ch} output channels "
-            f"(weight {w.shape}, groups={groups}), got {bias.data.shape}"
-        )
+    check_bias(bias, out_per_group * groups, who)
+    check_input(input.shape, in_ch, "H, W", who)
     unbatched = x.ndim == 3
     x4 = x[None] if unbatched else x
-    if x4.ndim != 4 or x4.shape[1] != in_ch:
-        raise ValueError(
-            f"{who}: expected input of shape (N, {in_ch}, H, W) or ({in_ch}, H, W), "
-            f"got {tuple(input.shape)}"
-        )
-    stride = _positive_pair(stride, "stride", who)
-    dilation = _positive_pair(dilation, "dilation", who)
-    padding = _non_negative_pair(padding, "padding", who)
-    output_padding = _non_negative_pair(output_padding, "output_padding", who)
-    _check_output_padding(output_padding, stride, dilation, who)
-    height, width = x4.shape[2:]
-    out_size = tuple(
-        (size - 1) * s - 2 * p + d * (k - 1) + op + 1
-        for size, k, s, p, d, op in zip(
-            (height, width), (kh, kw), stride, padding, dilation, output_padding
-        )
+    # pair's TypeError refuses conv2d's 'same' / 'valid', as PyTorch
+    stride, padding, output_padding, dilation = transposed_arguments(
+        pair, stride, padding, output_padding, dilation, who
     )
+    check_output_padding(output_padding, stride, dilation, who)
+    height, width = x4.shape[2:]
+    out_size = tuple(map(transposed_output_size, (height, width), (kh, kw), stride, padding,
+                         dilation, output_padding))  # fmt: skip
     if min(out_size) < 1:
         raise ValueError(
             f"{who}: input {height}x{width} with padding {padding} gives an output of "
@@ -190,42 +153,10 @@ def _conv_transpose2d(
     dtype = np.result_type(x.dtype, w.dtype)
     out, backward = _transposed_node(input, weight, bias, x4, dtype, stride, padding, dilation,
                                      out_size, groups)  # fmt: skip
-    if unbatched:
-        out, backward = _unbatched(out, backward)
-    parents = (input, weight) if bias is None else (input, weight, bias)
-    return Tensor.make(out, parents, backward)
+    return _conv_tensor(input, weight, bias, out, backward, unbatched)
 
 
-def output_padding_for(
-    output_size, input_shape, kernel_size, stride, padding, dilation, spatial: int, who: str
-) -> tuple[int, ...]:
-    """The output_padding that gives `output_size`, as PyTorch's ConvTranspose forward: the
-    size may also carry the batch and channel (or channel) dimensions first, and must lie
-    in [min, min + stride - 1] per axis, min being the size with output_padding 0."""
-    sizes = list(output_size)
-    leading = len(input_shape) - spatial
-    if len(sizes) == len(input_shape):
-        sizes = sizes[leading:]
-    if len(sizes) != spatial:
-        raise ValueError(
-            f"{who}: for {len(input_shape)}-D input, output_size must have {spatial} or "
-            f"{len(input_shape)} elements, got {tuple(output_size)}"
-        )
-    spatial_in = tuple(input_shape[leading:])
-    smallest = [
-        (size - 1) * s - 2 * p + d * (k - 1) + 1
-        for size, k, s, p, d in zip(spatial_in, kernel_size, stride, padding, dilation)
-    ]
-    largest = [low + s - 1 for low, s in zip(smallest, stride)]
-    if any(not low <= int(want) <= high for want, low, high in zip(sizes, smallest, largest)):
-        raise ValueError(
-            f"{who}: requested an output size of {tuple(sizes)}, but valid sizes range from "
-            f"{smallest} to {largest} (for an input of {spatial_in})"
-        )
-    return tuple(int(want) - low for want, low in zip(sizes, smallest))
-
-
-class ConvTranspose2d(ConvLayer):
+class ConvTranspose2d(ConvTransposeLayer):
     """2-D transposed convolution over (N, C, H, W) input, as torch.nn.ConvTranspose2d.
 
     Weight (in_channels, out_channels / groups, kH, kW), init kaiming_uniform(a=sqrt(5));
@@ -236,49 +167,7 @@ class ConvTranspose2d(ConvLayer):
     is checked against stride and dilation when the layer runs, not when it is built.
     """
 
-    transposed = True
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        output_padding=0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation=1,
-        padding_mode: str = "zeros",
-        *,
-        device=None,
-        dtype=None,
-    ) -> None:
-        check_cpu("ConvTranspose2d", device)
-        super().__init__(in_channels, out_channels, groups, padding_mode)
-        name = type(self).__name__
-        self.kernel_size = _positive_pair(kernel_size, "kernel_size", name)
-        self.stride = _positive_pair(stride, "stride", name)
-        self.padding = _non_negative_pair(padding, "padding", name)
-        self.output_padding = _non_negative_pair(output_padding, "output_padding", name)
-        self.dilation = _positive_pair(dilation, "dilation", name)
-        self._add_parameters(bias, dtype)
-
-    def _check_input(self, x: Tensor) -> None:
-        if x.ndim not in (3, 4) or x.shape[-3] != self.in_channels:
-            raise ValueError(
-                f"ConvTranspose2d: expected input of shape (N, {self.in_channels}, H, W) or "
-                f"({self.in_channels}, H, W), got {tuple(x.shape)}"
-            )
+    _sizes = staticmethod(pair)
 
     def forward(self, x: Tensor, output_size=None) -> Tensor:
-        self._check_input(x)
-        output_padding = self.output_padding
-        if output_size is not None:
-            output_padding = output_padding_for(
-                output_size, x.shape, self.kernel_size, self.stride, self.padding,
-                self.dilation, 2, "ConvTranspose2d",
-            )  # fmt: skip
-        return _conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                 output_padding, self.groups, self.dilation,
-                                 "ConvTranspose2d")  # fmt: skip
+        return self._forward(x, output_size, "H, W", _conv_transpose2d, "ConvTranspose2d")
