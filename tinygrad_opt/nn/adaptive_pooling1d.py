@@ -13,28 +13,27 @@ from ..tensor import Tensor
 from ._layout import float_data
 from .conv1d import _as_image, _as_signal, single
 from .module import Module
+from .pool_geometry import check_nonempty, check_rank
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d
+from .pooling1d import _signal_result
 
 
-def _check(input: Tensor, output_size, who: str, nonzero: int) -> int:
+def _check(input: Tensor, output_size, who: str, channels: bool) -> int:
     """output_size as an int, after PyTorch's checks of the (N, C, L) or (C, L) input (max
-    pooling, nonzero=2, also refuses an empty C)."""
+    pooling, channels=True, also refuses an empty C)."""
     x = float_data(input, who)
     size = single(output_size, "output_size", who)
     if size < 0:
         raise ValueError(f"{who}: output_size must be >= 0, got {output_size!r}")
-    if x.ndim not in (2, 3):
-        raise ValueError(f"{who}: expected input of shape (N, C, L) or (C, L), got {x.shape}")
-    if 0 in x.shape[-nonzero:]:
-        axes = "C and L" if nonzero == 2 else "L"
-        raise ValueError(f"{who}: expected non-zero {axes}, got input of shape {x.shape}")
+    check_rank(x, 1, who)
+    check_nonempty(x, 1, who, channels)
     return size
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """Mean over PyTorch's adaptive windows of (N, C, L) or (C, L) input, giving L_out =
     output_size."""
-    size = _check(input, output_size, "adaptive_avg_pool1d", nonzero=1)
+    size = _check(input, output_size, "adaptive_avg_pool1d", channels=False)
     return _as_signal(adaptive_avg_pool2d(_as_image(input), (1, size)))
 
 
@@ -43,13 +42,9 @@ def adaptive_max_pool1d(
 ) -> Tensor | tuple[Tensor, Tensor]:
     """Max over PyTorch's adaptive windows of (N, C, L) or (C, L) input; with
     return_indices, also the int64 position in L of each winner."""
-    size = _check(input, output_size, "adaptive_max_pool1d", nonzero=2)
+    size = _check(input, output_size, "adaptive_max_pool1d", channels=True)
     out = adaptive_max_pool2d(_as_image(input), (1, size), return_indices)
-    if not return_indices:
-        return _as_signal(out)
-    values, indices = out
-    # in a plane of height 1 the flat index ih * L + iw is iw
-    return _as_signal(values), Tensor(indices.data.reshape(values.shape[:-2] + values.shape[-1:]))
+    return _signal_result(out, return_indices)
 
 
 class AdaptiveAvgPool1d(Module):

@@ -22,6 +22,8 @@ from .. import random as _random
 from ..tensor import Tensor
 from ._layout import float_data
 from .module import Module
+from .pool_geometry import check_rank
+from .pool_with_indices import with_indices
 
 _NAMES = {2: ("H", "W"), 3: ("D", "H", "W")}
 # the axis of the samples' last dimension that drives each spatial axis, as torch's kernels
@@ -51,9 +53,7 @@ def _starts(n_in: int, n_out: int, k: int, u: np.ndarray) -> np.ndarray:
 def _fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices,
                          _random_samples, dims: int, who: str):
     x = float_data(input, who)
-    if x.ndim not in (dims + 1, dims + 2):
-        layout = "(N, C, H, W) or (C, H, W)" if dims == 2 else "(N, C, D, H, W) or (C, D, H, W)"
-        raise ValueError(f"{who}: expected input of shape {layout}, got {x.shape}")
+    check_rank(x, dims, who)
     kernel = _tuple(kernel_size, dims, "kernel_size", who, (int, np.integer))
     if min(kernel) < 1:
         raise ValueError(f"{who}: kernel_size must be >= 1, got {kernel_size!r}")
@@ -132,20 +132,8 @@ def fractional_max_pool3d(input: Tensor, kernel_size, output_size=None, output_r
                                 _random_samples, 3, "fractional_max_pool3d")
 
 
-def fractional_max_pool2d_with_indices(input: Tensor, kernel_size, output_size=None,
-                                       output_ratio=None, return_indices: bool = False,
-                                       _random_samples=None) -> tuple[Tensor, Tensor]:
-    """fractional_max_pool2d with return_indices=True."""
-    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True,
-                                 _random_samples)
-
-
-def fractional_max_pool3d_with_indices(input: Tensor, kernel_size, output_size=None,
-                                       output_ratio=None, return_indices: bool = False,
-                                       _random_samples=None) -> tuple[Tensor, Tensor]:
-    """fractional_max_pool3d with return_indices=True."""
-    return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True,
-                                 _random_samples)
+fractional_max_pool2d_with_indices = with_indices(fractional_max_pool2d)
+fractional_max_pool3d_with_indices = with_indices(fractional_max_pool3d)
 
 
 class _FractionalMaxPoolNd(Module):

@@ -16,11 +16,13 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._layout import float_data
-from .conv1d import single
 from .module import Module
-from .pooling import _pool_pair, avg_pool2d, max_pool2d
+from .pool_geometry import pool_sizes
+from .pooling import avg_pool2d, max_pool2d
 from .pooling1d import avg_pool1d, max_pool1d
-from .pooling3d import _pool_triple, avg_pool3d, max_pool3d
+from .pooling3d import avg_pool3d, max_pool3d
+
+_POOLS = {1: (max_pool1d, avg_pool1d), 2: (max_pool2d, avg_pool2d), 3: (max_pool3d, avg_pool3d)}
 
 
 def _check_norm_type(norm_type, who: str) -> float:
@@ -45,52 +47,44 @@ def _root(pooled: Tensor, area: int, norm_type: float) -> Tensor:
     return Tensor.make(out, (pooled,), backward)
 
 
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, dims: int, who: str) -> Tensor:
+    """lp_pool1d/2d/3d for `dims` spatial axes."""
+    float_data(input, who)
+    p = _check_norm_type(norm_type, who)
+    kernel = pool_sizes(kernel_size, dims, "kernel_size", who)
+    window = kernel[0] if dims == 1 else kernel  # as the 1-D poolings print it in errors
+    max_pool, avg_pool = _POOLS[dims]
+    if p in (math.inf, -math.inf):
+        sign = 1.0 if p > 0 else -1.0
+        return sign * max_pool(sign * input.abs(), window, stride, 0, 1, ceil_mode)
+    return _root(avg_pool(input.pow(p), window, stride, 0, ceil_mode), math.prod(kernel), p)
+
+
 def lp_pool1d(
     input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False
 ) -> Tensor:
     """Power-average pooling of (N, C, L) or (C, L) input with power norm_type."""
-    who = "lp_pool1d"
-    float_data(input, who)
-    p = _check_norm_type(norm_type, who)
-    k = single(kernel_size, "kernel_size", who)
-    if p in (math.inf, -math.inf):
-        sign = 1.0 if p > 0 else -1.0
-        return sign * max_pool1d(sign * input.abs(), k, stride, 0, 1, ceil_mode)
-    return _root(avg_pool1d(input.pow(p), k, stride, 0, ceil_mode), k, p)
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1, "lp_pool1d")
 
 
 def lp_pool2d(
     input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False
 ) -> Tensor:
     """Power-average pooling of (N, C, H, W) or (C, H, W) input with power norm_type."""
-    who = "lp_pool2d"
-    float_data(input, who)
-    p = _check_norm_type(norm_type, who)
-    kh, kw = _pool_pair(kernel_size, "kernel_size", who)
-    if p in (math.inf, -math.inf):
-        sign = 1.0 if p > 0 else -1.0
-        return sign * max_pool2d(sign * input.abs(), (kh, kw), stride, 0, 1, ceil_mode)
-    return _root(avg_pool2d(input.pow(p), (kh, kw), stride, 0, ceil_mode), kh * kw, p)
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2, "lp_pool2d")
 
 
 def lp_pool3d(
     input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False
 ) -> Tensor:
     """Power-average pooling of (N, C, D, H, W) or (C, D, H, W) input with power norm_type."""
-    who = "lp_pool3d"
-    float_data(input, who)
-    p = _check_norm_type(norm_type, who)
-    kernel = _pool_triple(kernel_size, "kernel_size", who)
-    if p in (math.inf, -math.inf):
-        sign = 1.0 if p > 0 else -1.0
-        return sign * max_pool3d(sign * input.abs(), kernel, stride, 0, 1, ceil_mode)
-    return _root(avg_pool3d(input.pow(p), kernel, stride, 0, ceil_mode), math.prod(kernel), p)
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3, "lp_pool3d")
 
 
 class _LPPoolNd(Module):
     """The arguments kept as given (stride None means kernel_size), as PyTorch keeps them."""
 
-    _check_size = staticmethod(_pool_pair)
+    _dims = 2
 
     def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
         super().__init__()
@@ -99,9 +93,9 @@ class _LPPoolNd(Module):
         self.kernel_size = kernel_size
         self.stride = stride
         self.ceil_mode = ceil_mode
-        self._check_size(kernel_size, "kernel_size", who)
+        pool_sizes(kernel_size, self._dims, "kernel_size", who)
         if stride is not None:
-            self._check_size(stride, "stride", who)
+            pool_sizes(stride, self._dims, "stride", who)
 
     def extra_repr(self) -> str:
         return (
@@ -113,7 +107,7 @@ class _LPPoolNd(Module):
 class LPPool1d(_LPPoolNd):
     """LPPool1d(norm_type, kernel_size, stride=None, ceil_mode=False) as torch.nn.LPPool1d."""
 
-    _check_size = staticmethod(single)
+    _dims = 1
 
     def forward(self, x: Tensor) -> Tensor:
         return lp_pool1d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
@@ -129,7 +123,7 @@ class LPPool2d(_LPPoolNd):
 class LPPool3d(_LPPoolNd):
     """LPPool3d(norm_type, kernel_size, stride=None, ceil_mode=False) as torch.nn.LPPool3d."""
 
-    _check_size = staticmethod(_pool_triple)
+    _dims = 3
 
     def forward(self, x: Tensor) -> Tensor:
         return lp_pool3d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)

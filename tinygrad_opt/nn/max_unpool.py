@@ -20,16 +20,21 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._layout import float_data
-from .conv1d import single
 from .module import Module
-from .pooling import _pool_pair
-from .pooling3d import _pool_triple
+from .pool_geometry import check_rank, pool_sizes
 
 
-def _sizes(value, dims: int, name: str, who: str) -> tuple[int, ...]:
-    if dims == 3:
-        return _pool_triple(value, name, who)
-    return (single(value, name, who),) if dims == 1 else _pool_pair(value, name, who)
+def _unpool_sizes(kernel_size, stride, padding, dims: int, who: str):
+    """kernel_size, stride (default kernel_size) and padding as `dims`-tuples, checked."""
+    kernel = pool_sizes(kernel_size, dims, "kernel_size", who)
+    steps = kernel if stride is None else pool_sizes(stride, dims, "stride", who)
+    pads = pool_sizes(padding, dims, "padding", who)
+    if min(*kernel, *steps) < 1 or min(pads) < 0:
+        raise ValueError(
+            f"{who}: kernel_size and stride must be >= 1 and padding >= 0, got kernel_size="
+            f"{kernel_size}, stride={stride}, padding={padding}"
+        )
+    return kernel, steps, pads
 
 
 def _output_size(input_shape, output_size, kernel, stride, padding, who: str):
@@ -58,18 +63,8 @@ def _output_size(input_shape, output_size, kernel, stride, padding, who: str):
 
 def _max_unpool(input, indices, kernel_size, stride, padding, output_size, dims: int, who):
     x = float_data(input, who)
-    kernel = _sizes(kernel_size, dims, "kernel_size", who)
-    stride = kernel if stride is None else _sizes(stride, dims, "stride", who)
-    padding = _sizes(padding, dims, "padding", who)
-    if min(*kernel, *stride) < 1 or min(padding) < 0:
-        raise ValueError(
-            f"{who}: kernel_size and stride must be >= 1 and padding >= 0, got kernel_size="
-            f"{kernel}, stride={stride}, padding={padding}"
-        )
-    if x.ndim not in (dims + 1, dims + 2):
-        layout = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)",
-                  3: "(N, C, D, H, W) or (C, D, H, W)"}[dims]
-        raise ValueError(f"{who}: expected input of shape {layout}, got {x.shape}")
+    kernel, stride, padding = _unpool_sizes(kernel_size, stride, padding, dims, who)
+    check_rank(x, dims, who)
     if not isinstance(indices, Tensor) or indices.data.dtype.kind not in "iu":
         got = indices.data.dtype if isinstance(indices, Tensor) else type(indices).__name__
         raise TypeError(f"{who}: expected integer (int64) indices Tensor, got {got}")
@@ -141,17 +136,9 @@ class _MaxUnpoolNd(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
         super().__init__()
-        who = type(self).__name__
-        self.kernel_size = _sizes(kernel_size, self._dims, "kernel_size", who)
-        self.stride = (
-            self.kernel_size if stride is None else _sizes(stride, self._dims, "stride", who)
+        self.kernel_size, self.stride, self.padding = _unpool_sizes(
+            kernel_size, stride, padding, self._dims, type(self).__name__
         )
-        self.padding = _sizes(padding, self._dims, "padding", who)
-        if min(*self.kernel_size, *self.stride) < 1 or min(self.padding) < 0:
-            raise ValueError(
-                f"{who}: kernel_size and stride must be >= 1 and padding >= 0, got kernel_size="
-                f"{kernel_size}, stride={stride}, padding={padding}"
-            )
 
     def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
         return self._functional(input, indices, self.kernel_size, self.stride, self.padding,

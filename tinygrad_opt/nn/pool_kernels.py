@@ -18,6 +18,14 @@ from numba import prange
 from ..jit import kernel
 
 
+@kernel(parallel=False, inline=True)
+def _clipped_window(o, stride, pad, kernel, size):
+    """[start, stop) of the unit-step window o*stride - pad + [0, kernel) clipped to [0, size):
+    the taps in the padding are left out."""
+    start = o * stride - pad
+    return max(start, 0), min(start + kernel, size)
+
+
 @kernel
 def _max_pool_forward(x, out, argmax, kh, kw, sh, sw, ph, pw):
     """Max over each window (padding never wins, as PyTorch pads with -inf); argmax keeps
@@ -27,11 +35,9 @@ def _max_pool_forward(x, out, argmax, kh, kw, sh, sw, ph, pw):
     out_h, out_w = out.shape[1], out.shape[2]
     for n in prange(n_batch):
         for oh in range(out_h):
-            h0 = max(oh * sh - ph, 0)
-            h1 = min(oh * sh - ph + kh, height)
+            h0, h1 = _clipped_window(oh, sh, ph, kh, height)
             for ow in range(out_w):
-                w0 = max(ow * sw - pw, 0)
-                w1 = min(ow * sw - pw + kw, width)
+                w0, w1 = _clipped_window(ow, sw, pw, kw, width)
                 for c in range(channels):
                     out[n, oh, ow, c] = -np.inf
                     argmax[n, oh, ow, c] = h0 * width + w0
@@ -143,11 +149,9 @@ def _avg_pool_forward(x, out, divisors, kh, kw, sh, sw, ph, pw):
     out_h, out_w = out.shape[1], out.shape[2]
     for n in prange(n_batch):
         for oh in range(out_h):
-            h0 = max(oh * sh - ph, 0)
-            h1 = min(oh * sh - ph + kh, height)
+            h0, h1 = _clipped_window(oh, sh, ph, kh, height)
             for ow in range(out_w):
-                w0 = max(ow * sw - pw, 0)
-                w1 = min(ow * sw - pw + kw, width)
+                w0, w1 = _clipped_window(ow, sw, pw, kw, width)
                 for c in range(channels):
                     out[n, oh, ow, c] = 0.0
                 for ih in range(h0, h1):
@@ -167,11 +171,9 @@ def _avg_pool_backward(g, dx, divisors, kh, kw, sh, sw, ph, pw):
     for n in prange(n_batch):
         dx[n] = 0.0
         for oh in range(out_h):
-            h0 = max(oh * sh - ph, 0)
-            h1 = min(oh * sh - ph + kh, height)
+            h0, h1 = _clipped_window(oh, sh, ph, kh, height)
             for ow in range(out_w):
-                w0 = max(ow * sw - pw, 0)
-                w1 = min(ow * sw - pw + kw, width)
+                w0, w1 = _clipped_window(ow, sw, pw, kw, width)
                 inv = 1.0 / divisors[oh, ow]
                 for ih in range(h0, h1):
                     for iw in range(w0, w1):

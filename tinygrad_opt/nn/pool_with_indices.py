@@ -4,68 +4,36 @@ max_pool1d/2d/3d and adaptive_max_pool1d/2d/3d, always returning
 
 from __future__ import annotations
 
-from ..tensor import Tensor
+import inspect
+
 from .adaptive_pooling1d import adaptive_max_pool1d
 from .pooling import adaptive_max_pool2d, max_pool2d
 from .pooling1d import max_pool1d
 from .pooling3d import adaptive_max_pool3d, max_pool3d
 
 
-def max_pool1d_with_indices(
-    input: Tensor,
-    kernel_size,
-    stride=None,
-    padding=0,
-    dilation=1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> tuple[Tensor, Tensor]:
-    """max_pool1d with return_indices=True."""
-    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+def with_indices(pool):
+    """`pool` with return_indices=True whatever the caller passes for it, named
+    `<pool>_with_indices` and showing pool's signature (help, inspect.signature)."""
+    signature = inspect.signature(pool)
+    position = list(signature.parameters).index("return_indices")
+
+    def pool_with_indices(*args, **kwargs):
+        if len(args) > position:
+            args = (*args[:position], True, *args[position + 1 :])
+        else:
+            kwargs["return_indices"] = True
+        return pool(*args, **kwargs)
+
+    pool_with_indices.__name__ = pool_with_indices.__qualname__ = f"{pool.__name__}_with_indices"
+    pool_with_indices.__doc__ = f"{pool.__name__} with return_indices=True."
+    pool_with_indices.__signature__ = signature.replace(return_annotation="tuple[Tensor, Tensor]")
+    return pool_with_indices
 
 
-def max_pool2d_with_indices(
-    input: Tensor,
-    kernel_size,
-    stride=None,
-    padding=0,
-    dilation=1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> tuple[Tensor, Tensor]:
-    """max_pool2d with return_indices=True."""
-    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-def max_pool3d_with_indices(
-    input: Tensor,
-    kernel_size,
-    stride=None,
-    padding=0,
-    dilation=1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> tuple[Tensor, Tensor]:
-    """max_pool3d with return_indices=True."""
-    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
-
-
-def adaptive_max_pool1d_with_indices(
-    input: Tensor, output_size, return_indices: bool = False
-) -> tuple[Tensor, Tensor]:
-    """adaptive_max_pool1d with return_indices=True."""
-    return adaptive_max_pool1d(input, output_size, True)
-
-
-def adaptive_max_pool2d_with_indices(
-    input: Tensor, output_size, return_indices: bool = False
-) -> tuple[Tensor, Tensor]:
-    """adaptive_max_pool2d with return_indices=True."""
-    return adaptive_max_pool2d(input, output_size, True)
-
-
-def adaptive_max_pool3d_with_indices(
-    input: Tensor, output_size, return_indices: bool = False
-) -> tuple[Tensor, Tensor]:
-    """adaptive_max_pool3d with return_indices=True."""
-    return adaptive_max_pool3d(input, output_size, True)
+max_pool1d_with_indices = with_indices(max_pool1d)
+max_pool2d_with_indices = with_indices(max_pool2d)
+max_pool3d_with_indices = with_indices(max_pool3d)
+adaptive_max_pool1d_with_indices = with_indices(adaptive_max_pool1d)
+adaptive_max_pool2d_with_indices = with_indices(adaptive_max_pool2d)
+adaptive_max_pool3d_with_indices = with_indices(adaptive_max_pool3d)

@@ -13,8 +13,15 @@ import numpy as np
 
 from ..jit import serial_twin
 from ..tensor import Tensor
-from ._layout import channels_last, float_data, pair
+from ._layout import channels_last, float_data
 from .module import Module
+from .pool_geometry import (
+    adaptive_output_size,
+    check_nonempty,
+    check_rank,
+    pool_geometry,
+    pool_sizes,
+)
 from .pool_kernels import (
     _adaptive_avg_pool_backward,
     _adaptive_avg_pool_forward,
@@ -41,64 +48,12 @@ _max_pool_backward_tiled_serial = serial_twin(_max_pool_backward_tiled)
 _TILED_MIN_CHANNELS = 16
 
 
-def _pool_pair(value, name: str, who: str) -> tuple[int, int]:
-    """`pair`, plus PyTorch's one-element sequence meaning the same value for both axes."""
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    return pair(value, name, who)
-
-
-def _pool_output_size(size, kernel, stride, pad, dilation, ceil_mode: bool) -> int:
-    span = size + 2 * pad - dilation * (kernel - 1) - 1
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and (out - 1) * stride >= size + pad:
-        out -= 1  # the last window would start in the right padding
-    return out
-
-
-def _check_rank(x, who: str) -> None:
-    if x.ndim not in (3, 4):
-        raise ValueError(
-            f"{who}: expected input of shape (N, C, H, W) or (C, H, W), got {tuple(x.shape)}"
-        )
-
-
-def _pool_geometry(x: np.ndarray, kernel_size, stride, padding, dilation, ceil_mode, who: str):
-    """(kh, kw, sh, sw, ph, pw, dh, dw) and the output size, checked as PyTorch checks them."""
-    kh, kw = _pool_pair(kernel_size, "kernel_size", who)
-    no_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
-    sh, sw = (kh, kw) if no_stride else _pool_pair(stride, "stride", who)
-    ph, pw = _pool_pair(padding, "padding", who)
-    dh, dw = _pool_pair(dilation, "dilation", who)
-    if min(kh, kw, sh, sw, dh, dw) < 1 or min(ph, pw) < 0:
-        raise ValueError(
-            f"{who}: kernel_size, stride and dilation must be >= 1 and padding >= 0, got "
-            f"kernel_size={kernel_size}, stride={stride}, padding={padding}, dilation={dilation}"
-        )
-    if ph > kh // 2 or pw > kw // 2:
-        raise ValueError(
-            f"{who}: padding should be at most half of the kernel size, got padding="
-            f"{(ph, pw)} for kernel_size={(kh, kw)}"
-        )
-    _check_rank(x, who)
-    if 0 in x.shape[-3:]:
-        raise ValueError(f"{who}: expected non-zero C, H and W, got input of shape {x.shape}")
-    height, width = x.shape[-2:]
-    out_h = _pool_output_size(height, kh, sh, ph, dh, ceil_mode)
-    out_w = _pool_output_size(width, kw, sw, pw, dw, ceil_mode)
-    if out_h < 1 or out_w < 1:
-        raise ValueError(
-            f"{who}: input of spatial size {height}x{width} is too small for kernel "
-            f"{kh}x{kw} with padding {ph},{pw} and dilation {dh},{dw}"
-        )
-    return (kh, kw, sh, sw, ph, pw, dh, dw), (out_h, out_w)
-
-
 def _pool_node(input: Tensor, shape, out: np.ndarray, unbatched: bool, input_gradient) -> Tensor:
     """The graph node of a pooling whose kernel wrote `out` (N, OH, OW, C) from input of
     NCHW `shape`: the output is NCHW-shaped (a transposed view), and backward lets
     `input_gradient(g_nhwc, dx)` write dx (N, H, W, C) from the channels-last output
-    gradient. Both drop the batch axis again for unbatched input."""
+    gradient. Both drop the batch axis again for unbatched input. (higher_order_rules.py
+    reads backward's n, channels, height and width.)"""
     n, channels, height, width = shape
     result = out.transpose(0, 3, 1, 2)
 
@@ -112,8 +67,9 @@ def _pool_node(input: Tensor, shape, out: np.ndarray, unbatched: bool, input_gra
 
 
 def _indices_tensor(argmax: np.ndarray, unbatched: bool) -> Tensor:
-    """PyTorch's int64 (N, C, OH, OW) indices from the kernels' NHWC argmax."""
-    indices = argmax.transpose(0, 3, 1, 2).astype(np.int64, order="C")
+    """PyTorch's int64 (N, C, *spatial_out) indices from the kernels' channels-last argmax."""
+    indices = argmax.transpose(0, argmax.ndim - 1, *range(1, argmax.ndim - 1))
+    indices = indices.astype(np.int64, order="C")
     return Tensor(indices[0] if unbatched else indices)
 
 
@@ -130,9 +86,10 @@ def max_pool2d(
     input; stride defaults to kernel_size. NaN propagates. With return_indices, also the
     int64 flat index ih * W + iw of each winner in its input plane, as PyTorch."""
     x = float_data(input, "max_pool2d")
-    geometry, (out_h, out_w) = _pool_geometry(
-        x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
+    (kernel, steps, pads, dilations), (out_h, out_w) = pool_geometry(
+        x, kernel_size, stride, padding, dilation, ceil_mode, 2, "max_pool2d"
     )
+    geometry = (*kernel, *steps, *pads, *dilations)  # (kh, kw, sh, sw, ph, pw, dh, dw)
     unbatched = x.ndim == 3
     x4 = x[None] if unbatched else x
     n, channels, height, width = x4.shape
@@ -186,10 +143,10 @@ def avg_pool2d(
 ) -> Tensor:
     """Mean over kernel_size windows of (N, C, H, W) or (C, H, W) input, as PyTorch."""
     x = float_data(input, "avg_pool2d")
-    geometry, (out_h, out_w) = _pool_geometry(
-        x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
+    (kernel, steps, pads, _), (out_h, out_w) = pool_geometry(
+        x, kernel_size, stride, padding, 1, ceil_mode, 2, "avg_pool2d"
     )
-    geometry = geometry[:6]  # no dilation
+    geometry = (*kernel, *steps, *pads)  # (kh, kw, sh, sw, ph, pw): no dilation
     kh, kw, sh, sw, ph, pw = geometry
     unbatched = x.ndim == 3
     x4 = x[None] if unbatched else x
@@ -210,47 +167,33 @@ def avg_pool2d(
     )  # fmt: skip
 
 
-def _adaptive_size(output_size, shape: tuple[int, ...], who: str) -> tuple[int, int]:
-    """output_size as (OH, OW): an int, or a pair whose None entries keep the input's size."""
-    if isinstance(output_size, (int, np.integer)) and not isinstance(output_size, bool):
-        sizes = [output_size, output_size]
-    elif isinstance(output_size, (tuple, list)) and len(output_size) == 2:
-        sizes = [shape[-2 + i] if v is None else v for i, v in enumerate(output_size)]
-    else:
-        raise TypeError(
-            f"{who}: output_size must be an int or a pair of ints or None, got {output_size!r}"
-        )
-    for v in sizes:
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
-            raise ValueError(f"{who}: output_size entries must be ints >= 0, got {output_size!r}")
-    return int(sizes[0]), int(sizes[1])
-
-
 def _adaptive_windows(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray]:
     """PyTorch's adaptive windows along one axis: [floor(i*H/OH), ceil((i+1)*H/OH))."""
     i = np.arange(size_out, dtype=np.int64)
     return i * size_in // size_out, -(-(i + 1) * size_in // size_out)
 
 
-def _adaptive_setup(input: Tensor, output_size, who: str, nonzero: int):
-    """PyTorch refuses empty H and W, and for max pooling (nonzero=3) an empty C."""
+def _adaptive_setup(input: Tensor, output_size, dims: int, who: str, channels: bool):
+    """The batched input, output size and per-axis windows (first, stop, first, stop, ...) of a
+    2-D or 3-D adaptive pooling; PyTorch refuses empty spatial axes, and for max pooling
+    (channels=True) an empty C."""
     x = float_data(input, who)
-    _check_rank(x, who)
-    if 0 in x.shape[-nonzero:]:
-        axes = "C, H and W" if nonzero == 3 else "H and W"
-        raise ValueError(f"{who}: expected non-zero {axes}, got input of shape {x.shape}")
-    out_h, out_w = _adaptive_size(output_size, x.shape, who)
-    unbatched = x.ndim == 3
-    x4 = x[None] if unbatched else x
-    windows = (*_adaptive_windows(x4.shape[2], out_h), *_adaptive_windows(x4.shape[3], out_w))
-    return x4, unbatched, (out_h, out_w), windows
+    check_rank(x, dims, who)
+    check_nonempty(x, dims, who, channels)
+    out_size = adaptive_output_size(output_size, x.shape[-dims:], who)
+    unbatched = x.ndim == dims + 1
+    xb = x[None] if unbatched else x
+    windows = []
+    for size_in, size_out in zip(xb.shape[2:], out_size):
+        windows.extend(_adaptive_windows(size_in, size_out))
+    return xb, unbatched, out_size, windows
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Mean over PyTorch's adaptive windows of (N, C, H, W) or (C, H, W) input, giving
     output_size (int, or pair with None keeping the input's size)."""
     x4, unbatched, (out_h, out_w), windows = _adaptive_setup(
-        input, output_size, "adaptive_avg_pool2d", nonzero=2
+        input, output_size, 2, "adaptive_avg_pool2d", channels=False
     )
     n, channels = x4.shape[:2]
     out = np.empty((n, out_h, out_w, channels), dtype=x4.dtype)
@@ -267,7 +210,7 @@ def adaptive_max_pool2d(
     """Max over PyTorch's adaptive windows (NaN propagates, ties go to the first); with
     return_indices, also the int64 flat index ih * W + iw of each winner."""
     x4, unbatched, (out_h, out_w), windows = _adaptive_setup(
-        input, output_size, "adaptive_max_pool2d", nonzero=3
+        input, output_size, 2, "adaptive_max_pool2d", channels=True
     )
     n, channels = x4.shape[:2]
     out = np.empty((n, out_h, out_w, channels), dtype=x4.dtype)
@@ -280,11 +223,27 @@ def adaptive_max_pool2d(
     return (output, _indices_tensor(argmax, unbatched)) if return_indices else output
 
 
-class MaxPoolLayer(Module):
-    """What MaxPool1d, MaxPool2d and MaxPool3d share: the arguments kept as given, as PyTorch
-    keeps them (stride defaults to kernel_size), each checked by the subclass's `_check_size`."""
+class WindowPoolLayer(Module):
+    """What the max and average pooling layers share: kernel_size, stride (default kernel_size),
+    padding and any further sizes kept as given, as PyTorch keeps them, each checked for the
+    subclass's `_dims` spatial axes."""
 
-    _check_size = staticmethod(_pool_pair)
+    _dims = 2
+
+    def __init__(self, kernel_size, stride, padding, **more_sizes) -> None:
+        super().__init__()
+        sizes = {"kernel_size": kernel_size, "stride": kernel_size if stride is None else stride,
+                 "padding": padding, **more_sizes}  # fmt: skip
+        for name, value in sizes.items():
+            pool_sizes(value, self._dims, name, type(self).__name__)
+            setattr(self, name, value)
+
+
+class MaxPoolLayer(WindowPoolLayer):
+    """What MaxPool1d, MaxPool2d and MaxPool3d share: forward checks the input's rank under the
+    layer's name, then runs the subclass's functional form `_functional`."""
+
+    _functional = staticmethod(max_pool2d)
 
     def __init__(
         self,
@@ -295,15 +254,14 @@ class MaxPoolLayer(Module):
         return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-        self.dilation = dilation
+        super().__init__(kernel_size, stride, padding, dilation=dilation)
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
-        for name in ("kernel_size", "stride", "padding", "dilation"):
-            self._check_size(getattr(self, name), name, type(self).__name__)
+
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        check_rank(x, self._dims, type(self).__name__)
+        return self._functional(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                                self.ceil_mode, self.return_indices)  # fmt: skip
 
     def extra_repr(self) -> str:
         return (
@@ -316,17 +274,12 @@ class MaxPool2d(MaxPoolLayer):
     """Max pooling as torch.nn.MaxPool2d; stride defaults to kernel_size. With
     return_indices=True, forward returns (output, int64 indices)."""
 
-    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
-        _check_rank(x, "MaxPool2d")
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode, self.return_indices)  # fmt: skip
 
+class AvgPoolLayer(WindowPoolLayer):
+    """What AvgPool2d and AvgPool3d share: forward checks the input's rank under the layer's
+    name, then runs the subclass's functional form `_functional`."""
 
-class AvgPoolLayer(Module):
-    """What AvgPool2d and AvgPool3d share: the arguments kept as given, as PyTorch keeps them
-    (stride defaults to kernel_size), each checked by the subclass's `_check_size`."""
-
-    _check_size = staticmethod(_pool_pair)
+    _functional = staticmethod(avg_pool2d)
 
     def __init__(
         self,
@@ -337,15 +290,15 @@ class AvgPoolLayer(Module):
         count_include_pad: bool = True,
         divisor_override: int | None = None,
     ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
-        for name in ("kernel_size", "stride", "padding"):
-            self._check_size(getattr(self, name), name, type(self).__name__)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_rank(x, self._dims, type(self).__name__)
+        return self._functional(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                                self.count_include_pad, self.divisor_override)  # fmt: skip
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -354,42 +307,47 @@ class AvgPoolLayer(Module):
 class AvgPool2d(AvgPoolLayer):
     """Average pooling as torch.nn.AvgPool2d; stride defaults to kernel_size."""
 
-    def forward(self, x: Tensor) -> Tensor:
-        _check_rank(x, "AvgPool2d")
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                          self.count_include_pad, self.divisor_override)  # fmt: skip
 
+class AdaptivePoolLayer(Module):
+    """What the 2-D and 3-D adaptive poolings share: output_size kept as given, checked for the
+    subclass's `_dims` axes; forward checks the input's rank under the layer's name, then runs
+    the subclass's `_functional`."""
 
-class AdaptiveAvgPool2d(Module):
-    """Adaptive average pooling as torch.nn.AdaptiveAvgPool2d: output i of an axis averages
-    input [floor(i * H / OH), ceil((i + 1) * H / OH)); None in output_size keeps that size."""
+    _dims = 2
+    _functional = staticmethod(adaptive_avg_pool2d)
 
     def __init__(self, output_size) -> None:
         super().__init__()
-        _adaptive_size(output_size, (1, 1), "AdaptiveAvgPool2d")
+        adaptive_output_size(output_size, (1,) * self._dims, type(self).__name__)
         self.output_size = output_size
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_rank(x, "AdaptiveAvgPool2d")
-        return adaptive_avg_pool2d(x, self.output_size)
+        check_rank(x, self._dims, type(self).__name__)
+        return self._functional(x, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool2d(Module):
-    """Adaptive max pooling as torch.nn.AdaptiveMaxPool2d (windows of AdaptiveAvgPool2d); with
-    return_indices=True, forward returns (output, int64 indices)."""
+class AdaptiveMaxPoolLayer(AdaptivePoolLayer):
+    """AdaptivePoolLayer with return_indices, for AdaptiveMaxPool2d and AdaptiveMaxPool3d."""
+
+    _functional = staticmethod(adaptive_max_pool2d)
 
     def __init__(self, output_size, return_indices: bool = False) -> None:
-        super().__init__()
-        _adaptive_size(output_size, (1, 1), "AdaptiveMaxPool2d")
-        self.output_size = output_size
+        super().__init__(output_size)
         self.return_indices = return_indices
 
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
-        _check_rank(x, "AdaptiveMaxPool2d")
-        return adaptive_max_pool2d(x, self.output_size, self.return_indices)
+        check_rank(x, self._dims, type(self).__name__)
+        return self._functional(x, self.output_size, self.return_indices)
 
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+
+class AdaptiveAvgPool2d(AdaptivePoolLayer):
+    """Adaptive average pooling as torch.nn.AdaptiveAvgPool2d: output i of an axis averages
+    input [floor(i * H / OH), ceil((i + 1) * H / OH)); None in output_size keeps that size."""
+
+
+class AdaptiveMaxPool2d(AdaptiveMaxPoolLayer):
+    """Adaptive max pooling as torch.nn.AdaptiveMaxPool2d (windows of AdaptiveAvgPool2d); with
+    return_indices=True, forward returns (output, int64 indices)."""

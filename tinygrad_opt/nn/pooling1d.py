@@ -14,38 +14,24 @@ from ..tensor import Tensor
 from ._layout import float_data
 from .conv1d import _as_image, _as_signal, single
 from .module import Module
-from .pooling import MaxPoolLayer, _pool_output_size, avg_pool2d, max_pool2d
+from .pool_geometry import check_rank, pool_geometry
+from .pooling import MaxPoolLayer, avg_pool2d, max_pool2d
 
 
 def _geometry(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode, who: str):
-    """(k, s, p, d) checked as PyTorch checks them, with 1-D messages."""
-    if x.ndim not in (2, 3):
-        raise ValueError(f"{who}: expected input of shape (N, C, L) or (C, L), got "
-                         f"{tuple(x.shape)}")  # fmt: skip
-    k = single(kernel_size, "kernel_size", who)
-    no_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
-    s = k if no_stride else single(stride, "stride", who)
-    p = single(padding, "padding", who)
-    d = single(dilation, "dilation", who)
-    if min(k, s, d) < 1 or p < 0:
-        raise ValueError(
-            f"{who}: kernel_size, stride and dilation must be >= 1 and padding >= 0, got "
-            f"kernel_size={kernel_size}, stride={stride}, padding={padding}, dilation={dilation}"
-        )
-    if p > k // 2:
-        raise ValueError(
-            f"{who}: padding should be at most half of the kernel size, got padding={p} for "
-            f"kernel_size={k}"
-        )
-    if 0 in x.shape[-2:]:
-        raise ValueError(f"{who}: expected non-zero C and L, got input of shape {x.shape}")
-    length = x.shape[-1]
-    if _pool_output_size(length, k, s, p, d, ceil_mode) < 1:
-        raise ValueError(
-            f"{who}: input of length {length} is too small for kernel {k} with padding {p} "
-            f"and dilation {d}"
-        )
-    return k, s, p, d
+    """(k, s, p, d) checked as PyTorch checks them, the input's rank first."""
+    check_rank(x, 1, who)
+    sizes, _ = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, 1, who)
+    return tuple(size for (size,) in sizes)
+
+
+def _signal_result(out, return_indices: bool):
+    """A 2-D pooling's result on the (N, C, 1, L) view as the 1-D result: in a plane of
+    height 1 the flat index ih * L + iw of a winner is its position iw in L."""
+    if not return_indices:
+        return _as_signal(out)
+    values, indices = out
+    return _as_signal(values), Tensor(indices.data.reshape(values.shape[:-2] + values.shape[-1:]))
 
 
 def max_pool1d(
@@ -65,11 +51,7 @@ def max_pool1d(
                            "max_pool1d")  # fmt: skip
     out = max_pool2d(_as_image(input), (1, k), (1, s), (0, p), (1, d), ceil_mode,
                      return_indices)  # fmt: skip
-    if not return_indices:
-        return _as_signal(out)
-    values, indices = out
-    # in a plane of height 1 the flat index ih * L + iw is iw
-    return _as_signal(values), Tensor(indices.data.reshape(values.shape[:-2] + values.shape[-1:]))
+    return _signal_result(out, return_indices)
 
 
 def avg_pool1d(
@@ -91,14 +73,14 @@ class MaxPool1d(MaxPoolLayer):
     """Max pooling as torch.nn.MaxPool1d; stride defaults to kernel_size. With
     return_indices=True, forward returns (output, int64 indices)."""
 
-    _check_size = staticmethod(single)
+    _dims = 1
+    _functional = staticmethod(max_pool1d)
 
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         float_data(x, "MaxPool1d")
         _geometry(x, self.kernel_size, self.stride, self.padding, self.dilation,
                   self.ceil_mode, "MaxPool1d")  # fmt: skip
-        return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode, self.return_indices)  # fmt: skip
+        return super().forward(x)
 
 
 class AvgPool1d(Module):
