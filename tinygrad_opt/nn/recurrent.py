@@ -31,6 +31,7 @@ RuntimeError for most of them);
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -118,6 +119,34 @@ def _check_shape(value: Tensor, expected: tuple[int, ...], name: str, who: str) 
         )
 
 
+def _validated_input(
+    value, input_size: int, ndims: tuple[int, int], layouts: str, who: str
+) -> Tensor:
+    """The input of a layer or cell: a float Tensor of ndims[0] or ndims[1] dimensions (the
+    shapes `layouts` spells out for the error) with input_size features last."""
+    x = _tensor(value, "input", who)
+    if x.ndim not in ndims:
+        raise ValueError(f"{who}: expected input of {layouts}, got shape {tuple(x.shape)}")
+    if x.shape[-1] != input_size:
+        raise ValueError(
+            f"{who}: expected input with {input_size} features (input_size) in its "
+            f"last dimension, got shape {tuple(x.shape)}"
+        )
+    return x
+
+
+def _check_nonlinearity(nonlinearity: str, who: str) -> None:
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(
+            f"{who}: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'"
+        )
+
+
+def _suffix(layer: int, direction: int) -> str:
+    """The parameter-name suffix of a layer and direction: _l{layer}, plus _reverse."""
+    return f"_l{layer}" + ("_reverse" if direction == 1 else "")
+
+
 # ---------------------------------------------------------------------- multi-layer layers
 class RNNBase(Module):
     """Shared body of RNN, LSTM and GRU: parameters per layer and direction, named
@@ -175,7 +204,7 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             layer_input = self.input_size if layer == 0 else real_hidden * directions
             for direction in range(directions):
-                suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+                suffix = _suffix(layer, direction)
                 shapes = [
                     ("weight_ih", (gate_size, layer_input)),
                     ("weight_hh", (gate_size, real_hidden)),
@@ -207,7 +236,7 @@ class RNNBase(Module):
         return type(self).__name__
 
     def _weights(self, layer: int, direction: int) -> dict:
-        suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+        suffix = _suffix(layer, direction)
         weights = {
             "ih": getattr(self, "weight_ih" + suffix),
             "hh": getattr(self, "weight_hh" + suffix),
@@ -250,17 +279,9 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         who = self._who
-        x = _tensor(input, "input", who)
-        if x.ndim not in (2, 3):
-            raise ValueError(
-                f"{who}: expected input of 3 dimensions ({'N, L' if self.batch_first else 'L, N'}"
-                f", H_in) or 2 (L, H_in) for unbatched input, got shape {tuple(x.shape)}"
-            )
-        if x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{who}: expected input with {self.input_size} features (input_size) in its "
-                f"last dimension, got shape {tuple(x.shape)}"
-            )
+        layout = "N, L" if self.batch_first else "L, N"
+        layouts = f"3 dimensions ({layout}, H_in) or 2 (L, H_in) for unbatched input"
+        x = _validated_input(input, self.input_size, (2, 3), layouts, who)
         batched = x.ndim == 3
         if not batched:
             x = x.unsqueeze(1)
@@ -270,7 +291,18 @@ class RNNBase(Module):
         if length == 0:
             raise ValueError(f"{who}: expected a sequence of length at least 1, got 0")
         states = self._initial_state(hx, batch, batched, self._weights(0, 0)["ih"].dtype)
+        x, last = self._layers(x, states, self._run)
+        if not batched:
+            x = x.squeeze(1)
+            last = tuple(s.squeeze(1) for s in last)
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+        return x, (last if self.mode == "LSTM" else last[0])
 
+    def _layers(self, x: Tensor, states: tuple[Tensor, ...], run):
+        """Every layer and direction in turn, with dropout between layers; `run(x, state,
+        weights, reverse)` runs one of them and returns its output and final state. Returns
+        the last layer's output and the final states stacked as (D * num_layers, N, H)."""
         directions = 2 if self.bidirectional else 1
         finals: list[tuple[Tensor, ...]] = []
         for layer in range(self.num_layers):
@@ -279,20 +311,13 @@ class RNNBase(Module):
                 k = layer * directions + direction
                 weights = self._weights(layer, direction)
                 state = tuple(s[k] for s in states)
-                out, state = self._run(x, state, weights, reverse=direction == 1)
+                out, state = run(x, state, weights, reverse=direction == 1)
                 outputs.append(out)
                 finals.append(state)
             x = outputs[0] if directions == 1 else cat(outputs, dim=-1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = dropout(x, self.dropout, training=True)
-
-        last = tuple(stack([f[i] for f in finals], dim=0) for i in range(len(states)))
-        if not batched:
-            x = x.squeeze(1)
-            last = tuple(s.squeeze(1) for s in last)
-        elif self.batch_first:
-            x = x.transpose(0, 1)
-        return x, (last if self.mode == "LSTM" else last[0])
+        return x, tuple(stack([f[i] for f in finals], dim=0) for i in range(len(states)))
 
     def _run(self, x: Tensor, state: tuple[Tensor, ...], weights: dict, reverse: bool):
         """One layer in one direction over x (L, N, H_in): the stacked outputs and the final
@@ -336,31 +361,15 @@ class RNNBase(Module):
         states = self._initial_state(hx, int(sizes[0]), True, dtype)
         if hx is not None and sorted_idx is not None:  # h_0 rows follow the sorted batch
             states = tuple(s[:, sorted_idx] for s in states)
-
-        directions = 2 if self.bidirectional else 1
-        finals: list[tuple[Tensor, ...]] = []
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(directions):
-                k = layer * directions + direction
-                weights = self._weights(layer, direction)
-                state = tuple(s[k] for s in states)
-                out, state = self._run_packed(x, sizes, state, weights, reverse=direction == 1)
-                outputs.append(out)
-                finals.append(state)
-            x = outputs[0] if directions == 1 else cat(outputs, dim=-1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = dropout(x, self.dropout, training=True)
-
-        last = tuple(stack([f[i] for f in finals], dim=0) for i in range(len(states)))
+        x, last = self._layers(x, states, functools.partial(self._run_packed, sizes=sizes))
         if unsorted_idx is not None:
             last = tuple(s[:, unsorted_idx] for s in last)
         output = PackedSequence(x, packed.batch_sizes, packed.sorted_indices,
                                 packed.unsorted_indices)  # fmt: skip
         return output, (last if self.mode == "LSTM" else last[0])
 
-    def _run_packed(self, x: Tensor, sizes: np.ndarray, state: tuple[Tensor, ...],
-                    weights: dict, reverse: bool):  # fmt: skip
+    def _run_packed(self, x: Tensor, state: tuple[Tensor, ...], weights: dict, reverse: bool,
+                    sizes: np.ndarray):  # fmt: skip
         """One layer in one direction over packed rows x (sum of sizes, H_in): step t updates
         the first sizes[t] rows of the state. Forward, rows that stop are set aside (sizes
         only shrink); in reverse, a row joins from h_0 at its own last step. Returns the
@@ -423,11 +432,8 @@ class RNN(RNNBase):
         dtype=None,
     ) -> None:
         check_cpu("RNN", device)
+        _check_nonlinearity(nonlinearity, "RNN")
         modes = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
-        if nonlinearity not in modes:
-            raise ValueError(
-                f"RNN: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'"
-            )
         self.nonlinearity = nonlinearity  # a plain attribute, so settable before __init__
         super().__init__(
             modes[nonlinearity], input_size, hidden_size, num_layers, bias, batch_first,
@@ -521,19 +527,12 @@ class RNNCellBase(Module):
         _uniform_all(self, self.hidden_size)
 
     def _check_input(self, input: Tensor) -> Tensor:
-        who = type(self).__name__
-        x = _tensor(input, "input", who)
-        if x.ndim not in (1, 2):
-            raise ValueError(
-                f"{who}: expected input of 2 dimensions (N, H_in) or 1 (H_in), got shape "
-                f"{tuple(x.shape)}"
-            )
-        if x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{who}: expected input with {self.input_size} features (input_size) in its "
-                f"last dimension, got shape {tuple(x.shape)}"
-            )
-        return x
+        layouts = "2 dimensions (N, H_in) or 1 (H_in)"
+        return _validated_input(input, self.input_size, (1, 2), layouts, type(self).__name__)
+
+    def _project(self, x: Tensor) -> Tensor:
+        """x W_ih^T + b_ih, (N, num_chunks * hidden_size); an unbatched x as a batch of 1."""
+        return linear(x if x.ndim == 2 else x.unsqueeze(0), self.weight_ih, self.bias_ih)
 
     def _state(self, value, name: str, x: Tensor) -> Tensor:
         """A hidden or cell state validated against x's batch, as 2-D; zeros when None."""
@@ -567,10 +566,7 @@ class RNNCell(RNNCellBase):
         dtype=None,
     ) -> None:
         check_cpu("RNNCell", device)
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(
-                f"RNNCell: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'"
-            )
+        _check_nonlinearity(nonlinearity, "RNNCell")
         super().__init__(input_size, hidden_size, bias, 1, dtype=dtype)
         self.nonlinearity = nonlinearity
 
@@ -578,10 +574,8 @@ class RNNCell(RNNCellBase):
         """input (N, H_in) or (H_in); hx (N, H) or (H), zeros when omitted; returns h'."""
         x = self._check_input(input)
         h = self._state(hx, "hx", x)
-        x2 = x if x.ndim == 2 else x.unsqueeze(0)
         out = _rnn_step(
-            linear(x2, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
-            self.nonlinearity == "relu",
+            self._project(x), h, self.weight_hh, self.bias_hh, self.nonlinearity == "relu"
         )
         return out if x.ndim == 2 else out.squeeze(0)
 
@@ -605,10 +599,7 @@ class LSTMCell(RNNCellBase):
             raise TypeError("LSTMCell: hx must be a tuple (h_0, c_0) of two Tensors")
         h = self._state(hx[0], "h_0", x)
         c = self._state(hx[1], "c_0", x)
-        x2 = x if x.ndim == 2 else x.unsqueeze(0)
-        h, c = _lstm_step(
-            linear(x2, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh, None
-        )
+        h, c = _lstm_step(self._project(x), h, c, self.weight_hh, self.bias_hh, None)
         return (h, c) if x.ndim == 2 else (h.squeeze(0), c.squeeze(0))
 
 
@@ -625,8 +616,5 @@ class GRUCell(RNNCellBase):
         """input (N, H_in) or (H_in); hx (N, H) or (H), zeros when omitted; returns h'."""
         x = self._check_input(input)
         h = self._state(hx, "hx", x)
-        x2 = x if x.ndim == 2 else x.unsqueeze(0)
-        out = _gru_step(
-            linear(x2, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh
-        )
+        out = _gru_step(self._project(x), h, self.weight_hh, self.bias_hh)
         return out if x.ndim == 2 else out.squeeze(0)

@@ -58,11 +58,15 @@ def _check_int(value, name: str, who: str) -> int:
     return int(value)
 
 
-class TransformerEncoderLayer(Module):
-    """Self-attention and a feed-forward network, each with a residual connection and a
-    LayerNorm, as torch.nn.TransformerEncoderLayer (submodules self_attn, linear1, dropout,
-    linear2, norm1, norm2, dropout1, dropout2). forward(src, src_mask=None,
-    src_key_padding_mask=None, is_causal=False); masks as MultiheadAttention's."""
+class _TransformerLayer(Module):
+    """What TransformerEncoderLayer and TransformerDecoderLayer share: PyTorch's constructor
+    arguments, the submodules built in PyTorch's order (so state_dict keys and the order of
+    the random initial values match), and the self-attention block. A subclass names itself
+    in `_who` and sets `_cross_attention` for the decoder's attention over `memory`, which
+    adds multihead_attn, norm3 and dropout3."""
+
+    _who = "TransformerLayer"
+    _cross_attention = False
 
     def __init__(
         self,
@@ -79,23 +83,51 @@ class TransformerEncoderLayer(Module):
         device=None,
         dtype=None,
     ) -> None:
-        check_cpu("TransformerEncoderLayer", device)
+        check_cpu(self._who, device)
         super().__init__()
-        who = "TransformerEncoderLayer"
-        dim_feedforward = _check_int(dim_feedforward, "dim_feedforward", who)
-        act = _activation(activation, who)
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
-        )
+        dim_feedforward = _check_int(dim_feedforward, "dim_feedforward", self._who)
+        act = _activation(activation, self._who)
+
+        def attention():
+            return MultiheadAttention(
+                d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
+            )
+
+        def norm():
+            return LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+
+        self.self_attn = attention()
+        if self._cross_attention:
+            self.multihead_attn = attention()
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm1 = norm()
+        self.norm2 = norm()
+        if self._cross_attention:
+            self.norm3 = norm()
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
+        if self._cross_attention:
+            self.dropout3 = Dropout(dropout)
         self.activation = act
+
+    def _sa_block(self, x: Tensor, attn_mask, key_padding_mask, is_causal: bool) -> Tensor:
+        out = self.self_attn(
+            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+            need_weights=False, is_causal=is_causal,
+        )[0]
+        return self.dropout1(out)
+
+
+class TransformerEncoderLayer(_TransformerLayer):
+    """Self-attention and a feed-forward network, each with a residual connection and a
+    LayerNorm, as torch.nn.TransformerEncoderLayer (submodules self_attn, linear1, dropout,
+    linear2, norm1, norm2, dropout1, dropout2). forward(src, src_mask=None,
+    src_key_padding_mask=None, is_causal=False); masks as MultiheadAttention's."""
+
+    _who = "TransformerEncoderLayer"
 
     def forward(
         self, src: Tensor, src_mask=None, src_key_padding_mask=None, is_causal: bool = False
@@ -107,61 +139,19 @@ class TransformerEncoderLayer(Module):
         x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
         return self.norm2(x + self._ff_block(x))
 
-    def _sa_block(self, x: Tensor, attn_mask, key_padding_mask, is_causal: bool) -> Tensor:
-        out = self.self_attn(
-            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-            need_weights=False, is_causal=is_causal,
-        )[0]
-        return self.dropout1(out)
-
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, attention over `memory` and a feed-forward network, each with a
     residual connection and a LayerNorm, as torch.nn.TransformerDecoderLayer (submodules
     self_attn, multihead_attn, linear1, dropout, linear2, norm1..3, dropout1..3).
     forward(tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
     memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False)."""
 
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation=relu,
-        layer_norm_eps: float = 1e-5,
-        batch_first: bool = False,
-        norm_first: bool = False,
-        bias: bool = True,
-        *,
-        device=None,
-        dtype=None,
-    ) -> None:
-        check_cpu("TransformerDecoderLayer", device)
-        super().__init__()
-        who = "TransformerDecoderLayer"
-        dim_feedforward = _check_int(dim_feedforward, "dim_feedforward", who)
-        act = _activation(activation, who)
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
-        )
-        self.multihead_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
-        )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = act
+    _who = "TransformerDecoderLayer"
+    _cross_attention = True
 
     def forward(
         self,
@@ -186,13 +176,6 @@ class TransformerDecoderLayer(Module):
             x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal)
         )
         return self.norm3(x + self._ff_block(x))
-
-    def _sa_block(self, x: Tensor, attn_mask, key_padding_mask, is_causal: bool) -> Tensor:
-        out = self.self_attn(
-            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-            need_weights=False, is_causal=is_causal,
-        )[0]
-        return self.dropout1(out)
 
     def _mha_block(
         self, x: Tensor, mem: Tensor, attn_mask, key_padding_mask, is_causal: bool
@@ -310,18 +293,20 @@ class Transformer(Module):
             layer_norm_eps=layer_norm_eps, batch_first=batch_first, norm_first=norm_first,
             bias=bias, dtype=dtype,
         )
-        if custom_encoder is not None:
-            self.encoder = custom_encoder
-        else:
-            layer = TransformerEncoderLayer(d_model, nhead, **common)
+
+        def stack(custom, stack_cls, layer_cls, num_layers):
+            if custom is not None:
+                return custom
+            layer = layer_cls(d_model, nhead, **common)
             norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-            self.encoder = TransformerEncoder(layer, num_encoder_layers, norm)
-        if custom_decoder is not None:
-            self.decoder = custom_decoder
-        else:
-            layer = TransformerDecoderLayer(d_model, nhead, **common)
-            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-            self.decoder = TransformerDecoder(layer, num_decoder_layers, norm)
+            return stack_cls(layer, num_layers, norm)
+
+        self.encoder = stack(
+            custom_encoder, TransformerEncoder, TransformerEncoderLayer, num_encoder_layers
+        )
+        self.decoder = stack(
+            custom_decoder, TransformerDecoder, TransformerDecoderLayer, num_decoder_layers
+        )
         self.d_model = d_model
         self.nhead = nhead
         self.batch_first = batch_first
