@@ -14,6 +14,11 @@ The step's issue 4 goal is 0.6x PyTorch's time. Three parts of it cannot get che
 Their sum, against 0.6x PyTorch's step timed in the same rounds (in a child process, as
 train_step does), says how much room is left for everything else the step does (bias,
 ReLU, softmax and their gradients). Rounds alternate the parts; medians are printed.
+
+A fourth row times the same step written by hand with no framework at all: plain numpy
+arrays, no graph and no autograd, the same products, the project's ReLU and cross-entropy
+kernels, and the AdamW step. Its ratio to PyTorch (the median of the per-round ratios) is
+what any framework built on these dependencies could reach at zero cost of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import statistics
 
 # isort: off
 from tinygrad_opt import Tensor, loss, manual_seed, models, nn, optim  # before numpy loads
+from tinygrad_opt.loss_kernels import rows_backward, rows_forward
+from tinygrad_opt.nn.activation import relu_grad, relu_in_place
 from tinygrad_opt.thread_pools import set_num_threads
 import numpy as np
 # isort: on
@@ -31,6 +38,8 @@ import numpy as np
 from .train_step import GOAL, TorchChild, make_batch, time_steps
 
 STEPS = 10  # calls per timing, as train_step's rounds
+THREE_PARTS = ("its 8 products (numpy)", "its AdamW step", "framework, 4-unit model")
+HAND_WRITTEN = "hand-written step, no graph"
 
 
 def products(x: np.ndarray, model: nn.Module):
@@ -53,6 +62,49 @@ def products(x: np.ndarray, model: nn.Module):
         np.matmul(g1.T, x, out=gw1)
 
     return run
+
+
+def hand_written_step(model: nn.Module, x: np.ndarray, y: np.ndarray):
+    """The MLP's train step on plain arrays: forward, cross-entropy, the gradients written
+    by hand into the optimizer's gradient buffer (as the linear layers do), then AdamW.
+    Returns the step and a dict holding the loss it last computed."""
+    linears = [model[i] for i in (1, 3, 5)]
+    optimizer = optim.AdamW(model.parameters(), lr=1e-3)
+    for p in model.parameters():
+        p.grad = np.zeros_like(p.data)
+    optimizer.zero_grad(set_to_none=False)  # .grad now views the optimizer's flat buffer
+    x2 = x.reshape(len(x), -1)
+    labels = y.astype(np.int64)
+    no_weights = np.ones(linears[-1].out_features, dtype=x.dtype)
+    last: dict[str, float] = {}
+
+    def into_buffer(layer: nn.Linear, g: np.ndarray, layer_input: np.ndarray) -> None:
+        np.matmul(g.T, layer_input, out=layer.weight.grad)
+        g.sum(axis=0, out=layer.bias.grad)
+
+    def step():
+        (w1, b1), (w2, b2), (w3, b3) = ((m.weight.data, m.bias.data) for m in linears)
+        h1 = x2 @ w1.T
+        h1 += b1
+        relu_in_place(h1)
+        h2 = h1 @ w2.T
+        h2 += b2
+        relu_in_place(h2)
+        z = h2 @ w3.T
+        z += b3
+        logp, row_weight, row_loss, _ = rows_forward(z, labels, -100, no_weights, 0.0)
+        total = row_weight.sum()
+        last["loss"] = row_loss.sum() / total
+        upstream = np.full(len(labels), 1.0 / total, dtype=z.dtype)
+        g3 = rows_backward(logp, labels, -100, no_weights, 0.0, upstream)
+        into_buffer(linears[2], g3, h2)
+        g2 = relu_grad(h2, g3 @ w3)
+        into_buffer(linears[1], g2, h1)
+        g1 = relu_grad(h1, g2 @ w2)
+        into_buffer(linears[0], g1, x2)
+        optimizer.step()
+
+    return step, last
 
 
 def train_step(model: nn.Module, x: Tensor, y: np.ndarray):
@@ -87,11 +139,14 @@ def main(argv: list[str] | None = None) -> None:
                          nn.Linear(4, 3))  # fmt: skip
     tiny_x = Tensor(np.random.default_rng(1).random((2, 4), dtype=np.float32))
     tiny_step, _ = train_step(tiny, tiny_x, y[:2] % 3)
+    manual_seed(0)
+    by_hand, _ = hand_written_step(models.mlp(), x_np, y)
     parts = {
         "MLP train step": step,
         "its 8 products (numpy)": products(x_np.reshape(len(x_np), -1), model),
         "its AdamW step": optimizer.step,
         "framework, 4-unit model": tiny_step,
+        HAND_WRITTEN: by_hand,
     }
     child = None
     if importlib.util.find_spec("torch") is not None:
@@ -114,16 +169,22 @@ def main(argv: list[str] | None = None) -> None:
     medians = {name: statistics.median(v) for name, v in times.items()}
     print(f"MLP 784-256-128-10, batch 128; {args.rounds} rounds of {STEPS} calls each; "
           "median ms per call\n")
-    for name, ms in medians.items():
-        print(f"{name:<26} {ms:7.3f}")
-    floor = sum(medians[n] for n in list(parts)[1:])
-    print(f"{'sum of the three parts':<26} {floor:7.3f}")
+    for name in ("MLP train step", *THREE_PARTS):
+        print(f"{name:<27} {medians[name]:7.3f}")
+    floor = sum(medians[n] for n in THREE_PARTS)
+    print(f"{'sum of the three parts':<27} {floor:7.3f}")
+    print(f"{HAND_WRITTEN:<27} {medians[HAND_WRITTEN]:7.3f}")
     if torch_ms:
         goal = GOAL["mlp"] * statistics.median(torch_ms)
-        print(f"{'PyTorch train step':<26} {statistics.median(torch_ms):7.3f}")
+        print(f"{'PyTorch train step':<27} {statistics.median(torch_ms):7.3f}")
         print(f"\nthe goal ({GOAL['mlp']}x PyTorch) is {goal:.3f} ms; the three parts alone take "
               f"{100 * floor / goal:.0f}% of it, leaving {goal - floor:+.3f} ms for the bias, "
               "ReLU, softmax and their gradients")
+        ratios = {name: statistics.median(a / b for a, b in zip(times[name], torch_ms))
+                  for name in ("MLP train step", HAND_WRITTEN)}  # fmt: skip
+        print(f"ours / PyTorch: the train step {ratios['MLP train step']:.3f}, the hand-written "
+              f"step {ratios[HAND_WRITTEN]:.3f} (medians of the per-round ratios; goal "
+              f"{GOAL['mlp']})")
 
 
 if __name__ == "__main__":
