@@ -191,19 +191,14 @@ register(_identity, masked_rule, name=None)
 
 
 def sum_to(t: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """`unbroadcast` with Tensor ops (differentiable): t summed back to `shape`."""
+    """`unbroadcast` with Tensor ops (differentiable): t summed back to `shape`, after
+    expanding it first if it is smaller than the broadcast of the two."""
     if t.shape == shape:
         return t
     full = np.broadcast_shapes(t.shape, shape)
     if full != t.shape:
         t = t.expand(full)
-    extra = t.ndim - len(shape)
-    if extra > 0:
-        t = t.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and t.shape[i] != 1)
-    if stretched:
-        t = t.sum(axis=stretched, keepdims=True)
-    return t.reshape(shape)
+    return unbroadcast(t, shape)  # only .sum(axis, keepdims) and .reshape, as Tensor has
 
 
 # ------------------------------------------------------------------------------ the walk

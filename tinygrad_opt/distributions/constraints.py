@@ -255,15 +255,21 @@ def _check_dim(owner: str, dim, ndim: int) -> int:
     return dim % ndim
 
 
+def _constraint_list(cseq, who: str) -> list[Constraint]:
+    """cat's and stack's `cseq` as a list, or a TypeError naming `who`."""
+    constraints = list(cseq)
+    if not constraints or not all(isinstance(c, Constraint) for c in constraints):
+        raise TypeError(f"{who}: cseq must be a non-empty list of Constraints, got {cseq!r}")
+    return constraints
+
+
 class _Cat(Constraint):
     """`cseq[i]` on the i-th slice (of length `lengths[i]`, default 1) along `dim`; the
     per-slice results are concatenated along `dim`, as torch (so every constraint should
     have event_dim 0 there, or the slices' results must still line up)."""
 
     def __init__(self, cseq, dim: int = 0, lengths=None) -> None:
-        self.cseq = list(cseq)
-        if not self.cseq or not all(isinstance(c, Constraint) for c in self.cseq):
-            raise TypeError(f"cat: cseq must be a non-empty list of Constraints, got {cseq!r}")
+        self.cseq = _constraint_list(cseq, "cat")
         self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
         if len(self.lengths) != len(self.cseq):
             raise ValueError(f"cat: {len(self.lengths)} lengths for {len(self.cseq)} constraints")
@@ -295,9 +301,7 @@ class _Stack(Constraint):
     """`cseq[i]` on the i-th index along `dim`; the results are stacked along `dim`."""
 
     def __init__(self, cseq, dim: int = 0) -> None:
-        self.cseq = list(cseq)
-        if not self.cseq or not all(isinstance(c, Constraint) for c in self.cseq):
-            raise TypeError(f"stack: cseq must be a non-empty list of Constraints, got {cseq!r}")
+        self.cseq = _constraint_list(cseq, "stack")
         self.dim = dim
 
     @property
