@@ -6,6 +6,21 @@ import numpy as np
 from tinygrad_opt import Tensor, no_grad
 
 
+def central_differences(f, array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """d f() / d array by central differences: each entry of `array` is moved by +-eps in
+    place (and restored) while the scalar f() reads it."""
+    numeric = np.zeros_like(array)
+    for k in np.ndindex(array.shape):
+        keep = array[k]
+        array[k] = keep + eps
+        plus = f()
+        array[k] = keep - eps
+        minus = f()
+        array[k] = keep
+        numeric[k] = (plus - minus) / (2 * eps)
+    return numeric
+
+
 def finite_difference_check(forward, arrays, eps=1e-6, rtol=1e-5, atol=1e-7, seed=0):
     """forward(tensors) -> list of output Tensors. Every entry of `arrays` (numpy arrays or
     Parameters, whose data is perturbed in place and restored) is checked: the analytic
@@ -25,15 +40,7 @@ def finite_difference_check(forward, arrays, eps=1e-6, rtol=1e-5, atol=1e-7, see
     for name, tensor in tensors.items():
         data = tensor.data
         assert data.dtype == np.float64, f"{name} must be float64 for the check"
-        numeric = np.zeros_like(data)
-        for k in np.ndindex(data.shape):
-            keep = data[k]
-            data[k] = keep + eps
-            plus = scalar()
-            data[k] = keep - eps
-            minus = scalar()
-            data[k] = keep
-            numeric[k] = (plus - minus) / (2 * eps)
+        numeric = central_differences(scalar, data, eps)
         assert tensor.grad is not None, f"{name} got no gradient"
         np.testing.assert_allclose(tensor.grad, numeric, rtol=rtol, atol=atol,
                                    err_msg=f"gradient of {name}")
